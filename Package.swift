@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "cssdbg",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cssdbg", targets: ["cssdbg"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+    ],
+    targets: [
+        // MARK: C shims (one job each)
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("openblas")]),
+        .target(name: "CNcurses", linkerSettings: [.linkedLibrary("ncursesw")]),
+
+        // MARK: Simulation core — no terminal code, no file formats
+        .target(name: "CSSCore", dependencies: ["CBLAS"]),
+
+        // MARK: Import layer — ONNX, NumPy, θ and session files
+        .target(
+            name: "CSSImport",
+            dependencies: ["CSSCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+
+        // MARK: View — renders snapshots into an in-memory cell grid; never simulates
+        .target(name: "CSSView", dependencies: ["CSSCore"]),
+
+        // MARK: Terminal adapter — the only code that touches ncurses
+        .target(name: "CSSTerminal", dependencies: ["CSSView", "CNcurses"]),
+
+        // MARK: CLI — wires the layers together
+        .executableTarget(
+            name: "cssdbg",
+            dependencies: [
+                "CSSCore", "CSSImport", "CSSView", "CSSTerminal",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "CSSCoreTests", dependencies: ["CSSCore"]),
+        .testTarget(name: "CSSImportTests", dependencies: ["CSSImport", "CSSCore"], resources: []),
+        .testTarget(name: "CSSViewTests", dependencies: ["CSSView", "CSSCore", "CSSImport"]),
+    ]
+)

@@ -1,0 +1,13 @@
+#ifndef CSSBLAS_H
+#define CSSBLAS_H
+// Minimal CBLAS prototypes for OpenBLAS; declared here so the build does not depend on
+// where a distribution puts cblas.h. Enum values follow the CBLAS standard.
+#define CSS_ROW_MAJOR 101
+#define CSS_NO_TRANS 111
+#define CSS_TRANS 112
+void cblas_sgemm(int order, int transA, int transB, int m, int n, int k,
+                 float alpha, const float *a, int lda, const float *b, int ldb,
+                 float beta, float *c, int ldc);
+void openblas_set_num_threads(int n);
+int openblas_get_num_threads(void);
+#endif

@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The conversion settings of css-spec §1 and §5 (T, β, L, negative spikes, calibration percentile).
+public struct ConversionConfig: Sendable, Codable, Equatable, Hashable {
+    /// Coding time steps.
+    public var T: Int
+    /// Amplification factor β.
+    public var beta: Double
+    /// Silent-period length L (0 disables it).
+    public var silent: Int
+    /// Ternary spikes (true) or positive-only spikes with a full threshold (false).
+    public var negative: Bool
+    /// Calibration percentile of the non-zero activations.
+    public var percentile: Double
+
+    public init(T: Int = 10, beta: Double = 1.5, silent: Int = 1, negative: Bool = true, percentile: Double = 99.99) {
+        self.T = T
+        self.beta = beta
+        self.silent = silent
+        self.negative = negative
+        self.percentile = percentile
+    }
+
+    public static let `default` = ConversionConfig()
+
+    /// Rate coding is the same code with β = 1, L = 0 and no negative spikes (css-spec §5).
+    public static func rate(T: Int, percentile: Double = 99.99) -> ConversionConfig {
+        ConversionConfig(T: T, beta: 1, silent: 0, negative: false, percentile: percentile)
+    }
+
+    public var isRate: Bool { beta == 1 && silent == 0 && !negative }
+
+    /// Slot weights `w_i = β^(T-1-i)`.
+    public var slotWeights: [Double] { (0..<T).map { pow(beta, Double(T - 1 - $0)) } }
+
+    /// `Σw = Σ_{t<T} β^t`.
+    public var sumWeights: Double { slotWeights.reduce(0, +) }
+
+    /// Window length in local steps.
+    public var window: Int { T + silent }
+
+    /// Firing threshold in membrane units: β^L/2 with ternary spikes, β^L without.
+    public var threshold: Double {
+        let full = pow(beta, Double(silent))
+        return negative ? full / 2 : full
+    }
+
+    /// Reset applied by a spike: β^L.
+    public var reset: Double { pow(beta, Double(silent)) }
+
+    /// Checks the ranges the simulator supports; the message names the setting.
+    public func validate() throws {
+        guard (1...64).contains(T) else { throw GraphError("T must be between 1 and 64, got \(T)") }
+        guard beta >= 1, beta <= 4, beta.isFinite else { throw GraphError("beta must be between 1 and 4, got \(beta)") }
+        guard (0...16).contains(silent) else { throw GraphError("silent period L must be between 0 and 16, got \(silent)") }
+        guard percentile > 0, percentile <= 100 else {
+            throw GraphError("percentile must be in (0, 100], got \(percentile)")
+        }
+    }
+}

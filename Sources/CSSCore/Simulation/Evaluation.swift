@@ -1,0 +1,135 @@
+/// Calibration (css-spec §3), data-set evaluation (§5–§6) and amplitude adjustment (§7).
+public struct Evaluator: Sendable {
+    public let simulator: Simulator
+    /// Samples per simulated batch (the window GEMM has T × batch columns).
+    public var batchSize: Int
+
+    public init(network: Network, batchSize: Int = 32) {
+        self.simulator = Simulator(network: network)
+        self.batchSize = batchSize
+    }
+
+    public var network: Network { simulator.network }
+
+    /// Visits the data set in batches; `body` gets (offset, count). Throws on cancellation.
+    func batches(_ count: Int, progress: (@Sendable (Double) -> Void)?, _ body: (Int, Int) throws -> Void) throws {
+        var offset = 0
+        while offset < count {
+            try Task.checkCancellation()
+            let n = min(batchSize, count - offset)
+            try body(offset, n)
+            offset += n
+            progress?(Double(offset) / Double(count))
+        }
+    }
+
+    /// Initial amplitudes θ = p / Σw from the calibration inputs, p the percentile of the
+    /// non-zero ReLU outputs (and of the non-zero |input| for the encoder).
+    public func calibrate(_ calib: SampleSet, config: ConversionConfig,
+                          progress: (@Sendable (Double) -> Void)? = nil) throws -> Amplitudes {
+        var input = QuantileAccumulator()
+        var layers = [QuantileAccumulator](repeating: QuantileAccumulator(), count: network.layerCount)
+        for x in calib.inputs where x != 0 { input.add(abs(x)) }
+        try batches(calib.count, progress: progress) { offset, n in
+            let size = calib.sampleSize
+            let ann = simulator.annForward(calib.inputs[(offset * size)..<((offset + n) * size)], count: n)
+            for (l, a) in ann.activations.enumerated() {
+                for v in a.data where v > 0 { layers[l].add(v) }
+            }
+        }
+        let sumW = config.sumWeights
+        func amplitude(_ q: QuantileAccumulator) -> Double {
+            let p = q.percentile(config.percentile)
+            return p > 0 ? p / sumW : 1 / sumW
+        }
+        return Amplitudes(input: amplitude(input), layers: layers.map(amplitude))
+    }
+
+    /// Simulates the data set and reports accuracy, agreement and per-layer diagnostics.
+    public func evaluate(_ data: SampleSet, amplitudes: Amplitudes, config: ConversionConfig,
+                         withANN: Bool = true, progress: (@Sendable (Double) -> Void)? = nil) throws -> DatasetReport {
+        let layout = network.layout(config)
+        var stats = [LayerStatistics](repeating: LayerStatistics(window: config.window), count: network.layerCount)
+        var annPred: [Int] = [], snnPred: [Int] = []
+        let classes = network.outputCount, size = data.sampleSize
+        try batches(data.count, progress: progress) { offset, n in
+            let x = data.inputs[(offset * size)..<((offset + n) * size)]
+            let ann = withANN ? simulator.annForward(x, count: n) : nil
+            let snn = simulator.simulate(x, count: n, amplitudes: amplitudes, config: config, ann: ann,
+                                         sampleOffset: offset)
+            for l in stats.indices { stats[l].merge(snn.statistics[l]) }
+            for b in 0..<n {
+                if let ann { annPred.append(argmax(Array(ann.outputs[(b * classes)..<((b + 1) * classes)]))) }
+                snnPred.append(argmax(Array(snn.outputs[(b * classes)..<((b + 1) * classes)])))
+            }
+        }
+        let layers = stats.enumerated().map { l, s in s.report(info: layout.layers[l], theta: amplitudes.layers[l]) }
+        var hotspots = stats.flatMap(\.hotspots)
+        hotspots.sort(by: Hotspot.bySeverity)
+        if hotspots.count > 500 { hotspots.removeLast(hotspots.count - 500) }
+        func accuracy(_ pred: [Int]) -> Double? {
+            guard let labels = data.labels, !pred.isEmpty else { return nil }
+            return Double(zip(pred, labels).filter { $0 == $1 }.count) / Double(pred.count)
+        }
+        let agreement = annPred.isEmpty ? 0 :
+            Double(zip(annPred, snnPred).filter { $0 == $1 }.count) / Double(annPred.count)
+        return DatasetReport(layout: layout, amplitudes: amplitudes, samples: data.count,
+                             annAccuracy: accuracy(annPred), snnAccuracy: accuracy(snnPred), agreement: agreement,
+                             layers: layers, hotspots: hotspots, annPredictions: annPred, snnPredictions: snnPred)
+    }
+
+    /// The focused sample's full trace.
+    public func trace(_ data: SampleSet, sample: Int, amplitudes: Amplitudes, config: ConversionConfig) -> SampleTrace {
+        let x = data.sample(sample)
+        let ann = simulator.annForward(x, count: 1)
+        let snn = simulator.simulate(x, count: 1, amplitudes: amplitudes, config: config, ann: ann,
+                                     sampleOffset: sample, trace: true)
+        return SampleTrace(layout: network.layout(config), sample: sample, label: data.labels?[sample],
+                           annOutput: ann.outputs, encoder: snn.encoder!, layers: snn.layers!,
+                           outputSlots: snn.outputSlots!)
+    }
+}
+
+/// One round of A.3 for one layer.
+public struct AdjustmentStep: Sendable, Equatable {
+    public var round: Int
+    public var layer: Int
+    public var residualP999: Double
+    public var factor: Double
+    public var theta: Double
+}
+
+public enum AmplitudeAdjustment {
+    /// The scale factor s of css-spec §7 for residual percentile r.
+    public static func factor(residualP999 r: Double, sumWeights sw: Double) -> Double {
+        let d = r - 1
+        if d <= 0 { return 1 }
+        if d > 0.05 * sw { return 1 + d / sw }
+        if d > 0.01 * sw { return 1 + (d - 0.01 * sw) / sw + 0.04 }
+        return 1 + 4 * d / sw
+    }
+
+    /// Runs `rounds` rounds on the calibration set; `layers` restricts which layers may change
+    /// (nil: all). Returns the new amplitudes and every step taken.
+    public static func adjust(_ evaluator: Evaluator, calib: SampleSet, amplitudes: Amplitudes,
+                              config: ConversionConfig, rounds: Int, layers: Set<Int>? = nil,
+                              progress: (@Sendable (Double) -> Void)? = nil) throws -> (Amplitudes, [AdjustmentStep]) {
+        var theta = amplitudes
+        var steps: [AdjustmentStep] = []
+        for round in 0..<rounds {
+            var roundProgress: (@Sendable (Double) -> Void)? = nil
+            if let progress {
+                roundProgress = { @Sendable f in progress((Double(round) + f) / Double(rounds)) }
+            }
+            let report = try evaluator.evaluate(calib, amplitudes: theta, config: config, withANN: false,
+                                                progress: roundProgress)
+            for (l, lr) in report.layers.enumerated() where layers?.contains(l) ?? true {
+                let s = factor(residualP999: lr.residualP999, sumWeights: config.sumWeights)
+                theta.layers[l] *= s
+                steps.append(AdjustmentStep(round: round + 1, layer: l, residualP999: lr.residualP999, factor: s,
+                                            theta: theta.layers[l]))
+            }
+        }
+        return (theta, steps)
+    }
+}

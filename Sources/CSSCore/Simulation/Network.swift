@@ -1,0 +1,72 @@
+/// A graph checked and annotated for simulation: shapes, which nodes are spiking layers, how
+/// deep each sits, and when every intermediate tensor can be released.
+public struct Network: Sendable {
+    public let graph: Graph
+    public let shapes: [String: [Int]]
+    /// Node indices of the Relus, in graph order; spiking layer `l` is `nodes[spikingNodes[l]]`.
+    public let spikingNodes: [Int]
+    /// Spiking-layer depth (longest path, counting spiking layers) of every tensor.
+    let depth: [String: Int]
+    /// Index of the last node reading each tensor (tensors never read again can be freed).
+    let lastUse: [String: Int]
+
+    public init(_ graph: Graph) throws {
+        self.graph = graph
+        self.shapes = try graph.inferShapes()
+        var spiking: [Int] = []
+        var depth: [String: Int] = [graph.input: 0]
+        var lastUse: [String: Int] = [:]
+        for (i, node) in graph.nodes.enumerated() {
+            let d = node.inputs.map { depth[$0] ?? 0 }.max() ?? 0
+            if case .relu = node.op {
+                spiking.append(i)
+                depth[node.output] = d + 1
+            } else {
+                depth[node.output] = d
+            }
+            for name in node.inputs { lastUse[name] = i }
+        }
+        guard !spiking.isEmpty else {
+            throw GraphError("the model has no Relu, so there is no spiking layer to convert")
+        }
+        self.spikingNodes = spiking
+        self.depth = depth
+        self.lastUse = lastUse
+    }
+
+    public var name: String { graph.name }
+    public var inputShape: [Int] { graph.inputShape }
+    public var outputCount: Int { shapes[graph.output]!.reduce(1, *) }
+    public var layerCount: Int { spikingNodes.count }
+
+    public func node(ofLayer l: Int) -> Node { graph.nodes[spikingNodes[l]] }
+
+    /// Tensor names of the spiking layers (the keys of θ files).
+    public var layerTensors: [String] { spikingNodes.map { graph.nodes[$0].output } }
+
+    /// Windows in global time for a config (css-spec §2): a layer at depth d starts at (d-1)·L.
+    public func layout(_ config: ConversionConfig) -> NetworkLayout {
+        let L = config.silent
+        let infos = spikingNodes.enumerated().map { (l, i) -> SpikingLayerInfo in
+            let node = graph.nodes[i]
+            let shape = shapes[node.output]!
+            let d = depth[node.output]!
+            return SpikingLayerInfo(index: l, name: Network.displayName(node), tensor: node.output, shape: shape,
+                                    neurons: shape.reduce(1, *), windowStart: (d - 1) * L, depth: d)
+        }
+        let outDepth = depth[graph.output] ?? 0
+        return NetworkLayout(modelName: graph.name, config: config, inputShape: graph.inputShape, layers: infos,
+                             outputStart: outDepth * L, latency: config.T + (outDepth + 1) * L,
+                             outputCount: outputCount)
+    }
+
+    /// `/layer1/layer1.0/relu/Relu` → `layer1.0.relu`; falls back to the tensor name.
+    static func displayName(_ node: Node) -> String {
+        var parts = node.name.split(separator: "/").map(String.init)
+        if let last = parts.last, last == "Relu" || last.hasPrefix("Relu_") { parts.removeLast() }
+        if parts.count >= 2 { parts.removeFirst(parts.count - 2) }
+        var name = parts.joined(separator: ".")
+        if parts.count == 2, parts[1].hasPrefix(parts[0] + ".") { name = parts[1] }
+        return name.isEmpty ? node.output : name
+    }
+}

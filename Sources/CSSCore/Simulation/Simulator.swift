@@ -1,0 +1,191 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Samples in NumPy's order (`[count][sampleSize]`, row-major) with optional labels.
+public struct SampleSet: Sendable {
+    public var inputs: [Float]
+    public var count: Int
+    public var sampleShape: [Int]
+    public var labels: [Int]?
+
+    public init(inputs: [Float], count: Int, sampleShape: [Int], labels: [Int]? = nil) {
+        precondition(inputs.count == count * sampleShape.reduce(1, *))
+        self.inputs = inputs
+        self.count = count
+        self.sampleShape = sampleShape
+        self.labels = labels
+    }
+
+    public var sampleSize: Int { sampleShape.reduce(1, *) }
+
+    /// The first `n` samples.
+    public func prefix(_ n: Int) -> SampleSet {
+        let m = min(n, count)
+        return SampleSet(inputs: Array(inputs[0..<(m * sampleSize)]), count: m, sampleShape: sampleShape,
+                         labels: labels.map { Array($0.prefix(m)) })
+    }
+
+    public func sample(_ i: Int) -> ArraySlice<Float> { inputs[(i * sampleSize)..<((i + 1) * sampleSize)] }
+}
+
+/// The ANN's answer for a batch: outputs `[B][classes]` and each spiking layer's ReLU output.
+public struct ANNBatch: Sendable {
+    public var outputs: [Float]
+    public var activations: [Activation]
+}
+
+/// The converted network's answer for a batch.
+public struct SNNBatch: Sendable {
+    /// Decoded outputs `[B][classes]` after the full latency.
+    public var outputs: [Float]
+    public var statistics: [LayerStatistics]
+    /// With tracing (batch of one): the focused sample's record.
+    public var encoder: EncoderTrace?
+    public var layers: [LayerTrace]?
+    public var outputSlots: [Float]?
+}
+
+/// Runs the ANN and the converted SNN over batches. Stateless apart from the network, so it can
+/// be shared by the backend's workers.
+public struct Simulator: Sendable {
+    public let network: Network
+
+    public init(network: Network) { self.network = network }
+
+    var graph: Graph { network.graph }
+
+    /// Walks the graph once; `spiking` replaces each Relu (layer index, input) → output.
+    func execute(input: Activation, constantScale: Float, spiking: (Int, Activation) -> Activation) -> Activation {
+        var values: [String: Activation] = [graph.input: input]
+        var layer = 0
+        for (i, node) in graph.nodes.enumerated() {
+            let ins = node.inputs.map { values[$0]! }
+            let y: Activation
+            if case .relu = node.op {
+                y = spiking(layer, ins[0])
+                layer += 1
+            } else {
+                y = AffineOps.apply(node.op, ins, outShape: network.shapes[node.output]!, constantScale: constantScale)
+            }
+            for name in node.inputs where network.lastUse[name] == i && name != graph.output { values[name] = nil }
+            values[node.output] = y
+        }
+        return values[graph.output]!
+    }
+
+    /// ANN forward in Float32 for `count` samples given in NumPy order.
+    public func annForward(_ x: ArraySlice<Float>, count: Int) -> ANNBatch {
+        let input = x.withUnsafeBufferPointer {
+            Activation(sampleMajor: $0, shape: network.inputShape, columns: count)
+        }
+        var acts: [Activation] = []
+        let y = execute(input: input, constantScale: 1) { _, z in
+            let r = AffineOps.apply(.relu, [z], outShape: z.shape, constantScale: 1)
+            acts.append(r)
+            return r
+        }
+        var outputs = [Float](repeating: 0, count: count * network.outputCount)
+        for b in 0..<count {
+            let s = y.sample(b)
+            for e in s.indices { outputs[b * network.outputCount + e] = s[e] }
+        }
+        return ANNBatch(outputs: outputs, activations: acts)
+    }
+
+    /// Signed Theorem-2 encoder (css-spec §4) for a batch: θ_0·S_0, T·B columns slot-major.
+    func encode(_ x: ArraySlice<Float>, count B: Int, theta0: Double, config: ConversionConfig)
+        -> (Activation, [Int8])
+    {
+        let T = config.T, size = network.inputShape.reduce(1, *)
+        let C = network.inputShape.first ?? 1, hw = size / C
+        let beta = Float(config.beta)
+        let scale = Float(1 / theta0 / pow(config.beta, Double(T)))
+        var spikes = [Int8](repeating: 0, count: B * size * T)
+        var act = Activation(zeros: network.inputShape, columns: T * B)
+        let th = Float(theta0)
+        x.withUnsafeBufferPointer { xp in
+            act.data.withUnsafeMutableBufferPointer { ap in
+                for b in 0..<B {
+                    for e in 0..<size {
+                        var u = xp[b * size + e] * scale
+                        let c = e / hw, p = e % hw
+                        for t in 0..<T {
+                            u *= beta
+                            var s: Float = 0
+                            if u >= 1 { s = 1 } else if u <= -1 { s = -1 }
+                            u -= s
+                            spikes[(b * size + e) * T + t] = Int8(s)
+                            ap[(c * T * B + t * B + b) * hw + p] = th * s
+                        }
+                    }
+                }
+            }
+        }
+        return (act, spikes)
+    }
+
+    /// The converted network over a batch of `count` samples. With `trace` (count must be 1)
+    /// every layer's membrane, input, spikes and margins are recorded.
+    public func simulate(_ x: ArraySlice<Float>, count B: Int, amplitudes: Amplitudes, config: ConversionConfig,
+                         ann: ANNBatch?, sampleOffset: Int, trace: Bool = false) -> SNNBatch {
+        precondition(!trace || B == 1)
+        let params = TSAParameters(config)
+        let layout = network.layout(config)
+        let (input, encoderSpikes) = encode(x, count: B, theta0: amplitudes.input, config: config)
+        var stats: [LayerStatistics] = []
+        var traces: [LayerTrace] = []
+        let sumW = config.sumWeights
+        let y = execute(input: input, constantScale: Float(1 / sumW)) { l, z in
+            let recorder = trace ? TraceRecorder(neurons: z.sampleSize, T: config.T, window: config.window) : nil
+            let (out, s) = TSALayer.run(z: z, theta: amplitudes.layers[l], params: params, batch: B, layer: l,
+                                        ann: ann?.activations[l], sampleOffset: sampleOffset, recorder: recorder)
+            stats.append(s)
+            if let r = recorder {
+                let n = z.sampleSize
+                var spikes = [Int8](repeating: 0, count: n * config.T)
+                let hw = z.spatial
+                for c in 0..<z.channels {
+                    for k in 0..<config.T {
+                        for p in 0..<hw {
+                            spikes[(c * hw + p) * config.T + k] = Int8((out.data[(c * config.T + k) * hw + p] / Float(amplitudes.layers[l])).rounded())
+                        }
+                    }
+                }
+                traces.append(LayerTrace(
+                    info: layout.layers[l], theta: amplitudes.layers[l], T: config.T, silent: config.silent,
+                    threshold: config.threshold,
+                    membrane: TraceRecorder.array(r.membrane, n * config.window),
+                    input: TraceRecorder.array(r.input, n * config.T), spikes: spikes,
+                    target: TraceRecorder.array(r.target, n), encoded: TraceRecorder.array(r.encoded, n),
+                    annActivation: ann.map { $0.activations[l].sample(0) } ?? [Float](repeating: 0, count: n),
+                    margins: TraceRecorder.array(r.margins, n * (config.window + 1))))
+            }
+            return out
+        }
+        // Output integrator: Σ_k w_k · A_out(values at k).
+        let classes = network.outputCount
+        let w = config.slotWeights.map(Float.init)
+        var outputs = [Float](repeating: 0, count: B * classes)
+        var slots = trace ? [Float](repeating: 0, count: config.T * classes) : nil
+        let hw = y.spatial
+        for e in 0..<classes {
+            let c = e / hw, p = e % hw
+            for k in 0..<config.T {
+                for b in 0..<B {
+                    let v = w[k] * y.data[(c * config.T * B + k * B + b) * hw + p]
+                    outputs[b * classes + e] += v
+                    if b == 0 { slots?[k * classes + e] = v }
+                }
+            }
+        }
+        var encoderTrace: EncoderTrace? = nil
+        if trace {
+            encoderTrace = EncoderTrace(theta: amplitudes.input, T: config.T, spikes: encoderSpikes, inputs: Array(x))
+        }
+        return SNNBatch(outputs: outputs, statistics: stats, encoder: encoderTrace,
+                        layers: trace ? traces : nil, outputSlots: slots)
+    }
+}

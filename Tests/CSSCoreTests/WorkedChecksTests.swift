@@ -1,0 +1,164 @@
+import XCTest
+@testable import CSSCore
+
+/// The hand-computable checks of css-spec §8 and the invariants around them.
+final class WorkedChecksTests: XCTestCase {
+    /// Definition 2: two inputs into one TSA-ReLU neuron with weights 1, 1, then a 1→1 readout.
+    static func couplingNetwork() throws -> Network {
+        try Network(Graph(name: "coupling", input: "x", inputShape: [2], output: "y", nodes: [
+            Node(name: "/fc/Gemm", op: .dense(weight: [1, 1], bias: [0], outFeatures: 1, inFeatures: 2),
+                 inputs: ["x"], output: "z"),
+            Node(name: "/relu/Relu", op: .relu, inputs: ["z"], output: "hidden"),
+            Node(name: "/out/Gemm", op: .dense(weight: [1], bias: [0], outFeatures: 1, inFeatures: 1),
+                 inputs: ["hidden"], output: "y"),
+        ]))
+    }
+
+    func testEncoderSpikesForWorkedInputs() throws {
+        let net = try Network(Graph(name: "enc", input: "x", inputShape: [1], output: "r",
+                                    nodes: [Node(name: "r", op: .relu, inputs: ["x"], output: "r")]))
+        let sim = Simulator(network: net)
+        let config = ConversionConfig(T: 3, beta: 2, silent: 0)
+        let (_, s5) = sim.encode([5], count: 1, theta0: 1, config: config)
+        XCTAssertEqual(s5, [1, 0, 1])
+        let (_, s79) = sim.encode([7.9], count: 1, theta0: 1, config: config)
+        XCTAssertEqual(s79, [1, 1, 1])
+        let (_, sNeg) = sim.encode([-5], count: 1, theta0: 1, config: config)
+        XCTAssertEqual(sNeg, [-1, 0, -1], "negative inputs give negative spikes")
+    }
+
+    /// Theorem 2: the encoder's error |x/θ0 − Σ w S| stays below one spike's worth for |x/θ0| < β^T.
+    func testEncoderErrorBound() throws {
+        let net = try Network(Graph(name: "enc", input: "x", inputShape: [1], output: "r",
+                                    nodes: [Node(name: "r", op: .relu, inputs: ["x"], output: "r")]))
+        let sim = Simulator(network: net)
+        var rng = SystemRandomNumberGenerator()
+        for (T, beta) in [(10, 1.5), (6, 2.0), (16, 1.25)] {
+            let config = ConversionConfig(T: T, beta: beta, silent: 1)
+            let limit = Float(pow(beta, Double(T))) * 0.999
+            let w = config.slotWeights
+            for _ in 0..<500 {
+                let x = Float.random(in: -limit...limit, using: &rng)
+                let (_, s) = sim.encode([x], count: 1, theta0: 1, config: config)
+                let e = zip(s, w).map { Double($0) * $1 }.reduce(0, +)
+                XCTAssertLessThan(abs(Double(x) - e), 1.0 + 1e-4, "x=\(x) T=\(T) β=\(beta)")
+            }
+        }
+    }
+
+    func traceCoupling(silent: Int, negative: Bool) throws -> LayerTrace {
+        let ev = Evaluator(network: try Self.couplingNetwork())
+        let data = SampleSet(inputs: [1, 1], count: 1, sampleShape: [2])
+        let config = ConversionConfig(T: 2, beta: 2, silent: silent, negative: negative)
+        let trace = ev.trace(data, sample: 0, amplitudes: Amplitudes(input: 1, layers: [1]), config: config)
+        XCTAssertEqual(trace.encoder.spikes, [0, 1, 0, 1], "both inputs spike only at the last slot")
+        return trace.layers[0]
+    }
+
+    func testCouplingExampleWithoutSilentPeriod() throws {
+        for negative in [true, false] {
+            let t = try traceCoupling(silent: 0, negative: negative)
+            XCTAssertEqual(t.input, [0, 2])
+            XCTAssertEqual(t.spikes, [0, 1])
+            XCTAssertEqual(t.encoded, [1])
+            XCTAssertEqual(t.target, [2])
+            XCTAssertEqual(t.residual(neuron: 0), 1)
+            XCTAssertEqual(t.margins, [2, 0, 0])
+        }
+        let report = try couplingReport(silent: 0)
+        XCTAssertEqual(report.layers[0].coupling, 1)
+        XCTAssertEqual(report.layers[0].overflow, 0)
+        XCTAssertEqual(report.layers[0].firstViolationByStep, [0, 1, 0])
+        XCTAssertEqual(report.layers[0].violationsByStep, [0, 1, 1])
+        XCTAssertEqual(report.hotspots.first?.firstViolationStep, 1)
+        XCTAssertEqual(report.hotspots.first?.kind, .coupling)
+    }
+
+    func testCouplingExampleWithSilentPeriod() throws {
+        let t = try traceCoupling(silent: 1, negative: true)
+        XCTAssertEqual(t.spikes, [1, 0])
+        XCTAssertEqual(t.encoded, [2])
+        XCTAssertEqual(t.residual(neuron: 0), 0)
+        XCTAssertEqual(t.margins, [2, 2, 2, 1])
+        let report = try couplingReport(silent: 1)
+        XCTAssertEqual(report.layers[0].coupling + report.layers[0].overflow, 0)
+        XCTAssertEqual(report.layout.latency, 2 + 2 * 1)
+    }
+
+    func couplingReport(silent: Int) throws -> DatasetReport {
+        let ev = Evaluator(network: try Self.couplingNetwork())
+        let data = SampleSet(inputs: [1, 1], count: 1, sampleShape: [2])
+        return try ev.evaluate(data, amplitudes: Amplitudes(input: 1, layers: [1]),
+                               config: ConversionConfig(T: 2, beta: 2, silent: silent))
+    }
+
+    /// u[T] = target − encoded, and the last margin column is the residual check.
+    func testResidualIsTargetMinusEncodedOnRandomNetwork() throws {
+        let net = try RandomNetworks.mlp(inputs: 12, hidden: [16, 8], outputs: 4, seed: 7)
+        let ev = Evaluator(network: net)
+        let data = RandomNetworks.samples(count: 5, shape: [12], seed: 3)
+        let config = ConversionConfig()
+        let theta = try ev.calibrate(data, config: config)
+        for s in 0..<data.count {
+            let trace = ev.trace(data, sample: s, amplitudes: theta, config: config)
+            for layer in trace.layers {
+                let w = config.slotWeights
+                for n in 0..<layer.neurons {
+                    let e = (0..<config.T).map { Double(layer.spike(neuron: n, slot: $0)) * w[$0] }.reduce(0, +)
+                    XCTAssertEqual(Double(layer.encoded[n]), e, accuracy: 1e-4)
+                    let u = layer.residual(neuron: n)
+                    XCTAssertEqual(layer.margin(neuron: n, k0: config.window), 1 - abs(u), accuracy: 1e-5)
+                    XCTAssertEqual(layer.margin(neuron: n, k0: 0), Float(1 + config.sumWeights) - abs(layer.target[n]),
+                                   accuracy: 1e-3)
+                }
+            }
+        }
+    }
+
+    func testLayoutWindowsAndLatency() throws {
+        let net = try RandomNetworks.mlp(inputs: 4, hidden: [5, 5, 5], outputs: 2, seed: 1)
+        let layout = net.layout(ConversionConfig(T: 10, beta: 1.5, silent: 2))
+        XCTAssertEqual(layout.layers.map(\.windowStart), [0, 2, 4])
+        XCTAssertEqual(layout.outputStart, 6)
+        XCTAssertEqual(layout.latency, 10 + 4 * 2)
+        XCTAssertEqual(net.layout(ConversionConfig(T: 7, silent: 0)).latency, 7)
+    }
+
+    func testAdjustmentFactorBranches() {
+        let sw = 100.0
+        XCTAssertEqual(AmplitudeAdjustment.factor(residualP999: 0.7, sumWeights: sw), 1)
+        XCTAssertEqual(AmplitudeAdjustment.factor(residualP999: 1, sumWeights: sw), 1)
+        XCTAssertEqual(AmplitudeAdjustment.factor(residualP999: 1.5, sumWeights: sw), 1 + 4 * 0.5 / sw, accuracy: 1e-12)
+        XCTAssertEqual(AmplitudeAdjustment.factor(residualP999: 4, sumWeights: sw), 1 + 2 / sw + 0.04, accuracy: 1e-12)
+        XCTAssertEqual(AmplitudeAdjustment.factor(residualP999: 11, sumWeights: sw), 1.1, accuracy: 1e-12)
+    }
+
+    func testPercentileMatchesNumPyLinearInterpolation() {
+        // numpy.percentile([1, 2, 3, 4, 10], 90) == 7.6 ; ([5], 99.99) == 5
+        XCTAssertEqual(percentile([4, 1, 10, 3, 2], 90), 7.6, accuracy: 1e-6)
+        XCTAssertEqual(percentile([5], 99.99), 5)
+        XCTAssertEqual(percentile([0, 1], 50), 0.5)
+    }
+
+    func testQuantileHistogramModeStaysClose() {
+        var exact = QuantileAccumulator(exactCapacity: Int.max)
+        var folded = QuantileAccumulator(exactCapacity: 1000)
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<50_000 {
+            let v = Float.random(in: 0..<1, using: &rng) < 0.3 ? 0 : Float.random(in: 0.001...50, using: &rng)
+            exact.add(v)
+            folded.add(v)
+        }
+        XCTAssertFalse(folded.isExact)
+        for q in [50.0, 99.0, 99.9, 99.99] {
+            XCTAssertEqual(folded.percentile(q), exact.percentile(q), accuracy: exact.percentile(q) * 0.01)
+        }
+    }
+
+    func testRatePresetIsPositiveOnlyWithUnitWeights() {
+        let rate = ConversionConfig.rate(T: 8)
+        XCTAssertEqual(rate.slotWeights, Array(repeating: 1, count: 8))
+        XCTAssertEqual(rate.threshold, 1)
+        XCTAssertTrue(rate.isRate)
+    }
+}
