@@ -48,21 +48,41 @@ public struct Evaluator: Sendable {
     /// Simulates the data set and reports accuracy, agreement and per-layer diagnostics.
     public func evaluate(_ data: SampleSet, amplitudes: Amplitudes, config: ConversionConfig,
                          withANN: Bool = true, progress: (@Sendable (Double) -> Void)? = nil) throws -> DatasetReport {
+        var cache: EvaluationCache? = nil
+        return try evaluate(data, amplitudes: amplitudes, config: config, withANN: withANN, cache: &cache, progress: progress)
+    }
+
+    /// As above, reusing and refreshing `cache`: batches whose θ changed only from layer l on
+    /// re-simulate layer l and what it feeds.
+    public func evaluate(_ data: SampleSet, amplitudes: Amplitudes, config: ConversionConfig, withANN: Bool = true,
+                         cache: inout EvaluationCache?, progress: (@Sendable (Double) -> Void)? = nil) throws -> DatasetReport {
         let layout = network.layout(config)
         var stats = [LayerStatistics](repeating: LayerStatistics(window: config.window), count: network.layerCount)
         var annPred: [Int] = [], snnPred: [Int] = []
         let classes = network.outputCount, size = data.sampleSize
+        var next = cache.map { EvaluationCache(budgetFloats: $0.budgetFloats) }
+        var used = 0
         try batches(data.count, progress: progress) { offset, n in
             let x = data.inputs[(offset * size)..<((offset + n) * size)]
-            let ann = withANN ? simulator.annForward(x, count: n) : nil
+            let old = cache?.batches[offset]
+            let ann = withANN ? (old?.ann ?? simulator.annForward(x, count: n)) : nil
+            let keep = next != nil && used < next!.budgetFloats
             let snn = simulator.simulate(x, count: n, amplitudes: amplitudes, config: config, ann: ann,
-                                         sampleOffset: offset)
+                                         sampleOffset: offset, reuse: old?.sim, keepCache: keep)
+            if next != nil {
+                next!.layersSimulated.append(contentsOf: snn.layersSimulated)
+                if keep {
+                    used += snn.cache!.floatCount + (ann?.activations.reduce(0) { $0 + $1.data.count } ?? 0)
+                    next!.batches[offset] = (ann, snn.cache)
+                }
+            }
             for l in stats.indices { stats[l].merge(snn.statistics[l]) }
             for b in 0..<n {
                 if let ann { annPred.append(argmax(Array(ann.outputs[(b * classes)..<((b + 1) * classes)]))) }
                 snnPred.append(argmax(Array(snn.outputs[(b * classes)..<((b + 1) * classes)])))
             }
         }
+        if next != nil { cache = next }
         let layers = stats.enumerated().map { l, s in s.report(info: layout.layers[l], theta: amplitudes.layers[l]) }
         var hotspots = stats.flatMap(\.hotspots)
         hotspots.sort(by: Hotspot.bySeverity)
@@ -80,14 +100,33 @@ public struct Evaluator: Sendable {
 
     /// The focused sample's full trace.
     public func trace(_ data: SampleSet, sample: Int, amplitudes: Amplitudes, config: ConversionConfig) -> SampleTrace {
+        var cache: SimulationCache? = nil
+        return trace(data, sample: sample, amplitudes: amplitudes, config: config, cache: &cache).0
+    }
+
+    /// The focused sample's trace, reusing the previous run of the same sample where θ allows.
+    /// Returns the layers whose recurrence ran.
+    public func trace(_ data: SampleSet, sample: Int, amplitudes: Amplitudes, config: ConversionConfig,
+                      cache: inout SimulationCache?) -> (SampleTrace, [Int]) {
         let x = data.sample(sample)
         let ann = simulator.annForward(x, count: 1)
         let snn = simulator.simulate(x, count: 1, amplitudes: amplitudes, config: config, ann: ann,
-                                     sampleOffset: sample, trace: true)
-        return SampleTrace(layout: network.layout(config), sample: sample, label: data.labels?[sample],
+                                     sampleOffset: sample, trace: true, reuse: cache, keepCache: true)
+        cache = snn.cache
+        return (SampleTrace(layout: network.layout(config), sample: sample, label: data.labels?[sample],
                            annOutput: ann.outputs, encoder: snn.encoder!, layers: snn.layers!,
-                           outputSlots: snn.outputSlots!)
+                           outputSlots: snn.outputSlots!), snn.layersSimulated)
     }
+}
+
+/// Per-batch state of the last data-set run, kept while it fits in `budgetFloats`.
+public struct EvaluationCache: Sendable {
+    var batches: [Int: (ann: ANNBatch?, sim: SimulationCache?)] = [:]
+    public let budgetFloats: Int
+    /// Spiking layers simulated by the run that produced this cache, one entry per batch and layer.
+    public internal(set) var layersSimulated: [Int] = []
+
+    public init(budgetFloats: Int = 64 << 20) { self.budgetFloats = budgetFloats }
 }
 
 /// One round of A.3 for one layer.

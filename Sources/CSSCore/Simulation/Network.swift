@@ -7,6 +7,9 @@ public struct Network: Sendable {
     public let spikingNodes: [Int]
     /// Spiking-layer depth (longest path, counting spiking layers) of every tensor.
     let depth: [String: Int]
+    /// Highest spiking-layer index each tensor depends on (−1: only on the encoder). A θ change
+    /// at layer l leaves every tensor with a lower value untouched.
+    let highestLayer: [String: Int]
     /// Index of the last node reading each tensor (tensors never read again can be freed).
     let lastUse: [String: Int]
 
@@ -16,7 +19,10 @@ public struct Network: Sendable {
         var spiking: [Int] = []
         var depth: [String: Int] = [graph.input: 0]
         var lastUse: [String: Int] = [:]
+        var highest: [String: Int] = [graph.input: -1]
         for (i, node) in graph.nodes.enumerated() {
+            let h = node.inputs.map { highest[$0] ?? -1 }.max() ?? -1
+            if case .relu = node.op { highest[node.output] = spiking.count } else { highest[node.output] = h }
             let d = node.inputs.map { depth[$0] ?? 0 }.max() ?? 0
             if case .relu = node.op {
                 spiking.append(i)
@@ -32,6 +38,7 @@ public struct Network: Sendable {
         self.spikingNodes = spiking
         self.depth = depth
         self.lastUse = lastUse
+        self.highestLayer = highest
     }
 
     public var name: String { graph.name }

@@ -46,6 +46,33 @@ public struct SNNBatch: Sendable {
     public var encoder: EncoderTrace?
     public var layers: [LayerTrace]?
     public var outputSlots: [Float]?
+    /// Spiking layers whose recurrence actually ran (the rest came from the cache).
+    public var layersSimulated: [Int] = []
+    /// What the next run may reuse, when asked for.
+    public var cache: SimulationCache?
+}
+
+/// Every tensor of a previous run of one batch, so that a θ change at layer l recomputes only
+/// layer l and what it feeds (css-spec §7: earlier layers do not change).
+public struct SimulationCache: Sendable {
+    let config: ConversionConfig
+    let amplitudes: Amplitudes
+    let traced: Bool
+    let values: [String: Activation]
+    let statistics: [LayerStatistics]
+    let traces: [LayerTrace]
+    let encoderSpikes: [Int8]
+
+    /// The first layer whose θ differs, or nil when nothing can be reused (config or θ_0 changed).
+    func firstDirtyLayer(for a: Amplitudes, config c: ConversionConfig, trace: Bool) -> Int? {
+        guard c == config, a.input == amplitudes.input, trace == traced,
+              a.layers.count == amplitudes.layers.count else { return nil }
+        return zip(a.layers, amplitudes.layers).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            ?? a.layers.count
+    }
+
+    /// Floats held, for memory budgets.
+    public var floatCount: Int { values.values.reduce(0) { $0 + $1.data.count } }
 }
 
 /// Runs the ANN and the converted SNN over batches. Stateless apart from the network, so it can
@@ -58,22 +85,35 @@ public struct Simulator: Sendable {
     var graph: Graph { network.graph }
 
     /// Walks the graph once; `spiking` replaces each Relu (layer index, input) → output.
-    func execute(input: Activation, constantScale: Float, spiking: (Int, Activation) -> Activation) -> Activation {
+    /// With `reuse`, every tensor that depends only on spiking layers before `reuse.firstDirtyLayer`
+    /// is taken from the previous run instead of being computed; with `keep`, all tensors are returned
+    /// so the next run can reuse them.
+    func execute(input: Activation, constantScale: Float, reuse: (values: [String: Activation], firstDirtyLayer: Int)? = nil,
+                 keep: Bool = false, spiking: (Int, Activation) -> Activation) -> (Activation, [String: Activation]) {
         var values: [String: Activation] = [graph.input: input]
         var layer = 0
         for (i, node) in graph.nodes.enumerated() {
+            let isRelu: Bool
+            if case .relu = node.op { isRelu = true } else { isRelu = false }
+            if let reuse, network.highestLayer[node.output]! < reuse.firstDirtyLayer, let v = reuse.values[node.output] {
+                values[node.output] = v
+                if isRelu { layer += 1 }
+                continue
+            }
             let ins = node.inputs.map { values[$0]! }
             let y: Activation
-            if case .relu = node.op {
+            if isRelu {
                 y = spiking(layer, ins[0])
                 layer += 1
             } else {
                 y = AffineOps.apply(node.op, ins, outShape: network.shapes[node.output]!, constantScale: constantScale)
             }
-            for name in node.inputs where network.lastUse[name] == i && name != graph.output { values[name] = nil }
+            if !keep {
+                for name in node.inputs where network.lastUse[name] == i && name != graph.output { values[name] = nil }
+            }
             values[node.output] = y
         }
-        return values[graph.output]!
+        return (values[graph.output]!, keep ? values : [:])
     }
 
     /// ANN forward in Float32 for `count` samples given in NumPy order.
@@ -82,7 +122,7 @@ public struct Simulator: Sendable {
             Activation(sampleMajor: $0, shape: network.inputShape, columns: count)
         }
         var acts: [Activation] = []
-        let y = execute(input: input, constantScale: 1) { _, z in
+        let (y, _) = execute(input: input, constantScale: 1) { _, z in
             let r = AffineOps.apply(.relu, [z], outShape: z.shape, constantScale: 1)
             acts.append(r)
             return r
@@ -130,38 +170,46 @@ public struct Simulator: Sendable {
     /// The converted network over a batch of `count` samples. With `trace` (count must be 1)
     /// every layer's membrane, input, spikes and margins are recorded.
     public func simulate(_ x: ArraySlice<Float>, count B: Int, amplitudes: Amplitudes, config: ConversionConfig,
-                         ann: ANNBatch?, sampleOffset: Int, trace: Bool = false) -> SNNBatch {
+                         ann: ANNBatch?, sampleOffset: Int, trace: Bool = false,
+                         reuse: SimulationCache? = nil, keepCache: Bool = false) -> SNNBatch {
         precondition(!trace || B == 1)
         let params = TSAParameters(config)
         let layout = network.layout(config)
-        let (input, encoderSpikes) = encode(x, count: B, theta0: amplitudes.input, config: config)
-        var stats: [LayerStatistics] = []
-        var traces: [LayerTrace] = []
+        let reusable = reuse.flatMap { $0.firstDirtyLayer(for: amplitudes, config: config, trace: trace) }
+        let (input, encoderSpikes) = reusable != nil ? (reuse!.values[graph.input]!, reuse!.encoderSpikes)
+            : encode(x, count: B, theta0: amplitudes.input, config: config)
+        var stats = reuse?.statistics ?? []
+        var traces = reuse?.traces ?? []
+        var simulated: [Int] = []
         let sumW = config.sumWeights
-        let y = execute(input: input, constantScale: Float(1 / sumW)) { l, z in
+        let (y, values) = execute(input: input, constantScale: Float(1 / sumW),
+                                  reuse: reusable.map { (reuse!.values, $0) }, keep: keepCache) { l, z in
+            simulated.append(l)
             let recorder = trace ? TraceRecorder(neurons: z.sampleSize, T: config.T, window: config.window) : nil
             let (out, s) = TSALayer.run(z: z, theta: amplitudes.layers[l], params: params, batch: B, layer: l,
                                         ann: ann?.activations[l], sampleOffset: sampleOffset, recorder: recorder)
-            stats.append(s)
+            if l < stats.count { stats[l] = s } else { stats.append(s) }
             if let r = recorder {
                 let n = z.sampleSize
                 var spikes = [Int8](repeating: 0, count: n * config.T)
                 let hw = z.spatial
+                let inv = 1 / Float(amplitudes.layers[l])
                 for c in 0..<z.channels {
                     for k in 0..<config.T {
                         for p in 0..<hw {
-                            spikes[(c * hw + p) * config.T + k] = Int8((out.data[(c * config.T + k) * hw + p] / Float(amplitudes.layers[l])).rounded())
+                            spikes[(c * hw + p) * config.T + k] = Int8((out.data[(c * config.T + k) * hw + p] * inv).rounded())
                         }
                     }
                 }
-                traces.append(LayerTrace(
+                let t = LayerTrace(
                     info: layout.layers[l], theta: amplitudes.layers[l], T: config.T, silent: config.silent,
                     threshold: config.threshold,
                     membrane: TraceRecorder.array(r.membrane, n * config.window),
                     input: TraceRecorder.array(r.input, n * config.T), spikes: spikes,
                     target: TraceRecorder.array(r.target, n), encoded: TraceRecorder.array(r.encoded, n),
                     annActivation: ann.map { $0.activations[l].sample(0) } ?? [Float](repeating: 0, count: n),
-                    margins: TraceRecorder.array(r.margins, n * (config.window + 1))))
+                    margins: TraceRecorder.array(r.margins, n * (config.window + 1)))
+                if l < traces.count { traces[l] = t } else { traces.append(t) }
             }
             return out
         }
@@ -185,7 +233,9 @@ public struct Simulator: Sendable {
         if trace {
             encoderTrace = EncoderTrace(theta: amplitudes.input, T: config.T, spikes: encoderSpikes, inputs: Array(x))
         }
+        let cache = keepCache ? SimulationCache(config: config, amplitudes: amplitudes, traced: trace, values: values,
+                                                statistics: stats, traces: traces, encoderSpikes: encoderSpikes) : nil
         return SNNBatch(outputs: outputs, statistics: stats, encoder: encoderTrace,
-                        layers: trace ? traces : nil, outputSlots: slots)
+                        layers: trace ? traces : nil, outputSlots: slots, layersSimulated: simulated, cache: cache)
     }
 }

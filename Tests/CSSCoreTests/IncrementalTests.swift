@@ -1,0 +1,62 @@
+import XCTest
+@testable import CSSCore
+
+/// A θ change at layer l recomputes layer l and what it feeds, never the layers before it, and
+/// gives exactly what a full recomputation gives.
+final class IncrementalTests: XCTestCase {
+    func testThetaChangeRecomputesOnlyFromThatLayerOn() throws {
+        let net = try RandomNetworks.resnet(seed: 11)
+        let ev = Evaluator(network: net, batchSize: 4)
+        let data = RandomNetworks.samples(count: 10, shape: [1, 6, 6], seed: 5)
+        let config = ConversionConfig()
+        let theta = try ev.calibrate(data, config: config)
+        XCTAssertEqual(net.layerCount, 2)
+
+        var cache: EvaluationCache? = EvaluationCache()
+        _ = try ev.evaluate(data, amplitudes: theta, config: config, cache: &cache)
+        XCTAssertEqual(cache!.layersSimulated.filter { $0 == 0 }.count, 3, "first run simulates every batch")
+
+        var tuned = theta
+        tuned.layers[1] *= 1.3
+        let incremental = try ev.evaluate(data, amplitudes: tuned, config: config, cache: &cache)
+        XCTAssertEqual(Set(cache!.layersSimulated), [1], "layer 0 is not recomputed when θ of layer 1 moves")
+        XCTAssertEqual(cache!.layersSimulated.count, 3)
+        let full = try ev.evaluate(data, amplitudes: tuned, config: config)
+        XCTAssertEqual(incremental, full)
+
+        // Focused-sample path.
+        var sampleCache: SimulationCache? = nil
+        let (_, first) = ev.trace(data, sample: 3, amplitudes: theta, config: config, cache: &sampleCache)
+        XCTAssertEqual(first, [0, 1])
+        let (t2, second) = ev.trace(data, sample: 3, amplitudes: tuned, config: config, cache: &sampleCache)
+        XCTAssertEqual(second, [1])
+        let fresh = ev.trace(data, sample: 3, amplitudes: tuned, config: config)
+        for l in 0..<2 {
+            XCTAssertEqual(t2.layers[l].membrane, fresh.layers[l].membrane)
+            XCTAssertEqual(t2.layers[l].spikes, fresh.layers[l].spikes)
+            XCTAssertEqual(t2.layers[l].margins, fresh.layers[l].margins)
+        }
+        XCTAssertEqual(t2.outputSlots, fresh.outputSlots)
+
+        // Changing θ of the first layer recomputes everything after it; the encoder's θ everything.
+        var early = tuned
+        early.layers[0] *= 0.9
+        _ = try ev.evaluate(data, amplitudes: early, config: config, cache: &cache)
+        XCTAssertEqual(Set(cache!.layersSimulated), [0, 1])
+    }
+
+    func testResultsDoNotDependOnBatchSize() throws {
+        let net = try RandomNetworks.resnet(seed: 2)
+        let data = RandomNetworks.samples(count: 9, shape: [1, 6, 6], seed: 9)
+        let config = ConversionConfig(T: 8, beta: 1.5, silent: 1)
+        let theta = try Evaluator(network: net).calibrate(data, config: config)
+        let a = try Evaluator(network: net, batchSize: 1).evaluate(data, amplitudes: theta, config: config)
+        let b = try Evaluator(network: net, batchSize: 4).evaluate(data, amplitudes: theta, config: config)
+        XCTAssertEqual(a.snnPredictions, b.snnPredictions)
+        for (x, y) in zip(a.layers, b.layers) {
+            XCTAssertEqual(x.violationsByStep, y.violationsByStep)
+            XCTAssertEqual(x.spikesPositive, y.spikesPositive)
+            XCTAssertEqual(x.residualP999, y.residualP999, accuracy: 1e-5)
+        }
+    }
+}
