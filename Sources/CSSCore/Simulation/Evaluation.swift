@@ -27,6 +27,13 @@ public struct Evaluator: Sendable {
     /// non-zero ReLU outputs (and of the non-zero |input| for the encoder).
     public func calibrate(_ calib: SampleSet, config: ConversionConfig,
                           progress: (@Sendable (Double) -> Void)? = nil) throws -> Amplitudes {
+        try calibrationPercentiles(calib, percentile: config.percentile, progress: progress).amplitudes(config)
+    }
+
+    /// The percentiles p_0, p_l themselves: they depend on the percentile setting only, so a
+    /// change of T or β reconverts without running the ANN again.
+    public func calibrationPercentiles(_ calib: SampleSet, percentile: Double,
+                                       progress: (@Sendable (Double) -> Void)? = nil) throws -> CalibrationPercentiles {
         var input = QuantileAccumulator()
         var layers = [QuantileAccumulator](repeating: QuantileAccumulator(), count: network.layerCount)
         for x in calib.inputs where x != 0 { input.add(abs(x)) }
@@ -37,12 +44,8 @@ public struct Evaluator: Sendable {
                 for v in a.data where v > 0 { layers[l].add(v) }
             }
         }
-        let sumW = config.sumWeights
-        func amplitude(_ q: QuantileAccumulator) -> Double {
-            let p = q.percentile(config.percentile)
-            return p > 0 ? p / sumW : 1 / sumW
-        }
-        return Amplitudes(input: amplitude(input), layers: layers.map(amplitude))
+        return CalibrationPercentiles(percentile: percentile, input: input.percentile(percentile),
+                                      layers: layers.map { $0.percentile(percentile) })
     }
 
     /// Simulates the data set and reports accuracy, agreement and per-layer diagnostics.
@@ -170,5 +173,18 @@ public enum AmplitudeAdjustment {
             }
         }
         return (theta, steps)
+    }
+}
+
+/// Calibration percentiles of the ANN (css-spec §3), before division by Σw.
+public struct CalibrationPercentiles: Sendable, Equatable {
+    public var percentile: Double
+    public var input: Double
+    public var layers: [Double]
+
+    /// θ = p/Σw; a layer that never fires on the calibration set gets p = 1 so θ stays usable.
+    public func amplitudes(_ config: ConversionConfig) -> Amplitudes {
+        let sw = config.sumWeights
+        return Amplitudes(input: (input > 0 ? input : 1) / sw, layers: layers.map { ($0 > 0 ? $0 : 1) / sw })
     }
 }
