@@ -1,0 +1,594 @@
+#!/usr/bin/env python3
+"""Independent Float64 NumPy reference of /work/shared/css-spec.md (CSS coding, TSA neurons).
+
+Walks an ONNX graph with NumPy; every Relu becomes a TSA-ReLU spiking layer and everything between
+spiking layers stays an affine map applied to each coding slot. Prints one JSON object with the
+schema of `cssdbg eval --json`.
+
+    python scripts/reference_sim.py BUNDLE_DIR [-T 10] [--beta 1.5] [--silent 1] [--no-negative]
+        [--rate] [--percentile 99.99] [--theta FILE] [--limit N] [--rounds R]
+
+Notes on choices the spec leaves open (kept deliberately simple):
+  * the input encoder is always signed (§4); --no-negative / --rate only affect TSA-ReLU layers;
+  * --rounds R runs R rounds of A.3; in each round the network is simulated once on the calibration
+    inputs with the current θ and every layer's θ is rescaled from that one simulation;
+  * the affine map's constant terms are scaled by 1/Σw by evaluating the map once with all its
+    sources at zero (c = A(0)) and using A(x) - (1 - 1/Σw)·c, which is exact for affine maps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+DEFAULTS = {"T": 10, "beta": 1.5, "silent": 1, "negative": True, "percentile": 99.99}
+
+
+# =========================================================================== ONNX graph in NumPy
+
+
+def _attrs(node):
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _s(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def _as_f64(a: np.ndarray) -> np.ndarray:
+    return a.astype(np.float64) if np.issubdtype(a.dtype, np.floating) else a
+
+
+def _same_pads(in_sizes, kernel, strides, dilations, mode):
+    begins, ends = [], []
+    for n, k, s, d in zip(in_sizes, kernel, strides, dilations):
+        out = -(-n // s)
+        total = max((out - 1) * s + (k - 1) * d + 1 - n, 0)
+        small, big = total // 2, total - total // 2
+        b, e = (small, big) if mode == "SAME_UPPER" else (big, small)
+        begins.append(b)
+        ends.append(e)
+    return begins + ends
+
+
+def _spatial_pads(at, in_sizes, kernel, strides, dilations):
+    mode = _s(at.get("auto_pad", "NOTSET"))
+    nd = len(kernel)
+    if mode in ("SAME_UPPER", "SAME_LOWER"):
+        return _same_pads(in_sizes, kernel, strides, dilations, mode)
+    if mode == "VALID":
+        return [0] * (2 * nd)
+    return list(at.get("pads", [0] * (2 * nd)))
+
+
+def _windows(xp, kernel, strides, dilations):
+    """xp [N, C, *S] padded -> view [N, C, *out, *kernel] (strided, dilated)."""
+    nd = len(kernel)
+    eff = [(k - 1) * d + 1 for k, d in zip(kernel, dilations)]
+    w = np.lib.stride_tricks.sliding_window_view(xp, eff, axis=tuple(range(2, 2 + nd)))
+    sl = [slice(None), slice(None)]
+    sl += [slice(None, None, s) for s in strides]
+    sl += [slice(None, None, d) for d in dilations]
+    return w[tuple(sl)]
+
+
+def op_conv(node, ins):
+    x, w = ins[0], ins[1]
+    b = ins[2] if len(ins) > 2 and ins[2] is not None else None
+    at = _attrs(node)
+    nd = x.ndim - 2
+    kernel = list(at.get("kernel_shape", w.shape[2:]))
+    strides = list(at.get("strides", [1] * nd))
+    dil = list(at.get("dilations", [1] * nd))
+    group = at.get("group", 1)
+    pads = _spatial_pads(at, x.shape[2:], kernel, strides, dil)
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(pads[i], pads[i + nd]) for i in range(nd)])
+    win = _windows(xp, kernel, strides, dil)  # [N, C, *out, *k]
+    cin_g = x.shape[1] // group
+    cout_g = w.shape[0] // group
+    letters = "ijkl"[:nd]
+    outs = []
+    for gi in range(group):
+        wg = w[gi * cout_g:(gi + 1) * cout_g]
+        xg = win[:, gi * cin_g:(gi + 1) * cin_g]
+        outs.append(np.einsum(f"nc{'HWD'[:nd]}{letters},oc{letters}->no{'HWD'[:nd]}", xg, wg, optimize=True))
+    y = np.concatenate(outs, axis=1)
+    if b is not None:
+        y = y + b.reshape((1, -1) + (1,) * nd)
+    return [y]
+
+
+def op_avgpool(node, ins):
+    x = ins[0]
+    at = _attrs(node)
+    if at.get("ceil_mode", 0):
+        raise NotImplementedError("AveragePool ceil_mode=1")
+    kernel = list(at["kernel_shape"])
+    nd = len(kernel)
+    strides = list(at.get("strides", [1] * nd))
+    dil = list(at.get("dilations", [1] * nd))
+    pads = _spatial_pads(at, x.shape[2:], kernel, strides, dil)
+    padw = [(0, 0), (0, 0)] + [(pads[i], pads[i + nd]) for i in range(nd)]
+    axes = tuple(range(-nd, 0))
+    sums = _windows(np.pad(x, padw), kernel, strides, dil).sum(axis=axes)
+    if at.get("count_include_pad", 0):
+        return [sums / float(np.prod(kernel))]
+    ones = np.pad(np.ones((1, 1) + x.shape[2:]), padw)
+    counts = _windows(ones, kernel, strides, dil).sum(axis=axes)
+    return [sums / counts]
+
+
+def op_gemm(node, ins):
+    at = _attrs(node)
+    a, b = ins[0], ins[1]
+    if at.get("transA", 0):
+        a = a.T
+    if at.get("transB", 0):
+        b = b.T
+    y = at.get("alpha", 1.0) * (a @ b)
+    if len(ins) > 2 and ins[2] is not None:
+        y = y + at.get("beta", 1.0) * ins[2]
+    return [y]
+
+
+def op_bn(node, ins):
+    x, g, b, m, v = ins[:5]
+    at = _attrs(node)
+    if at.get("training_mode", 0):
+        raise NotImplementedError("BatchNormalization training_mode=1")
+    shp = (1, -1) + (1,) * (x.ndim - 2)
+    scale = g / np.sqrt(v + at.get("epsilon", 1e-5))
+    return [x * scale.reshape(shp) + (b - m * scale).reshape(shp)]
+
+
+def op_reducemean(node, ins):
+    at = _attrs(node)
+    axes = at.get("axes")
+    if len(ins) > 1 and ins[1] is not None:
+        axes = [int(a) for a in ins[1]]
+    if not axes:
+        if at.get("noop_with_empty_axes", 0):
+            return [ins[0]]
+        axes = list(range(ins[0].ndim))
+    return [ins[0].mean(axis=tuple(axes), keepdims=bool(at.get("keepdims", 1)))]
+
+
+def op_reshape(node, ins):
+    x, shape = ins[0], [int(s) for s in ins[1]]
+    allowzero = _attrs(node).get("allowzero", 0)
+    if not allowzero:
+        shape = [x.shape[i] if s == 0 else s for i, s in enumerate(shape)]
+    return [x.reshape(shape)]
+
+
+def op_flatten(node, ins):
+    x = ins[0]
+    axis = _attrs(node).get("axis", 1)
+    axis = axis + x.ndim if axis < 0 else axis
+    return [x.reshape(int(np.prod(x.shape[:axis])), -1)]
+
+
+def op_constant(node, ins):
+    at = _attrs(node)
+    if "value" in at:
+        return [_as_f64(numpy_helper.to_array(at["value"]))]
+    if "value_float" in at:
+        return [np.array(at["value_float"], np.float64)]
+    if "value_floats" in at:
+        return [np.array(at["value_floats"], np.float64)]
+    if "value_int" in at:
+        return [np.array(at["value_int"], np.int64)]
+    if "value_ints" in at:
+        return [np.array(at["value_ints"], np.int64)]
+    raise NotImplementedError("Constant without a supported value attribute")
+
+
+def op_dropout(node, ins):
+    outs = [ins[0]]
+    if len(node.output) > 1:
+        outs.append(np.ones(ins[0].shape, dtype=bool))
+    return outs
+
+
+OPS = {
+    "Conv": op_conv,
+    "AveragePool": op_avgpool,
+    "GlobalAveragePool": lambda n, i: [i[0].mean(axis=tuple(range(2, i[0].ndim)), keepdims=True)],
+    "Gemm": op_gemm,
+    "MatMul": lambda n, i: [np.matmul(i[0], i[1])],
+    "Add": lambda n, i: [i[0] + i[1]],
+    "Sub": lambda n, i: [i[0] - i[1]],
+    "Mul": lambda n, i: [i[0] * i[1]],
+    "Div": lambda n, i: [i[0] / i[1]],
+    "Relu": lambda n, i: [np.maximum(i[0], 0.0)],
+    "BatchNormalization": op_bn,
+    "ReduceMean": op_reducemean,
+    "Reshape": op_reshape,
+    "Flatten": op_flatten,
+    "Identity": lambda n, i: [i[0]],
+    "Dropout": op_dropout,
+    "Constant": op_constant,
+}
+
+
+class OnnxGraph:
+    def __init__(self, path: Path):
+        model = onnx.load(str(path))  # external data resolved next to the model
+        g = model.graph
+        self.consts: dict[str, np.ndarray] = {t.name: _as_f64(numpy_helper.to_array(t)) for t in g.initializer}
+        self.nodes = []
+        for node in g.node:
+            if node.op_type not in OPS:
+                raise NotImplementedError(f"unsupported op {node.op_type} ({node.name})")
+            if node.op_type == "Constant":
+                self.consts[node.output[0]] = op_constant(node, [])[0]
+            else:
+                self.nodes.append(node)
+        inputs = [i.name for i in g.input if i.name not in self.consts]
+        if len(inputs) != 1:
+            raise ValueError(f"expected one graph input, got {inputs}")
+        self.input = inputs[0]
+        self.output = g.output[0].name
+        self.relus = [n for n in self.nodes if n.op_type == "Relu"]
+        # last use of each tensor, to free intermediates while walking
+        self.last_use: dict[str, int] = {}
+        for idx, n in enumerate(self.nodes):
+            for name in n.input:
+                self.last_use[name] = idx
+
+    def run(self, x: np.ndarray, relu_hook=None, keep=()):
+        """Evaluate the graph; relu_hook(node, input) -> output replaces Relu nodes when given.
+
+        Returns (output, {name: value for name in keep}).
+        """
+        env = {self.input: x}
+        kept = {}
+        for idx, node in enumerate(self.nodes):
+            ins = [None if name == "" else (env[name] if name in env else self.consts[name]) for name in node.input]
+            if node.op_type == "Relu" and relu_hook is not None:
+                outs = [relu_hook(node, ins[0])]
+            else:
+                outs = OPS[node.op_type](node, ins)
+            for name, val in zip(node.output, outs):
+                env[name] = val
+                if name in keep:
+                    kept[name] = val
+            for name in set(node.input):
+                if self.last_use.get(name) == idx and name != self.output and name in env and name != self.input:
+                    del env[name]
+        return env[self.output], kept
+
+    def timing(self, L: int):
+        """Window start d_l for every Relu (by output name), and spiking depth of the output."""
+        start = {self.input: -L}
+        depth = {self.input: 0}
+        for node in self.nodes:
+            srcs = [n for n in node.input if n in start]
+            if not srcs:
+                continue
+            s = max(start[n] for n in srcs)
+            d = max(depth[n] for n in srcs)
+            if node.op_type == "Relu":
+                s, d = s + L, d + 1
+            for out in node.output:
+                start[out], depth[out] = s, d
+        return {r.output[0]: start[r.output[0]] for r in self.relus}, depth[self.output]
+
+
+# =========================================================================== CSS coding
+
+
+@dataclass
+class Config:
+    T: int
+    beta: float
+    silent: int
+    negative: bool
+    percentile: float
+
+    @property
+    def weights(self) -> np.ndarray:  # w_i = β^(T-1-i)
+        return self.beta ** np.arange(self.T - 1, -1, -1, dtype=np.float64)
+
+    @property
+    def sum_w(self) -> float:
+        return float(self.weights.sum())
+
+
+def encode(x: np.ndarray, theta0: float, cfg: Config) -> np.ndarray:
+    """Signed input encoder (§4). x [N, ...] -> spikes [T, N, ...] in {-1, 0, 1}."""
+    u = x.astype(np.float64) / theta0 / cfg.beta ** cfg.T
+    out = np.zeros((cfg.T,) + x.shape)
+    for t in range(cfg.T):
+        u = cfg.beta * u
+        s = np.where(u >= 1, 1.0, np.where(u <= -1, -1.0, 0.0))
+        out[t] = s
+        u = u - s
+    return out
+
+
+@dataclass
+class NeuronResult:
+    spikes: np.ndarray  # [T, M]
+    target: np.ndarray  # a, [M]
+
+
+def tsa_relu(X: np.ndarray, cfg: Config) -> NeuronResult:
+    """TSA-ReLU (§5). X [T, M] inputs in θ units -> spikes [T, M] and target a."""
+    T, L, beta = cfg.T, cfg.silent, cfg.beta
+    bl = beta ** L
+    v = bl / 2 if cfg.negative else bl
+    h = np.zeros(X.shape[1:])
+    G = np.zeros(X.shape[1:])
+    S = np.zeros(X.shape)
+    for k in range(T + L):
+        h = beta * h + (X[k] if k < T else 0.0)
+        G = beta * G
+        o = np.where(h >= 0, h - G, -G)
+        if k >= L:
+            s = np.where(o >= v, 1.0, 0.0)
+            if cfg.negative:
+                s = np.where(o <= -v, -1.0, s)
+            S[k - L] = s
+            G = G + bl * s
+    return NeuronResult(S, np.maximum(h, 0.0) / bl)
+
+
+def margins(spikes: np.ndarray, a: np.ndarray, cfg: Config) -> np.ndarray:
+    """Decoupling margins (§6) for k0 = 0..T+L -> [T+L+1, M]."""
+    T, L = cfg.T, cfg.silent
+    w = cfg.weights
+    contrib = w[:, None] * spikes  # [T, M]
+    cum = np.concatenate([np.zeros((1,) + a.shape), np.cumsum(contrib, axis=0)])  # cum[j] = Σ_{i<j}
+    tail = np.concatenate([np.cumsum(w[::-1])[::-1], [0.0]])  # tail[j] = Σ_{i>=j} w_i
+    out = np.empty((T + L + 1,) + a.shape)
+    for k0 in range(T + L + 1):
+        j = min(max(k0 - L, 0), T)  # slots i < j have fired before k0
+        out[k0] = (1.0 + tail[j]) - np.abs(a - cum[j])
+    return out
+
+
+# =========================================================================== simulation
+
+
+@dataclass
+class LayerStats:
+    name: str
+    tensor: str
+    neurons: int
+    window_start: int
+    theta: float
+    residuals: list = field(default_factory=list)
+    violations: np.ndarray | None = None
+    first: np.ndarray | None = None
+    overflow: int = 0
+    coupling: int = 0
+    pos: int = 0
+    neg: int = 0
+    sq_err: float = 0.0
+    count: int = 0
+
+
+class Simulator:
+    def __init__(self, graph: OnnxGraph, cfg: Config, thetas: dict[str, float]):
+        self.g, self.cfg, self.thetas = graph, cfg, thetas
+        self.relu_names = [r.output[0] for r in graph.relus]
+
+    def zero_world(self, sample_shape):
+        """c = value of every Relu input (and of the output) with all sources set to zero."""
+        consts = {}
+
+        def hook(node, z):
+            consts[node.output[0]] = z
+            return np.zeros_like(z)
+
+        out, _ = self.g.run(np.zeros((1,) + tuple(sample_shape)), relu_hook=hook)
+        return consts, out
+
+    def simulate(self, x: np.ndarray, ann_relu: dict | None, stats: dict | None, chunk=40):
+        """Run the SNN on x [N, ...]. Returns decoded outputs [N, ...] in ANN units.
+
+        If stats is given, accumulates per-layer statistics (ann_relu gives the ANN activations).
+        """
+        cfg = self.cfg
+        T, sw, w = cfg.T, cfg.sum_w, cfg.weights
+        consts, c_out = self.zero_world(x.shape[1:])
+        shrink = 1.0 - 1.0 / sw
+        outs = []
+        for lo in range(0, len(x), chunk):
+            xb = x[lo:lo + chunk].astype(np.float64)
+            n = len(xb)
+            s0 = encode(xb, self.thetas["input"], cfg)
+            x_slots = (self.thetas["input"] * s0).reshape((T * n,) + xb.shape[1:])
+
+            def hook(node, z):
+                name = node.output[0]
+                theta = self.thetas[name]
+                X = (z - shrink * consts[name]) / theta  # [T*n, ...]
+                shp = X.shape[1:]
+                res = tsa_relu(X.reshape(T, -1), cfg)
+                if stats is not None:
+                    self._accumulate(stats[name], res, ann_relu[name][lo:lo + n].reshape(-1) if ann_relu else None, n)
+                return (theta * res.spikes).reshape((T * n,) + shp)
+
+            z_out, _ = self.g.run(x_slots, relu_hook=hook)
+            z_out = (z_out - shrink * c_out).reshape((T, n) + z_out.shape[1:])
+            outs.append(np.tensordot(w, z_out, axes=(0, 0)))
+        return np.concatenate(outs)
+
+    def _accumulate(self, st: LayerStats, res: NeuronResult, ann: np.ndarray | None, n: int):
+        cfg = self.cfg
+        S, a = res.spikes, res.target
+        e = cfg.weights @ S
+        u = a - e
+        st.residuals.append(np.abs(u))
+        m = margins(S, a, cfg)
+        viol = m <= 0  # [T+L+1, M]
+        st.violations = st.violations + viol.sum(axis=1) if st.violations is not None else viol.sum(axis=1)
+        any_v = viol.any(axis=0)
+        first = np.argmax(viol, axis=0)
+        hist = np.bincount(first[any_v], minlength=cfg.T + cfg.silent + 1)
+        st.first = st.first + hist if st.first is not None else hist
+        st.overflow += int(viol[0].sum())
+        st.coupling += int((~viol[0] & any_v).sum())
+        st.pos += int((S > 0).sum())
+        st.neg += int((S < 0).sum())
+        if ann is not None:
+            st.sq_err += float(((st.theta * e - ann) ** 2).sum())
+        st.count += a.size
+
+
+def percentile_nonzero(values: np.ndarray, q: float) -> float:
+    nz = values[values != 0]
+    return float(np.percentile(nz, q)) if nz.size else 0.0
+
+
+def calibrate(graph: OnnxGraph, calib: np.ndarray, cfg: Config) -> dict[str, float]:
+    sw = cfg.sum_w
+    names = [r.output[0] for r in graph.relus]
+    _, acts = graph.run(calib.astype(np.float64), keep=set(names))
+    thetas = {"input": percentile_nonzero(np.abs(calib.astype(np.float64)), cfg.percentile) / sw}
+    for name in names:
+        p = percentile_nonzero(acts[name], cfg.percentile)
+        thetas[name] = (p if p > 0 else 1.0) / sw
+    return thetas
+
+
+def adjust_scale(r: float, sw: float) -> float:
+    """A.3 factor s from the 99.9th percentile r of |u[T]| (θ units)."""
+    d = r - 1.0
+    if d <= 0:
+        return 1.0
+    if d > 0.05 * sw:
+        return 1.0 + d / sw
+    if d > 0.01 * sw:
+        return 1.0 + (d - 0.01 * sw) / sw + 0.04
+    return 1.0 + 4.0 * d / sw
+
+
+def make_stats(graph: OnnxGraph, cfg: Config, thetas, sample_shape):
+    starts, _ = graph.timing(cfg.silent)
+    # neuron counts from one ANN pass on a dummy sample
+    names = [r.output[0] for r in graph.relus]
+    _, acts = graph.run(np.zeros((1,) + tuple(sample_shape)), keep=set(names))
+    return {
+        r.output[0]: LayerStats(
+            name=r.name or r.output[0], tensor=r.output[0], neurons=int(acts[r.output[0]].size),
+            window_start=int(starts[r.output[0]]), theta=float(thetas[r.output[0]]),
+        )
+        for r in graph.relus
+    }
+
+
+def evaluate(bundle: Path, cfg: Config, theta_override: dict | None, limit: int | None, rounds: int,
+             model_name: str | None = None) -> dict:
+    graph = OnnxGraph(bundle / "model.onnx")
+    data = np.load(bundle / "data.npy").astype(np.float64)
+    labels = np.load(bundle / "labels.npy") if (bundle / "labels.npy").exists() else None
+    calib_path = bundle / "calib.npy"
+    calib = np.load(calib_path).astype(np.float64) if calib_path.exists() else data
+    if limit is not None:
+        data = data[:limit]
+        labels = labels[:limit] if labels is not None else None
+
+    thetas = calibrate(graph, calib, cfg)
+    if theta_override:
+        for k, v in theta_override.items():
+            if k not in thetas:
+                raise KeyError(f"theta file names unknown tensor {k!r}")
+            thetas[k] = float(v)
+
+    for _ in range(rounds):
+        stats = make_stats(graph, cfg, thetas, calib.shape[1:])
+        Simulator(graph, cfg, thetas).simulate(calib, None, stats)
+        for name, st in stats.items():
+            r = float(np.percentile(np.concatenate(st.residuals), 99.9))
+            thetas[name] *= adjust_scale(r, cfg.sum_w)
+
+    names = [r.output[0] for r in graph.relus]
+    ann_out, ann_relu = graph.run(data, keep=set(names))
+    stats = make_stats(graph, cfg, thetas, data.shape[1:])
+    snn_out = Simulator(graph, cfg, thetas).simulate(data, ann_relu, stats)
+
+    ann_pred = ann_out.reshape(len(data), -1).argmax(axis=1)
+    snn_pred = snn_out.reshape(len(data), -1).argmax(axis=1)
+    _, depth = graph.timing(cfg.silent)
+    layers = []
+    for name in names:
+        st = stats[name]
+        res = np.concatenate(st.residuals)
+        layers.append({
+            "name": st.name,
+            "tensor": st.tensor,
+            "neurons": st.neurons,
+            "window_start": st.window_start,
+            "theta": st.theta,
+            "residual_p999": float(np.percentile(res, 99.9)),
+            "residual_max": float(res.max()),
+            "over_one": int((res >= 1).sum()),
+            "overflow": st.overflow,
+            "coupling": st.coupling,
+            "violations_by_step": [int(v) for v in st.violations],
+            "first_violation_by_step": [int(v) for v in st.first],
+            "spikes_positive": st.pos,
+            "spikes_negative": st.neg,
+            "activation_rmse": math.sqrt(st.sq_err / st.count),
+        })
+    return {
+        "model": model_name or bundle.resolve().name,
+        "config": {"T": cfg.T, "beta": cfg.beta, "silent": cfg.silent, "negative": cfg.negative,
+                   "percentile": cfg.percentile},
+        "samples": int(len(data)),
+        "latency": cfg.T + (depth + 1) * cfg.silent,
+        "ann_accuracy": float((ann_pred == labels).mean()) if labels is not None else None,
+        "snn_accuracy": float((snn_pred == labels).mean()) if labels is not None else None,
+        "agreement": float((snn_pred == ann_pred).mean()),
+        "layers": layers,
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Float64 NumPy reference of css-spec.md")
+    ap.add_argument("bundle", type=Path)
+    ap.add_argument("-T", type=int, default=None)
+    ap.add_argument("--beta", type=float, default=None)
+    ap.add_argument("--silent", type=int, default=None)
+    ap.add_argument("--no-negative", dest="negative", action="store_false", default=None)
+    ap.add_argument("--rate", action="store_true", help="rate coding preset: beta=1, silent=0, no negative spikes")
+    ap.add_argument("--percentile", type=float, default=None)
+    ap.add_argument("--theta", type=Path, default=None, help="cssdbg-theta/1 file")
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--rounds", type=int, default=0)
+    ap.add_argument("--indent", type=int, default=None)
+    args = ap.parse_args(argv)
+
+    base = dict(DEFAULTS)
+    theta_override = None
+    if args.theta is not None:
+        doc = json.loads(args.theta.read_text())
+        if doc.get("format") != "cssdbg-theta/1":
+            raise SystemExit(f"{args.theta}: not a cssdbg-theta/1 file")
+        base.update({k: v for k, v in doc.get("config", {}).items() if k in base})
+        theta_override = doc["theta"]
+    cli = {"T": args.T, "beta": args.beta, "silent": args.silent, "negative": args.negative,
+           "percentile": args.percentile}
+    base.update({k: v for k, v in cli.items() if v is not None})
+    if args.rate:
+        base.update(beta=1.0, silent=0, negative=False)
+    cfg = Config(T=int(base["T"]), beta=float(base["beta"]), silent=int(base["silent"]),
+                 negative=bool(base["negative"]), percentile=float(base["percentile"]))
+    result = evaluate(args.bundle, cfg, theta_override, args.limit, args.rounds)
+    print(json.dumps(result, indent=args.indent))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
