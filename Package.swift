@@ -35,14 +35,15 @@ let package = Package(
         .executableTarget(
             name: "cssdbg",
             dependencies: [
-                "CSSCore", "CSSImport", "CSSView", "CSSTerminal",
+                "CSSCore", "CSSImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // MARK: Tests
         .testTarget(name: "CSSCoreTests", dependencies: ["CSSCore"]),
-        .testTarget(name: "CSSImportTests", dependencies: ["CSSImport", "CSSCore"], resources: []),
-        .testTarget(name: "CSSViewTests", dependencies: ["CSSView", "CSSCore", "CSSImport"]),
+        .testTarget(name: "CSSImportTests", dependencies: ["CSSImport", "CSSCore"]),
+        .testTarget(name: "CSSViewTests", dependencies: ["CSSView", "CSSCore", "CSSImport"], exclude: ["Golden"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CSSImport", "CSSCore"]),
     ]
 )

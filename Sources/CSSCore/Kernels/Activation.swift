@@ -1,5 +1,7 @@
 import CBLAS
 import Dispatch
+import Foundation
+import Synchronization
 
 /// A batch of tensors in channel-major layout `[C][columns][H·W]`: for a fixed channel every
 /// column's spatial block is contiguous, so a layer's whole coding window (columns = T × batch)
@@ -57,20 +59,31 @@ public struct Activation: Sendable {
 }
 
 /// Splits `count` items into contiguous blocks whose boundaries do not depend on the thread
-/// count, so reductions merged in block order are deterministic.
+/// count, so reductions merged in block order are deterministic. At most
+/// `ComputeThreads.count` workers take blocks in turn.
 @inline(__always)
 func parallelBlocks(_ count: Int, blockSize: Int, _ body: (Range<Int>) -> Void) {
     let blocks = (count + blockSize - 1) / blockSize
-    if blocks <= 1 {
-        if count > 0 { body(0..<count) }
+    let workers = min(blocks, ComputeThreads.count)
+    if workers <= 1 {
+        var lo = 0
+        while lo < count {
+            body(lo..<min(count, lo + blockSize))
+            lo += blockSize
+        }
         return
     }
     // Blocks touch disjoint memory by construction; the box only carries the closure across.
     withoutActuallyEscaping(body) { body in
         let box = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: blocks) { b in
-            let lo = b * blockSize
-            box.value(lo..<min(count, lo + blockSize))
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let b = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if b >= blocks { break }
+                let lo = b * blockSize
+                box.value(lo..<min(count, lo + blockSize))
+            }
         }
     }
 }
@@ -80,18 +93,46 @@ struct UncheckedSendable<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// Sets how many threads the BLAS and our own loops may use.
+/// How many threads the simulator's loops and GEMM tiles may use (default: all cores).
+/// OpenBLAS itself runs single-threaded: we tile GEMMs ourselves so results are bitwise the
+/// same whatever the thread count.
 public enum ComputeThreads {
+    private static let setting = Atomic<Int>(0)
+
+    public static var count: Int {
+        let n = setting.load(ordering: .relaxed)
+        return n > 0 ? n : ProcessInfo.processInfo.activeProcessorCount
+    }
+
     public static func set(_ n: Int) {
-        openblas_set_num_threads(Int32(max(1, n)))
+        setting.store(max(1, n), ordering: .relaxed)
     }
 }
 
-/// `C[m×n] (ldc) = A[m×k] · B[k×n] (+ C if accumulate)`, all row-major.
-@inline(__always)
+/// Output tile sizes for GEMMs; fixed, so the partition never depends on the thread count.
+let gemmColumnTile = 1024
+let gemmRowTile = 64
+
+/// `C[m×n] (ldc) = A[m×k] · B[k×n] (+ C if accumulate)`, all row-major, tiled over threads.
 func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool = false,
            b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false) {
     guard m > 0, n > 0, k > 0 else { return }
-    cblas_sgemm(CSS_ROW_MAJOR, transA ? CSS_TRANS : CSS_NO_TRANS, CSS_NO_TRANS,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), accumulate ? 1 : 0, c, Int32(ldc))
+    openblasSingleThreaded
+    let box = UncheckedSendable((a, b, c))
+    func call(_ rows: Range<Int>, _ cols: Range<Int>) {
+        let (a, b, c) = box.value
+        let aOffset = transA ? rows.lowerBound : rows.lowerBound * lda
+        cblas_sgemm(CSS_ROW_MAJOR, transA ? CSS_TRANS : CSS_NO_TRANS, CSS_NO_TRANS,
+                    Int32(rows.count), Int32(cols.count), Int32(k), 1, a + aOffset, Int32(lda),
+                    b + cols.lowerBound, Int32(ldb), accumulate ? 1 : 0,
+                    c + rows.lowerBound * ldc + cols.lowerBound, Int32(ldc))
+    }
+    if n >= 2 * gemmColumnTile {
+        parallelBlocks(n, blockSize: gemmColumnTile) { cols in call(0..<m, cols) }
+    } else {
+        parallelBlocks(m, blockSize: gemmRowTile) { rows in call(rows, 0..<n) }
+    }
 }
+
+/// Set once, on first use: OpenBLAS must not spawn its own threads under ours.
+let openblasSingleThreaded: Void = { openblas_set_num_threads(1) }()

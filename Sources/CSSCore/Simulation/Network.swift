@@ -74,6 +74,7 @@ public struct Network: Sendable {
         if parts.count >= 2 { parts.removeFirst(parts.count - 2) }
         var name = parts.joined(separator: ".")
         if parts.count == 2, parts[1].hasPrefix(parts[0] + ".") { name = parts[1] }
+        if name.hasPrefix("node_") { name.removeFirst(5) }
         return name.isEmpty ? node.output : name
     }
 }

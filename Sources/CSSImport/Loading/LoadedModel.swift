@@ -1,0 +1,39 @@
+import CSSCore
+import Foundation
+
+/// A model with its data, checked against each other: what every command starts from.
+public struct LoadedModel: Sendable {
+    public var name: String
+    public var bundle: ModelBundle
+    public var network: Network
+    public var data: SampleSet
+    /// Calibration inputs: calib.npy, else the data.
+    public var calib: SampleSet
+    public var thetaFile: ThetaFile?
+
+    /// Loads a bundle directory or .onnx file; explicit paths override the bundle's files.
+    public static func load(path: String, data: String? = nil, labels: String? = nil, calib: String? = nil,
+                            theta: String? = nil, limit: Int? = nil) throws -> LoadedModel {
+        let bundle = try ModelBundle.resolve(path: path, data: data, labels: labels, calib: calib, theta: theta)
+        let name = modelName(path)
+        var graph = try ONNXModelLoader.load(path: bundle.modelURL.path)
+        graph.name = name
+        let network: Network
+        do { network = try Network(graph) } catch let e as GraphError {
+            throw ImportError(file: bundle.modelURL.path, problem: e.description)
+        }
+        guard var dataSet = try bundle.loadData(for: graph) else {
+            throw ImportError(file: path, problem: "no input data", hint: "put data.npy in the bundle or pass --data X.npy")
+        }
+        if let limit { dataSet = dataSet.prefix(limit) }
+        let calibSet = try bundle.loadCalibration(for: graph) ?? dataSet
+        let thetaFile = try bundle.thetaURL.map { try ThetaFile.read(path: $0.path, tensors: network.layerTensors) }
+        return LoadedModel(name: name, bundle: bundle, network: network, data: dataSet, calib: calibSet, thetaFile: thetaFile)
+    }
+
+    /// The bundle directory's name, or the .onnx file's name without its extension.
+    public static func modelName(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        return url.pathExtension == "onnx" ? url.deletingPathExtension().lastPathComponent : url.lastPathComponent
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import CSSCore
+import CSSImport
+import Foundation
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure SNN simulation and ANN forward throughput (VGG-16, ResNet-18 or a model file).")
+
+    @Option(help: "vgg16, resnet18 or a path to an .onnx model / bundle.") var model = "vgg16"
+    @Option(help: "Samples per batch.") var batch = 16
+    @Option(name: .customShort("T"), help: "Coding time steps.") var steps = 10
+    @Option(help: "Amplification factor β.") var beta = 1.5
+    @Option(help: "Silent-period length L.") var silent = 1
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Timed iterations (median reported).") var iters = 3
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        try await reportingErrors {
+            if let threads { ComputeThreads.set(threads) }
+            let graph: Graph
+            switch model {
+            case "vgg16": graph = ReferenceNetworks.vgg16()
+            case "resnet18": graph = ReferenceNetworks.resnet18()
+            default:
+                let bundle = try ModelBundle.resolve(path: model, data: nil, labels: nil, calib: nil, theta: nil)
+                graph = try ONNXModelLoader.load(path: bundle.modelURL.path)
+            }
+            let network = try Network(graph)
+            let config = ConversionConfig(T: steps, beta: beta, silent: silent)
+            try config.validate()
+            let size = network.inputShape.reduce(1, *)
+            var rng = SystemRandomNumberGenerator()
+            // Standard-normal inputs, like normalised images.
+            let inputs = (0..<(batch * size)).map { _ in
+                Float((-2 * Foundation.log(Double.random(in: 1e-12..<1, using: &rng))).squareRoot()
+                      * Foundation.cos(2 * Double.pi * Double.random(in: 0..<1, using: &rng)))
+            }
+            let data = SampleSet(inputs: inputs, count: batch, sampleShape: network.inputShape)
+            let evaluator = Evaluator(network: network, batchSize: batch)
+            let theta = try evaluator.calibrate(data.prefix(min(batch, 4)), config: config)
+            let sim = evaluator.simulator
+            let x = data.inputs[...]
+            func median(_ body: () -> Void) -> Double {
+                body()  // warm-up
+                var times: [Double] = []
+                for _ in 0..<max(1, iters) {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    body()
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
+                return times.sorted()[times.count / 2]
+            }
+            let snnTime = median {
+                _ = sim.simulate(x, count: batch, amplitudes: theta, config: config, ann: nil, sampleOffset: 0)
+            }
+            let annTime = median { _ = sim.annForward(x, count: batch) }
+            let snnRate = Double(batch) / snnTime, annRate = Double(batch) / annTime
+            let gflops = ReferenceNetworks.flops(network) * Double(steps) * snnRate / 1e9
+            let rss = peakRSSMegabytes()
+            let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            if json {
+                let doc: JSONValue = .object([
+                    ("model", .string(graph.name)), ("batch", .integer(batch)), ("T", .integer(steps)),
+                    ("silent", .integer(silent)), ("threads", .integer(threadCount)),
+                    ("snn_samples_per_s", .number(round3(snnRate))), ("ann_samples_per_s", .number(round3(annRate))),
+                    ("dense_gflops", .number(round3(gflops))), ("peak_rss_mb", .number(round3(rss))),
+                ])
+                print(doc.rendered())
+            } else {
+                print("model \(graph.name)  batch \(batch)  T=\(steps) β=\(beta) L=\(silent)  threads \(threadCount)")
+                print("SNN simulation  \(fmt(snnRate, 2)) samples/s  (\(fmt(gflops, 1)) dense-equivalent GFLOP/s)")
+                print("ANN forward     \(fmt(annRate, 2)) samples/s")
+                print("peak RSS        \(fmt(rss, 1)) MB")
+            }
+        }
+    }
+}
+
+func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+/// Peak resident set size of this process (VmHWM from /proc, in MiB).
+func peakRSSMegabytes() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kb / 1024
+}

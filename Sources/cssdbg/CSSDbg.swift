@@ -1,0 +1,18 @@
+import ArgumentParser
+import CSSCore
+import CSSImport
+
+@main
+struct CSSDbg: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cssdbg",
+        abstract: "Step through CSS-coded spiking networks converted from ANNs, find temporal-coupling hotspots, tune θ.",
+        discussion: """
+        MODEL is a bundle directory (model.onnx plus optional data.npy, labels.npy, calib.npy, theta.json)
+        or an .onnx file with --data/--labels/--calib. `cssdbg MODEL` opens the debugger.
+        """,
+        version: "0.1.0",
+        subcommands: [Tui.self, Eval.self, Tune.self, Bench.self],
+        defaultSubcommand: Tui.self
+    )
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import CSSCore
+import CSSImport
+import Foundation
+
+/// Options every command shares: what to load and how to convert it.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "Bundle directory or .onnx file.")
+    var model: String
+
+    @Option(help: "Inputs as .npy ([N, ...input shape]).") var data: String?
+    @Option(help: "Integer labels as .npy ([N]).") var labels: String?
+    @Option(help: "Calibration inputs as .npy (default: the bundle's calib.npy, else the data).") var calib: String?
+    @Option(help: "Start from a cssdbg-theta/1 file instead of calibrating.") var theta: String?
+
+    @Option(name: .customShort("T"), help: "Coding time steps (default 10).") var steps: Int?
+    @Option(help: "Amplification factor β (default 1.5).") var beta: Double?
+    @Option(help: "Silent-period length L (default 1; 0 disables it).") var silent: Int?
+    @Flag(name: .customLong("no-negative"), help: "Positive spikes only (full threshold).") var noNegative = false
+    @Flag(help: "Rate-coding preset: β = 1, L = 0, no negative spikes.") var rate = false
+    @Option(help: "Calibration percentile of non-zero activations (default 99.99).") var percentile: Double?
+    @Option(help: "Use only the first N samples of the data.") var limit: Int?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+    }
+
+    /// Defaults, overridden by the θ file's config, overridden by flags.
+    func config(base: ConversionConfig?) throws -> ConversionConfig {
+        var c = base ?? .default
+        if let steps { c.T = steps }
+        if let beta { c.beta = beta }
+        if let silent { c.silent = silent }
+        if noNegative { c.negative = false }
+        if let percentile { c.percentile = percentile }
+        if rate { c = .rate(T: c.T, percentile: c.percentile) }
+        try c.validate()
+        return c
+    }
+
+    /// Loads model, data and θ, and settles the config: defaults, then the θ file's, then flags.
+    func load() throws -> Loaded {
+        if let threads { ComputeThreads.set(threads) }
+        let m = try LoadedModel.load(path: model, data: data, labels: labels, calib: calib, theta: theta, limit: limit)
+        let config = try self.config(base: m.thetaFile?.config)
+        return Loaded(model: m, config: config, evaluator: Evaluator(network: m.network))
+    }
+}
+
+/// A loaded model plus the settled config; calibrates lazily.
+struct Loaded {
+    var model: LoadedModel
+    var config: ConversionConfig
+    var evaluator: Evaluator
+
+    var name: String { model.name }
+    var network: Network { model.network }
+    var data: SampleSet { model.data }
+    var calib: SampleSet { model.calib }
+
+    func percentiles() throws -> CalibrationPercentiles {
+        let p = try evaluator.calibrationPercentiles(calib, percentile: config.percentile,
+                                                     progress: Progress.reporter("calibrating"))
+        Progress.finish()
+        return p
+    }
+
+    /// θ from the θ file, else from calibration.
+    func amplitudes() throws -> Amplitudes {
+        if let t = model.thetaFile { return t.amplitudes }
+        return try percentiles().amplitudes(config)
+    }
+}
+
+/// Progress on stderr, only when stderr is a terminal.
+enum Progress {
+    static let enabled = isatty(2) == 1
+
+    static func reporter(_ label: String) -> (@Sendable (Double) -> Void)? {
+        guard enabled else { return nil }
+        return { f in
+            writeStderr("\r\(label) \(Int(f * 100))%")
+        }
+    }
+
+    static func finish() {
+        if enabled { writeStderr("\r\u{1B}[K") }
+    }
+}
+
+func writeStderr(_ s: String) {
+    FileHandle.standardError.write(Data(s.utf8))
+}
