@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# End-to-end checks of the headless commands on the real binary: JSON schema, exit codes,
+# one-line errors naming the file, atomic θ writes, θ round trip.
+set -u
+BIN="${CSSDBG:-.build/debug/cssdbg}"
+cd "$(dirname "$0")/../.."
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok()   { pass=$((pass+1)); echo "ok   $1"; }
+bad()  { fail=$((fail+1)); echo "FAIL $1"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+
+# eval --json: schema on every sample
+for s in digits-mlp digits-cnn digits-resnet coupling; do
+  "$BIN" eval "samples/$s" --json >"$tmp/$s.json" 2>"$tmp/err"
+  check "eval --json $s exits 0" test $? -eq 0
+  check "eval --json $s schema" python3 - "$tmp/$s.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+top = ["model","config","samples","latency","ann_accuracy","snn_accuracy","agreement","layers"]
+assert list(d) == top, list(d)
+assert set(d["config"]) == {"T","beta","silent","negative","percentile"}
+T, L = d["config"]["T"], d["config"]["silent"]
+keys = ["name","tensor","neurons","window_start","theta","residual_p999","residual_max","over_one","overflow",
+        "coupling","violations_by_step","first_violation_by_step","spikes_positive","spikes_negative","activation_rmse"]
+for l in d["layers"]:
+    assert list(l) == keys, list(l)
+    assert len(l["violations_by_step"]) == T + L + 1
+    assert sum(l["first_violation_by_step"]) == l["overflow"] + l["coupling"]
+PY
+done
+check "coupling sample reports its coupling case" python3 -c "
+import json; d=json.load(open('$tmp/coupling.json')); l=d['layers'][0]
+assert (l['coupling'], l['overflow'], l['first_violation_by_step']) == (1, 0, [0,1,0]), l"
+
+# readable table
+"$BIN" eval samples/digits-mlp --limit 20 >"$tmp/table" 2>&1
+check "eval table" grep -q "SNN accuracy" "$tmp/table"
+
+# determinism: byte-identical output across runs and thread counts
+"$BIN" eval samples/digits-cnn --limit 50 --json --threads 1 >"$tmp/a.json"
+"$BIN" eval samples/digits-cnn --limit 50 --json --threads 2 >"$tmp/b.json"
+check "eval --json identical across thread counts" cmp -s "$tmp/a.json" "$tmp/b.json"
+
+# tune writes a θ file that eval reads back; the θ file reproduces tune's "after"
+"$BIN" tune samples/digits-cnn --silent 0 --no-negative --rounds 2 --limit 60 --out "$tmp/theta.json" --json >"$tmp/tune.json"
+check "tune exits 0 and writes θ" test -s "$tmp/theta.json"
+check "θ file format" python3 -c "
+import json; d=json.load(open('$tmp/theta.json')); assert d['format']=='cssdbg-theta/1'; assert d['config']['silent']==0 and d['config']['negative'] is False; assert 'input' in d['theta'] and len(d['theta'])==4"
+"$BIN" eval samples/digits-cnn --limit 60 --theta "$tmp/theta.json" --json >"$tmp/after.json"
+check "eval --theta reproduces tune's result" python3 -c "
+import json; t=json.load(open('$tmp/tune.json')); e=json.load(open('$tmp/after.json'))
+assert abs(t['after']['snn_accuracy']-e['snn_accuracy'])<1e-12, (t['after'], e['snn_accuracy'])
+assert t['after']['coupling']==sum(l['coupling'] for l in e['layers'])
+assert e['config']['silent']==0"
+
+# bad input: one line, names the file, non-zero exit, no crash
+expect_error() { # name pattern args...
+  local name=$1 pattern=$2; shift 2
+  "$BIN" "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  if [ $rc -ne 0 ] && [ $rc -lt 128 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "$pattern" "$tmp/err"; then ok "$name"
+  else bad "$name (rc=$rc: $(head -c 300 "$tmp/err"))"; fi
+}
+expect_error "missing model" "nope: no such file" eval nope
+printf 'garbage' >"$tmp/model.onnx"
+expect_error "garbage onnx" "model.onnx" eval "$tmp/model.onnx" --data samples/digits-mlp/data.npy
+expect_error "refused operator" "MaxPool" eval Tests/Fixtures/onnx/refuse-maxpool.onnx --data Tests/Fixtures/onnx/flatten.input.npy
+expect_error "data shape mismatch" "data.npy" eval samples/digits-mlp --data samples/digits-cnn/data.npy
+expect_error "labels mismatch" "labels.npy" eval samples/digits-cnn --data samples/digits-cnn/calib.npy
+head -c 100 samples/digits-mlp/data.npy >"$tmp/trunc.npy"
+expect_error "truncated npy" "trunc.npy" eval samples/digits-mlp --data "$tmp/trunc.npy"
+echo '{"format":"cssdbg-theta/1","theta":{"input":1}}' >"$tmp/wrong-theta.json"
+expect_error "θ file for another model" "wrong-theta.json" eval samples/digits-mlp --theta "$tmp/wrong-theta.json"
+echo 'not json' >"$tmp/broken-theta.json"
+expect_error "broken θ file" "broken-theta.json: not valid JSON" eval samples/digits-mlp --theta "$tmp/broken-theta.json"
+expect_error "bad config" "T must be" eval samples/digits-mlp -T 0
+
+# atomic θ writes: an unwritable target directory leaves the old file alone
+mkdir -p "$tmp/ro"; cp "$tmp/theta.json" "$tmp/ro/theta.json"; chmod 555 "$tmp/ro"
+if [ "$(id -u)" -ne 0 ]; then
+  expect_error "failed θ write" "theta.json" tune samples/digits-mlp --rounds 0 --limit 5 --out "$tmp/ro/theta.json"
+  check "previous θ intact" cmp -s "$tmp/theta.json" "$tmp/ro/theta.json"
+fi
+chmod 755 "$tmp/ro"
+mkdir -p "$tmp/isdir"
+expect_error "θ target is a directory" "isdir" tune samples/digits-mlp --rounds 0 --limit 5 --out "$tmp/isdir"
+
+echo "cli: $pass passed, $fail failed"
+[ $fail -eq 0 ]
