@@ -31,11 +31,14 @@ let package = Package(
         // MARK: Terminal adapter — the only code that touches ncurses
         .target(name: "CSSTerminal", dependencies: ["CSSView", "CNcurses"]),
 
-        // MARK: CLI — wires the layers together
+        // MARK: App — the debugger's commands and session persistence, wiring core, import and view
+        .target(name: "CSSApp", dependencies: ["CSSCore", "CSSImport", "CSSView"]),
+
+        // MARK: CLI — parses arguments and starts the app
         .executableTarget(
             name: "cssdbg",
             dependencies: [
-                "CSSCore", "CSSImport",
+                "CSSCore", "CSSImport", "CSSView", "CSSTerminal", "CSSApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,5 +48,6 @@ let package = Package(
         .testTarget(name: "CSSImportTests", dependencies: ["CSSImport", "CSSCore"]),
         .testTarget(name: "CSSViewTests", dependencies: ["CSSView", "CSSCore", "CSSImport"], exclude: ["Golden"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CSSImport", "CSSCore"]),
+        .testTarget(name: "AppTests", dependencies: ["CSSApp", "CSSView", "CSSImport", "CSSCore"]),
     ]
 )

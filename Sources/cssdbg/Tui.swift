@@ -1,17 +1,62 @@
 import ArgumentParser
+import CSSApp
 import CSSCore
 import CSSImport
+import CSSTerminal
+import CSSView
+import Foundation
 
 struct Tui: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Open the interactive debugger (the default command).")
 
     @OptionGroup var options: ModelOptions
     @Option(help: "Sample to focus first.") var sample = 0
+    @Flag(name: .customLong("no-session"), help: "Neither offer nor save a tuning session beside the model.")
+    var noSession = false
 
     func run() async throws {
         try await reportingErrors {
-            _ = try options.load()
-            throw GraphError("the debugger is not wired yet")
+            let m = try options.load()
+            guard sample >= 0, sample < m.data.count else {
+                throw ImportError(file: options.model, problem: "sample \(sample) is out of range 0..<\(m.data.count)")
+            }
+            let percentiles = try m.percentiles()
+            let start = TuningState(config: m.config,
+                                    amplitudes: m.model.thetaFile?.amplitudes ?? percentiles.amplitudes(m.config))
+            let backend = LocalBackend(network: m.network, data: m.data, calib: m.calib, start: start,
+                                       percentiles: percentiles)
+            let store = noSession ? nil : SessionStore.beside(model: options.model)
+            var pending: SavedSession? = nil
+            if let store {
+                do {
+                    if let saved = try store.load(layers: m.network.layerCount), saved.session.current != start {
+                        pending = saved
+                    }
+                } catch let e as ImportError {
+                    writeStderr("cssdbg: warning: \(e.description)\n")
+                }
+            }
+            let commands = TuningCommands(backend: backend, modelName: m.name,
+                                          defaultThetaPath: options.theta ?? "theta.json", store: store,
+                                          pendingRestore: pending)
+            var debuggerOptions = DebuggerOptions(
+                customCommands: TuningCommands.names,
+                customHandler: { req in
+                    let position = SessionPosition(sample: req.sample, step: req.step, layer: req.layer, neuron: req.neuron)
+                    let o = await commands.execute(req.name, req.arguments, position: position)
+                    return CustomCommandResult(message: o.message, isError: o.isError, reload: o.reload,
+                                               followUp: o.followUp)
+                })
+            if let pending {
+                debuggerOptions.initialMessages = [.info(
+                    "a tuning session saved \(pending.savedAt) (\(pending.session.history.count) changes) exists: :restore or :discard")]
+            }
+            do {
+                try await runDebugger(backend: backend, initialSample: sample, options: debuggerOptions)
+            } catch {
+                writeStderr("cssdbg: \(error)\n")
+                throw ExitCode(1)
+            }
         }
     }
 }

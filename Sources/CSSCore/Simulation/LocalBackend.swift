@@ -41,13 +41,22 @@ public actor LocalBackend: SimulationBackend {
         return trace
     }
 
-    public func report(progress: @escaping @Sendable (Double) -> Void) throws -> DatasetReport {
-        // Work on a copy so a cancelled run leaves the previous cache intact.
-        var cache = dataCache
-        let r = try evaluator.evaluate(data, amplitudes: amplitudes, config: config, cache: &cache, progress: progress)
-        dataCache = cache
+    /// Runs outside the actor, so trace requests (a sample change, a θ change's focused
+    /// recomputation) are answered while the data set is still being simulated.
+    public nonisolated func report(progress: @escaping @Sendable (Double) -> Void) async throws -> DatasetReport {
+        let (state, start) = await reportStart()
+        var cache = start
+        let r = try evaluator.evaluate(data, amplitudes: state.amplitudes, config: state.config, cache: &cache,
+                                       progress: progress)
+        await keep(cache)
         return r
     }
+
+    private func reportStart() -> (TuningState, EvaluationCache?) { (session.current, dataCache) }
+
+    /// Cache entries record the θ and config they were computed with, so any finished run's
+    /// cache is safe to keep (a cancelled run never gets here).
+    private func keep(_ cache: EvaluationCache?) { dataCache = cache }
 
     /// θ from calibration for the current config.
     public func calibrated() throws -> Amplitudes {

@@ -1,0 +1,94 @@
+import CSSCore
+import CSSImport
+import Foundation
+
+/// Where the user was when the session was saved.
+public struct SessionPosition: Sendable, Equatable, Codable {
+    public var sample: Int
+    public var step: Int
+    /// Selected spiking layer, if any.
+    public var layer: Int?
+    public var neuron: Int
+
+    public init(sample: Int = 0, step: Int = 0, layer: Int? = nil, neuron: Int = 0) {
+        self.sample = sample
+        self.step = step
+        self.layer = layer
+        self.neuron = neuron
+    }
+}
+
+/// The `cssdbg-session/1` file: the tuning session (θ, config, undo history) and the position.
+public struct SavedSession: Sendable, Equatable, Codable {
+    public static let format = "cssdbg-session/1"
+    public var format: String = SavedSession.format
+    public var model: String
+    public var savedAt: String
+    public var session: TuningSession
+    public var position: SessionPosition
+
+    public init(model: String, savedAt: String, session: TuningSession, position: SessionPosition) {
+        self.model = model
+        self.savedAt = savedAt
+        self.session = session
+        self.position = position
+    }
+
+    static func now() -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return f.string(from: Date())
+    }
+}
+
+/// Keeps the session beside the model: `.cssdbg-session.json` in a bundle directory, or
+/// `NAME.onnx.cssdbg-session.json` next to a bare model file. Writes are atomic.
+public struct SessionStore: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public static func beside(model: String) -> SessionStore {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: model, isDirectory: &isDir), isDir.boolValue {
+            return SessionStore(path: (model as NSString).appendingPathComponent(".cssdbg-session.json"))
+        }
+        return SessionStore(path: model + ".cssdbg-session.json")
+    }
+
+    public func save(_ s: SavedSession) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(s)
+        try AtomicFile.write([UInt8](data), to: path)
+    }
+
+    /// The saved session, nil when there is none; a damaged file is an error naming it.
+    public func load(layers: Int) throws -> SavedSession? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ImportError(file: path, problem: "cannot read the session file")
+        }
+        guard data.count < 256 << 20 else { throw ImportError(file: path, problem: "session file is larger than 256 MiB") }
+        let s: SavedSession
+        do {
+            s = try JSONDecoder().decode(SavedSession.self, from: data)
+        } catch {
+            throw ImportError(file: path, problem: "not a readable cssdbg session", hint: "delete it to start fresh")
+        }
+        guard s.format == SavedSession.format else { throw ImportError(file: path, problem: "format is not \(SavedSession.format)") }
+        let states = [s.session.current] + s.session.undoStack.map(\.state) + s.session.redoStack.map(\.state)
+        for st in states {
+            guard st.amplitudes.layers.count == layers else {
+                throw ImportError(file: path, problem: "the session has \(st.amplitudes.layers.count) layers, the model \(layers)",
+                                  hint: "it belongs to another model; delete it to start fresh")
+            }
+            guard (st.amplitudes.layers + [st.amplitudes.input]).allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw ImportError(file: path, problem: "the session holds a θ that is not a positive number")
+            }
+            do { try st.config.validate() } catch let e as GraphError { throw ImportError(file: path, problem: e.description) }
+        }
+        return s
+    }
+}

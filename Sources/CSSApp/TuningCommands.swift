@@ -1,0 +1,183 @@
+import CSSCore
+import CSSImport
+import Foundation
+
+/// The debugger's tuning commands (`:theta`, `:scale`, `:adjust`, `:reset`, `:undo`, `:redo`,
+/// `:set`, `:w`, `:restore`, `:discard`), executed against the backend. Every change is saved
+/// to the session file at once, so a crash or a closed terminal loses nothing.
+public final class TuningCommands: Sendable {
+    public static let names = ["theta", "scale", "adjust", "reset", "undo", "redo", "set", "w", "restore", "discard"]
+
+    public let backend: LocalBackend
+    public let modelName: String
+    /// Where `:w` writes when no file is named.
+    public let defaultThetaPath: String
+    public let store: SessionStore?
+    /// A session found on disk at start-up, offered for restoring.
+    public let pendingRestore: SavedSession?
+
+    public init(backend: LocalBackend, modelName: String, defaultThetaPath: String, store: SessionStore?,
+                pendingRestore: SavedSession?) {
+        self.backend = backend
+        self.modelName = modelName
+        self.defaultThetaPath = defaultThetaPath
+        self.store = store
+        self.pendingRestore = pendingRestore
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public var message: String
+        public var isError: Bool
+        /// θ or config changed: the view re-fetches trace and report.
+        public var reload: Bool
+        /// `:` command lines to replay in the view afterwards (restoring the position).
+        public var followUp: [String]
+
+        public init(message: String, isError: Bool = false, reload: Bool = false, followUp: [String] = []) {
+            self.message = message
+            self.isError = isError
+            self.reload = reload
+            self.followUp = followUp
+        }
+    }
+
+    /// Runs one command; `position` is where the user is (saved with the session).
+    public func execute(_ name: String, _ args: [String], position: SessionPosition) async -> Outcome {
+        do {
+            return try await run(name, args, position: position)
+        } catch let e as GraphError {
+            return Outcome(message: ":\(name): \(e.description)", isError: true)
+        } catch let e as ImportError {
+            return Outcome(message: e.description, isError: true)
+        } catch {
+            return Outcome(message: ":\(name): \(error)", isError: true)
+        }
+    }
+
+    func run(_ name: String, _ args: [String], position: SessionPosition) async throws -> Outcome {
+        let layout = await backend.layout()
+        func change(_ c: TuningChange) async throws -> Outcome {
+            let snap = try await backend.apply(c)
+            try save(snap.session, position)
+            var message = snap.message
+            if !snap.steps.isEmpty {
+                let moved = snap.steps.filter { $0.factor != 1 }
+                message += moved.isEmpty ? " (all residuals p99.9 ≤ 1)" :
+                    " (" + moved.prefix(4).map { "\(layout.layers[$0.layer].name) ×\(format($0.factor))" }.joined(separator: ", ")
+                    + (moved.count > 4 ? ", …" : "") + ")"
+            }
+            return Outcome(message: message, reload: true)
+        }
+        switch name {
+        case "theta":
+            guard args.count == 2 else { throw GraphError("usage: :theta LAYER VALUE") }
+            return try await change(.setTheta(layer: try resolveLayer(args[0], layout), value: try number(args[1])))
+        case "scale":
+            guard args.count == 2 else { throw GraphError("usage: :scale LAYER FACTOR") }
+            let f = try number(args[1])
+            guard f > 0 else { throw GraphError("factor must be positive") }
+            return try await change(.scaleTheta(layer: try resolveLayer(args[0], layout), factor: f))
+        case "adjust":
+            guard args.count <= 2 else { throw GraphError("usage: :adjust [LAYER|all] [ROUNDS]") }
+            var layers: [Int]? = nil
+            if let a = args.first, a != "all" {
+                let l = try resolveLayer(a, layout)
+                guard l >= 0 else { throw GraphError("A.3 adjusts spiking layers, not the encoder") }
+                layers = [l]
+            }
+            let rounds = try args.count == 2 ? integer(args[1]) : 1
+            guard (1...100).contains(rounds) else { throw GraphError("rounds must be between 1 and 100") }
+            return try await change(.adjust(layers: layers, rounds: rounds))
+        case "reset":
+            guard args.count <= 1 else { throw GraphError("usage: :reset [LAYER|all]") }
+            let layer = try args.first.flatMap { $0 == "all" ? nil : try resolveLayer($0, layout) }
+            return try await change(.reset(layer: layer))
+        case "undo":
+            return try await change(.undo)
+        case "redo":
+            return try await change(.redo)
+        case "set":
+            guard args.count == 2 else { throw GraphError("usage: :set T|beta|silent|negative|rate|percentile VALUE") }
+            return try await change(.setConfig(try configChange(args[0], args[1], await backend.config)))
+        case "w":
+            guard args.count <= 1 else { throw GraphError("usage: :w [FILE]") }
+            let path = args.first ?? defaultThetaPath
+            let snap = try await backend.snapshot()
+            let file = ThetaFile(model: modelName, config: snap.session.current.config,
+                                 amplitudes: snap.session.current.amplitudes,
+                                 tensors: layout.layers.map(\.tensor))
+            try file.write(to: path)
+            return Outcome(message: "wrote θ to \(path)")
+        case "restore":
+            guard let saved = pendingRestore else { return Outcome(message: "no saved session to restore") }
+            let snap = try await backend.restore(saved.session)
+            try save(snap.session, saved.position)
+            let p = saved.position
+            return Outcome(message: "restored the session saved \(saved.savedAt) (\(saved.session.history.count) changes)",
+                           reload: true,
+                           followUp: ["sample \(p.sample)", "step \(p.step)", p.layer.map { "layer \($0)" }, "neuron \(p.neuron)"]
+                               .compactMap { $0 })
+        case "discard":
+            let snap = try await backend.snapshot()
+            try save(snap.session, position)
+            return Outcome(message: "started a new tuning session")
+        default:
+            throw GraphError("unknown command :\(name)")
+        }
+    }
+
+    func save(_ session: TuningSession, _ position: SessionPosition) throws {
+        try store?.save(SavedSession(model: modelName, savedAt: SavedSession.now(), session: session, position: position))
+    }
+
+    /// A layer by spiking index, ONNX tensor name or display name; `input`/`encoder` is −1.
+    func resolveLayer(_ text: String, _ layout: NetworkLayout) throws -> Int {
+        if text == "input" || text == "encoder" { return -1 }
+        if let i = Int(text) {
+            guard i >= 0, i < layout.layers.count else {
+                throw GraphError("layer index \(i) is out of range 0..<\(layout.layers.count)")
+            }
+            return i
+        }
+        if let l = layout.layers.first(where: { $0.tensor == text }) ?? layout.layers.first(where: { $0.name == text }) {
+            return l.index
+        }
+        throw GraphError("no spiking layer named '\(text)'")
+    }
+
+    func configChange(_ key: String, _ value: String, _ current: ConversionConfig) throws -> ConversionConfig {
+        var c = current
+        switch key.lowercased() {
+        case "t": c.T = try integer(value)
+        case "beta", "β": c.beta = try number(value)
+        case "silent", "l": c.silent = try integer(value)
+        case "negative": c.negative = try flag(value)
+        case "percentile": c.percentile = try number(value)
+        case "rate":
+            c = try flag(value) ? .rate(T: c.T, percentile: c.percentile)
+                : ConversionConfig(T: c.T, percentile: c.percentile)
+        default: throw GraphError("unknown setting '\(key)'; use T, beta, silent, negative, rate or percentile")
+        }
+        return c
+    }
+
+    func number(_ s: String) throws -> Double {
+        guard let v = Double(s), v.isFinite else { throw GraphError("'\(s)' is not a number") }
+        return v
+    }
+
+    func integer(_ s: String) throws -> Int {
+        guard let v = Int(s) else { throw GraphError("'\(s)' is not a whole number") }
+        return v
+    }
+
+    func flag(_ s: String) throws -> Bool {
+        switch s.lowercased() {
+        case "on", "true", "yes", "1": return true
+        case "off", "false", "no", "0": return false
+        default: throw GraphError("'\(s)' is not on/off")
+        }
+    }
+
+    func format(_ x: Double) -> String { String(format: "%.4g", x) }
+}

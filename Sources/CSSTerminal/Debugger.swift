@@ -1,0 +1,221 @@
+import CSSCore
+import CSSView
+import CNcurses
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a custom `:` command sees: the words typed and where the cursor is.
+public struct CustomCommandRequest: Sendable {
+    public var name: String
+    public var arguments: [String]
+    /// The whole line without the colon.
+    public var line: String
+    public var sample: Int
+    public var step: Int
+    /// Selected spiking layer (nil when the encoder or output row is selected).
+    public var layer: Int?
+    public var neuron: Int
+}
+
+/// What a custom command did.
+public struct CustomCommandResult: Sendable {
+    /// Shown in the message bar.
+    public var message: String?
+    public var isError: Bool
+    /// The conversion changed (θ, config): re-fetch layout, trace and report.
+    public var reload: Bool
+    public var quit: Bool
+    /// `:` command lines (without the colon) to replay afterwards, e.g. to restore a position.
+    public var followUp: [String]
+
+    public init(message: String? = nil, isError: Bool = false, reload: Bool = false, quit: Bool = false,
+                followUp: [String] = []) {
+        self.message = message
+        self.isError = isError
+        self.reload = reload
+        self.quit = quit
+        self.followUp = followUp
+    }
+}
+
+public typealias CustomCommandHandler = @Sendable (CustomCommandRequest) async throws -> CustomCommandResult
+
+/// Knobs of the interactive debugger.
+public struct DebuggerOptions: Sendable {
+    /// nil = decide from the locale (UTF-8 → Unicode glyphs); `CSSDBG_ASCII=1` forces ASCII.
+    public var unicode: Bool?
+    public var mouse: Bool
+    /// Run the data-set report at start-up (otherwise `r` or `:report` starts it).
+    public var reportOnStart: Bool
+    /// Names of extra `:` commands (completion, help) and their handler.
+    public var customCommands: [String]
+    public var customHandler: CustomCommandHandler?
+    /// Environment (colour detection: NO_COLOR, CSSDBG_COLOR, CSSDBG_ASCII).
+    public var environment: [String: String]
+    /// Messages delivered right after start-up (e.g. an offer to restore a saved session).
+    public var initialMessages: [Message] = []
+
+    public init(unicode: Bool? = nil, mouse: Bool = true, reportOnStart: Bool = true, customCommands: [String] = [],
+                customHandler: CustomCommandHandler? = nil, environment: [String: String] = currentEnvironment()) {
+        self.unicode = unicode
+        self.mouse = mouse
+        self.reportOnStart = reportOnStart
+        self.customCommands = customCommands
+        self.customHandler = customHandler
+        self.environment = environment
+    }
+}
+
+/// The process environment as a dictionary.
+public func currentEnvironment() -> [String: String] {
+    var env: [String: String] = [:]
+    var p = environ
+    while let entry = p.pointee {
+        let s = String(cString: entry)
+        if let eq = s.firstIndex(of: "=") {
+            env[String(s[..<eq])] = String(s[s.index(after: eq)...])
+        }
+        p += 1
+    }
+    return env
+}
+
+/// Runs the interactive debugger until the user quits (q, :q, Ctrl-C) or SIGTERM/SIGHUP/SIGINT
+/// arrives. Backend work runs in tasks off the main actor; results come back as messages, so
+/// the UI stays responsive. The terminal is always restored before this returns or throws.
+@MainActor
+public func runDebugger(backend: any SimulationBackend, initialSample: Int = 0,
+                        options: DebuggerOptions = DebuggerOptions()) async throws {
+    let screen = try TerminalScreen(environment: options.environment, mouse: options.mouse)
+    defer { screen.end() }
+    let asciiForced = options.environment["CSSDBG_ASCII"].map { $0 == "1" || $0 == "yes" } ?? false
+    let unicode = asciiForced ? false : (options.unicode ?? screen.utf8)
+    let (w, h) = screen.size
+    var state = ViewState(width: w, height: h, unicode: unicode, sample: max(0, initialSample),
+                          customCommands: options.customCommands)
+    let loop = AppLoop(backend: backend, options: options)
+    var commands = initialCommands(state)
+    if !options.reportOnStart { commands.removeAll { $0 == .loadReport } } else { state.reportProgress = 0 }
+    state.loadingSample = state.sample
+    loop.perform(commands, state: state)
+    for m in options.initialMessages { loop.inbox.append(m) }
+
+    var dirty = true
+    var nextTick: ContinuousClock.Instant? = nil
+    let clock = ContinuousClock()
+    defer { loop.cancelAll() }
+    while !loop.quitRequested {
+        if cnc_take_signal() != 0 { break }
+        if dirty {
+            screen.draw(Screen.render(state))
+            dirty = false
+        }
+        // Wait for a key, but never longer than the next play tick or ~40 ms (background results).
+        var timeout = 40
+        if state.playing {
+            let now = clock.now
+            if nextTick == nil { nextTick = now.advanced(by: .milliseconds(Int(state.playInterval * 1000))) }
+            let remaining = now.duration(to: nextTick!)
+            let ms = Int(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
+            timeout = max(0, min(timeout, ms))
+        } else {
+            nextTick = nil
+        }
+        var messages: [Message] = []
+        if let key = screen.readKey(timeoutMs: timeout) {
+            if case .resize = key { screen.invalidate() }
+            messages.append(.key(key))
+        }
+        messages += loop.inbox.take()
+        if state.playing, let t = nextTick, clock.now >= t {
+            messages.append(.tick)
+            nextTick = t.advanced(by: .milliseconds(max(1, Int(state.playInterval * 1000))))
+            if clock.now > nextTick! { nextTick = clock.now }
+        }
+        for m in messages {
+            let (next, cmds) = update(state, m)
+            state = next
+            loop.perform(cmds, state: state)
+            dirty = true
+        }
+        if messages.isEmpty { await Task.yield() }
+    }
+}
+
+/// Owns the background tasks and the inbox they report into.
+@MainActor
+final class AppLoop {
+    let backend: any SimulationBackend
+    let options: DebuggerOptions
+    let inbox = MessageBox()
+    private var traceTask: Task<Void, Never>?
+    private var reportTask: Task<Void, Never>?
+    private var otherTasks: [Task<Void, Never>] = []
+    /// The last custom command; the next one waits for it, so changes apply in the order typed.
+    private var customChain: Task<Void, Never>?
+    private(set) var quitRequested = false
+
+    init(backend: any SimulationBackend, options: DebuggerOptions) {
+        self.backend = backend
+        self.options = options
+    }
+
+    func perform(_ commands: [Command], state: ViewState) {
+        let backend = self.backend
+        let inbox = self.inbox
+        let send: @Sendable (Message) -> Void = { inbox.append($0) }
+        for c in commands {
+            switch c {
+            case .quit:
+                quitRequested = true
+            case .loadTrace:
+                traceTask?.cancel()
+                traceTask = Task.detached { await Effects.perform(c, backend: backend, send: send) }
+            case .loadReport:
+                reportTask?.cancel()
+                reportTask = Task.detached { await Effects.perform(c, backend: backend, send: send) }
+            case .cancelReport:
+                reportTask?.cancel()
+                reportTask = nil
+            case .loadLayout:
+                otherTasks.append(Task.detached { await Effects.perform(c, backend: backend, send: send) })
+            case .custom(let name, let arguments, let line):
+                guard let handler = options.customHandler else {
+                    send(.commandError("no handler for :\(name)"))
+                    continue
+                }
+                let req = CustomCommandRequest(name: name, arguments: arguments, line: line, sample: state.sample,
+                                               step: state.step, layer: state.selectedLayer, neuron: state.neuron)
+                let previous = customChain
+                let task = Task.detached {
+                    await previous?.value
+                    do {
+                        let r = try await handler(req)
+                        if let m = r.message { send(r.isError ? .commandError(m) : .info(m)) }
+                        if r.reload { send(.reload) }
+                        for line in r.followUp {
+                            send(.key(.char(":")))
+                            for ch in line { send(.key(.char(ch))) }
+                            send(.key(.enter))
+                        }
+                        if r.quit { send(.key(.ctrlC)) }
+                    } catch {
+                        send(.commandError(":\(name): \(error)"))
+                    }
+                }
+                customChain = task
+                otherTasks.append(task)
+            }
+        }
+        otherTasks.removeAll { $0.isCancelled }
+    }
+
+    func cancelAll() {
+        traceTask?.cancel()
+        reportTask?.cancel()
+        for t in otherTasks { t.cancel() }
+    }
+}

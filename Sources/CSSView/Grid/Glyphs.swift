@@ -1,0 +1,38 @@
+/// The characters the view draws with: Unicode box drawing, blocks and braille when the
+/// terminal speaks UTF-8, plain ASCII otherwise.
+public struct Glyphs: Sendable, Equatable {
+    public struct Box: Sendable, Equatable {
+        public var horizontal: Character, vertical: Character
+        public var topLeft: Character, topRight: Character, bottomLeft: Character, bottomRight: Character
+    }
+
+    public var unicode: Bool
+    public var box: Box
+    /// Membrane magnitude glyphs for heat levels 0...Heat.levels.
+    public var heat: [Character]
+    public var plus: Character
+    public var minus: Character
+    public var zeroSpike: Character
+    public var pointer: Character
+    public var dot: Character
+    /// Eight bar heights (1/8 ... 8/8).
+    public var bars: [Character]
+    public var thresholdLine: Character
+    public var cross: Character
+    public var ellipsis: String
+    public var times: String
+
+    public static let unicodeSet = Glyphs(
+        unicode: true,
+        box: Box(horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐", bottomLeft: "└", bottomRight: "┘"),
+        heat: ["·", "░", "▒", "▓", "█"], plus: "+", minus: "−", zeroSpike: "·", pointer: "▸", dot: "•",
+        bars: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"], thresholdLine: "┄", cross: "✗", ellipsis: "…", times: "×")
+
+    public static let asciiSet = Glyphs(
+        unicode: false,
+        box: Box(horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+"),
+        heat: [".", ":", "o", "O", "#"], plus: "+", minus: "-", zeroSpike: ".", pointer: ">", dot: "*",
+        bars: [".", ".", "-", "-", "=", "=", "#", "#"], thresholdLine: "-", cross: "x", ellipsis: "~", times: "x")
+
+    public static func forUnicode(_ on: Bool) -> Glyphs { on ? unicodeSet : asciiSet }
+}

@@ -1,0 +1,51 @@
+import CSSCore
+
+/// Input events, already decoded by the terminal adapter.
+public enum Key: Hashable, Sendable {
+    case char(Character)
+    case up, down, left, right
+    case pageUp, pageDown, home, end
+    case enter, escape, tab, backTab, backspace, delete
+    case ctrlC
+    /// Button-1 click at a screen cell.
+    case click(x: Int, y: Int)
+    /// The terminal now has this size.
+    case resize(width: Int, height: Int)
+}
+
+/// Everything that can change the view state. Keys, ticks and finished backend work all arrive
+/// here, one at a time, into `update`.
+public enum Message: Sendable {
+    case key(Key)
+    /// Play clock (the app loop sends it every `ViewState.playInterval` while playing).
+    case tick
+    case layoutArrived(NetworkLayout, sampleCount: Int)
+    case traceArrived(SampleTrace)
+    case reportArrived(DatasetReport)
+    /// Progress of the data-set report in 0...1.
+    case progress(Double)
+    case backendFailed(String)
+    /// A line for the message bar (e.g. from a custom command).
+    case info(String)
+    /// An error line for the message bar that does not open the error panel.
+    case commandError(String)
+    /// The conversion changed (θ, config): fetch layout, the current trace and the report again.
+    case reload
+}
+
+/// Side effects requested by `update`; the app loop performs them and feeds results back as
+/// messages. Rendering never performs effects.
+public enum Command: Equatable, Sendable {
+    /// Fetch the layout and sample count (`layoutArrived`).
+    case loadLayout
+    /// Fetch one sample's trace (`traceArrived`).
+    case loadTrace(sample: Int)
+    /// Run the data-set report (`progress`..., `reportArrived`).
+    case loadReport
+    /// Stop a running report.
+    case cancelReport
+    /// A `:` command the view does not know but the host registered (see
+    /// `ViewState.customCommands`): `name` is the first word, `arguments` the rest.
+    case custom(name: String, arguments: [String], line: String)
+    case quit
+}

@@ -1,0 +1,470 @@
+import CSSCore
+
+/// Commands to issue when the debugger starts: layout, the initial sample's trace, the report.
+public func initialCommands(_ state: ViewState) -> [Command] {
+    [.loadLayout, .loadTrace(sample: state.sample), .loadReport]
+}
+
+/// The Elm-style update: one message in, the next state and the effects to run out.
+/// Pure: no I/O, no clocks.
+public func update(_ state: ViewState, _ message: Message) -> (ViewState, [Command]) {
+    var s = state
+    var cmds: [Command] = []
+    switch message {
+    case .key(let key):
+        handleKey(&s, key, &cmds)
+    case .tick:
+        if s.playing {
+            if s.step < s.maxStep { s.step += 1 }
+            if s.step >= s.maxStep { s.playing = false }
+        }
+    case .layoutArrived(let layout, let count):
+        s.layout = layout
+        s.sampleCount = count
+        clampSelection(&s)
+    case .traceArrived(let trace):
+        guard trace.sample == s.sample else { break }  // stale: the user moved on
+        s.trace = trace
+        s.summary = TraceSummary(trace)
+        s.loadingSample = nil
+        if s.layout == nil { s.layout = trace.layout }
+        clampSelection(&s)
+    case .reportArrived(let report):
+        s.report = report
+        s.reportProgress = nil
+        if s.layout == nil { s.layout = report.layout }
+        if s.sampleCount == 0 { s.sampleCount = report.samples }
+        clampSelection(&s)
+    case .progress(let p):
+        s.reportProgress = max(0, min(1, p))
+    case .backendFailed(let text):
+        s.overlay = .error(text)
+        s.loadingSample = nil
+        s.reportProgress = nil
+        s.playing = false
+    case .info(let text):
+        s.message = text
+        s.messageIsError = false
+    case .commandError(let text):
+        s.message = text
+        s.messageIsError = true
+    case .reload:
+        s.loadingSample = s.sample
+        s.reportProgress = 0
+        cmds = [.cancelReport, .loadLayout, .loadTrace(sample: s.sample), .loadReport]
+    }
+    return (s, cmds)
+}
+
+// MARK: - Keys
+
+func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
+    switch key {
+    case .resize(let w, let h):
+        s.width = max(0, w)
+        s.height = max(0, h)
+        return
+    case .ctrlC:
+        cmds.append(.quit)
+        return
+    case .click(let x, let y):
+        handleClick(&s, x: x, y: y, &cmds)
+        return
+    default:
+        break
+    }
+    if s.prompt != nil {
+        handlePromptKey(&s, key, &cmds)
+        return
+    }
+    switch s.overlay {
+    case .help:
+        switch key {
+        case .escape, .char("?"), .enter: s.overlay = .none
+        case .char("q"): cmds.append(.quit)
+        default: break
+        }
+        return
+    case .error:
+        s.overlay = .none
+        if key == .escape || key == .enter { return }
+    case .none:
+        break
+    }
+    handleNormalKey(&s, key, &cmds)
+}
+
+func handleNormalKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
+    switch key {
+    case .char("q"):
+        cmds.append(.quit)
+    case .char("n"):
+        setStep(&s, s.step + 1)
+    case .char("b"):
+        setStep(&s, s.step - 1)
+    case .char("g"):
+        setStep(&s, 0)
+    case .char("G"):
+        setStep(&s, s.maxStep)
+    case .char(" "):
+        if s.playing {
+            s.playing = false
+        } else {
+            if s.step >= s.maxStep { s.step = 0 }
+            s.playing = s.maxStep > 0
+        }
+    case .char("+"), .char("="):
+        s.speedIndex = min(ViewState.speeds.count - 1, s.speedIndex + 1)
+        s.message = "play speed \(formatSpeed(s.playSpeed)) steps/s"
+        s.messageIsError = false
+    case .char("-"), .char("_"):
+        s.speedIndex = max(0, s.speedIndex - 1)
+        s.message = "play speed \(formatSpeed(s.playSpeed)) steps/s"
+        s.messageIsError = false
+    case .char("w"):
+        setStep(&s, s.selectedWindowStart)
+    case .char("["):
+        selectSample(&s, s.sample - 1, &cmds)
+    case .char("]"):
+        selectSample(&s, s.sample + 1, &cmds)
+    case .char("?"):
+        s.overlay = .help
+    case .char(":"):
+        s.prompt = Prompt(kind: .command)
+    case .char("/"):
+        s.prompt = Prompt(kind: .find)
+    case .char("r"):
+        if s.reportProgress == nil {
+            s.reportProgress = 0
+            cmds.append(.loadReport)
+        }
+    case .tab:
+        cycleFocus(&s, forward: true)
+    case .backTab:
+        cycleFocus(&s, forward: false)
+    case .escape:
+        s.message = nil
+    case .up, .char("k"):
+        moveVertical(&s, -1)
+    case .down, .char("j"):
+        moveVertical(&s, 1)
+    case .left, .char("h"):
+        if s.focus == .coupling { moveHotspot(&s, -1) } else { setNeuron(&s, s.neuron - 1) }
+    case .right, .char("l"):
+        if s.focus == .coupling { moveHotspot(&s, 1) } else { setNeuron(&s, s.neuron + 1) }
+    case .pageUp:
+        page(&s, -1)
+    case .pageDown:
+        page(&s, 1)
+    case .home:
+        setNeuron(&s, 0)
+    case .end:
+        setNeuron(&s, s.neuronCount - 1)
+    case .enter:
+        if s.focus == .coupling { openHotspot(&s, s.hotspot, &cmds) }
+    default:
+        break
+    }
+}
+
+func formatSpeed(_ v: Double) -> String {
+    v == v.rounded() ? String(Int(v)) : String(v)
+}
+
+func setStep(_ s: inout ViewState, _ g: Int) {
+    s.step = max(0, min(s.maxStep, g))
+}
+
+func setNeuron(_ s: inout ViewState, _ n: Int) {
+    s.neuron = max(0, min(max(0, s.neuronCount - 1), n))
+}
+
+func setLayerRow(_ s: inout ViewState, _ row: Int) {
+    let r = max(0, min(max(0, s.layerRowCount - 1), row))
+    if r != s.layerRow {
+        s.layerRow = r
+        setNeuron(&s, s.neuron)
+    }
+}
+
+func moveHotspot(_ s: inout ViewState, _ d: Int) {
+    let n = s.report?.hotspots.count ?? 0
+    s.hotspot = max(0, min(max(0, n - 1), s.hotspot + d))
+}
+
+func moveVertical(_ s: inout ViewState, _ d: Int) {
+    switch s.focus {
+    case .membrane:
+        let stride = MembraneGeometry.rowStride(s)
+        let n = s.neuron + d * stride
+        if n >= 0 && n < s.neuronCount { s.neuron = n }
+    case .raster:
+        setNeuron(&s, s.neuron + d)
+    case .coupling:
+        moveHotspot(&s, d)
+    case .layers, .inspector, .histogram:
+        setLayerRow(&s, s.layerRow + d)
+    }
+}
+
+func page(_ s: inout ViewState, _ d: Int) {
+    switch s.focus {
+    case .membrane:
+        setNeuron(&s, s.neuron + d * MembraneGeometry.pageSize(s))
+    case .raster:
+        setNeuron(&s, s.neuron + d * RasterGeometry.pageSize(s))
+    case .coupling:
+        moveHotspot(&s, d * 10)
+    case .layers, .inspector, .histogram:
+        setLayerRow(&s, s.layerRow + d * 10)
+    }
+}
+
+func cycleFocus(_ s: inout ViewState, forward: Bool) {
+    let all = Pane.allCases
+    let i = all.firstIndex(of: s.focus) ?? 0
+    let next = all[(i + (forward ? 1 : all.count - 1)) % all.count]
+    focus(&s, next)
+}
+
+func focus(_ s: inout ViewState, _ p: Pane) {
+    s.focus = p
+    switch p {
+    case .histogram, .coupling: s.lowerLeft = p
+    case .inspector, .raster: s.lowerRight = p
+    default: break
+    }
+}
+
+func selectSample(_ s: inout ViewState, _ n: Int, _ cmds: inout [Command]) {
+    let upper = s.sampleCount > 0 ? s.sampleCount - 1 : Int.max
+    let t = max(0, min(upper, n))
+    guard t != s.sample else { return }
+    s.sample = t
+    s.loadingSample = t
+    s.playing = false
+    cmds.append(.loadTrace(sample: t))
+}
+
+func clampSelection(_ s: inout ViewState) {
+    if s.layout != nil { s.layerRow = max(0, min(s.layerRowCount - 1, s.layerRow)) }
+    s.step = max(0, min(s.maxStep, s.step))
+    if s.neuronCount > 0 { s.neuron = max(0, min(s.neuronCount - 1, s.neuron)) }
+    let hc = s.report?.hotspots.count ?? 0
+    s.hotspot = max(0, min(max(0, hc - 1), s.hotspot))
+}
+
+/// Jumps to a hotspot: its sample, layer, neuron, and global step windowStart + first violation k0.
+func openHotspot(_ s: inout ViewState, _ index: Int, _ cmds: inout [Command]) {
+    guard let r = s.report, index >= 0, index < r.hotspots.count else { return }
+    let h = r.hotspots[index]
+    s.hotspot = index
+    let layout = s.layout ?? r.layout
+    selectSample(&s, h.sample, &cmds)
+    s.layerRow = h.layer + 1
+    if h.layer < layout.layers.count {
+        s.neuron = max(0, min(layout.layers[h.layer].neurons - 1, h.neuron))
+        s.step = max(0, min(s.maxStep, layout.layers[h.layer].windowStart + h.firstViolationStep))
+    }
+    s.playing = false
+    s.message = "hotspot \(index + 1): \(h.kind.rawValue) in \(s.rowName(s.layerRow)) neuron \(h.neuron) sample \(h.sample), first violation k0=\(h.firstViolationStep)"
+    s.messageIsError = false
+}
+
+// MARK: - Mouse
+
+func handleClick(_ s: inout ViewState, x: Int, y: Int, _ cmds: inout [Command]) {
+    if s.prompt != nil { return }
+    if s.overlay != .none { s.overlay = .none; return }
+    let hits = Screen.hitRegions(s)
+    if let pane = hits.last(where: { $0.rect.contains(x: x, y: y) && $0.target.isPane }) {
+        if case .pane(let p) = pane.target { focus(&s, p) }
+    }
+    guard let hit = hits.last(where: { $0.rect.contains(x: x, y: y) && !$0.target.isPane }) else { return }
+    switch hit.target {
+    case .layerRow(let r): setLayerRow(&s, r)
+    case .neuron(let n): setNeuron(&s, n)
+    case .hotspot(let i):
+        if i == s.hotspot { openHotspot(&s, i, &cmds) } else { s.hotspot = i }
+    case .step(let g): setStep(&s, g)
+    case .pane: break
+    }
+}
+
+// MARK: - Prompt
+
+func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
+    guard var p = s.prompt else { return }
+    switch key {
+    case .escape:
+        s.prompt = nil
+        return
+    case .enter:
+        s.prompt = nil
+        if p.kind == .command {
+            let line = p.text.trimmingWhitespace()
+            if !line.isEmpty {
+                if s.history.last != line { s.history.append(line) }
+                if s.history.count > 100 { s.history.removeFirst(s.history.count - 100) }
+                executeCommandLine(&s, line, &cmds)
+            }
+        } else {
+            findLayer(&s, p.text, report: true)
+        }
+        return
+    case .backspace, .delete:
+        if p.text.isEmpty { s.prompt = nil; return }
+        p.text.removeLast()
+    case .up where p.kind == .command:
+        guard !s.history.isEmpty else { break }
+        if p.historyIndex == nil { p.draft = p.text; p.historyIndex = s.history.count }
+        let i = max(0, (p.historyIndex ?? 0) - 1)
+        p.historyIndex = i
+        p.text = s.history[i]
+    case .down where p.kind == .command:
+        guard let hi = p.historyIndex else { break }
+        if hi + 1 >= s.history.count {
+            p.historyIndex = nil
+            p.text = p.draft
+        } else {
+            p.historyIndex = hi + 1
+            p.text = s.history[hi + 1]
+        }
+    case .tab:
+        if p.kind == .command {
+            let (text, candidates) = complete(p.text, state: s)
+            p.text = text
+            if candidates.count > 1 {
+                s.message = candidates.joined(separator: "  ")
+                s.messageIsError = false
+            }
+        }
+    case .char(let c):
+        p.text.append(c)
+    default:
+        break
+    }
+    s.prompt = p
+    if p.kind == .find { findLayer(&s, p.text, report: false) }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var sub = Substring(self)
+        while let f = sub.first, f.isWhitespace { sub.removeFirst() }
+        while let l = sub.last, l.isWhitespace { sub.removeLast() }
+        return String(sub)
+    }
+}
+
+/// Selects the first layer-list row whose name contains `text` (case-insensitive).
+func findLayer(_ s: inout ViewState, _ text: String, report: Bool) {
+    guard !text.isEmpty else { return }
+    let needle = text.lowercased()
+    for row in 0..<s.layerRowCount where s.rowName(row).lowercased().contains(needle) {
+        setLayerRow(&s, row)
+        return
+    }
+    if report {
+        s.message = "no layer matches \"\(text)\""
+        s.messageIsError = true
+    }
+}
+
+/// Built-in `:` commands, for help and completion.
+public let builtinCommandNames = ["sample", "step", "layer", "neuron", "report", "help", "quit", "q"]
+
+/// Runs one `:` line (without the colon).
+func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Command]) {
+    var words = line.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+    guard !words.isEmpty else { return }
+    var name = words.removeFirst()
+    if name.hasPrefix(":") { name.removeFirst() }
+    let arg = words.joined(separator: " ")
+    func fail(_ m: String) { s.message = m; s.messageIsError = true }
+    func int(_ what: String) -> Int? {
+        guard let v = Int(arg) else { fail(":\(name) needs an integer \(what)"); return nil }
+        return v
+    }
+    switch name {
+    case "q", "quit", "q!", "qa":
+        cmds.append(.quit)
+    case "sample":
+        guard let v = int("sample index") else { return }
+        if v < 0 || (s.sampleCount > 0 && v >= s.sampleCount) {
+            fail("sample \(v) out of range 0..<\(s.sampleCount)")
+            return
+        }
+        if v == s.sample { return }
+        selectSample(&s, v, &cmds)
+    case "step":
+        guard let v = int("global step") else { return }
+        if v < 0 || v > s.maxStep { fail("step \(v) out of range 0...\(s.maxStep)"); return }
+        setStep(&s, v)
+    case "layer":
+        guard !arg.isEmpty else { fail(":layer needs a name"); return }
+        if let row = layerRow(named: arg, in: s) {
+            setLayerRow(&s, row)
+        } else {
+            fail("no layer named \"\(arg)\"")
+        }
+    case "neuron":
+        guard let v = int("neuron index") else { return }
+        if v < 0 || v >= s.neuronCount { fail("neuron \(v) out of range 0..<\(s.neuronCount)"); return }
+        s.neuron = v
+    case "report":
+        if s.reportProgress == nil {
+            s.reportProgress = 0
+            cmds.append(.loadReport)
+        }
+    case "help":
+        s.overlay = .help
+    default:
+        if s.customCommands.contains(name) {
+            cmds.append(.custom(name: name, arguments: words, line: line))
+        } else {
+            fail("unknown command :\(name)")
+        }
+    }
+}
+
+/// Exact (case-insensitive) name, then unique prefix, then first substring match; also a row number.
+func layerRow(named name: String, in s: ViewState) -> Int? {
+    let rows = 0..<s.layerRowCount
+    let lower = name.lowercased()
+    if let r = rows.first(where: { s.rowName($0).lowercased() == lower }) { return r }
+    let prefixed = rows.filter { s.rowName($0).lowercased().hasPrefix(lower) }
+    if let r = prefixed.first { return r }
+    return rows.first(where: { s.rowName($0).lowercased().contains(lower) })
+}
+
+/// Tab completion: command names for the first word, layer names after `layer `.
+/// Returns the new text and the candidates considered.
+public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
+    let words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+    if words.count <= 1 {
+        let names = Array(Set(builtinCommandNames + s.customCommands)).sorted()
+        let c = names.filter { $0.hasPrefix(text) }
+        guard !c.isEmpty else { return (text, []) }
+        if c.count == 1 { return (c[0] + " ", c) }
+        return (commonPrefix(c), c)
+    }
+    if words[0] == "layer" {
+        let partial = words.dropFirst().joined(separator: " ")
+        let names = (0..<s.layerRowCount).map { s.rowName($0) }
+        let c = names.filter { $0.lowercased().hasPrefix(partial.lowercased()) }
+        guard !c.isEmpty else { return (text, []) }
+        if c.count == 1 { return ("layer " + c[0], c) }
+        let p = commonPrefix(c)
+        return ("layer " + (p.count >= partial.count ? p : partial), c)
+    }
+    return (text, [])
+}
+
+func commonPrefix(_ xs: [String]) -> String {
+    guard var p = xs.first else { return "" }
+    for x in xs.dropFirst() {
+        while !x.hasPrefix(p) { p.removeLast() }
+    }
+    return p
+}

@@ -1,0 +1,245 @@
+import CSSCore
+
+/// The panes of the screen, in Tab order.
+public enum Pane: Int, CaseIterable, Sendable {
+    case layers, membrane, inspector, raster, histogram, coupling
+
+    public var title: String {
+        switch self {
+        case .layers: return "Layers"
+        case .membrane: return "Membrane"
+        case .inspector: return "Neuron"
+        case .raster: return "Raster"
+        case .histogram: return "Residual u[T]"
+        case .coupling: return "Coupling"
+        }
+    }
+}
+
+/// Modal overlays drawn over the panes.
+public enum Overlay: Equatable, Sendable {
+    case none
+    case help
+    /// A backend failure; Esc dismisses it and the session continues.
+    case error(String)
+}
+
+/// A one-line prompt at the bottom: the `:` command line or the `/` layer search.
+public struct Prompt: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable { case command, find }
+    public var kind: Kind
+    public var text: String
+    /// Position in the history while browsing with up/down (nil = editing a new line).
+    public var historyIndex: Int?
+    /// What was typed before browsing history started.
+    public var draft: String
+
+    public init(kind: Kind, text: String = "") {
+        self.kind = kind
+        self.text = text
+        self.historyIndex = nil
+        self.draft = ""
+    }
+}
+
+/// Per-sample numbers the layer list needs at every step, computed once when a trace arrives.
+public struct TraceSummary: Sendable {
+    /// `[layer][slot]` cumulative positive / negative spikes through slot.
+    public var cumulativePositive: [[Int]]
+    public var cumulativeNegative: [[Int]]
+    /// Per layer, neurons of this sample that overflow / couple (css-spec §6).
+    public var overflow: [Int]
+    public var coupling: [Int]
+    /// Per layer, 99.9th percentile of |u[T]| over this sample's neurons.
+    public var residualP999: [Double]
+    /// Encoder cumulative spikes by slot.
+    public var encoderPositive: [Int]
+    public var encoderNegative: [Int]
+
+    public init(_ trace: SampleTrace) {
+        cumulativePositive = []
+        cumulativeNegative = []
+        overflow = []
+        coupling = []
+        residualP999 = []
+        for lt in trace.layers {
+            var p = [Int](repeating: 0, count: lt.T), m = p
+            var ovf = 0, cpl = 0
+            var res = [Float]()
+            res.reserveCapacity(lt.neurons)
+            for n in 0..<lt.neurons {
+                for i in 0..<lt.T {
+                    let s = lt.spikes[n * lt.T + i]
+                    if s > 0 { p[i] += 1 } else if s < 0 { m[i] += 1 }
+                }
+                let w = lt.window
+                if lt.margins.count >= (n + 1) * (w + 1) {
+                    if lt.margin(neuron: n, k0: 0) <= 0 {
+                        ovf += 1
+                    } else if (1...w).contains(where: { lt.margin(neuron: n, k0: $0) <= 0 }) {
+                        cpl += 1
+                    }
+                }
+                if n < lt.target.count, n < lt.encoded.count { res.append(abs(lt.residual(neuron: n))) }
+            }
+            for i in stride(from: 1, to: lt.T, by: 1) { p[i] += p[i - 1]; m[i] += m[i - 1] }
+            cumulativePositive.append(p)
+            cumulativeNegative.append(m)
+            overflow.append(ovf)
+            coupling.append(cpl)
+            residualP999.append(TraceSummary.percentile(res, 99.9))
+        }
+        let et = trace.encoder
+        var p = [Int](repeating: 0, count: et.T), m = p
+        if et.T > 0 {
+            for (j, s) in et.spikes.enumerated() {
+                if s > 0 { p[j % et.T] += 1 } else if s < 0 { m[j % et.T] += 1 }
+            }
+            for i in stride(from: 1, to: et.T, by: 1) { p[i] += p[i - 1]; m[i] += m[i - 1] }
+        }
+        encoderPositive = p
+        encoderNegative = m
+    }
+
+    /// Linear-interpolated percentile (NumPy default).
+    public static func percentile(_ values: [Float], _ q: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let s = values.sorted()
+        let pos = q / 100 * Double(s.count - 1)
+        let lo = Int(pos.rounded(.down)), hi = min(s.count - 1, lo + 1)
+        let f = pos - Double(lo)
+        return Double(s[lo]) * (1 - f) + Double(s[hi]) * f
+    }
+
+    /// Spikes (positive, negative) of spiking layer `layer` in its first `slots` slots.
+    public func spikes(layer: Int, slots: Int) -> (Int, Int) {
+        guard layer < cumulativePositive.count, slots > 0 else { return (0, 0) }
+        let i = min(slots, cumulativePositive[layer].count) - 1
+        return i < 0 ? (0, 0) : (cumulativePositive[layer][i], cumulativeNegative[layer][i])
+    }
+
+    public func encoderSpikes(slots: Int) -> (Int, Int) {
+        let i = min(slots, encoderPositive.count) - 1
+        return i < 0 ? (0, 0) : (encoderPositive[i], encoderNegative[i])
+    }
+}
+
+/// The whole state of the debugger UI. A value: `update` returns a new one.
+public struct ViewState: Sendable {
+    // MARK: Terminal
+    public var width: Int
+    public var height: Int
+    /// Draw with Unicode blocks and box drawing (false: ASCII only).
+    public var unicode: Bool
+
+    // MARK: Data from the backend
+    public var layout: NetworkLayout?
+    public var sampleCount: Int = 0
+    public var trace: SampleTrace?
+    public var summary: TraceSummary?
+    public var report: DatasetReport?
+    /// Report progress in 0...1 while the report runs; nil when idle.
+    public var reportProgress: Double?
+    /// Sample whose trace is being fetched.
+    public var loadingSample: Int?
+
+    // MARK: Cursor
+    public var sample: Int
+    /// Global step g.
+    public var step: Int = 0
+    /// Row of the layer list: 0 = encoder, 1...n = spiking layer i-1, n+1 = output.
+    public var layerRow: Int = 1
+    public var neuron: Int = 0
+    public var focus: Pane = .layers
+    /// Which pane the shared lower-left / lower-right slots show on small screens.
+    public var lowerLeft: Pane = .coupling
+    public var lowerRight: Pane = .inspector
+    /// Selected row of the hotspot list.
+    public var hotspot: Int = 0
+
+    // MARK: Play
+    public var playing = false
+    /// Index into `ViewState.speeds`.
+    public var speedIndex = 2
+    public static let speeds: [Double] = [0.5, 1, 2, 4, 8, 16, 32]
+
+    // MARK: Overlays and prompt
+    public var overlay: Overlay = .none
+    public var prompt: Prompt?
+    public var history: [String] = []
+    /// Last status message (info or error) shown in the bottom bar.
+    public var message: String?
+    public var messageIsError = false
+    /// Names of `:` commands the host handles (completion and `Command.custom`).
+    public var customCommands: [String] = []
+
+    public init(width: Int, height: Int, unicode: Bool = true, sample: Int = 0, customCommands: [String] = []) {
+        self.width = width
+        self.height = height
+        self.unicode = unicode
+        self.sample = sample
+        self.customCommands = customCommands
+    }
+
+    // MARK: Derived
+
+    public var glyphs: Glyphs { Glyphs.forUnicode(unicode) }
+    public var playSpeed: Double { ViewState.speeds[speedIndex] }
+    /// Seconds between play ticks.
+    public var playInterval: Double { 1 / playSpeed }
+
+    public var config: ConversionConfig? { layout?.config }
+    public var spikingLayerCount: Int { layout?.layers.count ?? 0 }
+    /// Number of rows of the layer list (encoder + spiking layers + output).
+    public var layerRowCount: Int { spikingLayerCount + 2 }
+    /// The spiking layer index of the selected row, nil for encoder and output.
+    public var selectedLayer: Int? {
+        let i = layerRow - 1
+        return (i >= 0 && i < spikingLayerCount) ? i : nil
+    }
+    public var isEncoderSelected: Bool { layerRow == 0 }
+    public var isOutputSelected: Bool { layout != nil && layerRow == layerRowCount - 1 }
+
+    /// Last global step (everything is done at `latency`).
+    public var maxStep: Int { max(0, layout?.latency ?? 0) }
+
+    /// The trace of the selected spiking layer, if the trace for the current sample is loaded.
+    public var selectedTrace: LayerTrace? {
+        guard let i = selectedLayer, let t = trace, t.sample == sample, i < t.layers.count else { return nil }
+        return t.layers[i]
+    }
+
+    public var selectedReport: LayerReport? {
+        guard let i = selectedLayer, let r = report, i < r.layers.count else { return nil }
+        return r.layers[i]
+    }
+
+    /// Number of neurons of the selected row.
+    public var neuronCount: Int {
+        if let i = selectedLayer { return layout?.layers[i].neurons ?? 0 }
+        if isEncoderSelected { return layout.map { $0.inputShape.reduce(1, *) } ?? 0 }
+        if isOutputSelected { return layout?.outputCount ?? 0 }
+        return 0
+    }
+
+    /// Shape of the selected row (`[C,H,W]` or `[N]`).
+    public var selectedShape: [Int] {
+        if let i = selectedLayer { return layout?.layers[i].shape ?? [] }
+        if isEncoderSelected { return layout?.inputShape ?? [] }
+        return [layout?.outputCount ?? 0]
+    }
+
+    /// Name of a layer-list row.
+    public func rowName(_ row: Int) -> String {
+        if row == 0 { return "encoder" }
+        if let l = layout, row - 1 < l.layers.count, row >= 1 { return l.layers[row - 1].name }
+        return "output"
+    }
+
+    /// Global step at which the selected row's window starts.
+    public var selectedWindowStart: Int {
+        if let i = selectedLayer { return layout?.layers[i].windowStart ?? 0 }
+        if isOutputSelected { return layout?.outputStart ?? 0 }
+        return 0
+    }
+}

@@ -1,0 +1,160 @@
+import CSSCore
+
+/// One neuron over its window: o/v plot with ±v lines and spikes, then X[k], spikes and the
+/// decoupling margin at every k0 with violations marked.
+enum InspectorPane {
+    static func render(_ s: ViewState, into g: inout CellGrid, rect: Rect, hits: inout [HitRegion]) {
+        guard s.layout != nil else { return }
+        guard let trace = s.trace, trace.sample == s.sample else {
+            g.write("loading sample \(s.sample)\(s.glyphs.ellipsis)", x: rect.x, y: rect.y, style: .dim)
+            return
+        }
+        if s.isEncoderSelected { renderEncoder(s, trace.encoder, into: &g, rect: rect); return }
+        guard let lt = s.selectedTrace else {
+            g.write("output: see the decoded scores in the Output pane", x: rect.x, y: rect.y, style: .dim)
+            return
+        }
+        let n = max(0, min(lt.neurons - 1, s.neuron))
+        let gl = s.glyphs
+        // Summary line.
+        let a = Double(lt.target[n]), e = Double(lt.encoded[n]), u = Double(lt.residual(neuron: n))
+        var y = rect.y
+        var runs: [(String, Style)] = [("n \(n)", Style(.title, [.bold]))]
+        let shape = lt.info.shape
+        if shape.count == 3, shape[1] * shape[2] > 1 {
+            let hw = shape[1] * shape[2]
+            runs.append((" [c\(n / hw) y\((n % hw) / shape[2]) x\(n % shape[2])]", .dim))
+        }
+        runs += [("  a ", .dim), (Fmt.short(a), .normal), ("  e ", .dim), (Fmt.short(e), .normal),
+                 ("  u ", .dim), (Fmt.short(u), Style(LayerListPane.residualRole(abs(u)), [.bold]))]
+        let w = lt.window
+        let m0 = lt.margin(neuron: n, k0: 0)
+        let firstViolation = (0...w).first(where: { lt.margin(neuron: n, k0: $0) <= 0 })
+        if m0 <= 0 {
+            runs.append(("  OVERFLOW", Style(.overflow, [.bold])))
+        } else if let f = firstViolation {
+            runs.append(("  COUPLING k0=\(f)", Style(.coupling, [.bold])))
+        }
+        if n < lt.annActivation.count {
+            runs += [("  ANN ", .dim), (Fmt.short(Double(lt.annActivation[n])), .normal)]
+        }
+        g.write(runs, x: rect.x, y: y, maxWidth: rect.width)
+        y += 1
+
+        // Columns: one per local step k, plus k0 = T+L for the final margin.
+        let labelW = 4
+        let total = w + 1
+        let cw = max(4, min(7, (rect.width - labelW) / total))
+        let ncols = max(1, min(total, (rect.width - labelW) / cw))
+        let kNow = lt.localStep(atGlobal: s.step)
+        let start = max(0, min(total - ncols, kNow - ncols / 2))
+        let cols = start..<(start + ncols)
+        func colX(_ k: Int) -> Int { rect.x + labelW + (k - start) * cw }
+
+        let tableRows = 4
+        let plotH = min(9, rect.maxY - y - tableRows)
+        if plotH >= 3 {
+            renderPlot(s, lt, n, into: &g, x0: rect.x, y0: y, height: plotH, cols: cols, cw: cw, colX: colX, hits: &hits)
+            y += plotH
+        }
+        guard y < rect.maxY else { return }
+        // k header.
+        g.write("k", x: rect.x, y: y, style: .dim)
+        for k in cols {
+            let label = k == w ? "end" : String(k)
+            let st: Style = k == kNow ? Style(.title, bg: .selection, [.bold]) : .dim
+            g.write(DisplayWidth.pad(label, to: cw - 1, right: false), x: colX(k), y: y, style: st)
+            if k < w { hits.append(HitRegion(Rect(x: colX(k), y: y, width: cw, height: 1), .step(lt.info.windowStart + k))) }
+        }
+        y += 1
+        guard y < rect.maxY else { return }
+        g.write("X", x: rect.x, y: y, style: .dim)
+        for k in cols where k < lt.T {
+            let v = Double(lt.input[n * lt.T + k])
+            g.write(DisplayWidth.pad(Fmt.short(v, width: cw - 1), to: cw - 1, right: false), x: colX(k), y: y,
+                    style: k == kNow ? Style(.normal, [.bold]) : .normal)
+        }
+        y += 1
+        guard y < rect.maxY else { return }
+        g.write("S", x: rect.x, y: y, style: .dim)
+        for k in cols where k >= lt.silent && k < w {
+            let sp = lt.spike(neuron: n, slot: k - lt.silent)
+            let fired = k <= kNow
+            let (ch, role): (Character, ColorRole) = sp > 0 ? (gl.plus, .positiveSpike) : (sp < 0 ? (gl.minus, .negativeSpike) : (gl.zeroSpike, .dim))
+            g.put(fired ? ch : " ", x: colX(k) + cw - 2, y: y, style: Style(role, [.bold]))
+        }
+        y += 1
+        guard y < rect.maxY else { return }
+        g.write("m", x: rect.x, y: y, style: .dim)
+        for k in cols {
+            let m = Double(lt.margin(neuron: n, k0: k))
+            let bad = m <= 0
+            let text = Fmt.short(m, width: cw - 2) + (bad ? String(gl.cross) : " ")
+            g.write(DisplayWidth.pad(text, to: cw - 1, right: false), x: colX(k), y: y,
+                    style: bad ? Style(.violation, [.bold]) : Style(.ok))
+        }
+    }
+
+    static func renderPlot(_ s: ViewState, _ lt: LayerTrace, _ n: Int, into g: inout CellGrid, x0: Int, y0: Int,
+                           height: Int, cols: Range<Int>, cw: Int, colX: (Int) -> Int, hits: inout [HitRegion]) {
+        let gl = s.glyphs
+        let w = lt.window
+        var ymax: Float = 1.5
+        for k in 0..<w { if let v = lt.normalizedMembrane(neuron: n, localStep: k) { ymax = max(ymax, abs(v)) } }
+        // Beyond ±3v points are pinned to the edge rows (marked with an arrow) so ±v stay apart.
+        ymax = min(ymax, 3)
+        func row(_ v: Float) -> Int {
+            let r = Int(((ymax - v) / (2 * ymax) * Float(height - 1)).rounded())
+            return max(0, min(height - 1, r))
+        }
+        let plusRow = row(1), minusRow = row(-1), zeroRow = row(0)
+        let plotW = (cols.count) * cw
+        let lineX = colX(cols.lowerBound)
+        for (r, label) in [(plusRow, "+v"), (minusRow, "-v")] {
+            g.write(label, x: x0, y: y0 + r, style: .dim)
+            g.hline(x: lineX, y: y0 + r, width: plotW, gl.thresholdLine, style: Style(.dim))
+        }
+        if zeroRow != plusRow && zeroRow != minusRow { g.write("0", x: x0, y: y0 + zeroRow, style: .dim) }
+        let kNow = lt.localStep(atGlobal: s.step)
+        for k in cols where k < w {
+            guard let v = lt.normalizedMembrane(neuron: n, localStep: k) else { continue }
+            let x = colX(k) + cw - 2
+            let sp: Int8 = k >= lt.silent ? lt.spike(neuron: n, slot: k - lt.silent) : 0
+            let role: ColorRole = sp > 0 ? .positiveSpike : (sp < 0 ? .negativeSpike : .heat(Heat.level(v)))
+            let bg: ColorRole = k == kNow ? .selection : .normal
+            var ch: Character = sp > 0 ? gl.plus : (sp < 0 ? gl.minus : gl.dot)
+            if sp == 0 && abs(v) > ymax { ch = v > 0 ? (gl.unicode ? "↑" : "^") : (gl.unicode ? "↓" : "v") }
+            g.put(ch, x: x, y: y0 + row(v), style: Style(role, bg: bg, [.bold]))
+            hits.append(HitRegion(Rect(x: colX(k), y: y0, width: cw, height: height), .step(lt.info.windowStart + k)))
+        }
+    }
+
+    static func renderEncoder(_ s: ViewState, _ enc: EncoderTrace, into g: inout CellGrid, rect: Rect) {
+        let n = max(0, min(enc.inputs.count - 1, s.neuron))
+        guard n < enc.inputs.count, enc.T > 0 else { return }
+        let x = Double(enc.inputs[n])
+        let weights = s.config?.slotWeights ?? []
+        var encoded = 0.0
+        for i in 0..<enc.T where i < weights.count { encoded += weights[i] * Double(enc.spikes[n * enc.T + i]) }
+        let xu = enc.theta != 0 ? x / enc.theta : 0
+        let runs: [(String, Style)] = [
+            ("input \(n)", Style(.title, [.bold])), ("  x ", .dim), (Fmt.short(x), .normal),
+            ("  x/θ₀ ", .dim), (Fmt.short(xu), .normal), ("  e ", .dim), (Fmt.short(encoded), .normal),
+            ("  u ", .dim), (Fmt.short(xu - encoded), Style(LayerListPane.residualRole(abs(xu - encoded)))),
+        ]
+        g.write(runs, x: rect.x, y: rect.y, maxWidth: rect.width)
+        guard rect.height >= 3 else { return }
+        g.write("slot", x: rect.x, y: rect.y + 1, style: .dim)
+        g.write("S", x: rect.x, y: rect.y + 2, style: .dim)
+        let gl = s.glyphs
+        for i in 0..<enc.T {
+            let cx = rect.x + 5 + i * 3
+            guard cx + 2 < rect.maxX else { break }
+            g.write(DisplayWidth.pad(String(i), to: 2, right: false), x: cx, y: rect.y + 1,
+                    style: i == s.step ? Style(.title, bg: .selection, [.bold]) : .dim)
+            let sp = enc.spikes[n * enc.T + i]
+            let (ch, role): (Character, ColorRole) = sp > 0 ? (gl.plus, .positiveSpike) : (sp < 0 ? (gl.minus, .negativeSpike) : (gl.zeroSpike, .dim))
+            g.put(i <= s.step ? ch : " ", x: cx + 1, y: rect.y + 2, style: Style(role, [.bold]))
+        }
+    }
+}

@@ -1,0 +1,234 @@
+import CSSCore
+
+/// What a click on a screen region selects.
+public enum HitTarget: Equatable, Sendable {
+    case pane(Pane)
+    case layerRow(Int)
+    case neuron(Int)
+    case hotspot(Int)
+    case step(Int)
+
+    var isPane: Bool { if case .pane = self { return true } else { return false } }
+}
+
+public struct HitRegion: Equatable, Sendable {
+    public var rect: Rect
+    public var target: HitTarget
+    public init(_ rect: Rect, _ target: HitTarget) {
+        self.rect = rect
+        self.target = target
+    }
+}
+
+/// Where everything goes on a screen of a given size.
+public struct ScreenLayout: Equatable, Sendable {
+    public static let minWidth = 80
+    public static let minHeight = 24
+
+    public var tooSmall: Bool
+    public var status: Rect
+    public var bottom: Rect
+    /// Visible panes and their outer rectangles (frames included).
+    public var panes: [Pane: Rect]
+
+    public init(_ s: ViewState) {
+        let w = s.width, h = s.height
+        tooSmall = w < ScreenLayout.minWidth || h < ScreenLayout.minHeight
+        status = Rect(x: 0, y: 0, width: w, height: 2)
+        bottom = Rect(x: 0, y: h - 1, width: w, height: 1)
+        panes = [:]
+        if tooSmall { return }
+        let body = Rect(x: 0, y: 2, width: w, height: h - 3)
+        let large = w >= 140 && h >= 40
+        let leftW = large ? min(72, max(56, w * 2 / 5)) : max(43, w * 21 / 40)
+        let (left, right) = body.splitLeft(leftW)
+        let layersH = min(s.layerRowCount + 3, large ? body.height * 2 / 5 : body.height / 2)
+        let (layers, leftRest) = left.splitTop(max(5, layersH))
+        panes[.layers] = layers
+        if large {
+            let (hist, coupling) = leftRest.splitTop(min(12, leftRest.height / 2))
+            panes[.histogram] = hist
+            panes[.coupling] = coupling
+            let (mem, rightRest) = right.splitTop(right.height * 9 / 20)
+            let (insp, raster) = rightRest.splitTop(min(14, rightRest.height * 11 / 20))
+            panes[.membrane] = mem
+            panes[.inspector] = insp
+            panes[.raster] = raster
+        } else {
+            panes[s.lowerLeft] = leftRest
+            let (mem, rightRest) = right.splitTop(right.height / 2)
+            panes[.membrane] = mem
+            panes[s.lowerRight] = rightRest
+        }
+    }
+}
+
+/// Renders the whole screen from the state. Pure.
+public enum Screen {
+    public static func render(_ s: ViewState) -> CellGrid {
+        var hits: [HitRegion] = []
+        return render(s, hits: &hits)
+    }
+
+    public static func hitRegions(_ s: ViewState) -> [HitRegion] {
+        var hits: [HitRegion] = []
+        _ = render(s, hits: &hits)
+        return hits
+    }
+
+    public static func render(_ s: ViewState, hits: inout [HitRegion]) -> CellGrid {
+        var g = CellGrid(width: s.width, height: s.height)
+        let layout = ScreenLayout(s)
+        if layout.tooSmall {
+            renderTooSmall(s, &g)
+            if !s.unicode { g.applyASCIIFallback() }
+            return g
+        }
+        StatusPane.render(s, into: &g, rect: layout.status)
+        for pane in Pane.allCases {
+            guard let r = layout.panes[pane] else { continue }
+            hits.append(HitRegion(r, .pane(pane)))
+            renderPane(pane, s, into: &g, rect: r, hits: &hits)
+        }
+        BottomBar.render(s, into: &g, rect: layout.bottom)
+        switch s.overlay {
+        case .none: break
+        case .help: HelpOverlay.render(s, into: &g)
+        case .error(let text): ErrorOverlay.render(text, s, into: &g)
+        }
+        if !s.unicode { g.applyASCIIFallback() }
+        return g
+    }
+
+    /// One pane, with its frame, into `rect`.
+    public static func renderPane(_ pane: Pane, _ s: ViewState, into g: inout CellGrid, rect: Rect,
+                                  hits: inout [HitRegion]) {
+        let focused = s.focus == pane
+        let title = paneTitle(pane, s)
+        g.box(rect, title: title, style: focused ? Style(.title) : .dim,
+              titleStyle: focused ? Style(.title, [.bold, .reverse]) : Style(.title, [.bold]), glyphs: s.glyphs)
+        let inner = rect.inset(1)
+        guard !inner.isEmpty else { return }
+        g.clipped(to: inner) { g in
+            switch pane {
+            case .layers: LayerListPane.render(s, into: &g, rect: inner, hits: &hits)
+            case .membrane: MembranePane.render(s, into: &g, rect: inner, hits: &hits)
+            case .inspector: InspectorPane.render(s, into: &g, rect: inner, hits: &hits)
+            case .raster: RasterPane.render(s, into: &g, rect: inner, hits: &hits)
+            case .histogram: HistogramPane.render(s, into: &g, rect: inner)
+            case .coupling: CouplingPane.render(s, into: &g, rect: inner, hits: &hits)
+            }
+        }
+    }
+
+    static func paneTitle(_ pane: Pane, _ s: ViewState) -> String {
+        let name = s.layout == nil ? "" : " · " + s.rowName(s.layerRow)
+        switch pane {
+        case .layers: return "Layers"
+        case .membrane:
+            if s.isOutputSelected { return "Output" + " · decoded at g \(s.step)" }
+            if s.isEncoderSelected {
+                let page = MembranePane.pageText(s)
+                return "Input" + name + (page.isEmpty ? "" : " · " + page)
+            }
+            let page = MembranePane.pageText(s)
+            return "Membrane o/v" + name + (page.isEmpty ? "" : " · " + page)
+        case .inspector: return "Neuron \(s.neuron)" + name
+        case .raster:
+            var t = "Raster" + name
+            if let r = ScreenLayout(s).panes[.raster], let T = s.config?.T, s.neuronCount > 0 {
+                let geo = RasterGeometry(s, slots: T, area: r.inset(1))
+                if s.neuronCount > geo.perPage {
+                    t += " · n \(geo.first)-\(min(s.neuronCount, geo.first + geo.perPage) - 1)/\(s.neuronCount)"
+                }
+            }
+            return t
+        case .histogram: return "Residual u[T]" + name
+        case .coupling: return "Coupling map"
+        }
+    }
+
+    static func renderTooSmall(_ s: ViewState, _ g: inout CellGrid) {
+        let lines = ["cssdbg needs at least \(ScreenLayout.minWidth)\(s.glyphs.times)\(ScreenLayout.minHeight)",
+                     "terminal is \(s.width)\(s.glyphs.times)\(s.height)", "enlarge the window, q quits"]
+        let top = max(0, (s.height - lines.count) / 2)
+        for (i, l) in lines.enumerated() where top + i < s.height {
+            let w = DisplayWidth.of(l)
+            g.write(l, x: max(0, (s.width - w) / 2), y: top + i, style: i == 0 ? Style(.warn, [.bold]) : .normal)
+        }
+    }
+}
+
+// MARK: - Formatting helpers
+
+enum Fmt {
+    /// Compact count in at most 5 columns: 1234, 12.3k, 123k, 1.2M.
+    static func count(_ n: Int) -> String {
+        let a = abs(n)
+        if a < 10_000 { return String(n) }
+        if a < 100_000 { return fixed(Double(n) / 1000, 1) + "k" }
+        if a < 1_000_000 { return String(n / 1000) + "k" }
+        if a < 100_000_000 { return fixed(Double(n) / 1_000_000, 1) + "M" }
+        return String(n / 1_000_000) + "M"
+    }
+
+    /// Fixed-point with `digits` decimals (no Foundation).
+    static func fixed(_ v: Double, _ digits: Int) -> String {
+        guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let r = (abs(v) * scale).rounded()
+        let neg = v < 0 && r != 0
+        var intPart = String(Int(r / scale))
+        if digits > 0 {
+            var frac = String(Int(r.truncatingRemainder(dividingBy: scale)))
+            while frac.count < digits { frac = "0" + frac }
+            intPart += "." + frac
+        }
+        return (neg ? "-" : "") + intPart
+    }
+
+    /// About three significant digits in at most `width` columns (fewer digits when narrow).
+    static func short(_ v: Double, width: Int = 6) -> String {
+        guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
+        if v == 0 { return "0" }
+        let a = abs(v)
+        var c: [String] = []
+        if v == v.rounded() && a < 1e9 { c.append(String(Int(v))) }
+        if a < 0.01 {
+            c += [sci(v, 1), sci(v, 0), fixed(v, 2)]
+        } else {
+            for d in [3, 2, 1, 0] {
+                if a >= 1 && d == 3 { continue }
+                if a >= 100 && d > 1 { continue }
+                if a >= 1000 && d > 0 { continue }
+                let f = fixed(v, d)
+                c.append(f)
+                if a < 1 && d > 0 {
+                    c.append(f.hasPrefix("-0.") ? "-" + f.dropFirst(2) : (f.hasPrefix("0.") ? String(f.dropFirst()) : f))
+                }
+            }
+            c += [sci(v, 1), sci(v, 0)]
+        }
+        return c.first(where: { $0.count <= width }) ?? c.min(by: { $0.count < $1.count })!
+    }
+
+    static func sci(_ v: Double, _ digits: Int = 1) -> String {
+        if v == 0 { return "0" }
+        var e = 0
+        var m = abs(v)
+        while m >= 10 { m /= 10; e += 1 }
+        while m < 1 { m *= 10; e -= 1 }
+        if fixed(m, digits).hasPrefix("10") { m /= 10; e += 1 }
+        return (v < 0 ? "-" : "") + fixed(m, digits) + "e" + String(e)
+    }
+
+    static func percent(_ v: Double?) -> String {
+        guard let v else { return "-" }
+        return fixed(v * 100, 1) + "%"
+    }
+
+    static func shape(_ s: [Int], times: String) -> String {
+        s.map(String.init).joined(separator: times)
+    }
+}
