@@ -32,12 +32,21 @@ public final class TuningCommands: Sendable {
         public var reload: Bool
         /// `:` command lines to replay in the view afterwards (restoring the position).
         public var followUp: [String]
+        /// The session's undo and redo depth after the command, when it touched the session.
+        public var history: (changes: Int, redoable: Int)?
 
-        public init(message: String, isError: Bool = false, reload: Bool = false, followUp: [String] = []) {
+        public init(message: String, isError: Bool = false, reload: Bool = false, followUp: [String] = [],
+                    history: (changes: Int, redoable: Int)? = nil) {
             self.message = message
             self.isError = isError
             self.reload = reload
             self.followUp = followUp
+            self.history = history
+        }
+
+        public static func == (a: Outcome, b: Outcome) -> Bool {
+            a.message == b.message && a.isError == b.isError && a.reload == b.reload && a.followUp == b.followUp
+                && a.history?.changes == b.history?.changes && a.history?.redoable == b.history?.redoable
         }
     }
 
@@ -66,7 +75,7 @@ public final class TuningCommands: Sendable {
                     " (" + moved.prefix(4).map { "\(layout.layers[$0.layer].name) ×\(format($0.factor))" }.joined(separator: ", ")
                     + (moved.count > 4 ? ", …" : "") + ")"
             }
-            return Outcome(message: message, reload: true)
+            return Outcome(message: message, reload: true, history: depth(snap.session))
         }
         switch name {
         case "theta":
@@ -115,16 +124,19 @@ public final class TuningCommands: Sendable {
             let p = saved.position
             return Outcome(message: "restored the session saved \(saved.savedAt) (\(saved.session.history.count) changes)",
                            reload: true,
-                           followUp: ["sample \(p.sample)", "step \(p.step)", p.layer.map { "layer \($0)" }, "neuron \(p.neuron)"]
-                               .compactMap { $0 })
+                           followUp: ["sample \(p.sample)", "step \(p.step)", p.layer.flatMap { $0 < layout.layers.count ? "layer \(layout.layers[$0].name)" : nil }, "neuron \(p.neuron)"]
+                               .compactMap { $0 },
+                           history: depth(snap.session))
         case "discard":
             let snap = try await backend.snapshot()
             try save(snap.session, position)
-            return Outcome(message: "started a new tuning session")
+            return Outcome(message: "started a new tuning session", history: depth(snap.session))
         default:
             throw GraphError("unknown command :\(name)")
         }
     }
+
+    func depth(_ s: TuningSession) -> (changes: Int, redoable: Int) { (s.undoStack.count, s.redoStack.count) }
 
     func save(_ session: TuningSession, _ position: SessionPosition) throws {
         try store?.save(SavedSession(model: modelName, savedAt: SavedSession.now(), session: session, position: position))

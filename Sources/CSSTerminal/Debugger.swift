@@ -30,9 +30,12 @@ public struct CustomCommandResult: Sendable {
     public var quit: Bool
     /// `:` command lines (without the colon) to replay afterwards, e.g. to restore a position.
     public var followUp: [String]
+    /// The tuning history's depth, for the status-line indicator.
+    public var tuning: TuningStatus?
 
     public init(message: String? = nil, isError: Bool = false, reload: Bool = false, quit: Bool = false,
-                followUp: [String] = []) {
+                followUp: [String] = [], tuning: TuningStatus? = nil) {
+        self.tuning = tuning
         self.message = message
         self.isError = isError
         self.reload = reload
@@ -195,6 +198,7 @@ final class AppLoop {
                     do {
                         let r = try await handler(req)
                         if let m = r.message { send(r.isError ? .commandError(m) : .info(m)) }
+                        if let t = r.tuning { send(.tuningStatus(t)) }
                         if r.reload { send(.reload) }
                         for line in r.followUp {
                             send(.key(.char(":")))

@@ -45,11 +45,12 @@ struct Tui: AsyncParsableCommand {
                     let position = SessionPosition(sample: req.sample, step: req.step, layer: req.layer, neuron: req.neuron)
                     let o = await commands.execute(req.name, req.arguments, position: position)
                     return CustomCommandResult(message: o.message, isError: o.isError, reload: o.reload,
-                                               followUp: o.followUp)
+                                               followUp: o.followUp,
+                                               tuning: o.history.map { TuningStatus(changes: $0.changes, redoable: $0.redoable) })
                 })
             if let pending {
-                debuggerOptions.initialMessages = [.info(
-                    "a tuning session saved \(pending.savedAt) (\(pending.session.history.count) changes) exists: :restore or :discard")]
+                debuggerOptions.initialMessages = [.offerRestore(
+                    "Restore the tuning session saved \(pending.savedAt) (\(pending.session.history.count) changes)?")]
             }
             do {
                 try await runDebugger(backend: backend, initialSample: sample, options: debuggerOptions)

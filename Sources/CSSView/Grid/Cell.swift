@@ -9,6 +9,8 @@ public enum ColorRole: Hashable, Sendable {
     /// Membrane heat level in `-Heat.levels ... Heat.levels` (sign = sign of o/v).
     case heat(Int)
     case ok, warn, bad
+    /// A number that changed for the better / worse since the previous report (tuning deltas).
+    case better, worse
 
     /// One letter per role, for golden role grids.
     public var letter: Character {
@@ -33,6 +35,8 @@ public enum ColorRole: Hashable, Sendable {
         case .ok: return "g"
         case .warn: return "y"
         case .bad: return "r"
+        case .better: return "+"
+        case .worse: return "-"
         }
     }
 
@@ -41,7 +45,7 @@ public enum ColorRole: Hashable, Sendable {
         var r: [ColorRole] = [.normal, .dim, .title, .positiveSpike, .negativeSpike, .violation, .overflow,
                               .coupling, .silent, .waiting, .firing, .done, .selection]
         for l in -Heat.levels...Heat.levels { r.append(.heat(l)) }
-        r += [.ok, .warn, .bad]
+        r += [.ok, .warn, .bad, .better, .worse]
         return r
     }
 }

@@ -30,7 +30,29 @@ public enum Message: Sendable {
     /// An error line for the message bar that does not open the error panel.
     case commandError(String)
     /// The conversion changed (θ, config): fetch layout, the current trace and the report again.
+    /// The report on screen is kept, marked stale, and becomes `ViewState.previousReport` when
+    /// the new one arrives.
     case reload
+    /// The host's tuning history (e.g. from `TuningSession`: `changes` = undo depth, `redoable` =
+    /// redo depth). Optional: without it the status line counts reloads instead.
+    case tuningStatus(TuningStatus)
+    /// Offer to restore a saved tuning session (the text is the question, e.g. "Restore the tuning
+    /// session saved 12:03 (5 changes)?"). Shows a confirm overlay: `y` sends `:restore`, `n`/Esc
+    /// sends `:discard`.
+    case offerRestore(String)
+}
+
+/// What the host knows about the tuning history, for the status-line indicator.
+public struct TuningStatus: Equatable, Sendable {
+    /// Changes between the calibrated start and the current state (the undo depth).
+    public var changes: Int
+    /// Changes that `:redo` can bring back (the redo depth).
+    public var redoable: Int
+
+    public init(changes: Int, redoable: Int = 0) {
+        self.changes = changes
+        self.redoable = redoable
+    }
 }
 
 /// Side effects requested by `update`; the app loop performs them and feeds results back as

@@ -27,9 +27,14 @@ public func update(_ state: ViewState, _ message: Message) -> (ViewState, [Comma
         s.trace = trace
         s.summary = TraceSummary(trace)
         s.loadingSample = nil
+        s.traceStale = false
         if s.layout == nil { s.layout = trace.layout }
         clampSelection(&s)
     case .reportArrived(let report):
+        // Before/after: the report shown while a change was recomputing becomes "previous".
+        if s.reportStale, let old = s.report { s.previousReport = old }
+        if s.baselineReport == nil { s.baselineReport = report }
+        s.reportStale = false
         s.report = report
         s.reportProgress = nil
         if s.layout == nil { s.layout = report.layout }
@@ -38,7 +43,13 @@ public func update(_ state: ViewState, _ message: Message) -> (ViewState, [Comma
     case .progress(let p):
         s.reportProgress = max(0, min(1, p))
     case .backendFailed(let text):
-        s.overlay = .error(text)
+        if case .restoreOffer = s.overlay {
+            // Keep the question on screen; the host waits for the answer.
+            s.message = text
+            s.messageIsError = true
+        } else {
+            s.overlay = .error(text)
+        }
         s.loadingSample = nil
         s.reportProgress = nil
         s.playing = false
@@ -51,7 +62,16 @@ public func update(_ state: ViewState, _ message: Message) -> (ViewState, [Comma
     case .reload:
         s.loadingSample = s.sample
         s.reportProgress = 0
+        s.reloadCount += 1
+        // Keep showing the old numbers, marked stale, until the new ones arrive.
+        if s.report != nil { s.reportStale = true }
+        if s.trace != nil { s.traceStale = true }
         cmds = [.cancelReport, .loadLayout, .loadTrace(sample: s.sample), .loadReport]
+    case .tuningStatus(let status):
+        s.tuningStatus = status
+    case .offerRestore(let question):
+        s.overlay = .restoreOffer(question)
+        s.playing = false
     }
     return (s, cmds)
 }
@@ -73,6 +93,20 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
     default:
         break
     }
+    if case .restoreOffer = s.overlay {
+        // Modal: it needs an answer before anything else (even an open prompt waits).
+        switch key {
+        case .char("y"), .char("Y"):
+            s.overlay = .none
+            cmds.append(.custom(name: "restore", arguments: [], line: "restore"))
+        case .char("n"), .char("N"), .escape:
+            s.overlay = .none
+            cmds.append(.custom(name: "discard", arguments: [], line: "discard"))
+        default:
+            break
+        }
+        return
+    }
     if s.prompt != nil {
         handlePromptKey(&s, key, &cmds)
         return
@@ -82,8 +116,16 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
         switch key {
         case .escape, .char("?"), .enter: s.overlay = .none
         case .char("q"): cmds.append(.quit)
+        case .down, .char("j"): scrollHelp(&s, 1)
+        case .up, .char("k"): scrollHelp(&s, -1)
+        case .pageDown, .char(" "): scrollHelp(&s, HelpOverlay.visibleLines(s))
+        case .pageUp: scrollHelp(&s, -HelpOverlay.visibleLines(s))
+        case .home, .char("g"): s.helpScroll = 0
+        case .end, .char("G"): scrollHelp(&s, Int.max / 2)
         default: break
         }
+        return
+    case .restoreOffer:
         return
     case .error:
         s.overlay = .none
@@ -128,11 +170,29 @@ func handleNormalKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
     case .char("]"):
         selectSample(&s, s.sample + 1, &cmds)
     case .char("?"):
-        s.overlay = .help
+        openHelp(&s)
     case .char(":"):
         s.prompt = Prompt(kind: .command)
     case .char("/"):
-        s.prompt = Prompt(kind: .find)
+        s.prompt = Prompt(kind: .find, originRow: s.layerRow, originNeuron: s.neuron)
+    case .char(">"):
+        scaleSelected(&s, "1.05", &cmds)
+    case .char("<"):
+        scaleSelected(&s, "0.95", &cmds)
+    case .char("."):
+        scaleSelected(&s, "1.01", &cmds)
+    case .char(","):
+        scaleSelected(&s, "0.99", &cmds)
+    case .char("a"):
+        if let i = tuningLayer(&s, "adjust") { tuningCommand(&s, "adjust", [String(i), "1"], &cmds) }
+    case .char("A"):
+        if s.hasCommand("adjust") { tuningCommand(&s, "adjust", ["all", "1"], &cmds) }
+    case .char("u"):
+        if s.hasCommand("undo") { tuningCommand(&s, "undo", [], &cmds) }
+    case .char("U"):
+        if s.hasCommand("redo") { tuningCommand(&s, "redo", [], &cmds) }
+    case .char("R"):
+        if let i = tuningLayer(&s, "reset") { tuningCommand(&s, "reset", [String(i)], &cmds) }
     case .char("r"):
         if s.reportProgress == nil {
             s.reportProgress = 0
@@ -165,6 +225,44 @@ func handleNormalKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
     default:
         break
     }
+}
+
+// MARK: - Tuning keys
+
+/// The selected spiking layer's index for a tuning key bound to `command`; nil (with a message
+/// when a layer is needed) when the host did not register the command or no spiking layer is selected.
+func tuningLayer(_ s: inout ViewState, _ command: String) -> Int? {
+    guard s.hasCommand(command) else { return nil }
+    guard let i = s.selectedLayer else {
+        s.message = "select a spiking layer first (j/k): θ keys act on the selected layer"
+        s.messageIsError = true
+        return nil
+    }
+    return i
+}
+
+func scaleSelected(_ s: inout ViewState, _ factor: String, _ cmds: inout [Command]) {
+    guard let i = tuningLayer(&s, "scale") else { return }
+    tuningCommand(&s, "scale", [String(i), factor], &cmds)
+}
+
+/// Emits a host command as if typed on the `:` line, and echoes it in the message bar until the
+/// host answers.
+func tuningCommand(_ s: inout ViewState, _ name: String, _ arguments: [String], _ cmds: inout [Command]) {
+    let line = ([name] + arguments).joined(separator: " ")
+    cmds.append(.custom(name: name, arguments: arguments, line: line))
+    s.message = ":" + line + " …"
+    s.messageIsError = false
+}
+
+func openHelp(_ s: inout ViewState) {
+    s.overlay = .help
+    s.helpScroll = 0
+}
+
+func scrollHelp(_ s: inout ViewState, _ d: Int) {
+    let maxScroll = max(0, HelpOverlay.lines(s).count - HelpOverlay.visibleLines(s))
+    s.helpScroll = max(0, min(maxScroll, s.helpScroll + d))
 }
 
 func formatSpeed(_ v: Double) -> String {
@@ -274,6 +372,7 @@ func openHotspot(_ s: inout ViewState, _ index: Int, _ cmds: inout [Command]) {
 // MARK: - Mouse
 
 func handleClick(_ s: inout ViewState, x: Int, y: Int, _ cmds: inout [Command]) {
+    if case .restoreOffer = s.overlay { return }  // needs y or n
     if s.prompt != nil { return }
     if s.overlay != .none { s.overlay = .none; return }
     let hits = Screen.hitRegions(s)
@@ -298,6 +397,11 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
     switch key {
     case .escape:
         s.prompt = nil
+        if p.kind == .find, let row = p.originRow {
+            // Esc abandons the search: back to where it started.
+            setLayerRow(&s, row)
+            if let n = p.originNeuron { setNeuron(&s, n) }
+        }
         return
     case .enter:
         s.prompt = nil
@@ -418,7 +522,7 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
             cmds.append(.loadReport)
         }
     case "help":
-        s.overlay = .help
+        openHelp(&s)
     default:
         if s.customCommands.contains(name) {
             cmds.append(.custom(name: name, arguments: words, line: line))
@@ -438,8 +542,15 @@ func layerRow(named name: String, in s: ViewState) -> Int? {
     return rows.first(where: { s.rowName($0).lowercased().contains(lower) })
 }
 
-/// Tab completion: command names for the first word, layer names after `layer `.
-/// Returns the new text and the candidates considered.
+/// Host commands whose first argument is a spiking layer (and those that also take `all`).
+public let layerArgumentCommands = ["theta", "scale", "adjust", "reset"]
+let allArgumentCommands: Set<String> = ["adjust", "reset"]
+/// Keys of `:set`.
+public let setKeys = ["T", "beta", "silent", "negative", "rate", "percentile"]
+
+/// Tab completion: command names for the first word; layer names after `layer `; spiking-layer
+/// names (and `all`) as the first argument of `:theta`, `:scale`, `:adjust`, `:reset`; keys after
+/// `:set`. Returns the new text and the candidates considered.
 public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
     let words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
     if words.count <= 1 {
@@ -449,16 +560,35 @@ public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
         if c.count == 1 { return (c[0] + " ", c) }
         return (commonPrefix(c), c)
     }
-    if words[0] == "layer" {
+    let head = words[0]
+    if head == "layer" {
         let partial = words.dropFirst().joined(separator: " ")
         let names = (0..<s.layerRowCount).map { s.rowName($0) }
-        let c = names.filter { $0.lowercased().hasPrefix(partial.lowercased()) }
-        guard !c.isEmpty else { return (text, []) }
-        if c.count == 1 { return ("layer " + c[0], c) }
-        let p = commonPrefix(c)
-        return ("layer " + (p.count >= partial.count ? p : partial), c)
+        return completeArgument(head, partial: partial, names: names, caseInsensitive: true, finalSpace: false)
+    }
+    guard words.count == 2 else { return (text, []) }  // only the first argument completes
+    if layerArgumentCommands.contains(head) {
+        var names = (s.layout?.layers ?? []).map(\.name)
+        if allArgumentCommands.contains(head) { names.append("all") }
+        return completeArgument(head, partial: words[1], names: names, caseInsensitive: true, finalSpace: true)
+    }
+    if head == "set" {
+        return completeArgument(head, partial: words[1], names: setKeys, caseInsensitive: true, finalSpace: true)
     }
     return (text, [])
+}
+
+/// Completes the argument after `head`: a unique match in full (plus a space when more words
+/// follow), several matches to their common prefix.
+func completeArgument(_ head: String, partial: String, names: [String], caseInsensitive: Bool,
+                      finalSpace: Bool) -> (String, [String]) {
+    let key = caseInsensitive ? partial.lowercased() : partial
+    let c = names.filter { (caseInsensitive ? $0.lowercased() : $0).hasPrefix(key) }
+    let original = head + " " + partial
+    guard !c.isEmpty else { return (original, []) }
+    if c.count == 1 { return (head + " " + c[0] + (finalSpace ? " " : ""), c) }
+    let p = commonPrefix(c)
+    return (head + " " + (p.count >= partial.count ? p : partial), c)
 }
 
 func commonPrefix(_ xs: [String]) -> String {

@@ -22,6 +22,9 @@ public enum Overlay: Equatable, Sendable {
     case help
     /// A backend failure; Esc dismisses it and the session continues.
     case error(String)
+    /// The host offers to restore a saved tuning session (the question to ask). Modal:
+    /// `y` restores, `n` or Esc discards.
+    case restoreOffer(String)
 }
 
 /// A one-line prompt at the bottom: the `:` command line or the `/` layer search.
@@ -33,12 +36,17 @@ public struct Prompt: Equatable, Sendable {
     public var historyIndex: Int?
     /// What was typed before browsing history started.
     public var draft: String
+    /// Layer-list row and neuron selected when a `/` search started (Esc goes back to them).
+    public var originRow: Int?
+    public var originNeuron: Int?
 
-    public init(kind: Kind, text: String = "") {
+    public init(kind: Kind, text: String = "", originRow: Int? = nil, originNeuron: Int? = nil) {
         self.kind = kind
         self.text = text
         self.historyIndex = nil
         self.draft = ""
+        self.originRow = originRow
+        self.originNeuron = originNeuron
     }
 }
 
@@ -172,6 +180,23 @@ public struct ViewState: Sendable {
     public var messageIsError = false
     /// Names of `:` commands the host handles (completion and `Command.custom`).
     public var customCommands: [String] = []
+    /// First line of the help overlay shown (it scrolls when taller than the screen).
+    public var helpScroll = 0
+
+    // MARK: Tuning: before / after
+    /// The report that was current before the last change (set when the report after a `reload`
+    /// arrives); deltas in the status line and layer list are against it.
+    public var previousReport: DatasetReport?
+    /// The first report of the session (normally the calibrated start).
+    public var baselineReport: DatasetReport?
+    /// A `reload` arrived and `report` still describes the conversion before it.
+    public var reportStale = false
+    /// A `reload` arrived and `trace` still describes the conversion before it.
+    public var traceStale = false
+    /// Number of `reload`s seen (the conversion changed this often; includes undo/redo).
+    public var reloadCount = 0
+    /// The host's tuning history, if it reports one (`Message.tuningStatus`).
+    public var tuningStatus: TuningStatus?
 
     public init(width: Int, height: Int, unicode: Bool = true, sample: Int = 0, customCommands: [String] = []) {
         self.width = width
@@ -213,6 +238,19 @@ public struct ViewState: Sendable {
         guard let i = selectedLayer, let r = report, i < r.layers.count else { return nil }
         return r.layers[i]
     }
+
+    /// The report the layer list and status line compare against: the one before the last change
+    /// (nil before the first change).
+    public var comparisonReport: DatasetReport? { reportStale ? nil : previousReport }
+
+    /// The trace is for the current sample and the current conversion.
+    public var traceIsFresh: Bool {
+        guard let t = trace, t.sample == sample else { return false }
+        return !traceStale
+    }
+
+    /// Whether the host registered a `:` command.
+    public func hasCommand(_ name: String) -> Bool { customCommands.contains(name) }
 
     /// Number of neurons of the selected row.
     public var neuronCount: Int {

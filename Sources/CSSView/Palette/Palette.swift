@@ -58,6 +58,8 @@ public enum Palette {
             case .negativeSpike: return TerminalStyle(underline: true)
             case .violation, .overflow, .bad: return TerminalStyle(bold: true, underline: true)
             case .coupling, .warn: return TerminalStyle(bold: true)
+            case .better: return TerminalStyle()
+            case .worse: return TerminalStyle(bold: true)
             case .selection: return TerminalStyle(reverse: true)
             case .heat(let l): return TerminalStyle(bold: abs(l) >= Heat.levels, dim: l == 0)
             }
@@ -81,6 +83,8 @@ public enum Palette {
             case .ok: return TerminalStyle(fg: green)
             case .warn: return TerminalStyle(fg: yellow)
             case .bad: return TerminalStyle(fg: red, bold: true)
+            case .better: return TerminalStyle(fg: green, bold: true)
+            case .worse: return TerminalStyle(fg: red)
             }
         case .ansi256:
             switch role {
@@ -100,6 +104,8 @@ public enum Palette {
             case .ok: return TerminalStyle(fg: 114)
             case .warn: return TerminalStyle(fg: 220)
             case .bad: return TerminalStyle(fg: 203, bold: true)
+            case .better: return TerminalStyle(fg: 78, bold: true)
+            case .worse: return TerminalStyle(fg: 167)
             }
         }
     }

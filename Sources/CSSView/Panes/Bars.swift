@@ -21,10 +21,19 @@ enum StatusPane {
         } else {
             runs.append((" loading…", top))
         }
-        g.write(runs, x: rect.x, y: rect.y, maxWidth: rect.width)
-        if s.playing {
-            let p = (s.glyphs.unicode ? "▶ " : "> ") + formatSpeed(s.playSpeed) + "/s "
-            g.writeRight(p, rightEdge: rect.maxX, y: rect.y, style: Style(.firing, bg: .selection, [.bold]))
+        // Right end: the tuning indicator, then the play indicator.
+        let play = s.playing ? (s.glyphs.unicode ? "▶ " : "> ") + formatSpeed(s.playSpeed) + "/s " : ""
+        let room = rect.width - DisplayWidth.of(play) - width(runs)
+        let forms = tuningIndicator(s).map { " " + $0 + " " }
+        let tuning = forms.first(where: { DisplayWidth.of($0) <= room }) ?? forms.last ?? ""
+        let rightW = DisplayWidth.of(play) + DisplayWidth.of(tuning)
+        g.write(runs, x: rect.x, y: rect.y, maxWidth: tuning.isEmpty ? rect.width : max(0, rect.width - rightW))
+        if !play.isEmpty {
+            g.writeRight(play, rightEdge: rect.maxX, y: rect.y, style: Style(.firing, bg: .selection, [.bold]))
+        }
+        if !tuning.isEmpty {
+            g.writeRight(tuning, rightEdge: rect.maxX - DisplayWidth.of(play), y: rect.y,
+                         style: Style(.warn, bg: .selection, [.bold]))
         }
         guard rect.height >= 2 else { return }
         let y = rect.y + 1
@@ -49,27 +58,105 @@ enum StatusPane {
         } else if s.layout != nil {
             line.append((" sample \(s.sample) loading…", .dim))
         }
-        if let r = s.report {
-            line.append(("   acc ANN ", .dim))
-            line.append((Fmt.percent(r.annAccuracy), .normal))
-            line.append((" SNN ", .dim))
-            line.append((Fmt.percent(r.snnAccuracy), .normal))
-            line.append(("  agree ", .dim))
-            line.append((Fmt.percent(r.agreement), Style(r.agreement >= 0.99 ? .ok : (r.agreement >= 0.9 ? .warn : .bad))))
-            line.append(("  (\(r.samples) samples)", .dim))
-        }
-        g.write(line, x: rect.x, y: y, maxWidth: rect.width)
+        // Right side: report progress (recomputing after a change), stale report, loading sample.
+        var right: (String, Style)? = nil
         if let p = s.reportProgress {
             let barW = 12
             let filled = Int((p * Double(barW)).rounded(.down))
             let full: Character = s.glyphs.unicode ? "█" : "#"
             let empty: Character = s.glyphs.unicode ? "░" : "."
             let bar = String(repeating: full, count: filled) + String(repeating: empty, count: barW - filled)
-            let text = "report " + bar + " " + Fmt.fixed(p * 100, 0) + "% "
-            g.writeRight(text, rightEdge: rect.maxX, y: y, style: Style(.warn))
+            let text = (s.reportStale ? "recomputing " : "report ") + bar + " " + Fmt.fixed(p * 100, 0) + "% "
+            right = (text, Style(.warn))
         } else if let l = s.loadingSample {
-            g.writeRight("loading sample \(l)… ", rightEdge: rect.maxX, y: y, style: Style(.warn))
+            right = ("loading sample \(l)… ", Style(.warn))
+        } else if s.reportStale {
+            right = ("report stale, r recomputes ", Style(.warn))
         }
+        if let r = s.report {
+            // The first variant that fits: parts are dropped (sample count, ANN accuracy) and
+            // deltas compacted (no spaces, then agreement only against the previous report, then none).
+            let available = rect.width - (right.map { DisplayWidth.of($0.0) + 1 } ?? 0) - width(line)
+            let full = accuracyRuns(s, r, .full)
+            let compact = accuracyRuns(s, r, .compact)
+            let variants: [[(String, Style)]] = [
+                full.ann + full.snn + full.samples,
+                full.ann + full.snn,
+                [("   acc", .dim)] + full.snn,
+                [(" ", .dim)] + compact.snn,
+                [(" ", .dim)] + accuracyRuns(s, r, .agreeVsPrevious).snn,
+                [(" ", .dim)] + accuracyRuns(s, r, .agreeWithout).snn,
+            ]
+            line += variants.first(where: { width($0) <= available }) ?? variants[variants.count - 1]
+        }
+        g.write(line, x: rect.x, y: y, maxWidth: rect.width)
+        if let (text, style) = right {
+            g.writeRight(text, rightEdge: rect.maxX, y: y, style: style)
+        }
+    }
+
+    static func width(_ runs: [(String, Style)]) -> Int { runs.reduce(0) { $0 + DisplayWidth.of($1.0) } }
+
+    /// Decimals of percentages: one, two for data sets larger than 1000 samples.
+    static func percentDigits(_ samples: Int) -> Int { samples > 1000 ? 2 : 1 }
+
+    /// How much room the accuracy deltas get.
+    enum DeltaLayout { case full, compact, agreeVsPrevious, agreeWithout }
+
+    /// "acc ANN x%", "SNN x% (Δprev / Δbase)  agree y% (Δprev / Δbase)", "(n samples)".
+    /// Numbers of a report that is being recomputed are dim and carry no deltas.
+    static func accuracyRuns(_ s: ViewState, _ r: DatasetReport, _ layout: DeltaLayout = .full)
+        -> (ann: [(String, Style)], snn: [(String, Style)], samples: [(String, Style)]) {
+        let digits = percentDigits(r.samples)
+        func pct(_ v: Double?) -> String { v.map { Fmt.fixed($0 * 100, digits) + "%" } ?? "-" }
+        let stale = s.reportStale
+        let ann: [(String, Style)] = [("   acc ANN ", .dim), (pct(r.annAccuracy), stale ? .dim : .normal)]
+        var snn: [(String, Style)] = [(" SNN ", .dim), (pct(r.snnAccuracy), stale ? .dim : .normal)]
+        snn += deltaRuns(r.snnAccuracy, s, digits: digits, compact: layout != .full) { $0.snnAccuracy }
+        snn.append(("  agree ", .dim))
+        let agreeRole: ColorRole = stale ? .dim : (r.agreement >= 0.99 ? .ok : (r.agreement >= 0.9 ? .warn : .bad))
+        snn.append((pct(r.agreement), Style(agreeRole)))
+        if layout != .agreeWithout {
+            snn += deltaRuns(r.agreement, s, digits: digits, compact: layout != .full,
+                             baseline: layout != .agreeVsPrevious) { $0.agreement }
+        }
+        return (ann, snn, [("  (\(r.samples) samples)", .dim)])
+    }
+
+    /// " (+0.28 / +0.56)": percentage points against the previous and the baseline report,
+    /// green when higher, red when lower. Empty before the first change.
+    static func deltaRuns(_ now: Double?, _ s: ViewState, digits: Int, compact: Bool = false, baseline: Bool = true,
+                          _ value: (DatasetReport) -> Double?) -> [(String, Style)] {
+        guard let now, let prev = s.comparisonReport else { return [] }
+        func run(_ before: Double?) -> (String, Style) {
+            guard let before else { return ("-", .dim) }
+            let d = (now - before) * 100
+            let text = Fmt.fixed(abs(d), digits)
+            if Double(text) == 0 { return ("0", .dim) }
+            return ((d > 0 ? "+" : "-") + text, Style(d > 0 ? .better : .worse))
+        }
+        var out: [(String, Style)] = [(" (", .dim), run(value(prev))]
+        if baseline, let base = s.baselineReport {
+            out += [(compact ? "/" : " / ", .dim), run(value(base))]
+        }
+        out.append((")", .dim))
+        return out
+    }
+
+    /// "tuning: 3 changes" from the host's history, else the number of reloads; empty before any
+    /// change. Longest form first, then shorter ones for narrow screens.
+    static func tuningIndicator(_ s: ViewState) -> [String] {
+        if let t = s.tuningStatus {
+            let changes = "\(t.changes) change" + (t.changes == 1 ? "" : "s")
+            if t.redoable > 0 {
+                return ["tuning: \(changes), \(t.redoable) undone", "tuned \(t.changes) (\(t.redoable) undone)",
+                        "tuned \(t.changes)"]
+            }
+            return ["tuning: " + changes, "tuned \(t.changes)"]
+        }
+        guard s.reloadCount > 0 else { return [] }
+        let reloads = "\(s.reloadCount) reload" + (s.reloadCount == 1 ? "" : "s")
+        return ["tuning: " + reloads, reloads]
     }
 }
 
@@ -93,8 +180,14 @@ enum BottomBar {
     }
 }
 
-/// Every key and command.
+/// Every key and command. Scrolls (j/k, PgUp/PgDn) when taller than the screen.
 enum HelpOverlay {
+    /// Usage of the host commands the view knows about (others are listed by name).
+    static let usage: [String: String] = [
+        "theta": ":theta LAYER VALUE", "scale": ":scale LAYER FACTOR", "adjust": ":adjust [LAYER|all] [ROUNDS]",
+        "reset": ":reset [LAYER|all]", "set": ":set KEY VALUE", "w": ":w [FILE]",
+    ]
+
     static func lines(_ s: ViewState) -> [String] {
         let arrows = s.glyphs.unicode ? "↑↓" : "up/dn"
         let lr = s.glyphs.unicode ? "←→" : "lt/rt"
@@ -111,14 +204,29 @@ enum HelpOverlay {
             ("Home / End", "first / last neuron"),
             ("Tab / S-Tab", "cycle pane focus"),
             ("Enter", "coupling pane: jump to the selected hotspot"),
-            ("/", "find layer by name (Enter keeps, Esc stops)"),
+            ("/", "find layer (Enter keeps, Esc goes back)"),
             ("r", "compute the data-set report"),
+        ]
+        // θ tuning keys, for the commands the host registered.
+        let minus = s.glyphs.unicode ? "−" : "-"
+        if s.hasCommand("scale") {
+            rows.append(("> / <", "θ of the selected layer +5% / \(minus)5%"))
+            rows.append((". / ,", "θ of the selected layer +1% / \(minus)1%"))
+        }
+        if s.hasCommand("adjust") { rows.append(("a / A", "one A.3 round: selected layer / all layers")) }
+        if s.hasCommand("undo") || s.hasCommand("redo") { rows.append(("u / U", "undo / redo a tuning change")) }
+        if s.hasCommand("reset") { rows.append(("R", "reset the selected layer's θ to calibration")) }
+        rows += [
             (":", "command line (\(arrows) history, Tab completes)"),
             ("", ":sample N  :step G  :layer NAME  :neuron I"),
             ("", ":report  :help  :q"),
         ]
         if !s.customCommands.isEmpty {
-            rows.append(("", s.customCommands.map { ":" + $0 }.joined(separator: "  ")))
+            let items = s.customCommands.map { usage[$0] ?? ":" + $0 }
+            for l in wrap(items, width: 44, separator: "  ") { rows.append(("", l)) }
+            if s.customCommands.contains(where: { layerArgumentCommands.contains($0) }) {
+                rows.append(("", "LAYER: name, ONNX tensor or spiking index"))
+            }
         }
         rows += [
             ("mouse", "click layers, neurons, hotspots, panes"),
@@ -128,16 +236,66 @@ enum HelpOverlay {
         return rows.map { DisplayWidth.pad($0.0, to: 14) + " " + $0.1 }
     }
 
-    static func render(_ s: ViewState, into g: inout CellGrid) {
-        let ls = lines(s)
+    /// Joins items with `separator` into lines of at most `width` columns, never splitting an item.
+    static func wrap(_ items: [String], width: Int, separator: String) -> [String] {
+        var out: [String] = []
+        var line = ""
+        for item in items {
+            if line.isEmpty {
+                line = item
+            } else if DisplayWidth.of(line) + separator.count + DisplayWidth.of(item) <= width {
+                line += separator + item
+            } else {
+                out.append(line)
+                line = item
+            }
+        }
+        if !line.isEmpty { out.append(line) }
+        return out
+    }
+
+    static func frame(_ s: ViewState, _ ls: [String]) -> Rect {
         let w = min(s.width - 2, (ls.map { DisplayWidth.of($0) }.max() ?? 0) + 4)
         let h = min(s.height - 2, ls.count + 2)
-        let r = Rect(x: (s.width - w) / 2, y: max(1, (s.height - h) / 2), width: w, height: h)
+        return Rect(x: (s.width - w) / 2, y: max(1, (s.height - h) / 2), width: w, height: h)
+    }
+
+    /// Lines that fit at once.
+    static func visibleLines(_ s: ViewState) -> Int { max(1, frame(s, lines(s)).height - 2) }
+
+    static func render(_ s: ViewState, into g: inout CellGrid) {
+        let ls = lines(s)
+        let r = frame(s, ls)
+        let w = r.width, h = r.height
+        let visible = max(0, h - 2)
+        let first = max(0, min(s.helpScroll, ls.count - visible))
         g.fill(r)
         g.box(r, title: "Help — keys and commands", style: Style(.title), titleStyle: Style(.title, [.bold, .reverse]),
               glyphs: s.glyphs)
-        for (i, line) in ls.enumerated() where i < h - 2 {
-            g.write(line, x: r.x + 2, y: r.y + 1 + i, maxWidth: w - 3)
+        for i in 0..<visible where first + i < ls.count {
+            g.write(ls[first + i], x: r.x + 2, y: r.y + 1 + i, maxWidth: w - 3)
+        }
+        let up = s.glyphs.unicode ? "↑" : "^", down = s.glyphs.unicode ? "↓" : "v"
+        if first > 0 { g.writeRight(" \(up) more ", rightEdge: r.maxX - 2, y: r.y, style: Style(.title, [.bold])) }
+        if first + visible < ls.count {
+            g.writeRight(" \(down) more: j/k scroll ", rightEdge: r.maxX - 2, y: r.maxY - 1, style: Style(.title, [.bold]))
+        }
+    }
+}
+
+/// The host offers to restore a saved tuning session: y restores, n or Esc discards.
+enum RestoreOverlay {
+    static func render(_ question: String, _ s: ViewState, into g: inout CellGrid) {
+        let w = min(s.width - 4, 64)
+        let lines = wrap(question, width: w - 4) + ["", "y  restore it      n / Esc  discard it"]
+        let h = min(s.height - 2, lines.count + 2)
+        let r = Rect(x: (s.width - w) / 2, y: max(1, (s.height - h) / 2), width: w, height: h)
+        g.fill(r)
+        g.box(r, title: "Saved tuning session", style: Style(.warn), titleStyle: Style(.warn, [.bold, .reverse]),
+              glyphs: s.glyphs)
+        for (i, line) in lines.enumerated() where i < h - 2 {
+            let last = i == lines.count - 1
+            g.write(line, x: r.x + 2, y: r.y + 1 + i, style: last ? Style(.title, [.bold]) : .normal, maxWidth: w - 4)
         }
     }
 }

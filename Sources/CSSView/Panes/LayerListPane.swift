@@ -1,7 +1,9 @@
 import CSSCore
 
 /// Encoder, every spiking layer, output: shape, θ, phase at g, spikes so far by sign,
-/// residual p99.9, overflow and coupling counts, coloured by severity.
+/// residual p99.9, overflow and coupling counts, coloured by severity. After a tuning change,
+/// Δ columns compare p99.9, ovf, cpl and θ with the report before the change (better green,
+/// worse red); numbers from before a change that is still recomputing are dim.
 enum LayerListPane {
     struct Column {
         var header: String
@@ -23,25 +25,84 @@ enum LayerListPane {
         var coupling: String
         var couplingRole: ColorRole
         var severity: ColorRole
+        var thetaRole: ColorRole = .normal
+        /// Spike counts come from a trace of the conversion before a change.
+        var spikesStale = false
+        /// Deltas against `ViewState.comparisonReport` (θ: against the report being replaced while
+        /// the new θ is known only from the fresh trace). Empty when there is nothing to compare.
+        var p999Delta = Delta()
+        var overflowDelta = Delta()
+        var couplingDelta = Delta()
+        var thetaDelta = Delta()
     }
+
+    struct Delta {
+        var text = ""
+        var role: ColorRole = .dim
+    }
+
+    /// Columns when there is nothing to compare (no tuning change yet).
+    static let plainColumns = ["now", "+spk", "-spk", "p99.9", "ovf", "cpl", "θ", "shape"]
+    /// Columns after a change, in the order they are kept when space runs out, and on screen.
+    static let comparePriority = ["p99.9", "Δp", "ovf", "Δo", "cpl", "Δc", "θ", "Δθ", "now", "+spk", "-spk", "shape"]
+    static let compareOrder = ["now", "+spk", "-spk", "p99.9", "Δp", "ovf", "Δo", "cpl", "Δc", "θ", "Δθ", "shape"]
+    static let deltaBase = ["Δp": "p99.9", "Δo": "ovf", "Δc": "cpl", "Δθ": "θ"]
 
     /// Columns after the name, in the order they are dropped when space runs out (last first).
     static let optional: [(String, Int)] = [("now", 4), ("+spk", 5), ("-spk", 5), ("p99.9", 5), ("ovf", 4),
-                                            ("cpl", 4), ("θ", 6), ("shape", 9)]
+                                            ("cpl", 4), ("θ", 6), ("shape", 9),
+                                            ("Δp", 5), ("Δo", 4), ("Δc", 4), ("Δθ", 5)]
 
-    static func chooseColumns(width: Int) -> (nameWidth: Int, columns: [String]) {
+    static func chooseColumns(width: Int, compare: Bool = false) -> (nameWidth: Int, columns: [String]) {
         let minName = 7
         var used = 1 + minName
-        var cols: [String] = []
-        for (h, w) in optional where used + 1 + w <= width {
-            used += 1 + w
-            cols.append(h)
+        var chosen: Set<String> = []
+        for h in compare ? comparePriority : plainColumns {
+            let w = self.width(of: h)
+            if let base = deltaBase[h], !chosen.contains(base) { continue }
+            if used + 1 + w <= width {
+                used += 1 + w
+                chosen.insert(h)
+            }
         }
+        let cols = (compare ? compareOrder : plainColumns).filter { chosen.contains($0) }
         let nameW = min(24, minName + (width - used))
         return (nameW, cols)
     }
 
     static func width(of column: String) -> Int { optional.first(where: { $0.0 == column })?.1 ?? 4 }
+
+    /// Whether the list shows Δ columns: after the first change (or while it recomputes).
+    static func compares(_ s: ViewState) -> Bool {
+        s.comparisonReport != nil || (s.reportStale && s.report != nil)
+    }
+
+    /// Signed change of a number where smaller is better (residual, violation counts).
+    static func delta(_ now: Double?, _ before: Double?, width: Int, integer: Bool) -> Delta {
+        guard let now, let before else { return Delta() }
+        let d = now - before
+        if abs(d) <= 1e-9 * max(1, abs(before)) { return Delta(text: "0", role: .dim) }
+        let text: String
+        if integer {
+            text = (d > 0 ? "+" : "") + Fmt.count(Int(d.rounded()))
+        } else {
+            text = d > 0 ? "+" + Fmt.short(d, width: width - 1) : Fmt.short(d, width: width)
+        }
+        return Delta(text: text, role: d < 0 ? .better : .worse)
+    }
+
+    /// Relative change of θ in percent (neither better nor worse).
+    static func thetaDelta(_ now: Double?, _ before: Double?, width: Int) -> Delta {
+        guard let now, let before, before != 0 else { return Delta() }
+        let pct = (now / before - 1) * 100
+        if abs(pct) < 0.005 { return Delta(text: "0", role: .dim) }
+        let sign = pct > 0 ? "+" : "-"
+        let a = abs(pct)
+        var text = sign + Fmt.fixed(a, 1) + "%"
+        if text.count > width { text = sign + Fmt.fixed(a, 0) + "%" }
+        if text.count > width { text = "×" + Fmt.short(now / before, width: width - 1) }
+        return Delta(text: text, role: .title)
+    }
 
     static func phaseText(_ p: LayerPhase?) -> (String, ColorRole) {
         switch p {
@@ -66,15 +127,35 @@ enum LayerListPane {
         let g = s.step
         let traceOK = s.trace?.sample == s.sample ? s.trace : nil
         let summary = traceOK != nil ? s.summary : nil
+        let traceFresh = s.traceIsFresh
+        // Which θ to show and what to compare it with: the report's θ against the previous report,
+        // or, while the report recomputes, the fresh trace's θ against the report being replaced.
+        func pickTheta(report: Double?, trace: Double?, previous: Double?)
+            -> (value: Double?, role: ColorRole, delta: Delta) {
+            if s.reportStale {
+                if traceFresh, let t = trace {
+                    return (t, .normal, thetaDelta(t, report, width: width(of: "Δθ")))
+                }
+                return (report ?? trace, .dim, Delta())
+            }
+            if let r = report { return (r, .normal, thetaDelta(r, previous, width: width(of: "Δθ"))) }
+            return (trace, s.traceStale ? .dim : .normal, Delta())
+        }
+        let compare = s.comparisonReport
         if row == 0 {
-            let theta = s.report?.amplitudes.input ?? traceOK?.encoder.theta
+            let th = pickTheta(report: s.report?.amplitudes.input, trace: traceOK?.encoder.theta,
+                               previous: compare?.amplitudes.input)
             let phase: LayerPhase = g < c.T ? .firing : .done
             let sp = summary?.encoderSpikes(slots: min(c.T, g + 1))
-            return RowData(name: "encoder", shape: Fmt.shape(l.inputShape, times: times),
-                           theta: theta.map { Fmt.short($0) } ?? "-", phase: phase,
-                           positive: sp.map { Fmt.count($0.0) } ?? "-", negative: sp.map { Fmt.count($0.1) } ?? "-",
-                           p999: "", p999Role: .dim, overflow: "", overflowRole: .dim, coupling: "",
-                           couplingRole: .dim, severity: .normal)
+            var d = RowData(name: "encoder", shape: Fmt.shape(l.inputShape, times: times),
+                            theta: th.value.map { Fmt.short($0) } ?? "-", phase: phase,
+                            positive: sp.map { Fmt.count($0.0) } ?? "-", negative: sp.map { Fmt.count($0.1) } ?? "-",
+                            p999: "", p999Role: .dim, overflow: "", overflowRole: .dim, coupling: "",
+                            couplingRole: .dim, severity: .normal)
+            d.thetaRole = th.role
+            d.thetaDelta = th.delta
+            d.spikesStale = s.traceStale
+            return d
         }
         if row == s.layerRowCount - 1 {
             let phase: LayerPhase = g < l.outputStart ? .waiting : (g < l.outputStart + c.T ? .firing : .done)
@@ -89,24 +170,38 @@ enum LayerListPane {
         let emitted = max(0, min(c.T, k - c.silent + 1))
         let sp = summary?.spikes(layer: i, slots: emitted)
         let lr = s.report.flatMap { i < $0.layers.count ? $0.layers[i] : nil }
-        let theta = lr?.theta ?? (traceOK.flatMap { i < $0.layers.count ? $0.layers[i].theta : nil })
+        let before = compare.flatMap { i < $0.layers.count ? $0.layers[i] : nil }
+        let th = pickTheta(report: lr?.theta, trace: traceOK.flatMap { i < $0.layers.count ? $0.layers[i].theta : nil },
+                           previous: before?.theta)
         // Data-set numbers when the report is in, else this sample's.
         let p999: Double? = lr?.residualP999 ?? summary.flatMap { i < $0.residualP999.count ? $0.residualP999[i] : nil }
         let ovf: Int? = lr?.overflow ?? summary.flatMap { i < $0.overflow.count ? $0.overflow[i] : nil }
         let cpl: Int? = lr?.coupling ?? summary.flatMap { i < $0.coupling.count ? $0.coupling[i] : nil }
-        let pRole = p999.map(residualRole) ?? .dim
-        let oRole: ColorRole = (ovf ?? 0) > 0 ? .overflow : .dim
-        let cRole: ColorRole = (cpl ?? 0) > 0 ? .coupling : .dim
+        // Report numbers from before a change that is still recomputing are dim, and so are
+        // this sample's numbers when they stand in for the report and the trace is stale.
+        let stale = lr != nil ? s.reportStale : s.traceStale
+        let pRole = stale ? .dim : (p999.map(residualRole) ?? .dim)
+        let oRole: ColorRole = !stale && (ovf ?? 0) > 0 ? .overflow : .dim
+        let cRole: ColorRole = !stale && (cpl ?? 0) > 0 ? .coupling : .dim
         var sev: ColorRole = .normal
         if p999 != nil || ovf != nil {
             sev = (ovf ?? 0) > 0 || (p999 ?? 0) >= 1 ? .bad : ((cpl ?? 0) > 0 || (p999 ?? 0) >= 0.5 ? .warn : .ok)
         }
-        return RowData(name: info.name, shape: Fmt.shape(info.shape, times: times),
-                       theta: theta.map { Fmt.short($0) } ?? "-", phase: phase,
-                       positive: sp.map { Fmt.count($0.0) } ?? "-", negative: sp.map { Fmt.count($0.1) } ?? "-",
-                       p999: p999.map { Fmt.short($0, width: 5) } ?? "-", p999Role: pRole,
-                       overflow: ovf.map(Fmt.count) ?? "-", overflowRole: oRole,
-                       coupling: cpl.map(Fmt.count) ?? "-", couplingRole: cRole, severity: sev)
+        var d = RowData(name: info.name, shape: Fmt.shape(info.shape, times: times),
+                        theta: th.value.map { Fmt.short($0) } ?? "-", phase: phase,
+                        positive: sp.map { Fmt.count($0.0) } ?? "-", negative: sp.map { Fmt.count($0.1) } ?? "-",
+                        p999: p999.map { Fmt.short($0, width: 5) } ?? "-", p999Role: pRole,
+                        overflow: ovf.map(Fmt.count) ?? "-", overflowRole: oRole,
+                        coupling: cpl.map(Fmt.count) ?? "-", couplingRole: cRole, severity: sev)
+        d.thetaRole = th.role
+        d.thetaDelta = th.delta
+        d.spikesStale = s.traceStale
+        if let lr, let before, !s.reportStale {
+            d.p999Delta = delta(lr.residualP999, before.residualP999, width: width(of: "Δp"), integer: false)
+            d.overflowDelta = delta(Double(lr.overflow), Double(before.overflow), width: width(of: "Δo"), integer: true)
+            d.couplingDelta = delta(Double(lr.coupling), Double(before.coupling), width: width(of: "Δc"), integer: true)
+        }
+        return d
     }
 
     /// First visible row so that the selection stays in view.
@@ -120,14 +215,15 @@ enum LayerListPane {
             g.write("waiting for the backend…", x: rect.x, y: rect.y, style: .dim)
             return
         }
-        let (nameW, cols) = chooseColumns(width: rect.width)
+        let (nameW, cols) = chooseColumns(width: rect.width, compare: compares(s))
         // Header.
         var x = rect.x + 1
         g.write("layer", x: x, y: rect.y, style: Style(.dim, [.underline]), maxWidth: nameW)
         x += nameW
         for c in cols {
             let w = width(of: c)
-            let label = c == "θ" && !s.glyphs.unicode ? "theta" : c
+            var label = c == "θ" && !s.glyphs.unicode ? "theta" : c
+            if deltaBase[c] != nil { label = s.glyphs.unicode ? "Δ" : "d" }
             let rightAligned = c != "now" && c != "shape"
             g.write(DisplayWidth.pad(label, to: w, right: !rightAligned), x: x + 1, y: rect.y,
                     style: Style(.dim, [.underline]))
@@ -154,12 +250,20 @@ enum LayerListPane {
                 switch c {
                 case "now":
                     let (t, r) = phaseText(d.phase); text = t; role = r; right = false
-                case "+spk": text = d.positive; role = d.positive == "-" || d.positive == "0" ? .dim : .positiveSpike
-                case "-spk": text = d.negative; role = d.negative == "-" || d.negative == "0" ? .dim : .negativeSpike
+                case "+spk":
+                    text = d.positive
+                    role = d.spikesStale || d.positive == "-" || d.positive == "0" ? .dim : .positiveSpike
+                case "-spk":
+                    text = d.negative
+                    role = d.spikesStale || d.negative == "-" || d.negative == "0" ? .dim : .negativeSpike
                 case "p99.9": text = d.p999; role = d.p999Role
                 case "ovf": text = d.overflow; role = d.overflowRole
                 case "cpl": text = d.coupling; role = d.couplingRole
-                case "θ": text = d.theta; role = .normal
+                case "θ": text = d.theta; role = d.thetaRole
+                case "Δp": text = d.p999Delta.text; role = d.p999Delta.role
+                case "Δo": text = d.overflowDelta.text; role = d.overflowDelta.role
+                case "Δc": text = d.couplingDelta.text; role = d.couplingDelta.role
+                case "Δθ": text = d.thetaDelta.text; role = d.thetaDelta.role
                 case "shape": text = d.shape; role = .dim; right = false
                 default: break
                 }

@@ -95,6 +95,7 @@ public enum Screen {
         case .none: break
         case .help: HelpOverlay.render(s, into: &g)
         case .error(let text): ErrorOverlay.render(text, s, into: &g)
+        case .restoreOffer(let question): RestoreOverlay.render(question, s, into: &g)
         }
         if !s.unicode { g.applyASCIIFallback() }
         return g

@@ -1,0 +1,176 @@
+import CSSApp
+import CSSCore
+import CSSImport
+import CSSView
+import Foundation
+import XCTest
+
+/// Tuning driven the way a user drives it: keys and `:` commands into the view's update loop,
+/// the host executing the custom commands, then the numbers compared with the headless paths.
+final class TuningThroughViewTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    struct Rig {
+        var model: LoadedModel
+        var backend: LocalBackend
+        var commands: TuningCommands
+        var session: HeadlessSession
+        var dir: URL
+        var start: TuningState
+    }
+
+    func makeRig(sample: String = "digits-mlp", limit: Int = 48, config: ConversionConfig = .default,
+                 pending: SavedSession? = nil) async throws -> Rig {
+        let m = try LoadedModel.load(path: Self.root.appendingPathComponent("samples/\(sample)").path, limit: limit)
+        let calib = m.calib.prefix(64)
+        let ev = Evaluator(network: m.network)
+        let p = try ev.calibrationPercentiles(calib, percentile: config.percentile)
+        let start = TuningState(config: config, amplitudes: p.amplitudes(config))
+        let backend = LocalBackend(network: m.network, data: m.data, calib: calib, start: start, percentiles: p)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cssdbg-app-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let store = SessionStore(path: dir.appendingPathComponent("session.json").path)
+        let commands = TuningCommands(backend: backend, modelName: m.name,
+                                      defaultThetaPath: dir.appendingPathComponent("theta.json").path,
+                                      store: store, pendingRestore: pending)
+        var session = HeadlessSession(backend: backend, state: ViewState(width: 160, height: 48,
+                                                                          customCommands: TuningCommands.names))
+        await session.start()
+        return Rig(model: m, backend: backend, commands: commands, session: session, dir: dir, start: start)
+    }
+
+    /// Executes the custom commands the view emitted, as the terminal app loop does.
+    func flush(_ rig: inout Rig) async throws -> [TuningCommands.Outcome] {
+        var outcomes: [TuningCommands.Outcome] = []
+        let pending = rig.session.customCommands
+        for case .custom(let name, let args, _) in pending[outcomesCount(rig)...] {
+            let s = rig.session.state
+            let o = await rig.commands.execute(name, args, position: SessionPosition(sample: s.sample, step: s.step,
+                                                                                       layer: s.selectedLayer, neuron: s.neuron))
+            outcomes.append(o)
+            await rig.session.send(o.isError ? .commandError(o.message) : .info(o.message))
+            if o.reload { await rig.session.send(.reload) }
+        }
+        consumed[ObjectIdentifier(rig.backend)] = pending.count
+        return outcomes
+    }
+
+    var consumed: [ObjectIdentifier: Int] = [:]
+    func outcomesCount(_ rig: Rig) -> Int { consumed[ObjectIdentifier(rig.backend)] ?? 0 }
+
+    func testThetaCommandAndKeysChangeTheSelectedLayerAndTheReport() async throws {
+        var rig = try await makeRig()
+        let tensor = rig.model.network.layerTensors[1]
+        await rig.session.type(":theta \(tensor) 0.2")
+        await rig.session.press(.enter)
+        var o = try await flush(&rig)
+        XCTAssertEqual(o.map(\.isError), [false], o.map(\.message).joined())
+        var amps = await rig.backend.amplitudes
+        XCTAssertEqual(amps.layers[1], 0.2)
+
+        // The report the view now shows equals a fresh headless evaluation with that θ.
+        let headless = try Evaluator(network: rig.model.network).evaluate(rig.model.data, amplitudes: amps, config: .default)
+        XCTAssertEqual(rig.session.state.report?.snnAccuracy, headless.snnAccuracy)
+        XCTAssertEqual(rig.session.state.report?.layers.map(\.coupling), headless.layers.map(\.coupling))
+        XCTAssertEqual(rig.session.state.report?.layers.map(\.residualP999), headless.layers.map(\.residualP999))
+        XCTAssertEqual(rig.session.state.trace?.layers[1].theta, 0.2)
+
+        // Keys on the selected layer: select layer 0 (row 1), raise by 5 %, undo, redo.
+        await rig.session.press(.char("g"))
+        while rig.session.state.selectedLayer != 0 { await rig.session.press(.char("k")) }
+        await rig.session.press(.char(">"))
+        o = try await flush(&rig)
+        amps = await rig.backend.amplitudes
+        XCTAssertEqual(amps.layers[0], rig.start.amplitudes.layers[0] * 1.05, accuracy: 1e-12, o.map(\.message).joined())
+        await rig.session.press(.char("u"))
+        _ = try await flush(&rig)
+        amps = await rig.backend.amplitudes
+        XCTAssertEqual(amps.layers[0], rig.start.amplitudes.layers[0])
+        await rig.session.press(.char("U"))
+        _ = try await flush(&rig)
+        amps = await rig.backend.amplitudes
+        XCTAssertEqual(amps.layers[0], rig.start.amplitudes.layers[0] * 1.05, accuracy: 1e-12)
+    }
+
+    /// `:adjust all N` in the debugger gives exactly the θ `cssdbg tune --rounds N` gives.
+    func testAdjustAllMatchesTune() async throws {
+        let config = ConversionConfig(silent: 0, negative: false)
+        var rig = try await makeRig(sample: "digits-cnn", limit: 24, config: config)
+        await rig.session.type(":adjust all 2")
+        await rig.session.press(.enter)
+        let o = try await flush(&rig)
+        XCTAssertFalse(o[0].isError, o[0].message)
+        let tuned = await rig.backend.amplitudes
+        let (headless, steps) = try AmplitudeAdjustment.adjust(Evaluator(network: rig.model.network),
+                                                               calib: rig.model.calib.prefix(64),
+                                                               amplitudes: rig.start.amplitudes, config: config, rounds: 2)
+        XCTAssertEqual(tuned, headless)
+        XCTAssertTrue(steps.contains { $0.factor > 1 })
+
+        // :w writes the θ file the headless commands read back; values identical.
+        await rig.session.type(":w")
+        await rig.session.press(.enter)
+        _ = try await flush(&rig)
+        let file = try ThetaFile.read(path: rig.dir.appendingPathComponent("theta.json").path,
+                                      tensors: rig.model.network.layerTensors)
+        XCTAssertEqual(file.amplitudes, tuned)
+        XCTAssertEqual(file.config, config)
+    }
+
+    func testReconvertAndResetAndErrors() async throws {
+        var rig = try await makeRig()
+        await rig.session.type(":set T 12")
+        await rig.session.press(.enter)
+        await rig.session.type(":set beta 1.25")
+        await rig.session.press(.enter)
+        var o = try await flush(&rig)
+        XCTAssertEqual(o.map(\.isError), [false, false])
+        XCTAssertEqual(rig.session.state.layout?.config.T, 12)
+        XCTAssertEqual(rig.session.state.layout?.config.beta, 1.25)
+        XCTAssertEqual(rig.session.state.report?.layout.config.T, 12)
+        let cfg = await rig.backend.config
+        let p = try Evaluator(network: rig.model.network).calibrationPercentiles(rig.model.calib.prefix(64), percentile: 99.99)
+        let amps = await rig.backend.amplitudes
+        XCTAssertEqual(amps, p.amplitudes(cfg))
+
+        for bad in [":theta nosuchlayer 1", ":theta 0 -2", ":set T zero", ":adjust 0 0", ":set colour red"] {
+            await rig.session.type(bad)
+            await rig.session.press(.enter)
+        }
+        o = try await flush(&rig)
+        XCTAssertEqual(o.map(\.isError), [true, true, true, true, true], o.map(\.message).joined(separator: " | "))
+        XCTAssertEqual(rig.session.state.messageIsError, true)
+    }
+
+    /// Every change lands in the session file at once; a new start finds it and can restore it.
+    func testSessionIsSavedAndRestored() async throws {
+        var rig = try await makeRig()
+        await rig.session.type(":scale 1 1.3")
+        await rig.session.press(.enter)
+        await rig.session.type(":scale 0 0.9")
+        await rig.session.press(.enter)
+        _ = try await flush(&rig)
+        let tuned = await rig.backend.session
+        let store = SessionStore(path: rig.dir.appendingPathComponent("session.json").path)
+        let saved = try XCTUnwrap(try store.load(layers: rig.model.network.layerCount))
+        XCTAssertEqual(saved.session, tuned)
+        XCTAssertEqual(saved.session.history.count, 2)
+
+        // A fresh debugger on the same model: restore brings back θ, history and position.
+        var again = try await makeRig(pending: saved)
+        await again.session.type(":restore")
+        await again.session.press(.enter)
+        let o = try await flush(&again)
+        XCTAssertFalse(o[0].isError, o[0].message)
+        let restored = await again.backend.session
+        XCTAssertEqual(restored, tuned)
+        XCTAssertTrue(o[0].followUp.contains("sample \(saved.position.sample)"))
+
+        // A damaged session file is reported, naming the file.
+        try Data("{oops".utf8).write(to: URL(fileURLWithPath: store.path))
+        XCTAssertThrowsError(try store.load(layers: 2)) { e in
+            XCTAssertTrue("\(e)".contains(store.path))
+        }
+    }
+}
