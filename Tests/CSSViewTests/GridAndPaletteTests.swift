@@ -76,8 +76,11 @@ final class GridTests: XCTestCase {
 
     func testNumberFormatting() {
         XCTAssertEqual(Fmt.count(1234), "1234")
-        XCTAssertEqual(Fmt.count(12345), "12.3k")
+        XCTAssertEqual(Fmt.count(12345), "12k")
+        XCTAssertEqual(Fmt.count(999_999), "999k")
         XCTAssertEqual(Fmt.count(1_234_567), "1.2M")
+        XCTAssertEqual(Fmt.count(19_249_000), "19M")
+        for n in [0, 9999, 10_000, 123_456, 9_999_999, 99_999_999] { XCTAssertLessThanOrEqual(Fmt.count(n).count, 4) }
         XCTAssertEqual(Fmt.short(-2, width: 4), "-2")
         XCTAssertEqual(Fmt.short(0.45, width: 3), ".45")
         XCTAssertEqual(Fmt.short(-0.45, width: 3), "-.5")

@@ -163,13 +163,12 @@ public enum Screen {
 // MARK: - Formatting helpers
 
 enum Fmt {
-    /// Compact count in at most 5 columns: 1234, 12.3k, 123k, 1.2M.
+    /// Compact count in at most 4 columns (plus a sign): 1234, 19k, 123k, 1.2M, 12M.
     static func count(_ n: Int) -> String {
         let a = abs(n)
         if a < 10_000 { return String(n) }
-        if a < 100_000 { return fixed(Double(n) / 1000, 1) + "k" }
         if a < 1_000_000 { return String(n / 1000) + "k" }
-        if a < 100_000_000 { return fixed(Double(n) / 1_000_000, 1) + "M" }
+        if a < 9_950_000 { return fixed(Double(n) / 1_000_000, 1) + "M" }
         return String(n / 1_000_000) + "M"
     }
 
