@@ -8,7 +8,7 @@ struct CSSDbg: AsyncParsableCommand {
         commandName: "cssdbg",
         abstract: "Step through CSS-coded spiking networks converted from ANNs, find temporal-coupling hotspots, tune θ.",
         discussion: """
-        MODEL is a bundle directory (model.onnx plus optional data.npy, labels.npy, calib.npy, theta.json)
+        MODEL is a bundle directory (model.onnx plus optional data.npy, labels.npy, calib.npy, theta.json) \
         or an .onnx file with --data/--labels/--calib. `cssdbg MODEL` opens the debugger.
         """,
         version: "0.1.0",
