@@ -3,10 +3,10 @@ import CSSImport
 import Foundation
 
 /// The debugger's tuning commands (`:theta`, `:scale`, `:adjust`, `:reset`, `:undo`, `:redo`,
-/// `:set`, `:w`, `:restore`, `:discard`), executed against the backend. Every change is saved
+/// `:set`, `:w`, `:load`, `:restore`, `:discard`), executed against the backend. Every change is saved
 /// to the session file at once, so a crash or a closed terminal loses nothing.
 public final class TuningCommands: Sendable {
-    public static let names = ["theta", "scale", "adjust", "reset", "undo", "redo", "set", "w", "restore", "discard"]
+    public static let names = ["theta", "scale", "adjust", "reset", "undo", "redo", "set", "w", "load", "restore", "discard"]
 
     public let backend: LocalBackend
     public let modelName: String
@@ -117,6 +117,10 @@ public final class TuningCommands: Sendable {
                                  tensors: layout.layers.map(\.tensor))
             try file.write(to: path)
             return Outcome(message: "wrote θ to \(path)")
+        case "load":
+            guard args.count == 1 else { throw GraphError("usage: :load FILE") }
+            let file = try ThetaFile.read(path: args[0], tensors: layout.layers.map(\.tensor))
+            return try await change(.replace(TuningState(config: file.config, amplitudes: file.amplitudes), label: args[0]))
         case "restore":
             guard let saved = pendingRestore else { return Outcome(message: "no saved session to restore") }
             let snap = try await backend.restore(saved.session)

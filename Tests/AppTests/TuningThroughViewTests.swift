@@ -173,4 +173,31 @@ final class TuningThroughViewTests: XCTestCase {
             XCTAssertTrue("\(e)".contains(store.path))
         }
     }
+
+    /// `:load` applies a θ file as one undoable change; a bad file changes nothing and says why.
+    func testLoadThetaFileGoodAndBad() async throws {
+        var rig = try await makeRig()
+        let tensors = rig.model.network.layerTensors
+        let good = rig.dir.appendingPathComponent("good.json").path
+        var amps = rig.start.amplitudes
+        amps.layers[0] *= 2
+        try ThetaFile(model: "x", config: ConversionConfig(T: 8), amplitudes: amps, tensors: tensors).write(to: good)
+        let bad = rig.dir.appendingPathComponent("bad.json").path
+        try Data("{\"format\":\"cssdbg-theta/1\",\"theta\":{\"input\":1}}".utf8).write(to: URL(fileURLWithPath: bad))
+        await rig.session.type(":load \(bad)")
+        await rig.session.press(.enter)
+        await rig.session.type(":load \(good)")
+        await rig.session.press(.enter)
+        let o = try await flush(&rig)
+        XCTAssertEqual(o.map(\.isError), [true, false], o.map(\.message).joined(separator: " | "))
+        XCTAssertTrue(o[0].message.contains("bad.json"), o[0].message)
+        let now = await rig.backend.session.current
+        XCTAssertEqual(now.amplitudes, amps)
+        XCTAssertEqual(now.config.T, 8)
+        XCTAssertEqual(rig.session.state.layout?.latency, 8 + 3)
+        await rig.session.press(.char("u"))
+        _ = try await flush(&rig)
+        let undone = await rig.backend.session.current
+        XCTAssertEqual(undone, rig.start)
+    }
 }

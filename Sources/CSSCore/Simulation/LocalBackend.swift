@@ -120,6 +120,14 @@ public actor LocalBackend: SimulationBackend {
             state.amplitudes = try percentilesFor(c).amplitudes(c)
             message = "reconverted: T=\(c.T) β=\(short(c.beta)) L=\(c.silent) negative \(c.negative ? "on" : "off") percentile \(short(c.percentile))"
             session.push(state, label: message)
+        case .replace(let new, let label):
+            try new.config.validate()
+            guard new.amplitudes.layers.count == names.count else {
+                throw GraphError("\(label) has \(new.amplitudes.layers.count) layers, the model \(names.count)")
+            }
+            state = new
+            message = "loaded \(label)"
+            session.push(state, label: message)
         case .undo:
             message = session.undo().map { "undid: \($0)" } ?? "nothing to undo"
         case .redo:

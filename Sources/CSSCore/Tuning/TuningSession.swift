@@ -21,6 +21,8 @@ public enum TuningChange: Sendable, Equatable {
     case reset(layer: Int?)
     /// Reconvert with another config (θ recalibrated for it).
     case setConfig(ConversionConfig)
+    /// Replace θ and config at once (e.g. from a θ file); `label` names the source.
+    case replace(TuningState, label: String)
     case undo
     case redo
 }
