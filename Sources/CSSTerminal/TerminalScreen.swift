@@ -90,12 +90,36 @@ final class TerminalScreen {
         cnc_refresh()
     }
 
-    /// Waits up to `timeoutMs` for input; nil on timeout.
-    func readKey(timeoutMs: Int) -> Key? {
+    /// A key code as curses delivered it: a Unicode character or a KEY_ constant.
+    struct RawKey {
+        var code: Int
+        var isCharacter: Bool
+        var character: Character? {
+            guard isCharacter, let u = Unicode.Scalar(UInt32(truncatingIfNeeded: code)) else { return nil }
+            return Character(u)
+        }
+    }
+
+    /// Keys read while decoding an escape sequence that belong to what was typed next.
+    private var pending: [RawKey] = []
+
+    private func nextRaw(timeoutMs: Int) -> RawKey? {
+        if !pending.isEmpty { return pending.removeFirst() }
         var wide: Int32 = 0
         let k = cnc_get_key(Int32(timeoutMs), &wide)
         if k == cnc_err() { return nil }
-        return TerminalKeys.decode(code: Int(k), isCharacter: wide != 0, mouse: {
+        return RawKey(code: Int(k), isCharacter: wide != 0)
+    }
+
+    /// Waits up to `timeoutMs` for input; nil on timeout (or input that is no key).
+    func readKey(timeoutMs: Int) -> Key? {
+        guard let raw = nextRaw(timeoutMs: timeoutMs) else { return nil }
+        if raw.isCharacter && raw.code == 27 { return readEscape() }
+        return decode(raw)
+    }
+
+    private func decode(_ raw: RawKey) -> Key? {
+        TerminalKeys.decode(code: raw.code, isCharacter: raw.isCharacter, mouse: {
             var y: Int32 = 0, x: Int32 = 0
             return cnc_get_mouse(&y, &x) != 0 ? (Int(x), Int(y)) : nil
         }, resize: {
@@ -103,6 +127,36 @@ final class TerminalScreen {
             cnc_update_size(&l, &c)
             return (Int(c), Int(l))
         })
+    }
+
+    /// After an ESC that curses did not turn into a key: collects the characters that are already
+    /// there (curses has waited ESCDELAY for them), waits a few milliseconds more only while they
+    /// are the start of a sequence, and decodes them (`EscapeSequence`). A lone Esc costs no
+    /// extra wait. Whatever the sequence did not use is read as the next keys.
+    private func readEscape() -> Key? {
+        var tail: [RawKey] = []
+        func chars() -> [Character] { tail.compactMap(\.character) }
+        func take(timeoutMs: Int) -> Bool {
+            guard tail.count < EscapeSequence.maxLength + 2, let r = nextRaw(timeoutMs: timeoutMs) else { return false }
+            guard r.character != nil else {
+                pending.insert(r, at: 0)  // a KEY_ code or resize: not part of the sequence
+                return false
+            }
+            tail.append(r)
+            return true
+        }
+        while take(timeoutMs: 0) {}
+        var result = EscapeSequence.decode(chars())
+        var waits = 0
+        while result == .incomplete && waits < 3 {
+            waits += 1
+            if take(timeoutMs: 10) { while take(timeoutMs: 0) {} }
+            result = EscapeSequence.decode(chars(), complete: waits == 3)
+        }
+        if result == .incomplete { result = EscapeSequence.decode(chars(), complete: true) }
+        guard case .key(let key, let consumed) = result else { return nil }
+        pending.insert(contentsOf: tail.dropFirst(consumed), at: 0)
+        return key
     }
 }
 

@@ -5,14 +5,15 @@
 #   CSSDBG_BIN=.build/debug/cssdbg CSSDBG_MODEL=samples/digits-cnn Tests/e2e/tui.sh
 #
 # Starts the real binary in a detached 160x48 tmux session, polls the screen for expected
-# text (never fixed sleeps), drives it with keys (step, select layer, open a hotspot, help,
-# command line, quit) and checks that the alternate screen is gone afterwards.
+# text (never fixed sleeps), drives it with keys (step, select layer, Shift-Tab, filter and open
+# a hotspot, help, command line, quit) and checks that the alternate screen is gone afterwards.
 set -euo pipefail
 
 BIN=${1:-${CSSDBG_BIN:-.build/debug/cssdbg}}
 MODEL=${2:-${CSSDBG_MODEL:-samples/digits-cnn}}
 EXTRA_ARGS=${CSSDBG_ARGS:-}
 TIMEOUT=${CSSDBG_E2E_TIMEOUT:-60}      # seconds to wait for any one expectation
+TERM_NAME=${CSSDBG_E2E_TERM:-xterm-256color}  # e.g. vt220: no kcbt, Shift-Tab decoded by cssdbg
 SESSION="cssdbg-e2e-$$"
 W=160 H=48
 
@@ -74,7 +75,7 @@ keys() { tmux send-keys -t "$SESSION" "$@"; }
 # The pane stays open after the program exits (remain-on-exit) so we can inspect the
 # terminal state and the exit status.
 tmux new-session -d -s "$SESSION" -x "$W" -y "$H" \
-    "exec env TERM=xterm-256color LANG=${LANG:-C.UTF-8} '$BIN' $EXTRA_ARGS '$MODEL' 2>'$LOG'"
+    "exec env TERM=$TERM_NAME LANG=${LANG:-C.UTF-8} '$BIN' $EXTRA_ARGS '$MODEL' 2>'$LOG'"
 tmux set-option -t "$SESSION" remain-on-exit on >/dev/null
 
 echo "1. start-up screen"
@@ -104,14 +105,20 @@ done
 [ -n "$second_layer" ] && [ "$second_layer" != "$first_layer" ] || fail "j did not change the layer ($first_layer)"
 echo "   $first_layer -> $second_layer"
 
-echo "4. wait for the data-set report and open the first hotspot"
+echo "4. wait for the data-set report, filter the hotspots and open the first one"
 wait_for "Coupling map" "coupling pane"
-wait_for_re "hotspots [0-9]+" "hotspot list (report finished)"
-hotspots=$(screen | grep -oE 'hotspots [0-9]+' | head -1 | awk '{print $2}')
+wait_for_re "hotspots: all [0-9]+" "hotspot list (report finished)"
+hotspots=$(screen | grep -oE 'hotspots: all [0-9]+' | head -1 | awk '{print $3}')
+# Shift-Tab (ESC [ Z) cycles backwards: layers → coupling; the focused pane's title is marked.
+keys BTab
+wait_for "▶ Coupling map" "focus on the coupling pane after Shift-Tab"
 if [ "${hotspots:-0}" -gt 0 ]; then
-    # Tab to the coupling pane (layers → membrane → inspector → raster → histogram → coupling).
-    keys Tab Tab Tab Tab Tab
-    wait_for_re "^ ?[^a-z]*Coupling map|┌ Coupling map" "coupling pane"
+    keys c
+    wait_for_re "hotspots: coupling [0-9]+ of $hotspots" "coupling-only hotspot list"
+    keys o
+    wait_for_re "hotspots: overflow [0-9]+ of $hotspots" "overflow-only hotspot list"
+    keys a
+    wait_for "hotspots: all $hotspots" "unfiltered hotspot list"
     line=$(screen | grep -m1 -E '[▸>](ovf|cpl) ')
     sample=$(echo "$line" | grep -oE ' s [0-9]+' | awk '{print $2}')
     neuron=$(echo "$line" | grep -oE ' n [0-9]+' | awk '{print $2}')
@@ -120,10 +127,13 @@ if [ "${hotspots:-0}" -gt 0 ]; then
     wait_for_re "sample $sample(/| )" "sample $sample after the jump"
     wait_for "Neuron $neuron" "inspector on neuron $neuron"
     echo "   jumped to sample $sample neuron $neuron"
-    keys BTab BTab BTab BTab BTab
 else
-    echo "   (no hotspots in this model; skipped)"
+    echo "   (no hotspots in this model; filter and jump skipped)"
 fi
+keys BTab
+wait_for "▶ Residual u[T]" "focus on the histogram after Shift-Tab"
+keys Tab Tab
+wait_for "▶ Layers" "focus back on the layer list after Tab Tab"
 
 echo "5. help overlay"
 keys '?'
@@ -135,6 +145,8 @@ wait_gone "Help — keys and commands"
 echo "6. command line"
 keys : 's' 't' 'e' 'p' ' ' '4' Enter
 wait_for_re "g 4/[0-9]+" "step 4 after :step 4"
+keys : 'h' 'o' 't' 's' 'p' 'o' 't' 's' ' ' 'c' Enter
+wait_for_re "hotspots: coupling" "coupling filter after :hotspots c"
 keys : 'n' 'o' 'p' 'e' Enter
 wait_for "unknown command :nope" "error line for an unknown command"
 
@@ -154,7 +166,7 @@ alt=$(tmux display-message -p -t "$SESSION" '#{alternate_on}')
 
 echo "8. SIGTERM restores the terminal too"
 tmux respawn-pane -k -t "$SESSION" \
-    "exec env TERM=xterm-256color LANG=${LANG:-C.UTF-8} '$BIN' $EXTRA_ARGS '$MODEL' 2>'$LOG'"
+    "exec env TERM=$TERM_NAME LANG=${LANG:-C.UTF-8} '$BIN' $EXTRA_ARGS '$MODEL' 2>'$LOG'"
 wait_for "Layers" "layer list after restart"
 pid=$(tmux display-message -p -t "$SESSION" '#{pane_pid}')
 kill -TERM "$pid"

@@ -2,6 +2,8 @@
 /// colour pairs for the detected profile (see `Palette`).
 public enum ColorRole: Hashable, Sendable {
     case normal, dim, title
+    /// The frame and title of the pane that has the keyboard focus.
+    case focus
     case positiveSpike, negativeSpike
     case violation, overflow, coupling
     case silent, waiting, firing, done
@@ -18,6 +20,7 @@ public enum ColorRole: Hashable, Sendable {
         case .normal: return "."
         case .dim: return "d"
         case .title: return "t"
+        case .focus: return "*"
         case .positiveSpike: return "p"
         case .negativeSpike: return "n"
         case .violation: return "v"
@@ -42,7 +45,7 @@ public enum ColorRole: Hashable, Sendable {
 
     /// Every role, in a fixed order (used by palette tests and pair pre-allocation).
     public static var all: [ColorRole] {
-        var r: [ColorRole] = [.normal, .dim, .title, .positiveSpike, .negativeSpike, .violation, .overflow,
+        var r: [ColorRole] = [.normal, .dim, .title, .focus, .positiveSpike, .negativeSpike, .violation, .overflow,
                               .coupling, .silent, .waiting, .firing, .done, .selection]
         for l in -Heat.levels...Heat.levels { r.append(.heat(l)) }
         r += [.ok, .warn, .bad, .better, .worse]

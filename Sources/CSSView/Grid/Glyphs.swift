@@ -14,6 +14,8 @@ public struct Glyphs: Sendable, Equatable {
     public var minus: Character
     public var zeroSpike: Character
     public var pointer: Character
+    /// Leads the focused pane's title.
+    public var focusMarker: Character
     public var dot: Character
     /// Eight bar heights (1/8 ... 8/8).
     public var bars: [Character]
@@ -25,13 +27,13 @@ public struct Glyphs: Sendable, Equatable {
     public static let unicodeSet = Glyphs(
         unicode: true,
         box: Box(horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐", bottomLeft: "└", bottomRight: "┘"),
-        heat: ["·", "░", "▒", "▓", "█"], plus: "+", minus: "−", zeroSpike: "·", pointer: "▸", dot: "•",
+        heat: ["·", "░", "▒", "▓", "█"], plus: "+", minus: "−", zeroSpike: "·", pointer: "▸", focusMarker: "▶", dot: "•",
         bars: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"], thresholdLine: "┄", cross: "✗", ellipsis: "…", times: "×")
 
     public static let asciiSet = Glyphs(
         unicode: false,
         box: Box(horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+"),
-        heat: [".", ":", "o", "O", "#"], plus: "+", minus: "-", zeroSpike: ".", pointer: ">", dot: "*",
+        heat: [".", ":", "o", "O", "#"], plus: "+", minus: "-", zeroSpike: ".", pointer: ">", focusMarker: "*", dot: "*",
         bars: [".", ".", "-", "-", "=", "=", "#", "#"], thresholdLine: "-", cross: "x", ellipsis: "~", times: "x")
 
     public static func forUnicode(_ on: Bool) -> Glyphs { on ? unicodeSet : asciiSet }

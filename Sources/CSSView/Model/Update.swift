@@ -137,6 +137,15 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
 }
 
 func handleNormalKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
+    if s.focus == .coupling {
+        // The hotspot list's filter (`a` adjusts θ everywhere else).
+        switch key {
+        case .char("o"): setHotspotFilter(&s, .overflow); return
+        case .char("c"): setHotspotFilter(&s, .coupling); return
+        case .char("a"): setHotspotFilter(&s, .all); return
+        default: break
+        }
+    }
     switch key {
     case .char("q"):
         cmds.append(.quit)
@@ -286,8 +295,30 @@ func setLayerRow(_ s: inout ViewState, _ row: Int) {
 }
 
 func moveHotspot(_ s: inout ViewState, _ d: Int) {
-    let n = s.report?.hotspots.count ?? 0
+    let n = s.visibleHotspots.count
     s.hotspot = max(0, min(max(0, n - 1), s.hotspot + d))
+}
+
+/// Changes which hotspots the list shows; the selected one stays selected when the new filter
+/// keeps it, else the list starts at its top.
+func setHotspotFilter(_ s: inout ViewState, _ f: HotspotFilter) {
+    let before = s.visibleHotspots
+    let selected = s.hotspot >= 0 && s.hotspot < before.count ? before[s.hotspot] : nil
+    s.hotspotFilter = f
+    let after = s.visibleHotspots
+    s.hotspot = selected.flatMap { after.firstIndex(of: $0) } ?? 0
+    s.message = hotspotSummary(s)
+    s.messageIsError = false
+}
+
+/// "hotspots: coupling 312 of 500" (or "hotspots: all 500 (ovf 188, cpl 312)").
+func hotspotSummary(_ s: ViewState) -> String {
+    guard let r = s.report else { return "hotspots: \(s.hotspotFilter.rawValue) (no data-set report yet)" }
+    if s.hotspotFilter == .all {
+        let ovf = r.hotspots.reduce(0) { $0 + ($1.kind == .overflow ? 1 : 0) }
+        return "hotspots: all \(r.hotspots.count) (ovf \(ovf), cpl \(r.hotspots.count - ovf))"
+    }
+    return "hotspots: \(s.hotspotFilter.rawValue) \(s.visibleHotspots.count) of \(r.hotspots.count)"
 }
 
 func moveVertical(_ s: inout ViewState, _ d: Int) {
@@ -348,15 +379,19 @@ func clampSelection(_ s: inout ViewState) {
     if s.layout != nil { s.layerRow = max(0, min(s.layerRowCount - 1, s.layerRow)) }
     s.step = max(0, min(s.maxStep, s.step))
     if s.neuronCount > 0 { s.neuron = max(0, min(s.neuronCount - 1, s.neuron)) }
-    let hc = s.report?.hotspots.count ?? 0
+    let hc = s.visibleHotspots.count
     s.hotspot = max(0, min(max(0, hc - 1), s.hotspot))
 }
 
-/// Jumps to a hotspot: its sample, layer, neuron, and global step windowStart + first violation k0.
+/// Jumps to a hotspot (`index` into the filtered list): its sample, layer, neuron, and global
+/// step windowStart + first violation k0, with the neuron inspector on screen, so the margin row
+/// shows the violation at the current column.
 func openHotspot(_ s: inout ViewState, _ index: Int, _ cmds: inout [Command]) {
-    guard let r = s.report, index >= 0, index < r.hotspots.count else { return }
-    let h = r.hotspots[index]
+    let visible = s.visibleHotspots
+    guard let r = s.report, index >= 0, index < visible.count else { return }
+    let h = r.hotspots[visible[index]]
     s.hotspot = index
+    s.lowerRight = .inspector
     let layout = s.layout ?? r.layout
     selectSample(&s, h.sample, &cmds)
     s.layerRow = h.layer + 1
@@ -365,7 +400,7 @@ func openHotspot(_ s: inout ViewState, _ index: Int, _ cmds: inout [Command]) {
         s.step = max(0, min(s.maxStep, layout.layers[h.layer].windowStart + h.firstViolationStep))
     }
     s.playing = false
-    s.message = "hotspot \(index + 1): \(h.kind.rawValue) in \(s.rowName(s.layerRow)) neuron \(h.neuron) sample \(h.sample), first violation k0=\(h.firstViolationStep)"
+    s.message = "hotspot \(index + 1)\(s.hotspotFilter == .all ? "" : " (" + s.hotspotFilter.rawValue + ")"): \(h.kind.rawValue) in \(s.rowName(s.layerRow)) neuron \(h.neuron) sample \(h.sample), first violation k0=\(h.firstViolationStep)"
     s.messageIsError = false
 }
 
@@ -476,7 +511,7 @@ func findLayer(_ s: inout ViewState, _ text: String, report: Bool) {
 }
 
 /// Built-in `:` commands, for help and completion.
-public let builtinCommandNames = ["sample", "step", "layer", "neuron", "report", "help", "quit", "q"]
+public let builtinCommandNames = ["sample", "step", "layer", "neuron", "report", "hotspots", "help", "quit", "q"]
 
 /// Runs one `:` line (without the colon).
 func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Command]) {
@@ -521,6 +556,17 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
             s.reportProgress = 0
             cmds.append(.loadReport)
         }
+    case "hotspots":
+        // Shows the list (focus on the coupling pane) with the filter asked for.
+        if arg.isEmpty {
+            focus(&s, .coupling)
+            s.message = hotspotSummary(s)
+            s.messageIsError = false
+            return
+        }
+        guard let f = HotspotFilter(argument: arg) else { fail(":hotspots takes all, overflow or coupling"); return }
+        focus(&s, .coupling)
+        setHotspotFilter(&s, f)
     case "help":
         openHelp(&s)
     default:
@@ -571,6 +617,10 @@ public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
         var names = (s.layout?.layers ?? []).map(\.name)
         if allArgumentCommands.contains(head) { names.append("all") }
         return completeArgument(head, partial: words[1], names: names, caseInsensitive: true, finalSpace: true)
+    }
+    if head == "hotspots" {
+        return completeArgument(head, partial: words[1], names: HotspotFilter.allCases.map(\.rawValue),
+                                caseInsensitive: true, finalSpace: false)
     }
     if head == "set" {
         return completeArgument(head, partial: words[1], names: setKeys, caseInsensitive: true, finalSpace: true)

@@ -27,6 +27,34 @@ public enum Overlay: Equatable, Sendable {
     case restoreOffer(String)
 }
 
+/// Which data-set hotspots the coupling pane lists (the report sorts overflow first, so the
+/// temporal-coupling cases come after every overflow).
+public enum HotspotFilter: String, CaseIterable, Sendable {
+    case all, overflow, coupling
+
+    public func includes(_ kind: ViolationKind) -> Bool {
+        switch self {
+        case .all: return true
+        case .overflow: return kind == .overflow
+        case .coupling: return kind == .coupling
+        }
+    }
+
+    /// `all`, `overflow`/`ovf`/`o`, `coupling`/`cpl`/`c` (any unique prefix).
+    public init?(argument: String) {
+        let a = argument.lowercased()
+        switch a {
+        case "ovf": self = .overflow
+        case "cpl": self = .coupling
+        default:
+            guard !a.isEmpty, let f = HotspotFilter.allCases.first(where: { $0.rawValue.hasPrefix(a) }) else {
+                return nil
+            }
+            self = f
+        }
+    }
+}
+
 /// A one-line prompt at the bottom: the `:` command line or the `/` layer search.
 public struct Prompt: Equatable, Sendable {
     public enum Kind: Equatable, Sendable { case command, find }
@@ -162,8 +190,10 @@ public struct ViewState: Sendable {
     /// Which pane the shared lower-left / lower-right slots show on small screens.
     public var lowerLeft: Pane = .coupling
     public var lowerRight: Pane = .inspector
-    /// Selected row of the hotspot list.
+    /// Selected row of the hotspot list (an index into `visibleHotspots`).
     public var hotspot: Int = 0
+    /// Which hotspots the list shows.
+    public var hotspotFilter: HotspotFilter = .all
 
     // MARK: Play
     public var playing = false
@@ -237,6 +267,20 @@ public struct ViewState: Sendable {
     public var selectedReport: LayerReport? {
         guard let i = selectedLayer, let r = report, i < r.layers.count else { return nil }
         return r.layers[i]
+    }
+
+    /// Indices into `report.hotspots` of the hotspots the filter lets through, in report order.
+    public var visibleHotspots: [Int] {
+        guard let r = report else { return [] }
+        if hotspotFilter == .all { return Array(r.hotspots.indices) }
+        return r.hotspots.indices.filter { hotspotFilter.includes(r.hotspots[$0].kind) }
+    }
+
+    /// The selected hotspot of the list, if any.
+    public var selectedHotspot: Hotspot? {
+        let v = visibleHotspots
+        guard let r = report, hotspot >= 0, hotspot < v.count else { return nil }
+        return r.hotspots[v[hotspot]]
     }
 
     /// The report the layer list and status line compare against: the one before the last change

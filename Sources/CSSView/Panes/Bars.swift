@@ -175,7 +175,9 @@ enum BottomBar {
                     maxWidth: rect.width)
             return
         }
-        let hint = "? help  : command  n/b step  space play  [/] sample  j/k layer  h/l neuron  Tab pane  q quit"
+        let hint = s.focus == .coupling
+            ? "? help  j/k hotspot  Enter jump  o overflow  c coupling  a all  Tab/S-Tab pane  q quit"
+            : "? help  : command  n/b step  space play  [/] sample  j/k layer  h/l neuron  Tab pane  q quit"
         g.write(hint, x: rect.x, y: rect.y, style: .dim, maxWidth: rect.width)
     }
 }
@@ -202,8 +204,9 @@ enum HelpOverlay {
             ("\(lr)  h / l", "select neuron"),
             ("PgUp / PgDn", "page (membrane, raster, hotspots, layers)"),
             ("Home / End", "first / last neuron"),
-            ("Tab / S-Tab", "cycle pane focus"),
+            ("Tab / S-Tab", "cycle pane focus (focused pane: lit frame, \(s.glyphs.focusMarker))"),
             ("Enter", "coupling pane: jump to the selected hotspot"),
+            ("o / c / a", "coupling pane: hotspots overflow/coupling/all"),
             ("/", "find layer (Enter keeps, Esc goes back)"),
             ("r", "compute the data-set report"),
         ]
@@ -213,13 +216,17 @@ enum HelpOverlay {
             rows.append(("> / <", "θ of the selected layer +5% / \(minus)5%"))
             rows.append((". / ,", "θ of the selected layer +1% / \(minus)1%"))
         }
-        if s.hasCommand("adjust") { rows.append(("a / A", "one A.3 round: selected layer / all layers")) }
+        if s.hasCommand("adjust") {
+            rows.append(("a / A", "one A.3 round: selected layer / all layers"))
+            rows.append(("", "(in the coupling pane a shows all hotspots)"))
+        }
         if s.hasCommand("undo") || s.hasCommand("redo") { rows.append(("u / U", "undo / redo a tuning change")) }
         if s.hasCommand("reset") { rows.append(("R", "reset the selected layer's θ to calibration")) }
         rows += [
             (":", "command line (\(arrows) history, Tab completes)"),
             ("", ":sample N  :step G  :layer NAME  :neuron I"),
-            ("", ":report  :help  :q"),
+            ("", ":report  :hotspots all|overflow|coupling"),
+            ("", ":help  :q"),
         ]
         if !s.customCommands.isEmpty {
             let items = s.customCommands.map { usage[$0] ?? ":" + $0 }

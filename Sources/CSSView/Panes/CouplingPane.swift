@@ -10,14 +10,22 @@ enum CouplingPane {
         }
         let c = r.layout.config
         let total = c.window + 1
-        let nameW = min(12, max(6, (r.layers.map { DisplayWidth.of($0.info.name) }.max() ?? 6) + 1))
-        let cw = max(3, min(6, (rect.width - nameW) / max(1, total)))
+        let longest = r.layers.map { DisplayWidth.of($0.info.name) }.max() ?? 6
+        let geo = MapGeometry(width: rect.width, total: total, longestName: longest,
+                              widestCount: r.layers.flatMap(\.violationsByStep).map { DisplayWidth.of(Fmt.count($0)) }.max() ?? 1)
+        let nameW = geo.nameWidth, cw = geo.columnWidth
+        // When not every k0 fits, the columns follow the selected layer's current local step.
+        let kNow = s.selectedLayer.map { s.step - r.layout.layers[$0].windowStart } ?? 0
+        let first = max(0, min(total - geo.columns, kNow - geo.columns / 2))
+        let shown = first..<(first + geo.columns)
+        func colX(_ k: Int) -> Int { rect.x + nameW + (k - first) * cw }
         let tableRows = min(r.layers.count, max(1, (rect.height - 2) / 2))
         var y = rect.y
         g.write("k0", x: rect.x, y: y, style: Style(.dim, [.underline]))
-        for k in 0..<total {
+        if first > 0 { g.write(s.glyphs.ellipsis, x: rect.x + 2, y: y, style: .dim) }
+        for k in shown {
             let label = k == c.window ? "end" : String(k)
-            g.write(DisplayWidth.pad(label, to: cw - 1, right: false), x: rect.x + nameW + k * cw, y: y, style: .dim)
+            g.write(DisplayWidth.pad(label, to: cw - 1, right: false), x: colX(k), y: y, style: .dim)
         }
         y += 1
         let off = LayerListPane.scrollOffset(selected: max(0, s.selectedLayer ?? 0), rows: r.layers.count, visible: tableRows)
@@ -26,29 +34,36 @@ enum CouplingPane {
             let sel = s.selectedLayer == li
             g.write(DisplayWidth.truncate(lr.info.name, to: nameW - 1, ellipsis: s.glyphs.ellipsis), x: rect.x, y: y,
                     style: sel ? Style(.title, [.bold]) : .normal)
-            for k in 0..<min(total, lr.violationsByStep.count) {
+            for k in shown where k < lr.violationsByStep.count {
                 let v = lr.violationsByStep[k]
                 let role: ColorRole = v == 0 ? .dim : (k == 0 ? .overflow : (k == c.window ? .violation : .coupling))
                 let text = v == 0 ? String(s.glyphs.zeroSpike) : Fmt.count(v)
-                g.write(DisplayWidth.pad(DisplayWidth.clip(text, to: cw - 1), to: cw - 1, right: false),
-                        x: rect.x + nameW + k * cw, y: y, style: Style(role))
+                g.write(DisplayWidth.pad(text, to: cw - 1, right: false), x: colX(k), y: y, style: Style(role))
             }
             hits.append(HitRegion(Rect(x: rect.x, y: y, width: rect.width, height: 1), .layerRow(li + 1)))
             y += 1
         }
         guard y + 1 < rect.maxY else { return }
-        let header = "hotspots \(r.hotspots.count) by severity (Enter jumps)"
-        g.write(header, x: rect.x, y: y, style: Style(.dim, [.underline]), maxWidth: rect.width)
+        g.write(headerRuns(s, r), x: rect.x, y: y, maxWidth: rect.width)
         y += 1
         let visible = rect.maxY - y
         guard visible > 0 else { return }
+        let list = s.visibleHotspots
         if r.hotspots.isEmpty {
             g.write("no violations", x: rect.x, y: y, style: Style(.ok))
             return
         }
-        let hoff = LayerListPane.scrollOffset(selected: s.hotspot, rows: r.hotspots.count, visible: visible)
-        for i in hoff..<min(r.hotspots.count, hoff + visible) {
-            let h = r.hotspots[i]
+        if list.isEmpty {
+            g.write("no \(s.hotspotFilter.rawValue) hotspots in the report's list (a shows all)", x: rect.x, y: y,
+                    style: .dim, maxWidth: rect.width)
+            return
+        }
+        // Layer names get the room the fixed columns leave (10...24).
+        let fixed = 45
+        let listNameW = max(10, min(24, longest, rect.width - fixed))
+        let hoff = LayerListPane.scrollOffset(selected: s.hotspot, rows: list.count, visible: visible)
+        for i in hoff..<min(list.count, hoff + visible) {
+            let h = r.hotspots[list[i]]
             let sel = i == s.hotspot
             let bg: ColorRole = sel ? .selection : .normal
             if sel { g.fill(Rect(x: rect.x, y: y, width: rect.width, height: 1), style: Style(.normal, bg: bg)) }
@@ -57,7 +72,8 @@ enum CouplingPane {
             let runs: [(String, Style)] = [
                 (sel ? String(s.glyphs.pointer) : " ", Style(.title, bg: bg, [.bold])),
                 (h.kind == .overflow ? "ovf " : "cpl ", Style(kindRole, bg: bg, [.bold])),
-                (DisplayWidth.pad(DisplayWidth.truncate(name, to: 10, ellipsis: s.glyphs.ellipsis), to: 11), Style(.normal, bg: bg)),
+                (DisplayWidth.pad(DisplayWidth.truncate(name, to: listNameW, ellipsis: s.glyphs.ellipsis), to: listNameW + 1),
+                 Style(.normal, bg: bg)),
                 ("n " + DisplayWidth.pad(String(h.neuron), to: 6), Style(.normal, bg: bg)),
                 ("s " + DisplayWidth.pad(String(h.sample), to: 5), Style(.normal, bg: bg)),
                 ("k0 " + DisplayWidth.pad(String(h.firstViolationStep), to: 3), Style(.normal, bg: bg)),
@@ -67,6 +83,42 @@ enum CouplingPane {
             g.write(runs, x: rect.x, y: y, maxWidth: rect.width)
             hits.append(HitRegion(Rect(x: rect.x, y: y, width: rect.width, height: 1), .hotspot(i)))
             y += 1
+        }
+    }
+
+    /// "hotspots: all 500 (ovf 188, cpl 312)" or "hotspots: coupling 312 of 500", then the keys.
+    static func headerRuns(_ s: ViewState, _ r: DatasetReport) -> [(String, Style)] {
+        let head = Style(.dim, [.underline])
+        let ovf = r.hotspots.reduce(0) { $0 + ($1.kind == .overflow ? 1 : 0) }
+        var runs: [(String, Style)] = [("hotspots: ", head)]
+        switch s.hotspotFilter {
+        case .all:
+            runs.append(("all \(r.hotspots.count)", Style(.title, [.bold, .underline])))
+            runs.append((" (ovf \(ovf), cpl \(r.hotspots.count - ovf))", head))
+        case .overflow, .coupling:
+            let role: ColorRole = s.hotspotFilter == .overflow ? .overflow : .coupling
+            runs.append(("\(s.hotspotFilter.rawValue) \(s.visibleHotspots.count)", Style(role, [.bold, .underline])))
+            runs.append((" of \(r.hotspots.count)", head))
+        }
+        runs.append(("  o/c/a filter, Enter jumps", .dim))
+        return runs
+    }
+
+    /// Widths of the layers × k0 table: every count (at most 4 columns, `Fmt.count`) and the
+    /// `end` label fit their column; names get what is left, up to 24 columns.
+    struct MapGeometry: Equatable {
+        var nameWidth: Int
+        var columnWidth: Int
+        /// k0 columns that fit (all of them unless the pane is narrow).
+        var columns: Int
+
+        init(width: Int, total: Int, longestName: Int, widestCount: Int) {
+            let minCW = max(3, widestCount) + 1
+            var nameW = max(6, min(25, longestName + 1))
+            if nameW + total * minCW > width { nameW = max(6, width - total * minCW) }
+            columnWidth = max(minCW, min(6, (width - nameW) / max(1, total)))
+            columns = max(1, min(total, (width - nameW) / columnWidth))
+            nameWidth = nameW
         }
     }
 }

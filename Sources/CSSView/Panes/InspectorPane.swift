@@ -90,8 +90,10 @@ enum InspectorPane {
             let m = Double(lt.margin(neuron: n, k0: k))
             let bad = m <= 0
             let text = Fmt.short(m, width: cw - 2) + (bad ? String(gl.cross) : " ")
+            // The current step's k0 is marked like the k header, so a hotspot jump lands on its ✗.
+            let bg: ColorRole = k == kNow ? .selection : .normal
             g.write(DisplayWidth.pad(text, to: cw - 1, right: false), x: colX(k), y: y,
-                    style: bad ? Style(.violation, [.bold]) : Style(.ok))
+                    style: bad ? Style(.violation, bg: bg, [.bold]) : Style(.ok, bg: bg))
         }
     }
 

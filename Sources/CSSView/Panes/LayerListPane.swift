@@ -53,8 +53,16 @@ enum LayerListPane {
                                             ("cpl", 4), ("θ", 6), ("shape", 9),
                                             ("Δp", 5), ("Δo", 4), ("Δc", 4), ("Δθ", 5)]
 
-    static func chooseColumns(width: Int, compare: Bool = false) -> (nameWidth: Int, columns: [String]) {
-        let minName = 7
+    /// Columns of the plain list, with their separating spaces.
+    static var plainColumnsWidth: Int { plainColumns.reduce(0) { $0 + 1 + width(of: $1) } }
+
+    /// Panes at least this wide keep whole layer names (up to 24 columns) before adding columns.
+    static let wideNamesFrom = 60
+
+    /// `longestName`: the widest row name; on wide panes the name column keeps room for it
+    /// (up to 24) before columns are added, on narrow ones names give way to columns.
+    static func chooseColumns(width: Int, compare: Bool = false, longestName: Int = 7) -> (nameWidth: Int, columns: [String]) {
+        let minName = width >= wideNamesFrom ? max(7, min(24, longestName)) : 7
         var used = 1 + minName
         var chosen: Set<String> = []
         for h in compare ? comparePriority : plainColumns {
@@ -215,7 +223,8 @@ enum LayerListPane {
             g.write("waiting for the backend…", x: rect.x, y: rect.y, style: .dim)
             return
         }
-        let (nameW, cols) = chooseColumns(width: rect.width, compare: compares(s))
+        let longest = (0..<s.layerRowCount).map { DisplayWidth.of(s.rowName($0)) }.max() ?? 7
+        let (nameW, cols) = chooseColumns(width: rect.width, compare: compares(s), longestName: longest)
         // Header.
         var x = rect.x + 1
         g.write("layer", x: x, y: rect.y, style: Style(.dim, [.underline]), maxWidth: nameW)

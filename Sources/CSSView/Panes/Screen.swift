@@ -40,7 +40,7 @@ public struct ScreenLayout: Equatable, Sendable {
         if tooSmall { return }
         let body = Rect(x: 0, y: 2, width: w, height: h - 3)
         let large = w >= 140 && h >= 40
-        let leftW = large ? min(72, max(56, w * 2 / 5)) : max(43, w * 21 / 40)
+        let leftW = large ? ScreenLayout.largeLeftWidth(s) : max(43, w * 21 / 40)
         let (left, right) = body.splitLeft(leftW)
         let layersH = min(s.layerRowCount + 3, large ? body.height * 2 / 5 : body.height / 2)
         let (layers, leftRest) = left.splitTop(max(5, layersH))
@@ -60,6 +60,24 @@ public struct ScreenLayout: Equatable, Sendable {
             panes[.membrane] = mem
             panes[s.lowerRight] = rightRest
         }
+    }
+}
+
+extension ScreenLayout {
+    /// Right column kept on large screens (membrane tiles, inspector table, raster).
+    static let largeRightMinimum = 80
+
+    /// The left column on large screens: its usual share, widened (never below the right
+    /// column's minimum) so that layer names up to 24 columns fit beside the layer list's
+    /// columns and the coupling map's k0 columns.
+    static func largeLeftWidth(_ s: ViewState) -> Int {
+        let w = s.width
+        let base = min(72, max(56, w * 2 / 5))
+        guard let l = s.layout else { return base }
+        let longest = min(24, (0..<s.layerRowCount).map { DisplayWidth.of(s.rowName($0)) }.max() ?? 7)
+        let listNeed = 2 + 1 + max(7, longest) + LayerListPane.plainColumnsWidth
+        let mapNeed = 2 + min(25, longest + 1) + (l.config.window + 1) * 5
+        return max(base, min(max(listNeed, mapNeed), w - largeRightMinimum))
     }
 }
 
@@ -105,9 +123,11 @@ public enum Screen {
     public static func renderPane(_ pane: Pane, _ s: ViewState, into g: inout CellGrid, rect: Rect,
                                   hits: inout [HitRegion]) {
         let focused = s.focus == pane
-        let title = paneTitle(pane, s)
-        g.box(rect, title: title, style: focused ? Style(.title) : .dim,
-              titleStyle: focused ? Style(.title, [.bold, .reverse]) : Style(.title, [.bold]), glyphs: s.glyphs)
+        // The focused pane: a bold frame in the focus colour and a reversed title led by a marker;
+        // the others: dim frames and plain titles.
+        let title = focused ? String(s.glyphs.focusMarker) + " " + paneTitle(pane, s) : paneTitle(pane, s)
+        g.box(rect, title: title, style: focused ? Style(.focus, [.bold]) : .dim,
+              titleStyle: focused ? Style(.focus, [.bold, .reverse]) : Style(.title), glyphs: s.glyphs)
         let inner = rect.inset(1)
         guard !inner.isEmpty else { return }
         g.clipped(to: inner) { g in
