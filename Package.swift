@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "cssdbg", targets: ["cssdbg"]),
+        // For the fuzz harnesses in Fuzz/ (a separate package that depends on this one by path).
+        .library(name: "CSSImport", targets: ["CSSImport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -617,8 +617,10 @@ private func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int {
     return write(fd, base, buffer.count)
 }
 
-/// Regression tests for what fuzzing found (Fuzz/README.md). They crash, exhaust memory or fail
-/// today, so they only run with CSSIMPORT_FUZZ_FINDINGS=1; remove the skip once fixed.
+/// Regression tests for what fuzzing found (Fuzz/README.md): each saved input must be refused
+/// the way LoadedModel refuses (an ImportError, or a GraphError when building the network), with
+/// a one-line message naming the file. They crash, exhaust memory, hang or are accepted today, so
+/// they only run with CSSIMPORT_FUZZ_FINDINGS=1; drop the skip once CSSImport is fixed.
 final class FuzzFindingTests: XCTestCase {
     func findings(_ sub: String) -> [String] {
         let d = Paths.repoRoot.appendingPathComponent("Fuzz/findings/\(sub)")
@@ -626,12 +628,15 @@ final class FuzzFindingTests: XCTestCase {
         return names.filter { !$0.hasSuffix(".md") }.sorted().map { d.appendingPathComponent($0).path }
     }
 
-    func check(_ path: String, _ body: () throws -> Void) {
+    func expectRefusal(_ path: String, _ body: () throws -> Void) {
         do {
             try body()
+            XCTFail("\(path): accepted")
         } catch let e as ImportError {
             XCTAssertTrue(e.description.contains(path), e.description)
             XCTAssertFalse(e.description.unicodeScalars.contains { $0 == "\n" || $0 == "\r" }, e.description.debugDescription)
+        } catch is GraphError {
+            // Network's refusal (e.g. a model without Relu); LoadedModel wraps it in an ImportError.
         } catch {
             XCTFail("\(path): \(error)")
         }
@@ -640,8 +645,8 @@ final class FuzzFindingTests: XCTestCase {
     func testSavedFindingsAreRefusedCleanly() throws {
         try XCTSkipUnless(ProcessInfo.processInfo.environment["CSSIMPORT_FUZZ_FINDINGS"] == "1",
                           "known import-layer findings (Fuzz/README.md); set CSSIMPORT_FUZZ_FINDINGS=1 to run")
-        for p in findings("onnx") { check(p) { _ = try ONNXModelLoader.load(path: p) } }
-        for p in findings("npy") { check(p) { _ = try NumPyFile.readFloats(path: p) } }
-        for p in findings("theta") { check(p) { _ = try ThetaFile.read(path: p, tensors: ["hidden"]) } }
+        for p in findings("onnx") { expectRefusal(p) { _ = try Network(ONNXModelLoader.load(path: p)) } }
+        for p in findings("npy") { expectRefusal(p) { _ = try NumPyFile.readFloats(path: p) } }
+        for p in findings("theta") { expectRefusal(p) { _ = try ThetaFile.read(path: p, tensors: ["hidden"]) } }
     }
 }
