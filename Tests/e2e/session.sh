@@ -56,7 +56,19 @@ restored() { [ "$(T display -p -t s '#{alternate_on}')" = 0 ]; }
 cmd() { T send-keys -t s ":$1" Enter; }
 report_ready() { wait_for "hotspots" && wait_gone "recomputing"; }
 status_acc() { screen | sed -n 2p | grep -oE 'SNN [0-9.]+%' | head -1; }
-theta_of() { screen | grep -E "^│.?$1 " | head -1 | awk '{print $(NF-1)}'; }
+theta_of() { # θ of a layer as the layer list shows it (the column under the θ header)
+  screen | python3 -c '
+import sys
+name = sys.argv[1]
+left = [l.split("││")[0] for l in sys.stdin.read().splitlines()]
+head = next(l for l in left if " layer " in l and "θ" in l)
+end = head.index("θ")
+for l in left:
+    words = l.strip("│ ▸").split()
+    if words and words[0] == name:
+        print(l[end - 7:end + 1].split()[-1]); break
+' "$1"
+}
 
 cp -r samples/digits-mlp "$tmp/m"
 rm -f "$tmp/m/.cssdbg-session.json"
@@ -93,7 +105,8 @@ wait_dead
 start "$tmp/m"
 if wait_for "Restore the tuning session"; then ok "B: after kill -9 the next start offers the session"; else bad "B: offer after kill -9"; fi
 T send-keys -t s y
-if wait_for "restored the session" && report_ready && [ "$(theta_of relu2)" = "$th_before" ]; then ok "B: restoring brings θ back ($th_before)"
+# (the follow-up commands that restore the position replace the "restored" message quickly)
+if wait_for "tuning: 1 change" && report_ready && [ "$(theta_of relu2)" = "$th_before" ]; then ok "B: restoring brings θ back ($th_before)"
 else bad "B: restored θ '$(theta_of relu2)' vs '$th_before'"; fi
 T send-keys -t s q; wait_dead
 
@@ -117,7 +130,7 @@ for i in $(seq 1 25); do
   sleep 0.05
 done
 T resize-window -t s -x 60 -y 16
-if wait_for "too small"; then ok "D: a small terminal gets a message"; else bad "D: too-small message"; fi
+if wait_for "needs at least"; then ok "D: a small terminal gets a message"; else bad "D: too-small message"; fi
 T resize-window -t s -x 160 -y 48
 if wait_for "Layers" && report_ready && [ "$(T display -p -t s '#{pane_dead}')" = 0 ]; then ok "D: survives a resize storm and redraws"; else bad "D: resize storm"; fi
 T send-keys -t s q; wait_dead

@@ -23,6 +23,13 @@ public struct Activation: Sendable {
         self.init(shape: shape, columns: columns, data: [Float](repeating: 0, count: shape.reduce(1, *) * columns))
     }
 
+    /// Storage left uninitialised, for results that overwrite every element.
+    init(uninitialized shape: [Int], columns: Int) {
+        let count = shape.reduce(1, *) * columns
+        self.init(shape: shape, columns: columns,
+                  data: [Float](unsafeUninitializedCapacity: count) { _, n in n = count })
+    }
+
     public var channels: Int { shape.first ?? 1 }
     /// Elements per channel per column (H·W, or 1 for vectors).
     public var spatial: Int { shape.dropFirst().reduce(1, *) }
@@ -109,28 +116,97 @@ public enum ComputeThreads {
     }
 }
 
-/// Output tile sizes for GEMMs; fixed, so the partition never depends on the thread count.
-let gemmColumnTile = 1024
-let gemmRowTile = 64
+/// Output tiles of a GEMM, chosen from its shape only, so the partition (and with it every bit of
+/// the result) never depends on the thread count. Column tiles of 1024 when N is wide; otherwise
+/// a few large tiles, split first over columns and then over rows: every tile makes OpenBLAS pack
+/// its whole share of both operands again, so narrow row tiles (which repack all of B) are avoided.
+func gemmTiles(m: Int, n: Int, k: Int) -> (rows: Int, columns: Int) {
+    func roundUp(_ x: Int, _ q: Int) -> Int { (x + q - 1) / q * q }
+    if 2 * m * n * k < 1 << 22 { return (m, n) }
+    var colTiles: Int
+    var columns: Int
+    if n >= 2048 {
+        columns = 1024
+        colTiles = (n + columns - 1) / columns
+    } else if n >= 512 {
+        colTiles = 2
+        columns = roundUp((n + 1) / 2, 16)
+    } else {
+        colTiles = 1
+        columns = n
+    }
+    var rowSplit = 1
+    while colTiles * rowSplit < 4 && m / (2 * rowSplit) >= 64 { rowSplit *= 2 }
+    return (roundUp((m + rowSplit - 1) / rowSplit, 16), columns)
+}
 
 /// `C[m×n] (ldc) = A[m×k] · B[k×n] (+ C if accumulate)`, all row-major, tiled over threads.
 func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool = false,
            b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false) {
     guard m > 0, n > 0, k > 0 else { return }
-    openblasSingleThreaded
+    let (rowTile, colTile) = gemmTiles(m: m, n: n, k: k)
+    let rowTiles = (m + rowTile - 1) / rowTile, colTiles = (n + colTile - 1) / colTile
     let box = UncheckedSendable((a, b, c))
-    func call(_ rows: Range<Int>, _ cols: Range<Int>) {
+    parallelBlocks(rowTiles * colTiles, blockSize: 1) { tiles in
         let (a, b, c) = box.value
-        let aOffset = transA ? rows.lowerBound : rows.lowerBound * lda
-        cblas_sgemm(CSS_ROW_MAJOR, transA ? CSS_TRANS : CSS_NO_TRANS, CSS_NO_TRANS,
-                    Int32(rows.count), Int32(cols.count), Int32(k), 1, a + aOffset, Int32(lda),
-                    b + cols.lowerBound, Int32(ldb), accumulate ? 1 : 0,
-                    c + rows.lowerBound * ldc + cols.lowerBound, Int32(ldc))
+        for t in tiles {
+            let r0 = (t / colTiles) * rowTile, c0 = (t % colTiles) * colTile
+            let rows = min(m, r0 + rowTile) - r0, cols = min(n, c0 + colTile) - c0
+            sgemmSerial(m: rows, n: cols, k: k, a: a + (transA ? r0 : r0 * lda), lda: lda, transA: transA,
+                        b: b + c0, ldb: ldb, c: c + r0 * ldc + c0, ldc: ldc, accumulate: accumulate)
+        }
     }
-    if n >= 2 * gemmColumnTile {
-        parallelBlocks(n, blockSize: gemmColumnTile) { cols in call(0..<m, cols) }
-    } else {
-        parallelBlocks(m, blockSize: gemmRowTile) { rows in call(rows, 0..<n) }
+}
+
+/// One single-threaded OpenBLAS call (no tiling).
+@inline(__always)
+func sgemmSerial(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool = false,
+                 b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                 accumulate: Bool = false) {
+    guard m > 0, n > 0, k > 0 else { return }
+    openblasSingleThreaded
+    cblas_sgemm(CSS_ROW_MAJOR, transA ? CSS_TRANS : CSS_NO_TRANS, CSS_NO_TRANS,
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), accumulate ? 1 : 0, c, Int32(ldc))
+}
+
+/// Reusable uninitialised Float buffers (im2col tiles), so hot loops do not allocate, fault in
+/// and free megabytes per call. Keeps at most `limit` buffers and `floatLimit` floats (64 MiB).
+final class ScratchPool: @unchecked Sendable {
+    static let shared = ScratchPool()
+    static let limit = 4
+    static let floatLimit = 1 << 24
+
+    struct Buffer: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<Float>
+        let capacity: Int
+    }
+
+    private let lock = Mutex<[Buffer]>([])
+
+    /// A buffer of at least `count` floats (contents undefined).
+    func take(_ count: Int) -> Buffer {
+        let found: Buffer? = lock.withLock { free in
+            guard let i = free.indices.filter({ free[$0].capacity >= count })
+                .min(by: { free[$0].capacity < free[$1].capacity }) else { return nil }
+            return free.remove(at: i)
+        }
+        if let found { return found }
+        let capacity = max(1, count)
+        return Buffer(pointer: .allocate(capacity: capacity), capacity: capacity)
+    }
+
+    func give(_ b: Buffer) {
+        let dropped: [Buffer] = lock.withLock { free in
+            free.append(b)
+            var out: [Buffer] = []
+            // Drop the smallest until both limits hold (a buffer above the float limit alone goes too).
+            while free.count > Self.limit || free.reduce(0, { $0 + $1.capacity }) > Self.floatLimit {
+                let i = free.indices.min { free[$0].capacity < free[$1].capacity }!
+                out.append(free.remove(at: i))
+            }
+            return out
+        }
+        for d in dropped { d.pointer.deallocate() }
     }
 }
 

@@ -32,6 +32,32 @@ public struct LayerStatistics: Sendable {
         if a >= 1 { overOne += 1 }
     }
 
+    /// `addPair` for a run of residuals `u` (and their absolute values), in order: the same
+    /// counts, histogram bins and quantile values, without a call per element.
+    mutating func addPairs(residuals u: UnsafeBufferPointer<Float>, absolute a: UnsafeBufferPointer<Float>) {
+        precondition(u.count == a.count)
+        pairs += u.count
+        residuals.add(contentsOf: a)
+        var over = 0
+        for x in a { over += x >= 1 ? 1 : 0 }
+        overOne += over
+        // Histogram.add(Double(u)) for each element, with the same arithmetic.
+        let lower = signedHistogram.lower, upper = signedHistogram.upper
+        let binWidth = signedHistogram.binWidth
+        let last = signedHistogram.bins.count - 1
+        var below = 0, above = 0
+        signedHistogram.bins.withUnsafeMutableBufferPointer { bins in
+            for x in u {
+                let d = Double(x)
+                if d < lower { below += 1; continue }
+                if d >= upper { above += 1; continue }
+                bins[min(last, Int((d - lower) / binWidth))] += 1
+            }
+        }
+        signedHistogram.below += below
+        signedHistogram.above += above
+    }
+
     mutating func addHotspot(_ h: Hotspot) {
         hotspots.append(h)
         if hotspots.count >= 4 * Self.hotspotCapacity { trimHotspots() }

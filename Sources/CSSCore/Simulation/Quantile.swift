@@ -42,9 +42,22 @@ public struct QuantileAccumulator: Sendable {
         for x in xs { add(x) }
     }
 
+    /// Same result as adding each element in order; appends in bulk while the values stay exact.
+    public mutating func add(contentsOf xs: UnsafeBufferPointer<Float>) {
+        guard histogram == nil, values.count + xs.count <= exactCapacity else {
+            for x in xs { add(x) }
+            return
+        }
+        values.append(contentsOf: xs)
+        count += xs.count
+        var m = maximum
+        for x in xs where x > m { m = x }
+        maximum = m
+    }
+
     public mutating func merge(_ other: QuantileAccumulator) {
         if other.histogram == nil {
-            for v in other.values { add(v) }
+            other.values.withUnsafeBufferPointer { add(contentsOf: $0) }
             return
         }
         if histogram == nil { fold() }

@@ -66,6 +66,11 @@ final class TraceRecorder: @unchecked Sendable {
 
 /// One spiking layer over its whole window for a batch: TSA-ReLU recurrence (css-spec §5),
 /// fused per channel over contiguous runs, plus the decoupling diagnostics (§6).
+///
+/// Two implementations give the same bits: a fast one (raw pointers, silent and firing steps
+/// split, margins for every k0 computed as vector passes over contiguous runs, residuals added in
+/// bulk) for batches, and a traced one that also records every neuron's membrane, input and
+/// margins for the focused sample (batch of one).
 enum TSALayer {
     /// - Parameters:
     ///   - z: the layer's input in ANN units, T·B columns ordered slot-major (column = k·B + b).
@@ -79,92 +84,35 @@ enum TSALayer {
         let C = z.channels, hw = z.spatial, T = p.T, L = p.L, window = T + L
         let run = B * hw
         precondition(z.columns == T * B)
-        var out = Activation(zeros: z.shape, columns: z.columns)
+        // Every output element is written below (slots 0..<T of every channel).
+        let outData = [Float](unsafeUninitializedCapacity: z.data.count) { _, n in n = z.data.count }
+        var out = Activation(shape: z.shape, columns: z.columns, data: outData)
         let thetaF = Float(theta), invTheta = 1 / Float(theta)
         // Blocks of channels sized by work, not by thread count (deterministic merges).
         let blockSize = max(1, (1 << 15) / max(1, run * window))
         let blocks = (C + blockSize - 1) / blockSize
         var partials = [LayerStatistics](repeating: LayerStatistics(window: window), count: blocks)
+        let annBox = UncheckedSendable(ann)
         z.data.withUnsafeBufferPointer { zp in
             out.data.withUnsafeMutableBufferPointer { op in
                 partials.withUnsafeMutableBufferPointer { pp in
                     let zb = zp.baseAddress!, ob = op.baseAddress!, pb = pp.baseAddress!
                     parallelBlocks(C, blockSize: blockSize) { channels in
                         var stats = LayerStatistics(window: window)
-                        var h = [Float](repeating: 0, count: run)
-                        var g = [Float](repeating: 0, count: run)
-                        for c in channels {
-                            for i in 0..<run { h[i] = 0; g[i] = 0 }
-                            let zc = zb + c * T * run, oc = ob + c * T * run
-                            for k in 0..<window {
-                                let xin: UnsafePointer<Float>? = k < T ? UnsafePointer(zc + k * run) : nil
-                                let fires = k >= L
-                                let spikeRow = oc + (k - L) * run
-                                for i in 0..<run {
-                                    let x = xin.map { $0[i] * invTheta } ?? 0
-                                    let hi = p.beta * h[i] + x
-                                    var gi = p.beta * g[i]
-                                    let o = hi >= 0 ? hi - gi : -gi
-                                    h[i] = hi
-                                    if let r = recorder {
-                                        let n = c * hw + i
-                                        r.membrane[n * window + k] = o
-                                        if k < T { r.input[n * T + k] = x }
-                                    }
-                                    if fires {
-                                        var s: Float = 0
-                                        if o >= p.threshold { s = 1 } else if p.negative && o <= -p.threshold { s = -1 }
-                                        gi += p.reset * s
-                                        spikeRow[i] = s
-                                    }
-                                    g[i] = gi
-                                }
+                        if let recorder {
+                            for c in channels {
+                                runTraced(zc: zb + c * T * run, oc: ob + c * T * run, channel: c, run: run, hw: hw, B: B,
+                                          p: p, theta: thetaF, invTheta: invTheta, layer: layer, ann: annBox.value,
+                                          sampleOffset: sampleOffset, recorder: recorder, stats: &stats)
                             }
-                            // Diagnostics per neuron, from the spikes just written (still ±1 here).
-                            for i in 0..<run {
-                                let b = i / hw, pos = i % hw
-                                let a = max(h[i], 0) / p.targetDivisor
-                                var e: Float = 0
-                                for slot in 0..<T {
-                                    let s = oc[slot * run + i]
-                                    e = e * p.beta + s
-                                    if s > 0 { stats.spikesPositive += 1 } else if s < 0 { stats.spikesNegative += 1 }
-                                }
-                                let u = a - e
-                                stats.addPair(residual: u)
-                                if let ann {
-                                    let d = Double(thetaF * e - ann.data[(c * B + b) * hw + pos])
-                                    stats.squaredError += d * d
-                                }
-                                // margin(k0) = capacity(k0) - |a - Σ_{L+i<k0} w_i S_i|
-                                var pending = a
-                                var first = -1
-                                var worst = Float.infinity
-                                for k0 in 0...window {
-                                    let slot = k0 - 1 - L
-                                    if slot >= 0 && slot < T { pending -= p.slotWeights[slot] * oc[slot * run + i] }
-                                    let m = p.capacity[k0] - abs(pending)
-                                    if let r = recorder { r.margins[(c * hw + i) * (window + 1) + k0] = m }
-                                    worst = min(worst, m)
-                                    if m <= 0 {
-                                        stats.violationsByStep[k0] += 1
-                                        if first < 0 { first = k0 }
-                                    }
-                                }
-                                if first >= 0 {
-                                    stats.firstViolationByStep[first] += 1
-                                    let kind: ViolationKind = first == 0 ? .overflow : .coupling
-                                    if kind == .overflow { stats.overflow += 1 } else { stats.coupling += 1 }
-                                    stats.addHotspot(Hotspot(layer: layer, neuron: c * hw + pos, sample: sampleOffset + b,
-                                                             kind: kind, firstViolationStep: first,
-                                                             worstMargin: Double(worst), residual: Double(abs(u))))
-                                }
-                                if let r = recorder {
-                                    r.target[c * hw + i] = a
-                                    r.encoded[c * hw + i] = e
-                                }
+                        } else {
+                            let scratch = Scratch(run: run, window: window)
+                            defer { scratch.deallocate() }
+                            for c in channels {
+                                runFast(zc: zb + c * T * run, oc: ob + c * T * run, channel: c, run: run, hw: hw, B: B,
+                                        p: p, theta: thetaF, invTheta: invTheta, layer: layer, ann: annBox.value,
+                                        sampleOffset: sampleOffset, scratch: scratch, stats: &stats)
                             }
-                            for j in 0..<(T * run) { oc[j] *= thetaF }
                         }
                         pb[channels.lowerBound / blockSize] = stats
                     }
@@ -174,5 +122,235 @@ enum TSALayer {
         var total = LayerStatistics(window: window)
         for s in partials { total.merge(s) }
         return (out, total)
+    }
+
+    /// Per-block work buffers of the fast path, one run long each.
+    struct Scratch {
+        let h, g, target, pending, encoded, worst, residual, absResidual: UnsafeMutablePointer<Float>
+        let first: UnsafeMutablePointer<Int32>
+        let violations: UnsafeMutablePointer<Int>
+
+        init(run: Int, window: Int) {
+            let n = max(1, run)
+            h = .allocate(capacity: n); g = .allocate(capacity: n)
+            target = .allocate(capacity: n); pending = .allocate(capacity: n)
+            encoded = .allocate(capacity: n); worst = .allocate(capacity: n)
+            residual = .allocate(capacity: n); absResidual = .allocate(capacity: n)
+            first = .allocate(capacity: n)
+            violations = .allocate(capacity: window + 1)
+        }
+
+        func deallocate() {
+            for p in [h, g, target, pending, encoded, worst, residual, absResidual] { p.deallocate() }
+            first.deallocate()
+            violations.deallocate()
+        }
+    }
+
+    static let noViolation = Int32.max
+
+    /// One channel, no recording. Same arithmetic, in the same order per neuron, as `runTraced`.
+    @inline(__always)
+    static func runFast(zc: UnsafePointer<Float>, oc: UnsafeMutablePointer<Float>, channel c: Int, run: Int,
+                        hw: Int, B: Int, p: TSAParameters, theta thetaF: Float, invTheta: Float, layer: Int,
+                        ann: Activation?, sampleOffset: Int, scratch s: Scratch, stats: inout LayerStatistics) {
+        let T = p.T, L = p.L, window = T + L
+        let beta = p.beta, threshold = p.threshold, negThreshold = -p.threshold, reset = p.reset
+        let lowSpike: Float = p.negative ? -1 : 0
+        let h = s.h, g = s.g
+        h.update(repeating: 0, count: run)
+        g.update(repeating: 0, count: run)
+        // Forward recurrence. Silent steps (k < L) cannot fire, and G stays 0 until the first
+        // firing step (β·0 = 0), so they only integrate h.
+        for k in 0..<window {
+            if k < L {
+                if k < T {
+                    let x = zc + k * run
+                    for i in 0..<run { h[i] = beta * h[i] + x[i] * invTheta }
+                } else {
+                    for i in 0..<run { h[i] = beta * h[i] + 0 }
+                }
+                continue
+            }
+            let row = oc + (k - L) * run
+            if k < T {
+                let x = zc + k * run
+                for i in 0..<run {
+                    let hi = beta * h[i] + x[i] * invTheta
+                    var gi = beta * g[i]
+                    let o = hi >= 0 ? hi - gi : -gi
+                    h[i] = hi
+                    let spike: Float = o >= threshold ? 1 : (o <= negThreshold ? lowSpike : 0)
+                    gi += reset * spike
+                    row[i] = spike
+                    g[i] = gi
+                }
+            } else {
+                for i in 0..<run {
+                    let hi = beta * h[i] + 0
+                    var gi = beta * g[i]
+                    let o = hi >= 0 ? hi - gi : -gi
+                    h[i] = hi
+                    let spike: Float = o >= threshold ? 1 : (o <= negThreshold ? lowSpike : 0)
+                    gi += reset * spike
+                    row[i] = spike
+                    g[i] = gi
+                }
+            }
+        }
+        // Diagnostics: target, encoded value (Horner), spike counts and margin(k0) for every k0,
+        // as passes over contiguous runs; spikes are scaled to θ on the way.
+        let a = s.target, pending = s.pending, e = s.encoded, worst = s.worst, first = s.first
+        let divisor = p.targetDivisor
+        for i in 0..<run {
+            let ai = max(h[i], 0) / divisor
+            a[i] = ai
+            pending[i] = ai
+            e[i] = 0
+            worst[i] = .infinity
+            first[i] = noViolation
+        }
+        // Few pointers per loop and 32-bit lanes throughout, so each loop vectorises.
+        var positive = 0, negative = 0
+        p.capacity.withUnsafeBufferPointer { capacity in
+            p.slotWeights.withUnsafeBufferPointer { w in
+                for k0 in 0...window {
+                    let slot = k0 - 1 - L
+                    if slot >= 0 && slot < T {
+                        let row = oc + slot * run
+                        let wi = w[slot]
+                        var pos: Int32 = 0, neg: Int32 = 0
+                        for i in 0..<run {
+                            let spike = row[i]
+                            e[i] = e[i] * beta + spike
+                            pos &+= spike > 0 ? 1 : 0
+                            neg &+= spike < 0 ? 1 : 0
+                            pending[i] = pending[i] - wi * spike
+                            row[i] = spike * thetaF
+                        }
+                        positive += Int(pos)
+                        negative += Int(neg)
+                    }
+                    let cap = capacity[k0]
+                    var count: Int32 = 0
+                    for i in 0..<run {
+                        let m = cap - abs(pending[i])
+                        worst[i] = min(worst[i], m)
+                        count &+= m <= 0 ? 1 : 0
+                    }
+                    s.violations[k0] = Int(count)
+                    if count > 0 {
+                        let step = Int32(k0)
+                        for i in 0..<run where first[i] == noViolation && cap - abs(pending[i]) <= 0 {
+                            first[i] = step
+                        }
+                    }
+                }
+            }
+        }
+        stats.spikesPositive += positive
+        stats.spikesNegative += negative
+        for k0 in 0...window { stats.violationsByStep[k0] += s.violations[k0] }
+        let u = s.residual, absU = s.absResidual
+        for i in 0..<run {
+            let ui = a[i] - e[i]
+            u[i] = ui
+            absU[i] = abs(ui)
+        }
+        stats.addPairs(residuals: UnsafeBufferPointer(start: u, count: run),
+                       absolute: UnsafeBufferPointer(start: absU, count: run))
+        if let ann {
+            ann.data.withUnsafeBufferPointer { ap in
+                for i in 0..<run {
+                    let b = i / hw, pos = i % hw
+                    let d = Double(thetaF * e[i] - ap[(c * B + b) * hw + pos])
+                    stats.squaredError += d * d
+                }
+            }
+        }
+        for i in 0..<run where first[i] != noViolation {
+            let firstStep = Int(first[i])
+            let b = i / hw, pos = i % hw
+            stats.firstViolationByStep[firstStep] += 1
+            let kind: ViolationKind = firstStep == 0 ? .overflow : .coupling
+            if kind == .overflow { stats.overflow += 1 } else { stats.coupling += 1 }
+            stats.addHotspot(Hotspot(layer: layer, neuron: c * hw + pos, sample: sampleOffset + b,
+                                     kind: kind, firstViolationStep: firstStep,
+                                     worstMargin: Double(worst[i]), residual: Double(abs(u[i]))))
+        }
+    }
+
+    /// One channel with every neuron's membrane, input, target, encoded value and margins
+    /// recorded: the straightforward form of the recurrence and of css-spec §6.
+    static func runTraced(zc: UnsafePointer<Float>, oc: UnsafeMutablePointer<Float>, channel c: Int, run: Int,
+                          hw: Int, B: Int, p: TSAParameters, theta thetaF: Float, invTheta: Float, layer: Int,
+                          ann: Activation?, sampleOffset: Int, recorder r: TraceRecorder,
+                          stats: inout LayerStatistics) {
+        let T = p.T, L = p.L, window = T + L
+        var h = [Float](repeating: 0, count: run)
+        var g = [Float](repeating: 0, count: run)
+        for k in 0..<window {
+            let fires = k >= L
+            let spikeRow = oc + (k - L) * run
+            for i in 0..<run {
+                let x = k < T ? zc[k * run + i] * invTheta : 0
+                let hi = p.beta * h[i] + x
+                var gi = p.beta * g[i]
+                let o = hi >= 0 ? hi - gi : -gi
+                h[i] = hi
+                let n = c * hw + i
+                r.membrane[n * window + k] = o
+                if k < T { r.input[n * T + k] = x }
+                if fires {
+                    var s: Float = 0
+                    if o >= p.threshold { s = 1 } else if p.negative && o <= -p.threshold { s = -1 }
+                    gi += p.reset * s
+                    spikeRow[i] = s
+                }
+                g[i] = gi
+            }
+        }
+        for i in 0..<run {
+            let b = i / hw, pos = i % hw
+            let a = max(h[i], 0) / p.targetDivisor
+            var e: Float = 0
+            for slot in 0..<T {
+                let s = oc[slot * run + i]
+                e = e * p.beta + s
+                if s > 0 { stats.spikesPositive += 1 } else if s < 0 { stats.spikesNegative += 1 }
+            }
+            let u = a - e
+            stats.addPair(residual: u)
+            if let ann {
+                let d = Double(thetaF * e - ann.data[(c * B + b) * hw + pos])
+                stats.squaredError += d * d
+            }
+            // margin(k0) = capacity(k0) - |a - Σ_{L+i<k0} w_i S_i|
+            var pending = a
+            var first = -1
+            var worst = Float.infinity
+            for k0 in 0...window {
+                let slot = k0 - 1 - L
+                if slot >= 0 && slot < T { pending -= p.slotWeights[slot] * oc[slot * run + i] }
+                let m = p.capacity[k0] - abs(pending)
+                r.margins[(c * hw + i) * (window + 1) + k0] = m
+                worst = min(worst, m)
+                if m <= 0 {
+                    stats.violationsByStep[k0] += 1
+                    if first < 0 { first = k0 }
+                }
+            }
+            if first >= 0 {
+                stats.firstViolationByStep[first] += 1
+                let kind: ViolationKind = first == 0 ? .overflow : .coupling
+                if kind == .overflow { stats.overflow += 1 } else { stats.coupling += 1 }
+                stats.addHotspot(Hotspot(layer: layer, neuron: c * hw + pos, sample: sampleOffset + b,
+                                         kind: kind, firstViolationStep: first,
+                                         worstMargin: Double(worst), residual: Double(abs(u))))
+            }
+            r.target[c * hw + i] = a
+            r.encoded[c * hw + i] = e
+        }
+        for j in 0..<(T * run) { oc[j] *= thetaF }
     }
 }
