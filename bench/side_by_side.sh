@@ -78,15 +78,20 @@ ARGS=(--model "$MODEL" --batch "$BATCH" -T "$T" --beta "$BETA" --silent "$SILENT
 OURS_CMD="$CSSDBG bench ${ARGS[*]} --iters $ITERS --json"
 TORCH_CMD="$PY bench/torch_reference.py ${ARGS[*]} --iters $ITERS --json"
 if [ "$TORCH_ONLY" = 0 ]; then
-    echo "+ $OURS_CMD" >&2
-    "$CSSDBG" bench "${ARGS[@]}" --iters "$ITERS" --json > "$WORK/ours.out"
+    # Like the NumPy peak, with this environment's OpenBLAS overrides removed (they force AVX2
+    # kernels on AVX-512 machines); a second run keeps the environment as it is.
+    echo "+ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $OURS_CMD" >&2
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}" --iters "$ITERS" --json > "$WORK/ours.out"
+    echo "+ $OURS_CMD   (environment as is: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})" >&2
+    "$CSSDBG" bench "${ARGS[@]}" --iters "$ITERS" --json > "$WORK/ours_env.out"
 else
     echo '{}' > "$WORK/ours.out"
+    echo '{}' > "$WORK/ours_env.out"
 fi
 echo "+ $TORCH_CMD" >&2
 "$PY" bench/torch_reference.py "${ARGS[@]}" --iters "$ITERS" --json > "$WORK/torch.out"
 
-"$PY" - "$WORK/peak.json" "$WORK/ours.out" "$WORK/torch.out" "$OURS_CMD" "$TORCH_CMD" "$TORCH_ONLY" <<'EOF'
+"$PY" - "$WORK/peak.json" "$WORK/ours.out" "$WORK/torch.out" "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $OURS_CMD" "$TORCH_CMD" "$TORCH_ONLY" "$WORK/ours_env.out" "${OPENBLAS_CORETYPE:-unset}" <<'EOF'
 import json, sys
 
 def last_json(path):
@@ -131,6 +136,11 @@ print(f"| SNN % of matmul peak | {f(pct(o_gf), 1)}{p(o_gf)} | {f(pct(t_gf), 1)}{
 print(f"| ANN GFLOP/s | {f(o_ann_gf, 1)} | {f(t_ann_gf, 1)} | {f(ratio(o_ann_gf, t_ann_gf))}{x(o_ann_gf)} |")
 print(f"| ANN % of matmul peak | {f(pct(o_ann_gf), 1)}{p(o_ann_gf)} | {f(pct(t_ann_gf), 1)}{p(t_ann_gf)} | |")
 print(f"| peak RSS (MB) | {f(ours.get('peak_rss_mb'), 0)} | {f(ref.get('peak_rss_mb'), 0)} | |")
+env_run = last_json(sys.argv[7])
+if env_run:
+    e_snn, e_ann = env_run.get("snn_samples_per_s"), env_run.get("ann_samples_per_s")
+    print(f"| SNN / ANN samples/s with OPENBLAS_CORETYPE={sys.argv[8]} kept | {f(e_snn)} / {f(e_ann)} | | "
+          f"{f(ratio(e_snn, t_snn))}{x(e_snn)} / {f(ratio(e_ann, t_ann))}{x(e_ann)} |")
 print()
 print(f"NumPy float32 matmul peak (1024³, best of 10, {peak['cpus']} CPUs, all BLAS threads): "
       f"{peak['gflops']:.1f} GFLOP/s")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSSCore
 import CSSImport
+import CSSView
 import Foundation
 
 struct Bench: AsyncParsableCommand {
@@ -15,6 +16,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Timed iterations (median reported).") var iters = 3
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Also measure the debugger's latencies: focused-sample trace, re-trace after a θ change, frame render.")
+    var ui = false
 
     func run() async throws {
         try await reportingErrors {
@@ -58,6 +61,10 @@ struct Bench: AsyncParsableCommand {
             let annTime = median { _ = sim.annForward(x, count: batch) }
             let snnRate = Double(batch) / snnTime, annRate = Double(batch) / annTime
             let gflops = ReferenceNetworks.flops(network) * Double(steps) * snnRate / 1e9
+            var uiFields: [(String, JSONValue)] = []
+            if ui {
+                uiFields = try await measureUI(network: network, data: data, theta: theta, config: config)
+            }
             let rss = peakRSSMegabytes()
             let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
             if json {
@@ -66,13 +73,14 @@ struct Bench: AsyncParsableCommand {
                     ("silent", .integer(silent)), ("threads", .integer(threadCount)),
                     ("snn_samples_per_s", .number(round3(snnRate))), ("ann_samples_per_s", .number(round3(annRate))),
                     ("dense_gflops", .number(round3(gflops))), ("peak_rss_mb", .number(round3(rss))),
-                ])
+                ] + uiFields)
                 print(doc.rendered())
             } else {
                 print("model \(graph.name)  batch \(batch)  T=\(steps) β=\(beta) L=\(silent)  threads \(threadCount)")
                 print("SNN simulation  \(fmt(snnRate, 2)) samples/s  (\(fmt(gflops, 1)) dense-equivalent GFLOP/s)")
                 print("ANN forward     \(fmt(annRate, 2)) samples/s")
                 print("peak RSS        \(fmt(rss, 1)) MB")
+                for (k, v) in uiFields { print("\(pad(k, 15)) \(v.rendered()) ms") }
             }
         }
     }
@@ -86,4 +94,36 @@ func peakRSSMegabytes() -> Double {
           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
           let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
     return kb / 1024
+}
+
+/// The debugger's latencies on this network: what a user waits for after a key.
+func measureUI(network: Network, data: SampleSet, theta: Amplitudes, config: ConversionConfig) async throws
+    -> [(String, JSONValue)]
+{
+    let p = CalibrationPercentiles(percentile: config.percentile, input: theta.input * config.sumWeights,
+                                   layers: theta.layers.map { $0 * config.sumWeights })
+    let backend = LocalBackend(network: network, data: data, calib: data.prefix(4),
+                               start: TuningState(config: config, amplitudes: theta), percentiles: p)
+    func ms(_ body: () async throws -> Void) async rethrows -> Double {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try await body()
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+    }
+    var trace: SampleTrace? = nil
+    let first = try await ms { trace = try await backend.trace(sample: 0) }
+    let last = network.layerCount - 1
+    _ = try await backend.apply(.scaleTheta(layer: last, factor: 1.05))
+    let lastLayer = try await ms { trace = try await backend.trace(sample: 0) }
+    _ = try await backend.apply(.scaleTheta(layer: 0, factor: 1.05))
+    let firstLayer = try await ms { trace = try await backend.trace(sample: 0) }
+    var state = ViewState(width: 200, height: 60)
+    state = update(state, .layoutArrived(await backend.layout(), sampleCount: data.count)).0
+    state = update(state, .traceArrived(trace!)).0
+    state = update(state, .key(.char("j"))).0
+    _ = Screen.render(state)
+    var renders: [Double] = []
+    for _ in 0..<20 { renders.append(await ms { _ = Screen.render(state) }) }
+    let render = renders.sorted()[renders.count / 2]
+    return [("ui_trace_ms", .number(round3(first))), ("ui_retrace_last_layer_ms", .number(round3(lastLayer))),
+            ("ui_retrace_first_layer_ms", .number(round3(firstLayer))), ("ui_render_200x60_ms", .number(round3(render)))]
 }

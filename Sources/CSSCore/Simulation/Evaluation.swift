@@ -182,6 +182,12 @@ public struct CalibrationPercentiles: Sendable, Equatable {
     public var input: Double
     public var layers: [Double]
 
+    public init(percentile: Double, input: Double, layers: [Double]) {
+        self.percentile = percentile
+        self.input = input
+        self.layers = layers
+    }
+
     /// θ = p/Σw; a layer that never fires on the calibration set gets p = 1 so θ stays usable.
     public func amplitudes(_ config: ConversionConfig) -> Amplitudes {
         let sw = config.sumWeights
