@@ -617,10 +617,10 @@ private func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int {
     return write(fd, base, buffer.count)
 }
 
-/// Regression tests for what fuzzing found (Fuzz/README.md): each saved input must be refused
-/// the way LoadedModel refuses (an ImportError, or a GraphError when building the network), with
-/// a one-line message naming the file. They crash, exhaust memory, hang or are accepted today, so
-/// they only run with CSSIMPORT_FUZZ_FINDINGS=1; drop the skip once CSSImport is fixed.
+/// Regression tests for what fuzzing found (Fuzz/README.md, F1–F11): each saved input must be
+/// refused the way LoadedModel refuses (an ImportError, or a GraphError when building the
+/// network), with a one-line message naming the file. Before the fixes they crashed, exhausted
+/// memory, hung or were accepted.
 final class FuzzFindingTests: XCTestCase {
     func findings(_ sub: String) -> [String] {
         let d = Paths.repoRoot.appendingPathComponent("Fuzz/findings/\(sub)")
@@ -643,8 +643,6 @@ final class FuzzFindingTests: XCTestCase {
     }
 
     func testSavedFindingsAreRefusedCleanly() throws {
-        try XCTSkipUnless(ProcessInfo.processInfo.environment["CSSIMPORT_FUZZ_FINDINGS"] == "1",
-                          "known import-layer findings (Fuzz/README.md); set CSSIMPORT_FUZZ_FINDINGS=1 to run")
         for p in findings("onnx") { expectRefusal(p) { _ = try Network(ONNXModelLoader.load(path: p)) } }
         for p in findings("npy") { expectRefusal(p) { _ = try NumPyFile.readFloats(path: p) } }
         for p in findings("theta") { expectRefusal(p) { _ = try ThetaFile.read(path: p, tensors: ["hidden"]) } }

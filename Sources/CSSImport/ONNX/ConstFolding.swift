@@ -1,15 +1,75 @@
 /// Small N-d helpers for folding the constant subgraphs exporters leave around Reshape/Flatten
 /// (Shape → Gather → Unsqueeze → Concat …) and around weights (Transpose, Cast, arithmetic).
+///
+/// Size discipline (every shape product here is overflow-checked):
+/// * every constant, decoded or folded, has an *extent* (product of its dims with 0 counted as
+///   1) of at most `TensorDecoder.maxElements` and at most `ConstTensor.maxRank` dims. The extent
+///   bounds every stride, index and loop, also for tensors with no elements: `[2^62, 2^62, 0]`
+///   holds nothing but would overflow strides and spin outer loops;
+/// * a folded tensor whose values are computed has an extent of at most
+///   `ConstTensor.maxFoldedElements`, checked before anything is allocated or looped over.
 
-struct FoldError: Error { var message: String }
+struct FoldError: Error {
+    var message: String
+    var hint: String?
+    init(message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+}
 
-/// Row-major strides of `shape`.
-func strides(_ shape: [Int]) -> [Int] {
+/// Product of `dims`, or nil when a dim is negative or the product overflows `Int`.
+func checkedProduct<C: Collection>(_ dims: C) -> Int? where C.Element == Int {
+    var p = 1
+    for d in dims {
+        guard d >= 0 else { return nil }
+        let (q, o) = p.multipliedReportingOverflow(by: d)
+        guard !o else { return nil }
+        p = q
+    }
+    return p
+}
+
+/// Product of `dims` with zeros counted as 1, or nil (negative dim, overflow): the bound on
+/// strides and loop trip counts, also when the tensor is empty.
+func checkedExtent<C: Collection>(_ dims: C) -> Int? where C.Element == Int {
+    var p = 1
+    for d in dims {
+        guard d >= 0 else { return nil }
+        let (q, o) = p.multipliedReportingOverflow(by: max(d, 1))
+        guard !o else { return nil }
+        p = q
+    }
+    return p
+}
+
+/// Refuses a folded shape whose values would have to be computed one by one when it is larger
+/// than `limit` (extent, so zero-size tensors with huge dims count too) or has too many dims.
+func checkFoldedShape(_ shape: [Int], limit: Int = ConstTensor.maxFoldedElements) throws {
+    guard shape.count <= ConstTensor.maxRank else {
+        throw FoldError(message: "would fold a constant of rank \(shape.count) (at most \(ConstTensor.maxRank) dimensions are supported)")
+    }
+    guard let e = checkedExtent(shape), e <= limit else {
+        let what = limit == ConstTensor.maxFoldedElements ? "2^24" : (limit == TensorDecoder.maxElements ? "2^31" : "\(limit)")
+        let hint = "cssdbg only evaluates shape computations and small constants; fold large weights before exporting"
+        if shape.contains(0) {
+            throw FoldError(message: "would fold an empty constant of shape \(shape), whose other dimensions span more than \(what) values",
+                            hint: hint)
+        }
+        throw FoldError(message: "would fold a constant of shape \(shape), more than \(what) values", hint: hint)
+    }
+}
+
+/// Row-major strides of `shape` (callers hold the extent bound, so this cannot overflow; dims
+/// of 0 are taken as 1, which does not matter as such a tensor has no element to address).
+func strides(_ shape: [Int]) throws -> [Int] {
     var s = [Int](repeating: 1, count: shape.count)
     var acc = 1
     for i in stride(from: shape.count - 1, through: 0, by: -1) {
         s[i] = acc
-        acc *= shape[i]
+        let (p, o) = acc.multipliedReportingOverflow(by: max(shape[i], 1))
+        guard !o else { throw FoldError(message: "shape \(shape) is too large") }
+        acc = p
     }
     return s
 }
@@ -28,56 +88,112 @@ func broadcastShapes(_ a: [Int], _ b: [Int]) -> [Int]? {
     return out
 }
 
-/// For every element of `outShape` (row-major), the flat index into an operand of shape `shape`
-/// broadcast to it.
-func broadcastIndices(from shape: [Int], to outShape: [Int]) -> [Int] {
+/// Walks `outShape` row-major and calls `body` with, for every operand shape in `operands`, the
+/// flat index of the element broadcast to the current position. No index arrays are built: the
+/// offsets are kept up to date like an odometer. `outShape` must satisfy `checkFoldedShape`
+/// (or another bound the caller checked) and every operand must broadcast to it.
+func forEachBroadcast(_ outShape: [Int], _ operands: [[Int]], _ body: ([Int]) throws -> Void) throws {
+    guard let n = checkedProduct(outShape) else { throw FoldError(message: "shape \(outShape) is too large") }
+    if n == 0 { return }
     let r = outShape.count
-    let padded = [Int](repeating: 1, count: r - shape.count) + shape
-    let st = strides(padded)
-    let n = outShape.reduce(1, *)
-    var out = [Int](repeating: 0, count: n)
+    // Per operand and axis: how far the flat index moves for one step along the axis (0 on a
+    // broadcast axis).
+    var steps: [[Int]] = []
+    for shape in operands {
+        guard shape.count <= r else { throw FoldError(message: "shape \(shape) does not broadcast to \(outShape)") }
+        let padded = [Int](repeating: 1, count: r - shape.count) + shape
+        let st = try strides(padded)
+        var s = [Int](repeating: 0, count: r)
+        for d in 0..<r {
+            if padded[d] == outShape[d] { s[d] = st[d] }
+            else if padded[d] != 1 { throw FoldError(message: "shape \(shape) does not broadcast to \(outShape)") }
+        }
+        steps.append(s)
+    }
+    var offsets = [Int](repeating: 0, count: operands.count)
     var idx = [Int](repeating: 0, count: r)
-    for flat in 0..<n {
-        var src = 0
-        for d in 0..<r where padded[d] != 1 { src += idx[d] * st[d] }
-        out[flat] = src
+    for _ in 0..<n {
+        try body(offsets)
         var d = r - 1
         while d >= 0 {
             idx[d] += 1
+            for k in 0..<offsets.count { offsets[k] += steps[k][d] }
             if idx[d] < outShape[d] { break }
+            for k in 0..<offsets.count { offsets[k] -= steps[k][d] * outShape[d] }
             idx[d] = 0
             d -= 1
         }
     }
+}
+
+/// `values` (of `shape`) broadcast to `outShape`, which must be within the folding limit.
+func broadcast<T>(_ values: [T], from shape: [Int], to outShape: [Int]) throws -> [T] {
+    try checkFoldedShape(outShape)
+    var out: [T] = []
+    out.reserveCapacity(checkedProduct(outShape) ?? 0)
+    try forEachBroadcast(outShape, [shape]) { o in out.append(values[o[0]]) }
     return out
 }
 
-/// Elements of `shape` picked by per-axis index lists (cartesian product, row-major).
-func pick<T>(_ values: [T], shape: [Int], axes: [[Int]]) -> [T] {
-    let st = strides(shape)
+/// Elements of `shape` picked by per-axis index lists (cartesian product, row-major). The
+/// caller has checked the result's shape (`axes.map(\.count)`) against the folding limit.
+func pick<T>(_ values: [T], shape: [Int], axes: [[Int]]) throws -> [T] {
+    guard axes.allSatisfy({ !$0.isEmpty }) else { return [] }
+    let st = try strides(shape)
+    let outShape = axes.map(\.count)
     var out: [T] = []
-    out.reserveCapacity(axes.reduce(1) { $0 * $1.count })
-    func rec(_ d: Int, _ base: Int) {
-        if d == shape.count { out.append(values[base]); return }
-        for i in axes[d] { rec(d + 1, base + i * st[d]) }
+    out.reserveCapacity(checkedProduct(outShape) ?? 0)
+    // Odometer over the output positions (no recursion: the rank is only bounded by maxRank).
+    var idx = [Int](repeating: 0, count: axes.count)
+    var base = zip(axes, st).reduce(0) { $0 + $1.0[0] * $1.1 }
+    while true {
+        out.append(values[base])
+        var d = axes.count - 1
+        while d >= 0 {
+            base -= axes[d][idx[d]] * st[d]
+            idx[d] += 1
+            if idx[d] < axes[d].count {
+                base += axes[d][idx[d]] * st[d]
+                break
+            }
+            idx[d] = 0
+            base += axes[d][0] * st[d]
+            d -= 1
+        }
+        if d < 0 { return out }
     }
-    if axes.allSatisfy({ !$0.isEmpty }) { rec(0, 0) }
-    return out
 }
 
 extension ConstTensor {
-    /// Applies an index map to either storage.
-    func remapped(shape newShape: [Int], _ indices: [Int]) -> ConstTensor {
+    /// A tensor of `newShape` whose element k is this tensor's element `source(k)`; `source` is
+    /// called for k = 0, 1, … in order, `count` times. No index array is built.
+    func remapped(shape newShape: [Int], count: Int, _ source: () throws -> Int) rethrows -> ConstTensor {
         switch storage {
-        case .float(let f): return ConstTensor(shape: newShape, floats: indices.map { f[$0] })
-        case .int(let v): return ConstTensor(shape: newShape, ints: indices.map { v[$0] })
+        case .float(let f):
+            var out: [Float] = []
+            out.reserveCapacity(count)
+            for _ in 0..<count { out.append(f[try source()]) }
+            return ConstTensor(shape: newShape, floats: out)
+        case .int(let v):
+            var out: [SymInt] = []
+            out.reserveCapacity(count)
+            for _ in 0..<count { out.append(v[try source()]) }
+            return ConstTensor(shape: newShape, ints: out)
         }
     }
 
-    func picked(shape newShape: [Int], axes: [[Int]]) -> ConstTensor {
+    func picked(shape newShape: [Int], axes: [[Int]]) throws -> ConstTensor {
         switch storage {
-        case .float(let f): return ConstTensor(shape: newShape, floats: pick(f, shape: shape, axes: axes))
-        case .int(let v): return ConstTensor(shape: newShape, ints: pick(v, shape: shape, axes: axes))
+        case .float(let f): return ConstTensor(shape: newShape, floats: try pick(f, shape: shape, axes: axes))
+        case .int(let v): return ConstTensor(shape: newShape, ints: try pick(v, shape: shape, axes: axes))
+        }
+    }
+
+    /// This tensor broadcast to `outShape` (within the folding limit).
+    func broadcasted(to outShape: [Int]) throws -> ConstTensor {
+        switch storage {
+        case .float(let f): return ConstTensor(shape: outShape, floats: try broadcast(f, from: shape, to: outShape))
+        case .int(let v): return ConstTensor(shape: outShape, ints: try broadcast(v, from: shape, to: outShape))
         }
     }
 
@@ -94,38 +210,42 @@ func foldBinary(_ op: BinaryOp, _ a: ConstTensor, _ b: ConstTensor) throws -> Co
     guard let outShape = broadcastShapes(a.shape, b.shape) else {
         throw FoldError(message: "operands of shapes \(a.shape) and \(b.shape) do not broadcast")
     }
-    let ia = broadcastIndices(from: a.shape, to: outShape)
-    let ib = broadcastIndices(from: b.shape, to: outShape)
+    // Both operands may be within the limit and their broadcast far beyond it ([65536,1] + [1,65536]).
+    try checkFoldedShape(outShape)
+    let n = checkedProduct(outShape) ?? 0
     if case .int(let x) = a.storage, case .int(let y) = b.storage {
         var out: [SymInt] = []
-        out.reserveCapacity(ia.count)
-        for k in 0..<ia.count {
-            out.append(try symArith(op, x[ia[k]], y[ib[k]]))
+        out.reserveCapacity(n)
+        try forEachBroadcast(outShape, [a.shape, b.shape]) { o in
+            out.append(try symArith(op, x[o[0]], y[o[1]]))
         }
         return ConstTensor(shape: outShape, ints: out)
     }
     guard let x = a.floats, let y = b.floats else {
         throw FoldError(message: "cannot mix the batch size into float arithmetic")
     }
-    var out = [Float](repeating: 0, count: ia.count)
-    for k in 0..<ia.count {
-        let u = x[ia[k]], v = y[ib[k]]
+    var out: [Float] = []
+    out.reserveCapacity(n)
+    try forEachBroadcast(outShape, [a.shape, b.shape]) { o in
+        let u = x[o[0]], v = y[o[1]]
+        // Non-finite results (3e38 * 3e38) are left to the check of the finished graph's
+        // weights (Lowerer.checkFiniteWeights), which names the node they end up in.
         switch op {
-        case .add: out[k] = u + v
-        case .sub: out[k] = u - v
-        case .mul: out[k] = u * v
+        case .add: out.append(u + v)
+        case .sub: out.append(u - v)
+        case .mul: out.append(u * v)
         case .div:
             guard v != 0 else { throw FoldError(message: "division by zero in a constant") }
-            out[k] = u / v
+            out.append(u / v)
         }
     }
     return ConstTensor(shape: outShape, floats: out)
 }
 
 func symArith(_ op: BinaryOp, _ a: SymInt, _ b: SymInt) throws -> SymInt {
-    func ov(_ r: (Int64, Bool)) throws -> Int64 {
-        guard !r.1 else { throw FoldError(message: "integer overflow in a shape computation") }
-        return r.0
+    func ov(_ r: (partialValue: Int64, overflow: Bool)) throws -> Int64 {
+        guard !r.overflow else { throw FoldError(message: "integer overflow in a shape computation") }
+        return r.partialValue
     }
     switch op {
     case .add, .sub:
@@ -137,23 +257,27 @@ func symArith(_ op: BinaryOp, _ a: SymInt, _ b: SymInt) throws -> SymInt {
         throw FoldError(message: "cannot add to the symbolic batch size")
     case .mul:
         guard !(a.batch && b.batch) else { throw FoldError(message: "cannot square the batch size") }
-        return SymInt(coef: try ov(a.coef.multipliedReportingOverflow(by: b.coef)), batch: a.batch || b.batch)
+        return SymInt.normalized(coef: try ov(a.coef.multipliedReportingOverflow(by: b.coef)), batch: a.batch || b.batch)
     case .div:
+        // Integer division traps on a zero divisor and on Int64.min / -1; refuse both.
+        guard b.coef != 0 else { throw FoldError(message: "division by zero in a shape computation") }
         guard !b.batch else {
-            if a.batch && b.batch { return .known(a.coef / b.coef) }
+            // (a·N) / (b·N) = a / b for every N > 0.
+            if a.batch { return .known(try ov(a.coef.dividedReportingOverflow(by: b.coef))) }
             throw FoldError(message: "cannot divide by the batch size")
         }
-        guard b.coef != 0 else { throw FoldError(message: "division by zero in a shape computation") }
         if a.batch {
-            guard a.coef % b.coef == 0 else { throw FoldError(message: "cannot divide the batch size") }
+            guard try ov(a.coef.remainderReportingOverflow(dividingBy: b.coef)) == 0 else {
+                throw FoldError(message: "cannot divide the batch size")
+            }
         }
         // ONNX integer Div truncates toward zero like Swift.
-        return SymInt(coef: a.coef / b.coef, batch: a.batch)
+        return SymInt.normalized(coef: try ov(a.coef.dividedReportingOverflow(by: b.coef)), batch: a.batch)
     }
 }
 
 /// Normalises an axis against `rank`, or nil when out of range.
 func normAxis(_ a: Int64, rank: Int) -> Int? {
-    let v = a < 0 ? Int(a) + rank : Int(a)
-    return (0..<rank).contains(v) ? v : nil
+    guard a >= -Int64(rank), a < Int64(rank) else { return nil }
+    return Int(a < 0 ? a + Int64(rank) : a)
 }

@@ -90,6 +90,9 @@ struct Attrs {
 }
 
 struct Lowerer {
+    /// Largest number of values in one input sample (2^28, 1 GiB of float32).
+    static let maxInputElements = 1 << 28
+
     let model: Onnx_ModelProto
     let graph: Onnx_GraphProto
     let file: String
@@ -167,6 +170,7 @@ struct Lowerer {
             }
         }
         fuseBiases(output: outIR)
+        try checkFiniteWeights()
         let name = graph.name.isEmpty ? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent : graph.name
         let g = Graph(name: name, input: inputName, inputShape: inputShape, output: outIR, nodes: nodes)
         do {
@@ -196,6 +200,9 @@ struct Lowerer {
             throw fail("input '\(inputName)' has element type \(tn); cssdbg needs a floating-point input")
         }
         let dims = vi.type.tensorType.shape.dim
+        guard dims.count <= ConstTensor.maxRank else {
+            throw fail("input '\(inputName)' has \(dims.count) dimensions; cssdbg supports at most \(ConstTensor.maxRank)")
+        }
         if case .dimValue(let b)? = dims[0].value {
             guard b > 0 else { throw fail("input '\(inputName)' has batch dimension \(b)") }
             staticBatch = Int(clamping: b)
@@ -211,11 +218,14 @@ struct Lowerer {
                 throw fail("input '\(inputName)' has an invalid dimension \(v)")
             }
             let (p, o) = count.multipliedReportingOverflow(by: Int(v))
-            guard !o, p <= TensorDecoder.maxElements else {
-                throw fail("input '\(inputName)' declares an absurd shape (more than 2^31 elements)")
-            }
-            count = p
+            count = o ? Int.max : p
             shape.append(Int(v))
+        }
+        // Every activation, and every constant broadcast to one, is sized by the sample.
+        guard count <= Self.maxInputElements else {
+            let values = count == Int.max ? "more than 2^63" : "\(count)"
+            throw fail("input '\(inputName)' declares the sample shape \(shape), \(values) values per sample; cssdbg supports at most 2^28 (268435456)",
+                       "export the model for a smaller input")
         }
         guard !shape.isEmpty else {
             throw fail("input '\(inputName)' has only a batch dimension; cssdbg needs [batch, ...sample shape]")
@@ -305,6 +315,28 @@ struct Lowerer {
         let display = (n.name.isEmpty ? "\(n.opType)_\(index)" : n.name) + suffix
         nodes.append(Node(name: display, op: op, inputs: inputs.map(\.0), output: name))
         return .act(name, shape)
+    }
+
+    /// Refuses NaN or infinite values in the lowered graph's weights. Initializers are checked
+    /// when decoded, but non-finite values can also come from attributes (Gemm alpha/beta,
+    /// BatchNormalization epsilon), constant folding (3e38 * 3e38) or the lowering itself
+    /// (Div by 1e-45, BatchNormalization with a tiny variance); this one check after lowering
+    /// covers every such path and names the node the values ended up in.
+    func checkFiniteWeights() throws {
+        for n in nodes {
+            var arrays: [(String, [Float]?)] = []
+            switch n.op {
+            case .dense(let w, let b, _, _): arrays = [("weights", w), ("bias", b)]
+            case .conv(let c): arrays = [("weights", c.weight), ("bias", c.bias)]
+            case .affine(let scale, _, let shift, _): arrays = [("scale", scale), ("shift", shift)]
+            case .add, .averagePool, .globalAveragePool, .reshape, .identity, .relu: break
+            }
+            for case let (what, values?) in arrays {
+                guard let k = values.firstIndex(where: { !$0.isFinite }) else { continue }
+                throw fail("node '\(n.name)' (\(n.op.kind)) has a NaN or infinite value in its \(what) (\(values[k]) at index \(k)), from its attributes or constant arithmetic",
+                           "check the node's attributes (alpha, beta, epsilon) and constants for overflow")
+            }
+        }
     }
 
     /// Folds a dense/conv bias followed by a constant-shift affine into the bias, when the

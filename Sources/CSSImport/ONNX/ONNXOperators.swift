@@ -35,7 +35,7 @@ extension Lowerer {
 
         func wrap<T>(_ body: () throws -> T) throws -> T {
             do { return try body() } catch let e as FoldError {
-                throw refuse("(\(n.opType)): \(e.message)")
+                throw refuse("(\(n.opType)): \(e.message)", e.hint)
             }
         }
 
@@ -83,7 +83,9 @@ extension Lowerer {
         case "Size":
             switch try input(0) {
             case .const(let c): values[out] = (.const(ConstTensor(shape: [], known: [Int64(c.count)])))
-            case .act(_, let s): values[out] = (.const(ConstTensor(shape: [], ints: [SymInt(coef: Int64(s.reduce(1, *)), batch: true)])))
+            case .act(_, let s):
+                guard let size = checkedProduct(s) else { throw refuse("takes the Size of an absurdly large activation \(s)") }
+                values[out] = (.const(ConstTensor(shape: [], ints: [SymInt(coef: Int64(size), batch: true)])))
             }
 
         case "Relu":
@@ -256,7 +258,13 @@ extension Lowerer {
             values[out] = (try reshapeAct(n, index, x, s, Array(full.dropFirst()), out))
 
         case _ where allConst:
-            values[out] = (.const(try wrap { try fold(n, ins, at, refuse) }))
+            values[out] = (.const(try wrap {
+                let t = try fold(n, ins, at, refuse)
+                // Ops that only relabel dims (Reshape, Squeeze, …) keep their input's values and may
+                // exceed the folding limit, but no constant may exceed the decoder's.
+                try checkFoldedShape(t.shape, limit: TensorDecoder.maxElements)
+                return t
+            }))
 
         // Everything below refuses.
         case "MaxPool":
@@ -332,8 +340,11 @@ extension Lowerer {
             let t = try c(0)
             guard let axes = try axesInput(1) else { throw FoldError(message: "has no axes") }
             let r = t.shape.count + axes.count
+            guard r <= ConstTensor.maxRank else { throw FoldError(message: "unsqueezes to rank \(r)") }
             let norm = axes.compactMap { normAxis($0, rank: r) }.sorted()
             guard norm.count == axes.count else { throw FoldError(message: "axes \(axes) out of range") }
+            // As on activations: a repeated axis would insert past the end of the shape.
+            guard Set(norm).count == norm.count else { throw FoldError(message: "repeats an axis in \(axes)") }
             var s = t.shape
             for a in norm { s.insert(1, at: a) }
             return t.reshaped(s)
@@ -342,12 +353,18 @@ extension Lowerer {
             let axes = try axesInput(1)
             let r = t.shape.count
             let set = axes.map { Set($0.compactMap { normAxis($0, rank: r) }) } ?? Set((0..<r).filter { t.shape[$0] == 1 })
+            if let axes, axes.contains(where: { normAxis($0, rank: r) == nil }) {
+                throw FoldError(message: "axes \(axes) out of range")
+            }
             guard set.allSatisfy({ t.shape[$0] == 1 }) else { throw FoldError(message: "squeezes a dimension that is not 1") }
             return t.reshaped(t.shape.enumerated().filter { !set.contains($0.offset) }.map(\.element))
         case "Flatten":
             let t = try c(0)
             guard let a = normAxis(at.int("axis", 1), rank: t.shape.count + 1) else { throw FoldError(message: "bad axis") }
-            return t.reshaped([t.shape[..<a].reduce(1, *), t.shape[a...].reduce(1, *)])
+            guard let outer = checkedProduct(t.shape[..<a]), let inner = checkedProduct(t.shape[a...]) else {
+                throw FoldError(message: "flattens an absurd shape \(t.shape)")
+            }
+            return t.reshaped([outer, inner])
         case "Reshape":
             let t = try c(0)
             let target = try ints(1)
@@ -361,38 +378,43 @@ extension Lowerer {
                 } else if d >= 0 && d <= Int64(TensorDecoder.maxElements) { s.append(Int(d)) }
                 else { throw FoldError(message: "invalid dimension \(d)") }
             }
-            guard s.reduce(1.0, { $0 * Double($1) }) <= Double(TensorDecoder.maxElements) else {
+            // Extent, not product: [2^31, 2^31, 0] has no values but is no shape to fold with.
+            guard s.count <= ConstTensor.maxRank, let e = checkedExtent(s), e <= TensorDecoder.maxElements,
+                  let product = checkedProduct(s) else {
                 throw FoldError(message: "absurd shape \(target)")
             }
+            let count = t.count
             if let i = infer {
-                let rest = s.reduce(1, *)
-                guard rest > 0, t.count % rest == 0 else { throw FoldError(message: "cannot infer -1") }
-                s[i] = t.count / rest
+                guard product > 0, count % product == 0 else { throw FoldError(message: "cannot infer -1") }
+                s[i] = count / product
             }
-            guard s.reduce(1, *) == t.count else { throw FoldError(message: "cannot reshape \(t.shape) to \(target)") }
+            guard checkedProduct(s) == count else { throw FoldError(message: "cannot reshape \(t.shape) to \(target)") }
             return t.reshaped(s)
         case "Gather":
             let t = try c(0)
             let idx = try c(1)
-            guard let iv = idx.knownInts else { throw FoldError(message: "indices must be known integers") }
             guard let axis = normAxis(at.int("axis", 0), rank: t.shape.count) else { throw FoldError(message: "bad axis") }
             let dim = t.shape[axis]
-            let inner = t.shape[(axis + 1)...].reduce(1, *)
-            let outer = t.shape[..<axis].reduce(1, *)
-            guard Double(outer) * Double(iv.count) * Double(inner) <= Double(1 << 24) else {
-                throw FoldError(message: "gathers an absurd number of values")
-            }
-            var map: [Int] = []
-            for o in 0..<outer {
-                for raw in iv {
-                    let k = raw < 0 ? Int(raw) + dim : Int(raw)
-                    guard (0..<dim).contains(k) else { throw FoldError(message: "index \(raw) out of range") }
-                    for j in 0..<inner { map.append((o * dim + k) * inner + j) }
-                }
-            }
             let shape = Array(t.shape[..<axis]) + idx.shape + Array(t.shape[(axis + 1)...])
-            guard map.count == shape.reduce(1, *) else { throw FoldError(message: "inconsistent gather") }
-            return t.remapped(shape: shape, map)
+            // The extent bounds the loops below also when the result is empty ([2^31, 0] gathered
+            // along axis 1 by []: 2^31 outer iterations that produce nothing).
+            try checkFoldedShape(shape)
+            guard let inner = checkedProduct(t.shape[(axis + 1)...]), let outer = checkedProduct(t.shape[..<axis]),
+                  let total = checkedProduct(shape) else { throw FoldError(message: "gathers an absurd shape") }
+            guard let iv = idx.knownInts else { throw FoldError(message: "indices must be known integers") }
+            var ks: [Int] = []
+            for raw in iv {
+                guard raw >= -Int64(dim), raw < Int64(dim) else { throw FoldError(message: "index \(raw) out of range") }
+                ks.append(Int(raw < 0 ? raw + Int64(dim) : raw))
+            }
+            guard outer * ks.count * inner == total else { throw FoldError(message: "inconsistent gather") }
+            var (o, q, j) = (0, 0, 0)
+            return t.remapped(shape: shape, count: total) {
+                let src = (o * dim + ks[q]) * inner + j
+                j += 1
+                if j == inner { j = 0; q += 1; if q == ks.count { q = 0; o += 1 } }
+                return src
+            }
         case "Concat":
             let parts = try (0..<cs.count).filter { cs[$0] != nil }.map(c)
             guard let first = parts.first else { throw FoldError(message: "no inputs") }
@@ -404,28 +426,39 @@ extension Lowerer {
                       p.shape.enumerated().allSatisfy({ $0.offset == axis || $0.element == first.shape[$0.offset] }) else {
                     throw FoldError(message: "inputs of shapes \(parts.map(\.shape)) do not concatenate")
                 }
-                shape[axis] += p.shape[axis]
+                let (sum, o) = shape[axis].addingReportingOverflow(p.shape[axis])
+                guard !o else { throw FoldError(message: "concatenates an absurd shape") }
+                shape[axis] = sum
             }
-            let outer = first.shape[..<axis].reduce(1, *)
+            // Before looping over the outer dims: [2^31, 0] ++ [2^31, 0] along axis 1 is empty
+            // but would run 2^31 outer iterations.
+            try checkFoldedShape(shape)
+            guard let outer = checkedProduct(first.shape[..<axis]) else { throw FoldError(message: "concatenates an absurd shape") }
+            let chunks = try parts.map { p -> Int in
+                guard let k = checkedProduct(p.shape[axis...]) else { throw FoldError(message: "concatenates an absurd shape") }
+                return k
+            }
             let anyFloat = parts.contains { $0.isFloat }
             if anyFloat {
+                let fs = try parts.map { p -> [Float] in
+                    guard let f = p.floats else { throw FoldError(message: "mixes the batch size with floats") }
+                    return f
+                }
                 var out: [Float] = []
+                out.reserveCapacity(checkedProduct(shape) ?? 0)
                 for o in 0..<outer {
-                    for p in parts {
-                        guard let f = p.floats else { throw FoldError(message: "mixes the batch size with floats") }
-                        let chunk = p.shape[axis...].reduce(1, *)
-                        out += f[(o * chunk)..<((o + 1) * chunk)]
-                    }
+                    for (f, chunk) in zip(fs, chunks) where chunk > 0 { out += f[(o * chunk)..<((o + 1) * chunk)] }
                 }
                 return ConstTensor(shape: shape, floats: out)
             }
+            let vs = try parts.map { p -> [SymInt] in
+                guard let v = p.syms else { throw FoldError(message: "mixes the batch size with floats") }
+                return v
+            }
             var out: [SymInt] = []
+            out.reserveCapacity(checkedProduct(shape) ?? 0)
             for o in 0..<outer {
-                for p in parts {
-                    let v = p.syms!
-                    let chunk = p.shape[axis...].reduce(1, *)
-                    out += v[(o * chunk)..<((o + 1) * chunk)]
-                }
+                for (v, chunk) in zip(vs, chunks) where chunk > 0 { out += v[(o * chunk)..<((o + 1) * chunk)] }
             }
             return ConstTensor(shape: shape, ints: out)
         case "Slice":
@@ -445,7 +478,9 @@ extension Lowerer {
             guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count else {
                 throw FoldError(message: "starts/ends/axes/steps differ in length")
             }
-            var ranges = t.shape.map { Array(0..<$0) }
+            // Per axis: first index, step and length; the output shape is checked before any
+            // index list is built ([2^31, 0] sliced is empty, but its first axis has 2^31 indices).
+            var sel: [(start: Int64, step: Int64, len: Int64)] = t.shape.map { (0, 1, Int64($0)) }
             for k in 0..<starts.count {
                 guard let a = normAxis(axes[k], rank: t.shape.count) else { throw FoldError(message: "bad axis \(axes[k])") }
                 let dim = Int64(t.shape[a])
@@ -453,56 +488,75 @@ extension Lowerer {
                 guard step != 0 else { throw FoldError(message: "step 0") }
                 var s = starts[k] < 0 ? starts[k] &+ dim : starts[k]
                 var e = ends[k] < 0 ? ends[k] &+ dim : ends[k]
+                // |s - e| <= dim + 1 after clamping, so len never overflows (also with step = Int64.min).
                 if step > 0 {
                     s = max(0, min(dim, s)); e = max(0, min(dim, e))
-                    ranges[a] = s < e ? Array(stride(from: Int(s), to: Int(e), by: Int(step))) : []
+                    sel[a] = (s, step, s < e ? (e - s - 1) / step + 1 : 0)
                 } else {
                     s = max(-1, min(dim - 1, s)); e = max(-1, min(dim - 1, e))
-                    ranges[a] = s > e ? Array(stride(from: Int(s), to: Int(e), by: Int(step))) : []
+                    sel[a] = (s, step, s > e ? (s - e - 1) / Int64(clamping: step.magnitude) + 1 : 0)
                 }
             }
-            return t.picked(shape: ranges.map(\.count), axes: ranges)
+            let outShape = sel.map { Int($0.len) }
+            try checkFoldedShape(outShape)
+            let ranges = sel.map { r in (0..<r.len).map { Int(r.start + $0 * r.step) } }
+            return try t.picked(shape: outShape, axes: ranges)
         case "Transpose":
             let t = try c(0)
             let r = t.shape.count
-            let perm = (at.ints("perm") ?? (0..<Int64(r)).reversed().map { $0 }).map { Int($0) }
+            let perm = (at.ints("perm") ?? (0..<Int64(r)).reversed().map { $0 }).map { Int(truncatingIfNeeded: $0) }
             guard perm.sorted() == Array(0..<r) else { throw FoldError(message: "bad perm \(perm)") }
             let outShape = perm.map { t.shape[$0] }
-            let inStrides = strides(t.shape)
-            let n = t.count
-            var map = [Int](repeating: 0, count: n)
+            try checkFoldedShape(outShape)
+            let inStrides = try strides(t.shape)
+            // Walking the output row-major is walking the input with permuted strides.
+            var src = [Int](repeating: 0, count: r)
+            for d in 0..<r { src[d] = inStrides[perm[d]] }
+            let n = checkedProduct(outShape) ?? 0
             var idx = [Int](repeating: 0, count: r)
-            for flat in 0..<n {
-                var src = 0
-                for d in 0..<r { src += idx[d] * inStrides[perm[d]] }
-                map[flat] = src
+            var offset = 0
+            return t.remapped(shape: outShape, count: n) {
+                let here = offset
                 var d = r - 1
-                while d >= 0 { idx[d] += 1; if idx[d] < outShape[d] { break }; idx[d] = 0; d -= 1 }
+                while d >= 0 {
+                    idx[d] += 1
+                    offset += src[d]
+                    if idx[d] < outShape[d] { break }
+                    offset -= src[d] * outShape[d]
+                    idx[d] = 0
+                    d -= 1
+                }
+                return here
             }
-            return t.remapped(shape: outShape, map)
         case "ConstantOfShape":
             let s = try ints(0)
-            guard s.allSatisfy({ $0 >= 0 }) else { throw FoldError(message: "negative shape") }
-            let count = s.reduce(Int64(1)) { $0.multipliedReportingOverflow(by: $1).overflow ? Int64.max : $0 * $1 }
-            guard count <= 1 << 24 else { throw FoldError(message: "absurd shape \(s)") }
+            guard s.allSatisfy({ $0 >= 0 }) else { throw FoldError(message: "negative shape \(s)") }
+            // Every dim bounded, not just the count: [2^62, 2^62, 0] holds no values but would
+            // overflow the count of anything folded from it.
+            guard s.allSatisfy({ $0 <= Int64(ConstTensor.maxFoldedElements) }) else {
+                throw FoldError(message: "would fold a constant of shape \(s), more than 2^24 values",
+                                hint: "cssdbg only evaluates shape computations and small constants")
+            }
+            let shape = s.map { Int($0) }
+            try checkFoldedShape(shape)
+            let count = checkedProduct(shape) ?? 0
             var value = ConstTensor(shape: [1], floats: [0])
             if let a = at.map["value"] {
                 var d = decoder
                 value = try d.decode(a.t, what: "ConstantOfShape value")
             }
-            let shape = s.map { Int($0) }
             switch value.storage {
-            case .float(let f): return ConstTensor(shape: shape, floats: [Float](repeating: f.first ?? 0, count: Int(count)))
-            case .int(let v): return ConstTensor(shape: shape, ints: [SymInt](repeating: v.first ?? .known(0), count: Int(count)))
+            case .float(let f): return ConstTensor(shape: shape, floats: [Float](repeating: f.first ?? 0, count: count))
+            case .int(let v): return ConstTensor(shape: shape, ints: [SymInt](repeating: v.first ?? .known(0), count: count))
             }
         case "Expand":
             let t = try c(0)
-            let s = try ints(1).map { Int(clamping: $0) }
-            guard s.allSatisfy({ $0 >= 0 && $0 <= 1 << 24 }), let outShape = broadcastShapes(t.shape, s),
-                  outShape.reduce(1.0, { $0 * Double($1) }) <= Double(1 << 24) else {
-                throw FoldError(message: "cannot expand \(t.shape) to \(s)")
+            let raw = try ints(1)
+            guard raw.allSatisfy({ $0 >= 0 && $0 <= Int64(ConstTensor.maxFoldedElements) }), raw.count <= ConstTensor.maxRank,
+                  let outShape = broadcastShapes(t.shape, raw.map { Int($0) }) else {
+                throw FoldError(message: "cannot expand \(t.shape) to \(raw)")
             }
-            return t.remapped(shape: outShape, broadcastIndices(from: t.shape, to: outShape))
+            return try t.broadcasted(to: outShape)
         case "Add", "Sub", "Mul", "Div":
             return try foldBinary(BinaryOp(rawValue: n.opType)!, try c(0), try c(1))
         case "Identity", "Dropout":
@@ -510,9 +564,13 @@ extension Lowerer {
         case "Range":
             guard let s = try c(0).knownInts?.first, let l = try c(1).knownInts?.first, let d = try c(2).knownInts?.first,
                   d != 0, try c(0).isFloat == false else { throw FoldError(message: "only integer ranges fold") }
-            let span = Double(l) - Double(s)
-            guard (span / Double(d)).rounded(.up) <= Double(1 << 20) else { throw FoldError(message: "range too long") }
-            let v = Array(stride(from: s, to: l, by: Int(d)))
+            // Length computed exactly without overflow (start/limit may be Int64.min/max): the
+            // distance fits UInt64 and every value produced lies between start and limit.
+            var len: UInt64 = 0
+            if d > 0 && l > s { len = (UInt64(bitPattern: l &- s) - 1) / d.magnitude + 1 }
+            if d < 0 && l < s { len = (UInt64(bitPattern: s &- l) - 1) / d.magnitude + 1 }
+            guard len <= 1 << 20 else { throw FoldError(message: "range of \(len) values is too long") }
+            let v = (0..<Int64(len)).map { s &+ $0 &* d }
             return ConstTensor(shape: [v.count], known: v)
         default:
             if n.opType == "MaxPool" || n.opType == "Softmax" || Self.nonReLUActivations.contains(n.opType) {
@@ -541,7 +599,17 @@ extension Lowerer {
         if d.allSatisfy({ $0 == 1 }) { return ([values[0]], .scalar) }
         if r >= 1, d[0] == x[0], d.dropFirst().allSatisfy({ $0 == 1 }) { return (values, .perChannel) }
         if d == x { return (values, .full) }
-        return (broadcastIndices(from: d, to: x).map { values[$0] }, .full)
+        // A partial broadcast is materialised to the full sample shape; check its size first
+        // (the input may declare up to 2^28 values per sample) and build no index array.
+        guard let total = checkedProduct(x), total <= ConstTensor.maxFoldedElements else {
+            throw refuse("broadcasts a constant of shape \(c.shape) to the sample shape \(x), more than 2^24 values",
+                         "give the constant a scalar, per-channel or the full sample shape")
+        }
+        do {
+            return (try broadcast(values, from: d, to: x), .full)
+        } catch let e as FoldError {
+            throw refuse(e.message, e.hint)
+        }
     }
 
     mutating func binary(_ n: Onnx_NodeProto, _ index: Int, _ op: BinaryOp, _ a: Val, _ b: Val, _ out: String,
@@ -549,7 +617,7 @@ extension Lowerer {
         switch (a, b) {
         case (.const(let x), .const(let y)):
             do { return .const(try foldBinary(op, x, y)) } catch let e as FoldError {
-                throw refuse("(\(n.opType)): \(e.message)", nil)
+                throw refuse("(\(n.opType)): \(e.message)", e.hint)
             }
         case (.act(let x, let xs), .act(let y, let ys)):
             guard op == .add || op == .sub else {
@@ -801,6 +869,12 @@ struct Refuser {
     let file: String
     let who: String
     func callAsFunction(_ what: String, _ hint: String? = nil) -> ImportError {
-        ImportError(file: file, problem: "\(who) \(what)", hint: hint)
+        // An unnamed node is already labelled `node #3 (Add)`; don't repeat the `(Add)` that
+        // messages put after the label (`node #3 (Add): …`, not `node #3 (Add) (Add): …`).
+        if let open = who.lastIndex(of: "("), who.hasSuffix(")"), what.hasPrefix(who[open...]) {
+            let rest = what.dropFirst(who.distance(from: open, to: who.endIndex))
+            return ImportError(file: file, problem: "\(who)\(rest)", hint: hint)
+        }
+        return ImportError(file: file, problem: "\(who) \(what)", hint: hint)
     }
 }

@@ -9,6 +9,9 @@ struct SymInt: Equatable, CustomStringConvertible {
     static func known(_ v: Int64) -> SymInt { SymInt(coef: v, batch: false) }
     static let batchSize = SymInt(coef: 1, batch: true)
 
+    /// `coef · N`, with `0 · N` written as the known 0 it is.
+    static func normalized(coef: Int64, batch: Bool) -> SymInt { SymInt(coef: coef, batch: batch && coef != 0) }
+
     var knownValue: Int64? { batch ? nil : coef }
     var description: String { batch ? (coef == 1 ? "N" : "\(coef)·N") : "\(coef)" }
 }
@@ -22,7 +25,18 @@ struct ConstTensor {
     var shape: [Int]
     var storage: Storage
 
-    var count: Int { shape.reduce(1, *) }
+    /// Largest extent (product of dims, zeros counted as 1) of a folded tensor whose values are
+    /// computed: folding evaluates shape computations and small constants, not whole networks.
+    static let maxFoldedElements = 1 << 24
+    /// Most dimensions of any constant (decoded or folded); ONNX models use at most 6 or so.
+    static let maxRank = 32
+
+    /// Number of elements, 0 when a dim is 0 and saturated at `Int.max` instead of trapping on
+    /// overflow (decoded and folded tensors are kept far below that; see ConstFolding.swift).
+    var count: Int {
+        if shape.contains(0) { return 0 }
+        return checkedProduct(shape) ?? Int.max
+    }
 
     init(shape: [Int], floats: [Float]) { self.shape = shape; storage = .float(floats) }
     init(shape: [Int], ints: [SymInt]) { self.shape = shape; storage = .int(ints) }
@@ -133,7 +147,11 @@ struct TensorDecoder {
 
     /// Validated shape and element count of a tensor's declared dims.
     func checkedShape(_ dims: [Int64], name: String, allowEmpty: Bool) throws -> (shape: [Int], count: Int) {
+        guard dims.count <= ConstTensor.maxRank else {
+            throw fail("tensor '\(name)' declares \(dims.count) dimensions; cssdbg supports at most \(ConstTensor.maxRank)")
+        }
         var count = 1
+        var extent = 1
         var shape: [Int] = []
         for d in dims {
             guard d >= 0 else { throw fail("tensor '\(name)' declares a negative dimension in \(dims)") }
@@ -141,11 +159,14 @@ struct TensorDecoder {
             guard d <= Int64(Self.maxElements) else {
                 throw fail("tensor '\(name)' declares an absurd shape \(dims) (more than 2^31 elements)")
             }
-            let (p, o) = count.multipliedReportingOverflow(by: Int(d))
+            // The extent counts zero dims as 1: [2^31, 2^31, 0] holds no values but its other
+            // dims still size strides and loops when it is folded.
+            let (p, o) = extent.multipliedReportingOverflow(by: max(Int(d), 1))
             guard !o, p <= Self.maxElements else {
                 throw fail("tensor '\(name)' declares an absurd shape \(dims) (more than 2^31 elements)")
             }
-            count = p
+            extent = p
+            count *= Int(d)
             shape.append(Int(d))
         }
         return (shape, count)
