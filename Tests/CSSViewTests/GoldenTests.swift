@@ -112,6 +112,42 @@ final class GoldenTests: XCTestCase {
         assertGolden(g, "pane_inspector_coupling")
     }
 
+    func testInspectorPlotIsBrailleOnlyInUnicode() {
+        func isBraille(_ c: Cell) -> Bool { c.glyph.unicodeScalars.first.map { (0x2800...0x28FF).contains($0.value) } ?? false }
+        for unicode in [true, false] {
+            var s = loadedState(unicode: unicode)
+            let h = Fixture.report().hotspots.first(where: { $0.kind == .coupling && $0.sample == 0 })!
+            s.layerRow = h.layer + 1
+            s.neuron = h.neuron
+            s.step = Fixture.layout().layers[h.layer].windowStart + h.firstViolationStep
+            let g = renderPane(.inspector, s, width: 94, height: 14)
+            let text = g.text()
+            let kRow = text.firstIndex(where: { $0.hasPrefix("\(s.glyphs.box.vertical)k ") })!
+            let sRow = text.firstIndex(where: { $0.hasPrefix("\(s.glyphs.box.vertical)S ") })!
+            let plotRows = 2..<kRow
+            let braille = plotRows.flatMap { y in (0..<g.width).filter { isBraille(g[$0, y]) } }
+            XCTAssertEqual(!braille.isEmpty, unicode)
+            XCTAssertTrue(text[plotRows].contains(where: { $0.hasPrefix("\(s.glyphs.box.vertical)+v  ") }))
+            XCTAssertTrue(text[plotRows].contains(where: { $0.hasPrefix("\(s.glyphs.box.vertical)-v  ") }))
+            guard unicode else { continue }
+            // Every spike of the S row (steps up to the current one) is marked, in its column, on
+            // the row above the braille plot; the plot shows the whole window, like the text plot.
+            let current = (0..<g.width).filter { g[$0, kRow].style.bg == .selection }
+            let spikes = (0..<g.width).filter { ["+", "−"].contains(g[$0, sRow].glyph) }
+            XCTAssertFalse(spikes.isEmpty)
+            let markers = (0..<g.width).filter { ["+", "−"].contains(g[$0, 2].glyph) }
+            let markedSoFar = markers.filter { $0 <= current.max()! }
+            XCTAssertEqual(markedSoFar, spikes)
+            XCTAssertEqual(markedSoFar.map { g[$0, 2].glyph }, spikes.map { g[$0, sRow].glyph })
+            XCTAssertGreaterThan(markers.count, markedSoFar.count)
+            // The current step is highlighted on its marker and on the curve cell below it.
+            let marked = plotRows.flatMap { y in (0..<g.width).filter { g[$0, y].style.bg == .selection }.map { ($0, y) } }
+            XCTAssertEqual(marked.count, 2)
+            XCTAssertTrue(marked.allSatisfy { current.contains($0.0) })
+            XCTAssertTrue(marked.contains(where: { isBraille(g[$0.0, $0.1]) }))
+        }
+    }
+
     func testRaster() {
         assertGolden(renderPane(.raster, midState(), width: 60, height: 8), "pane_raster")
     }

@@ -100,6 +100,11 @@ enum InspectorPane {
     static func renderPlot(_ s: ViewState, _ lt: LayerTrace, _ n: Int, into g: inout CellGrid, x0: Int, y0: Int,
                            height: Int, cols: Range<Int>, cw: Int, colX: (Int) -> Int, hits: inout [HitRegion]) {
         let gl = s.glyphs
+        if gl.unicode {
+            renderBraillePlot(s, lt, n, into: &g, x0: x0, y0: y0, height: height, cols: cols, cw: cw, colX: colX,
+                              hits: &hits)
+            return
+        }
         let w = lt.window
         var ymax: Float = 1.5
         for k in 0..<w { if let v = lt.normalizedMembrane(neuron: n, localStep: k) { ymax = max(ymax, abs(v)) } }
@@ -128,6 +133,77 @@ enum InspectorPane {
             if sp == 0 && abs(v) > ymax { ch = v > 0 ? (gl.unicode ? "↑" : "^") : (gl.unicode ? "↓" : "v") }
             g.put(ch, x: x, y: y0 + row(v), style: Style(role, bg: bg, [.bold]))
             hits.append(HitRegion(Rect(x: colX(k), y: y0, width: cw, height: height), .step(lt.info.windowStart + k)))
+        }
+    }
+
+    /// The Unicode plot: a marker row (spikes +/−, arrows for points beyond ±3v) above a braille
+    /// canvas holding the ±v lines (dotted, dim) and o(k) joined by straight lines at 2× horizontal
+    /// and 4× vertical resolution. Each step's point sits in the column its markers and k label
+    /// end in; the current step's point cell (and marker) get the selection background.
+    static func renderBraillePlot(_ s: ViewState, _ lt: LayerTrace, _ n: Int, into g: inout CellGrid, x0: Int,
+                                  y0: Int, height: Int, cols: Range<Int>, cw: Int, colX: (Int) -> Int,
+                                  hits: inout [HitRegion]) {
+        let gl = s.glyphs
+        let w = lt.window
+        var ymax: Float = 1.5
+        for k in 0..<w { if let v = lt.normalizedMembrane(neuron: n, localStep: k) { ymax = max(ymax, abs(v)) } }
+        ymax = min(ymax, 3)
+        let markerY = y0, plotY = y0 + 1
+        let plotW = cols.count * cw
+        let lineX = colX(cols.lowerBound)
+        var curve = BrailleCanvas(cellWidth: plotW, cellHeight: height - 1)
+        let dots = curve.dotHeight
+        func dotRow(_ v: Float) -> Int {
+            let r = Int(((ymax - v) / (2 * ymax) * Float(dots - 1)).rounded())
+            return max(0, min(dots - 1, r))
+        }
+        // ±v as dotted lines, one dot per cell so the solid curve stands out against them.
+        var lines = BrailleCanvas(cellWidth: plotW, cellHeight: height - 1)
+        let plusRow = dotRow(1), minusRow = dotRow(-1), zeroRow = dotRow(0)
+        for (r, label) in [(plusRow, "+v"), (minusRow, "-v")] {
+            lines.hline(y: r, from: 0, to: curve.dotWidth - 1, step: 2)
+            g.write(label, x: x0, y: plotY + r / 4, style: .dim)
+        }
+        if zeroRow / 4 != plusRow / 4 && zeroRow / 4 != minusRow / 4 {
+            g.write("0", x: x0, y: plotY + zeroRow / 4, style: .dim)
+        }
+
+        let kNow = lt.localStep(atGlobal: s.step)
+        // The points, in canvas dots, and the heat role of each step's cells.
+        var points: [(k: Int, x: Int, y: Int)] = []
+        var roleOfK: [Int: ColorRole] = [:]
+        for k in cols where k < w {
+            guard let v = lt.normalizedMembrane(neuron: n, localStep: k) else { continue }
+            hits.append(HitRegion(Rect(x: colX(k), y: y0, width: cw, height: height), .step(lt.info.windowStart + k)))
+            let cell = colX(k) + cw - 2
+            points.append((k, 2 * (cell - lineX), dotRow(v)))
+            roleOfK[k] = .heat(Heat.level(v))
+            // Marker row: what the text plot would draw instead of a plain point.
+            let sp: Int8 = k >= lt.silent ? lt.spike(neuron: n, slot: k - lt.silent) : 0
+            var mark: Character? = sp > 0 ? gl.plus : (sp < 0 ? gl.minus : nil)
+            if sp == 0 && abs(v) > ymax { mark = v > 0 ? "↑" : "↓" }
+            let role: ColorRole = sp > 0 ? .positiveSpike : (sp < 0 ? .negativeSpike : .heat(Heat.level(v)))
+            if let mark {
+                g.put(mark, x: cell, y: markerY, style: Style(role, bg: k == kNow ? .selection : .normal, [.bold]))
+            }
+        }
+        for (i, p) in points.enumerated() {
+            if i > 0, points[i - 1].k == p.k - 1 {
+                curve.line(from: points[i - 1].x, points[i - 1].y, to: p.x, p.y)
+            } else {
+                curve.set(p.x, p.y)
+            }
+        }
+        let now = points.first(where: { $0.k == kNow })
+        var all = lines
+        all.formUnion(curve)
+        all.render(into: &g, x: lineX, y: plotY) { cx, cy in
+            guard curve.mask(cellX: cx, cellY: cy) != 0 else { return Style(.dim) }
+            // A cell takes the role of the step whose point is nearest.
+            let k = cols.lowerBound + Int((Double(cx - (cw - 2)) / Double(cw)).rounded())
+            let role = roleOfK[k] ?? .dim
+            let isNow = now.map { $0.x / 2 == cx && $0.y / 4 == cy } ?? false
+            return Style(role, bg: isNow ? .selection : .normal, [.bold])
         }
     }
 
