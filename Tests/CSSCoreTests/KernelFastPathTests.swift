@@ -59,7 +59,7 @@ final class KernelFastPathTests: XCTestCase {
                            data: RandomNetworks.values(k.cin * k.n * k.h * k.w, seed: seed + 2))
         let expected = Self.naiveConv(conv, x, oh: oh, ow: ow, constantScale: 0.25)
         for tile in tileWidths {
-            let y = AffineOps.conv(conv, x, outShape: [k.cout, oh, ow], constantScale: 0.25, tileWidth: tile)
+            let y = AffineOps.conv(conv, x, outShape: [k.cout, oh, ow], constantScale: 0.25, scratch: ScratchPool(), tileWidth: tile)
             XCTAssertEqual(y.data.count, expected.count)
             var worst = 0.0
             for (a, b) in zip(y.data, expected) { worst = max(worst, abs(Double(a) - b) / max(1, abs(b))) }

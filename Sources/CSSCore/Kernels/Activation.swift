@@ -172,7 +172,6 @@ func sgemmSerial(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, tran
 /// Reusable uninitialised Float buffers (im2col tiles), so hot loops do not allocate, fault in
 /// and free megabytes per call. Keeps at most `limit` buffers and `floatLimit` floats (64 MiB).
 final class ScratchPool: @unchecked Sendable {
-    static let shared = ScratchPool()
     static let limit = 4
     static let floatLimit = 1 << 24
 
@@ -181,11 +180,17 @@ final class ScratchPool: @unchecked Sendable {
         let capacity: Int
     }
 
-    private let lock = Mutex<[Buffer]>([])
+    // NSLock (a pthread mutex) rather than Synchronization.Mutex: ThreadSanitizer sees it.
+    private let lock = NSLock()
+    private var free: [Buffer] = []
+
+    deinit {
+        for b in free { b.pointer.deallocate() }
+    }
 
     /// A buffer of at least `count` floats (contents undefined).
     func take(_ count: Int) -> Buffer {
-        let found: Buffer? = lock.withLock { free in
+        let found: Buffer? = lock.withLock {
             guard let i = free.indices.filter({ free[$0].capacity >= count })
                 .min(by: { free[$0].capacity < free[$1].capacity }) else { return nil }
             return free.remove(at: i)
@@ -196,7 +201,7 @@ final class ScratchPool: @unchecked Sendable {
     }
 
     func give(_ b: Buffer) {
-        let dropped: [Buffer] = lock.withLock { free in
+        let dropped: [Buffer] = lock.withLock {
             free.append(b)
             var out: [Buffer] = []
             // Drop the smallest until both limits hold (a buffer above the float limit alone goes too).

@@ -2,11 +2,12 @@
 /// constant term (biases, BatchNorm shift, constant addends): 1 for the ANN, 1/Σw inside the
 /// converted network (css-spec §3), so one implementation serves both.
 enum AffineOps {
-    static func apply(_ op: Op, _ inputs: [Activation], outShape: [Int], constantScale: Float) -> Activation {
+    static func apply(_ op: Op, _ inputs: [Activation], outShape: [Int], constantScale: Float,
+                      scratch: ScratchPool) -> Activation {
         let x = inputs[0]
         switch op {
         case .conv(let c):
-            return conv(c, x, outShape: outShape, constantScale: constantScale)
+            return conv(c, x, outShape: outShape, constantScale: constantScale, scratch: scratch)
         case .dense(let w, let b, let out, let inF):
             var y = Activation(uninitialized: [out], columns: x.columns)  // β = 0 GEMM writes all
             w.withUnsafeBufferPointer { wp in
@@ -188,7 +189,7 @@ enum AffineOps {
 
     /// - Parameter tileWidth: tests only: force the fused path with this column-tile width.
     static func conv(_ c: Conv2D, _ x: Activation, outShape: [Int], constantScale: Float,
-                     tileWidth: Int? = nil) -> Activation {
+                     scratch: ScratchPool, tileWidth: Int? = nil) -> Activation {
         let h = x.shape[1], w = x.shape[2], oh = outShape[1], ow = outShape[2]
         let n = x.columns, g = c.groups
         let cinG = c.inChannels / g, coutG = c.outChannels / g
@@ -217,8 +218,8 @@ enum AffineOps {
                             // Each tile: im2col of its columns into a reused buffer, then one GEMM.
                             parallelBlocks(P, blockSize: tile) { cols in
                                 let width = cols.count
-                                let buffer = ScratchPool.shared.take(kk * width)
-                                defer { ScratchPool.shared.give(buffer) }
+                                let buffer = scratch.take(kk * width)
+                                defer { scratch.give(buffer) }
                                 let cb = buffer.pointer
                                 for r in 0..<kk {
                                     geometry.row(r, firstChannel: firstChannel, x: xb, columns: cols, dst: cb + r * width)
@@ -227,8 +228,8 @@ enum AffineOps {
                                             c: yg + cols.lowerBound, ldc: P)
                             }
                         } else {
-                            let buffer = ScratchPool.shared.take(kk * P)
-                            defer { ScratchPool.shared.give(buffer) }
+                            let buffer = scratch.take(kk * P)
+                            defer { scratch.give(buffer) }
                             let cb = buffer.pointer
                             parallelBlocks(kk, blockSize: max(1, (1 << 16) / max(1, P))) { rows in
                                 for r in rows {

@@ -79,6 +79,8 @@ public struct SimulationCache: Sendable {
 /// be shared by the backend's workers.
 public struct Simulator: Sendable {
     public let network: Network
+    /// im2col buffers reused across layers and batches (owned here, not process-wide).
+    let scratch = ScratchPool()
 
     public init(network: Network) { self.network = network }
 
@@ -106,7 +108,8 @@ public struct Simulator: Sendable {
                 y = spiking(layer, ins[0])
                 layer += 1
             } else {
-                y = AffineOps.apply(node.op, ins, outShape: network.shapes[node.output]!, constantScale: constantScale)
+                y = AffineOps.apply(node.op, ins, outShape: network.shapes[node.output]!, constantScale: constantScale,
+                                    scratch: scratch)
             }
             if !keep {
                 for name in node.inputs where network.lastUse[name] == i && name != graph.output { values[name] = nil }
@@ -123,7 +126,7 @@ public struct Simulator: Sendable {
         }
         var acts: [Activation] = []
         let (y, _) = execute(input: input, constantScale: 1) { _, z in
-            let r = AffineOps.apply(.relu, [z], outShape: z.shape, constantScale: 1)
+            let r = AffineOps.apply(.relu, [z], outShape: z.shape, constantScale: 1, scratch: scratch)
             acts.append(r)
             return r
         }
