@@ -293,32 +293,31 @@ enum HelpOverlay {
 /// The host offers to restore a saved tuning session: y restores, n or Esc discards.
 enum RestoreOverlay {
     static func render(_ question: String, _ s: ViewState, into g: inout CellGrid) {
-        let w = min(s.width - 4, 64)
-        let lines = wrap(question, width: w - 4) + ["", "y  restore it      n / Esc  discard it"]
-        let h = min(s.height - 2, lines.count + 2)
-        let r = Rect(x: (s.width - w) / 2, y: max(1, (s.height - h) / 2), width: w, height: h)
-        g.fill(r)
-        g.box(r, title: "Saved tuning session", style: Style(.warn), titleStyle: Style(.warn, [.bold, .reverse]),
-              glyphs: s.glyphs)
-        for (i, line) in lines.enumerated() where i < h - 2 {
-            let last = i == lines.count - 1
-            g.write(line, x: r.x + 2, y: r.y + 1 + i, style: last ? Style(.title, [.bold]) : .normal, maxWidth: w - 4)
-        }
+        CenteredBox.render(title: "Saved tuning session", text: question, footer: "y  restore it      n / Esc  discard it",
+                           maxWidth: 64, role: .warn, footerStyle: Style(.title, [.bold]), s, into: &g)
     }
 }
 
 /// A backend failure, shown until a key is pressed; nothing else is lost.
 enum ErrorOverlay {
     static func render(_ text: String, _ s: ViewState, into g: inout CellGrid) {
-        let w = min(s.width - 4, 70)
-        let lines = wrap(text, width: w - 4) + ["", "Esc dismisses; the session continues."]
+        CenteredBox.render(title: "Backend error", text: text, footer: "Esc dismisses; the session continues.",
+                           maxWidth: 70, role: .bad, footerStyle: .dim, s, into: &g)
+    }
+}
+
+/// A centred, framed message: wrapped text, a blank line and a footer line.
+enum CenteredBox {
+    static func render(title: String, text: String, footer: String, maxWidth: Int, role: ColorRole,
+                       footerStyle: Style, _ s: ViewState, into g: inout CellGrid) {
+        let w = min(s.width - 4, maxWidth)
+        let lines = wrap(text, width: w - 4) + ["", footer]
         let h = min(s.height - 2, lines.count + 2)
         let r = Rect(x: (s.width - w) / 2, y: max(1, (s.height - h) / 2), width: w, height: h)
         g.fill(r)
-        g.box(r, title: "Backend error", style: Style(.bad), titleStyle: Style(.bad, [.bold, .reverse]),
-              glyphs: s.glyphs)
+        g.box(r, title: title, style: Style(role), titleStyle: Style(role, [.bold, .reverse]), glyphs: s.glyphs)
         for (i, line) in lines.enumerated() where i < h - 2 {
-            g.write(line, x: r.x + 2, y: r.y + 1 + i, style: i < lines.count - 1 ? .normal : .dim, maxWidth: w - 4)
+            g.write(line, x: r.x + 2, y: r.y + 1 + i, style: i == lines.count - 1 ? footerStyle : .normal, maxWidth: w - 4)
         }
     }
 }
