@@ -28,7 +28,7 @@ struct Bench: AsyncParsableCommand {
             case "resnet18": graph = ReferenceNetworks.resnet18()
             default:
                 let bundle = try ModelBundle.resolve(path: model, data: nil, labels: nil, calib: nil, theta: nil)
-                graph = try ONNXModelLoader.load(path: bundle.modelURL.path)
+                graph = try bundle.loadModel()
             }
             let network = try Network(graph)
             let config = ConversionConfig(T: steps, beta: beta, silent: silent)

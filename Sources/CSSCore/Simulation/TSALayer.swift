@@ -127,6 +127,8 @@ enum TSALayer {
     /// Per-block work buffers of the fast path, one run long each.
     struct Scratch {
         let h, g, target, pending, encoded, worst, residual, absResidual: UnsafeMutablePointer<Float>
+        /// The input of steps k ≥ T (nothing arrives), so every step runs the same loop.
+        let silence: UnsafeMutablePointer<Float>
         let first: UnsafeMutablePointer<Int32>
         let violations: UnsafeMutablePointer<Int>
 
@@ -136,12 +138,13 @@ enum TSALayer {
             target = .allocate(capacity: n); pending = .allocate(capacity: n)
             encoded = .allocate(capacity: n); worst = .allocate(capacity: n)
             residual = .allocate(capacity: n); absResidual = .allocate(capacity: n)
+            silence = .allocate(capacity: n); silence.initialize(repeating: 0, count: n)
             first = .allocate(capacity: n)
             violations = .allocate(capacity: window + 1)
         }
 
         func deallocate() {
-            for p in [h, g, target, pending, encoded, worst, residual, absResidual] { p.deallocate() }
+            for p in [h, g, target, pending, encoded, worst, residual, absResidual, silence] { p.deallocate() }
             first.deallocate()
             violations.deallocate()
         }
@@ -163,39 +166,21 @@ enum TSALayer {
         // Forward recurrence. Silent steps (k < L) cannot fire, and G stays 0 until the first
         // firing step (β·0 = 0), so they only integrate h.
         for k in 0..<window {
+            let x: UnsafePointer<Float> = k < T ? zc + k * run : UnsafePointer(s.silence)
             if k < L {
-                if k < T {
-                    let x = zc + k * run
-                    for i in 0..<run { h[i] = beta * h[i] + x[i] * invTheta }
-                } else {
-                    for i in 0..<run { h[i] = beta * h[i] + 0 }
-                }
+                for i in 0..<run { h[i] = beta * h[i] + x[i] * invTheta }
                 continue
             }
             let row = oc + (k - L) * run
-            if k < T {
-                let x = zc + k * run
-                for i in 0..<run {
-                    let hi = beta * h[i] + x[i] * invTheta
-                    var gi = beta * g[i]
-                    let o = hi >= 0 ? hi - gi : -gi
-                    h[i] = hi
-                    let spike: Float = o >= threshold ? 1 : (o <= negThreshold ? lowSpike : 0)
-                    gi += reset * spike
-                    row[i] = spike
-                    g[i] = gi
-                }
-            } else {
-                for i in 0..<run {
-                    let hi = beta * h[i] + 0
-                    var gi = beta * g[i]
-                    let o = hi >= 0 ? hi - gi : -gi
-                    h[i] = hi
-                    let spike: Float = o >= threshold ? 1 : (o <= negThreshold ? lowSpike : 0)
-                    gi += reset * spike
-                    row[i] = spike
-                    g[i] = gi
-                }
+            for i in 0..<run {
+                let hi = beta * h[i] + x[i] * invTheta
+                var gi = beta * g[i]
+                let o = hi >= 0 ? hi - gi : -gi
+                h[i] = hi
+                let spike: Float = o >= threshold ? 1 : (o <= negThreshold ? lowSpike : 0)
+                gi += reset * spike
+                row[i] = spike
+                g[i] = gi
             }
         }
         // Diagnostics: target, encoded value (Horner), spike counts and margin(k0) for every k0,

@@ -16,7 +16,7 @@ public struct LoadedModel: Sendable {
                             theta: String? = nil, limit: Int? = nil) throws -> LoadedModel {
         let bundle = try ModelBundle.resolve(path: path, data: data, labels: labels, calib: calib, theta: theta)
         let name = modelName(path)
-        var graph = try ONNXModelLoader.load(path: bundle.modelURL.path)
+        var graph = try bundle.loadModel()
         graph.name = name
         let network: Network
         do { network = try Network(graph) } catch let e as GraphError {
