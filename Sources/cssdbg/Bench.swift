@@ -18,6 +18,8 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Also measure the debugger's latencies: focused-sample trace, re-trace after a θ change, frame render.")
     var ui = false
+    @Flag(help: "Also print where the time goes: milliseconds per batch for every graph node, SNN and ANN.")
+    var profile = false
 
     func run() async throws {
         try await reportingErrors {
@@ -43,7 +45,9 @@ struct Bench: AsyncParsableCommand {
             let data = SampleSet(inputs: inputs, count: batch, sampleShape: network.inputShape)
             let evaluator = Evaluator(network: network, batchSize: batch)
             let theta = try evaluator.calibrate(data.prefix(min(batch, 4)), config: config)
-            let sim = evaluator.simulator
+            let snnProfile = OpProfile(), annProfile = OpProfile()
+            let sim = profile ? Simulator(network: network, profile: snnProfile) : evaluator.simulator
+            let annSim = profile ? Simulator(network: network, profile: annProfile) : evaluator.simulator
             let x = data.inputs[...]
             func median(_ body: () -> Void) -> Double {
                 body()  // warm-up
@@ -58,7 +62,7 @@ struct Bench: AsyncParsableCommand {
             let snnTime = median {
                 _ = sim.simulate(x, count: batch, amplitudes: theta, config: config, ann: nil, sampleOffset: 0)
             }
-            let annTime = median { _ = sim.annForward(x, count: batch) }
+            let annTime = median { _ = annSim.annForward(x, count: batch) }
             let snnRate = Double(batch) / snnTime, annRate = Double(batch) / annTime
             let gflops = ReferenceNetworks.flops(network) * Double(steps) * snnRate / 1e9
             var uiFields: [(String, JSONValue)] = []
@@ -82,8 +86,31 @@ struct Bench: AsyncParsableCommand {
                 print("peak RSS        \(fmt(rss, 1)) MB")
                 for (k, v) in uiFields { print("\(pad(k, 15)) \(v.rendered()) ms") }
             }
+            if profile {
+                printProfile(network: network, snn: snnProfile, ann: annProfile, to: json ? .standardError : .standardOutput)
+            }
         }
     }
+}
+
+/// Milliseconds per batch for every node that took time, heaviest first, SNN and ANN side by side.
+func printProfile(network: Network, snn: OpProfile, ann: OpProfile, to handle: FileHandle) {
+    let annTimes = Dictionary(uniqueKeysWithValues: ann.entries.map { ($0.node, $0.seconds / Double($0.calls)) })
+    let rows = snn.entries.map { (node: $0.node, snn: $0.seconds / Double($0.calls) * 1000,
+                                  ann: (annTimes[$0.node] ?? 0) * 1000) }
+    let total = rows.reduce(0) { $0 + $1.snn }, annTotal = rows.reduce(0) { $0 + $1.ann }
+    var out = "\n\(pad("node", 28)) \(pad("op", 10)) \(pad("output", 14)) \(lpad("SNN ms", 9)) \(lpad("%", 6)) \(lpad("ANN ms", 9))\n"
+    for r in rows.sorted(by: { $0.snn > $1.snn }) where r.snn >= 0.05 {
+        let node = network.graph.nodes[r.node]
+        var op = node.op.kind
+        if network.winograd[r.node] != nil { op += " (W)" }
+        let shape = (network.shapes[node.output] ?? []).map(String.init).joined(separator: "×")
+        out += "\(pad(String(node.output.suffix(28)), 28)) \(pad(op, 10)) \(pad(shape, 14)) \(lpad(fmt(r.snn, 2), 9)) "
+            + "\(lpad(fmt(100 * r.snn / max(total, 1e-9), 1), 6)) \(lpad(fmt(r.ann, 2), 9))\n"
+    }
+    out += "\(pad("total", 28)) \(pad("", 10)) \(pad("", 14)) \(lpad(fmt(total, 2), 9)) \(lpad("100", 6)) \(lpad(fmt(annTotal, 2), 9))\n"
+    out += "(W): Winograd F(2×2, 3×3). Spiking layers (Relu) include the TSA recurrence and statistics.\n"
+    handle.write(Data(out.utf8))
 }
 
 func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }

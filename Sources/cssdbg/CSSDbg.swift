@@ -15,4 +15,9 @@ struct CSSDbg: AsyncParsableCommand {
         subcommands: [Tui.self, Eval.self, Tune.self, Bench.self],
         defaultSubcommand: Tui.self
     )
+
+    static func main() async {
+        ComputeMemory.keepLargeBlocksInHeap()
+        await main(nil)
+    }
 }

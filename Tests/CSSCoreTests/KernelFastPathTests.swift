@@ -91,6 +91,82 @@ final class KernelFastPathTests: XCTestCase {
         }
     }
 
+    // MARK: Winograd F(2×2, 3×3)
+
+    func checkWinograd(_ k: ConvCase, seed: UInt64, tolerance: Double = 1e-4) {
+        let weights = RandomNetworks.values(k.cout * k.cin * 9, seed: seed, scale: 0.5)
+        let conv = Conv2D(weight: weights, bias: RandomNetworks.values(k.cout, seed: seed + 1),
+                          outChannels: k.cout, inChannels: k.cin, kernel: (3, 3),
+                          pads: (k.pads.0, k.pads.1, k.pads.2, k.pads.3))
+        guard let filter = WinogradFilter(conv) else { return XCTFail("\(k) should take the Winograd path") }
+        let oh = k.h + k.pads.0 + k.pads.2 - 2, ow = k.w + k.pads.1 + k.pads.3 - 2
+        let x = Activation(shape: [k.cin, k.h, k.w], columns: k.n,
+                           data: RandomNetworks.values(k.cin * k.n * k.h * k.w, seed: seed + 2))
+        let expected = Self.naiveConv(conv, x, oh: oh, ow: ow, constantScale: 0.25)
+        let y = WinogradConv.conv(conv, filter, x, outShape: [k.cout, oh, ow], constantScale: 0.25, scratch: ScratchPool())
+        XCTAssertEqual(y.data.count, expected.count)
+        var worst = 0.0
+        for (a, b) in zip(y.data, expected) { worst = max(worst, abs(Double(a) - b) / max(1, abs(b))) }
+        XCTAssertLessThan(worst, tolerance, "\(k)")
+    }
+
+    /// Odd and even sizes (partial edge tiles), every padding the kernel accepts, one tile per
+    /// image (2×2, 1×1), rows of 8+ tiles (vectors along rows) and narrow maps (vectors over
+    /// images, full and partial), one chunk and many.
+    func testWinogradMatchesNaiveConvolution() {
+        let cases: [ConvCase] = [
+            ConvCase(cin: 8, cout: 5, h: 6, w: 6, n: 3, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 9, cout: 4, h: 7, w: 5, n: 2, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 8, cout: 3, h: 2, w: 2, n: 5, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 8, cout: 3, h: 1, w: 1, n: 4, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 10, cout: 6, h: 9, w: 8, n: 2, kernel: (3, 3)),
+            ConvCase(cin: 8, cout: 7, h: 5, w: 6, n: 2, kernel: (3, 3), pads: (0, 2, 1, 0)),
+            ConvCase(cin: 8, cout: 2, h: 4, w: 7, n: 2, kernel: (3, 3), pads: (2, 2, 2, 2)),
+            ConvCase(cin: 16, cout: 24, h: 32, w: 32, n: 9, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 64, cout: 32, h: 4, w: 4, n: 40, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            // Rows of 8+ tiles with a scalar tail and an odd right and bottom edge.
+            ConvCase(cin: 8, cout: 4, h: 17, w: 19, n: 3, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 8, cout: 4, h: 18, w: 40, n: 2, kernel: (3, 3), pads: (0, 2, 1, 0)),
+            // Narrow maps with more than one chunk and a partial vector of images.
+            ConvCase(cin: 8, cout: 5, h: 8, w: 8, n: 37, kernel: (3, 3), pads: (1, 1, 1, 1)),
+        ]
+        for (i, k) in cases.enumerated() { checkWinograd(k, seed: UInt64(500 + 10 * i)) }
+    }
+
+    /// The path is taken exactly for 3×3, stride 1, undilated, ungrouped convolutions.
+    func testWinogradAppliesOnlyToPlain3x3() {
+        func conv(kernel: (Int, Int) = (3, 3), stride: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1),
+                  groups: Int = 1, cin: Int = 8) -> Conv2D {
+            Conv2D(weight: [Float](repeating: 0.1, count: 8 * cin / groups * kernel.0 * kernel.1), bias: nil,
+                   outChannels: 8, inChannels: cin, kernel: kernel, stride: stride, pads: (1, 1, 1, 1),
+                   dilation: dilation, groups: groups)
+        }
+        XCTAssertNotNil(WinogradFilter(conv()))
+        XCTAssertNil(WinogradFilter(conv(kernel: (3, 1))))
+        XCTAssertNil(WinogradFilter(conv(stride: (2, 2))))
+        XCTAssertNil(WinogradFilter(conv(dilation: (2, 2))))
+        XCTAssertNil(WinogradFilter(conv(groups: 2)))
+        XCTAssertNil(WinogradFilter(conv(cin: 3)))
+    }
+
+    /// The same bits for any thread count: chunks and GEMM shapes depend on the layer shape only.
+    func testWinogradIsThreadCountIndependent() {
+        let conv = Conv2D(weight: RandomNetworks.values(32 * 16 * 9, seed: 3), bias: nil, outChannels: 32,
+                          inChannels: 16, kernel: (3, 3), pads: (1, 1, 1, 1))
+        let filter = WinogradFilter(conv)!
+        let x = Activation(shape: [16, 16, 16], columns: 12, data: RandomNetworks.values(16 * 12 * 256, seed: 4))
+        let before = ComputeThreads.count
+        defer { ComputeThreads.set(before) }
+        var results: [[Float]] = []
+        for threads in [1, 2, 3] {
+            ComputeThreads.set(threads)
+            results.append(WinogradConv.conv(conv, filter, x, outShape: [32, 16, 16], constantScale: 1,
+                                             scratch: ScratchPool()).data)
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
+    }
+
     /// Large enough that the default choice is the fused per-tile path.
     func testConvFusedPathOnWideInput() {
         let k = ConvCase(cin: 1, cout: 3, h: 32, w: 32, n: 17, kernel: (3, 3), stride: (1, 1), pads: (1, 1, 1, 1))

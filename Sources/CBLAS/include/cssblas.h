@@ -10,4 +10,6 @@ void cblas_sgemm(int order, int transA, int transB, int m, int n, int k,
                  float beta, float *c, int ldc);
 void openblas_set_num_threads(int n);
 int openblas_get_num_threads(void);
+// glibc only: serve large blocks from the heap instead of fresh mmap pages (see shim.c).
+void css_keep_large_blocks_in_heap(void);
 #endif

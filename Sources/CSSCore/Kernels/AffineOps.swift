@@ -3,10 +3,14 @@
 /// converted network (css-spec §3), so one implementation serves both.
 enum AffineOps {
     static func apply(_ op: Op, _ inputs: [Activation], outShape: [Int], constantScale: Float,
-                      scratch: ScratchPool) -> Activation {
+                      scratch: ScratchPool, winograd: WinogradFilter? = nil) -> Activation {
         let x = inputs[0]
         switch op {
         case .conv(let c):
+            if let winograd {
+                return WinogradConv.conv(c, winograd, x, outShape: outShape, constantScale: constantScale,
+                                         scratch: scratch)
+            }
             return conv(c, x, outShape: outShape, constantScale: constantScale, scratch: scratch)
         case .dense(let w, let b, let out, let inF):
             var y = Activation(uninitialized: [out], columns: x.columns)  // β = 0 GEMM writes all

@@ -12,8 +12,13 @@ public struct Network: Sendable {
     let highestLayer: [String: Int]
     /// Index of the last node reading each tensor (tensors never read again can be freed).
     let lastUse: [String: Int]
+    /// Transformed filters of the convolutions computed by Winograd F(2×2, 3×3), by node index
+    /// (computed once here, not per call).
+    public let winograd: [Int: WinogradFilter]
 
-    public init(_ graph: Graph) throws {
+    /// - Parameter winograd: false keeps every convolution on the plain im2col + GEMM path
+    ///   (for comparisons; the results differ by float rounding only).
+    public init(_ graph: Graph, winograd useWinograd: Bool = true) throws {
         self.graph = graph
         self.shapes = try graph.inferShapes()
         var spiking: [Int] = []
@@ -39,7 +44,17 @@ public struct Network: Sendable {
         self.depth = depth
         self.lastUse = lastUse
         self.highestLayer = highest
+        var filters: [Int: WinogradFilter] = [:]
+        if useWinograd {
+            for (i, node) in graph.nodes.enumerated() {
+                if case .conv(let c) = node.op, let f = WinogradFilter(c) { filters[i] = f }
+            }
+        }
+        self.winograd = filters
     }
+
+    /// Whether any convolution runs on the Winograd path.
+    public var usesWinograd: Bool { !winograd.isEmpty }
 
     public var name: String { graph.name }
     public var inputShape: [Int] { graph.inputShape }

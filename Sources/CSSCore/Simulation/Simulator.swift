@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -81,8 +82,13 @@ public struct Simulator: Sendable {
     public let network: Network
     /// im2col buffers reused across layers and batches (owned here, not process-wide).
     let scratch = ScratchPool()
+    /// When set, every node's wall time is added to it.
+    let profile: OpProfile?
 
-    public init(network: Network) { self.network = network }
+    public init(network: Network, profile: OpProfile? = nil) {
+        self.network = network
+        self.profile = profile
+    }
 
     var graph: Graph { network.graph }
 
@@ -103,13 +109,15 @@ public struct Simulator: Sendable {
                 continue
             }
             let ins = node.inputs.map { values[$0]! }
+            let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            defer { profile?.record(node: i, since: start) }
             let y: Activation
             if isRelu {
                 y = spiking(layer, ins[0])
                 layer += 1
             } else {
                 y = AffineOps.apply(node.op, ins, outShape: network.shapes[node.output]!, constantScale: constantScale,
-                                    scratch: scratch)
+                                    scratch: scratch, winograd: network.winograd[i])
             }
             if !keep {
                 for name in node.inputs where network.lastUse[name] == i && name != graph.output { values[name] = nil }

@@ -1,0 +1,471 @@
+/// 3×3 stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, 2016):
+/// each 2×2 output tile costs 16 multiplies per (input, output) channel pair instead of 36, so the
+/// GEMM work of VGG-style layers drops by 2.25×. The 16 products are 16 independent GEMMs
+/// `M_ξ[cout × tiles] = U_ξ[cout × cin] · V_ξ[cin × tiles]`, and the input transform replaces
+/// im2col (16 values per tile and channel instead of 36). Results differ from the plain
+/// convolution by float rounding only (css-spec §9 allows spike flips at exact ties).
+///
+/// Matrices (correlation form, as ONNX Conv):
+/// `Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]`, `G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]`,
+/// `Aᵀ = [1 1 1 0; 0 1 −1 −1]`.
+public struct WinogradFilter: Sendable {
+    /// `U[ξ][cout][cin]`, ξ = 4·row + column of the transformed 4×4 tile.
+    let u: [Float]
+    let outChannels: Int
+    let inChannels: Int
+
+    /// Input channels below which the plain im2col path stays (the transforms would dominate).
+    static let minimumInputChannels = 8
+
+    /// Whether `c` is a convolution this kernel computes (3×3, stride 1, no dilation, one group).
+    static func applies(to c: Conv2D) -> Bool {
+        c.kernel == (3, 3) && c.stride == (1, 1) && c.dilation == (1, 1) && c.groups == 1
+            && c.inChannels >= minimumInputChannels
+            && c.pads.top <= 2 && c.pads.left <= 2 && c.pads.bottom <= 2 && c.pads.right <= 2
+    }
+
+    /// `G g Gᵀ` of every filter, or nil when the conv is not one this kernel computes.
+    init?(_ c: Conv2D) {
+        guard Self.applies(to: c), c.weight.count == c.outChannels * c.inChannels * 9 else { return nil }
+        let cout = c.outChannels, cin = c.inChannels
+        outChannels = cout
+        inChannels = cin
+        var u = [Float](repeating: 0, count: 16 * cout * cin)
+        c.weight.withUnsafeBufferPointer { g in
+            u.withUnsafeMutableBufferPointer { u in
+                let plane = cout * cin
+                for pair in 0..<plane {
+                    let k = g.baseAddress! + pair * 9
+                    // Gg (4×3): G applied down each kernel column, then Gᵀ along each row of Gg.
+                    for row in 0..<4 {
+                        func gRow(_ col: Int) -> Float {
+                            let a = k[col], b = k[3 + col], d = k[6 + col]
+                            switch row {
+                            case 0: return a
+                            case 1: return 0.5 * (a + b + d)
+                            case 2: return 0.5 * (a - b + d)
+                            default: return d
+                            }
+                        }
+                        let a = gRow(0), b = gRow(1), d = gRow(2)
+                        u[(row * 4 + 0) * plane + pair] = a
+                        u[(row * 4 + 1) * plane + pair] = 0.5 * (a + b + d)
+                        u[(row * 4 + 2) * plane + pair] = 0.5 * (a - b + d)
+                        u[(row * 4 + 3) * plane + pair] = d
+                    }
+                }
+            }
+        }
+        self.u = u
+    }
+}
+
+enum WinogradConv {
+    /// Tiles per chunk: the transformed input and the 16 products of one chunk take about 2 MB,
+    /// but at least 256 tiles, since every GEMM call packs its 16 `cout × cin` filter matrices
+    /// again (for 512 channels that packing is what small chunks lose). Chosen by measurement on
+    /// VGG-16 (64 or 128 tiles at least: 5–8 % slower). Depends on the shape only, so chunk
+    /// boundaries (and every bit of the result) do not depend on the thread count.
+    static func chunkTiles(inChannels: Int, outChannels: Int) -> Int {
+        min(2048, max(256, (1 << 15) / (inChannels + outChannels)))
+    }
+
+    static func conv(_ c: Conv2D, _ f: WinogradFilter, _ x: Activation, outShape: [Int], constantScale: Float,
+                     scratch: ScratchPool) -> Activation {
+        let g = Geometry(c, x: x, outShape: outShape)
+        var y = Activation(uninitialized: outShape, columns: x.columns)  // every output is written
+        let target = chunkTiles(inChannels: g.cin, outChannels: g.cout)
+        let tileRows = g.n * g.th
+        let rows: Int  // tile rows per chunk, balanced
+        if g.narrow {
+            // Whole images per chunk (the tile order is image-minor within a chunk).
+            let imagesPerChunk = max(1, target / (g.th * g.tw))
+            let chunks = (g.n + imagesPerChunk - 1) / imagesPerChunk
+            rows = (g.n + chunks - 1) / chunks * g.th
+        } else {
+            let rowsPerChunk = max(1, target / g.tw)
+            let chunks = (tileRows + rowsPerChunk - 1) / rowsPerChunk
+            rows = (tileRows + chunks - 1) / chunks
+        }
+        let chunks = (tileRows + rows - 1) / rows
+        let bias = c.bias.map { b in b.map { $0 * constantScale } } ?? [Float](repeating: 0, count: g.cout)
+        x.data.withUnsafeBufferPointer { xp in
+            y.data.withUnsafeMutableBufferPointer { yp in
+                f.u.withUnsafeBufferPointer { up in
+                    bias.withUnsafeBufferPointer { bp in
+                        let ptrs = UncheckedSendable((xp.baseAddress!, yp.baseAddress!, up.baseAddress!, bp.baseAddress!))
+                        let (xb, yb, ub, bb) = ptrs.value
+                        if chunks >= 4 {
+                            // Many chunks: each worker runs whole chunks.
+                            parallelBlocks(chunks, blockSize: 1) { range in
+                                let (xb, yb, ub, bb) = ptrs.value
+                                for chunk in range {
+                                    let r0 = chunk * rows
+                                    g.run(tileRows: r0..<min(tileRows, r0 + rows), x: xb, u: ub, bias: bb, y: yb,
+                                          scratch: scratch, parallel: false)
+                                }
+                            }
+                        } else {
+                            // Few tiles (a focused sample, deep layers): split each phase instead.
+                            var r0 = 0
+                            while r0 < tileRows {
+                                g.run(tileRows: r0..<min(tileRows, r0 + rows), x: xb, u: ub, bias: bb, y: yb,
+                                      scratch: scratch, parallel: true)
+                                r0 += rows
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    struct Geometry: Sendable {
+        let h, w, oh, ow, th, tw, n, cin, cout, padTop, padLeft: Int
+        /// Width of a padded input row: the 2·tw + 2 columns the tiles of one tile row read.
+        var paddedWidth: Int { 2 * tw + 2 }
+        /// Row buffers are 16 floats longer than the tiles read, so 8 tiles load as SIMD16s.
+        var rowStride: Int { paddedWidth + 16 }
+        /// Fewer than 8 tiles per row: vectors run over images instead of along rows. Within a
+        /// chunk, tile p = (ty · tw + tx) · images + image, so one tile position of 8 images is
+        /// one vector in V and in the products.
+        var narrow: Bool { tw < 8 }
+
+        /// Floats of the input transform's work area: the padded rows of one image's tile rows,
+        /// or (narrow) the padded planes of the chunk's images, image-minor.
+        func workSize(images: Int) -> Int {
+            narrow ? (2 * th + 2) * paddedWidth * images : (2 * th + 2) * rowStride
+        }
+
+        init(_ c: Conv2D, x: Activation, outShape: [Int]) {
+            h = x.shape[1]; w = x.shape[2]; oh = outShape[1]; ow = outShape[2]
+            th = (oh + 1) / 2; tw = (ow + 1) / 2
+            n = x.columns; cin = c.inChannels; cout = c.outChannels
+            padTop = c.pads.top; padLeft = c.pads.left
+        }
+
+        /// Input transform, 16 GEMMs and output transform for the tile rows `rowsRange`
+        /// (global tile row = image · th + ty).
+        func run(tileRows rowsRange: Range<Int>, x: UnsafePointer<Float>, u: UnsafePointer<Float>,
+                 bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, scratch: ScratchPool, parallel: Bool) {
+            let tiles = rowsRange.count * tw
+            let images = rowsRange.lowerBound / th ..< (rowsRange.upperBound + th - 1) / th
+            let workSize = workSize(images: images.count)
+            // One buffer per chunk: transformed input, the 16 products, and the work area.
+            let buffer = scratch.take(16 * (cin + cout) * tiles + workSize)
+            defer { scratch.give(buffer) }
+            let v = buffer.pointer, m = v + 16 * cin * tiles, work = m + 16 * cout * tiles
+            let box = UncheckedSendable((v, m, work))
+            let split = { (count: Int, block: Int, body: (Range<Int>) -> Void) in
+                if parallel { parallelBlocks(count, blockSize: block, body) } else { body(0..<count) }
+            }
+            split(cin, max(1, cin / 8)) { channels in
+                let (v, _, work) = box.value
+                let own = parallel ? scratch.take(workSize) : nil
+                defer { if let own { scratch.give(own) } }
+                let area = own?.pointer ?? work
+                if narrow {
+                    inputTransformImages(channels: channels, images: images, x: x, v: v, tiles: tiles, work: area)
+                } else {
+                    inputTransform(channels: channels, tileRows: rowsRange, x: x, v: v, tiles: tiles, work: area)
+                }
+            }
+            split(16, 1) { xis in
+                let (v, m, _) = box.value
+                for xi in xis {
+                    sgemmSerial(m: cout, n: tiles, k: cin, a: u + xi * cout * cin, lda: cin,
+                                b: v + xi * cin * tiles, ldb: tiles, c: m + xi * cout * tiles, ldc: tiles)
+                }
+            }
+            split(cout, max(1, cout / 8)) { outs in
+                let (_, m, _) = box.value
+                if narrow {
+                    outputTransformImages(outChannels: outs, images: images, m: m, tiles: tiles, bias: bias, y: y)
+                } else {
+                    outputTransform(outChannels: outs, tileRows: rowsRange, m: m, tiles: tiles, bias: bias, y: y)
+                }
+            }
+        }
+
+        /// `V[ξ][c][p] = (Bᵀ d B)_ξ` for every tile p of the chunk, d the 4×4 input patch (zero outside).
+        /// The rows an image's tile rows read are first copied into a zero-padded block; the
+        /// transform then reads that block only (long after the copy, so no store-forwarding stalls).
+        func inputTransform(channels: Range<Int>, tileRows: Range<Int>, x: UnsafePointer<Float>,
+                            v: UnsafeMutablePointer<Float>, tiles: Int, work: UnsafeMutablePointer<Float>) {
+            let pw = paddedWidth, stride = rowStride
+            // Columns of the padded row that hold input (ix = i − padLeft ∈ [0, w)).
+            let lo = min(pw, padLeft), hi = max(lo, min(pw, w + padLeft))
+            let wide = tw / 8 * 8
+            @inline(__always) func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+                UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+            }
+            @inline(__always) func store8(_ p: UnsafeMutablePointer<Float>, _ value: SIMD8<Float>) {
+                UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD8<Float>.self)
+            }
+            for c in channels {
+                var tileRow = tileRows.lowerBound
+                while tileRow < tileRows.upperBound {
+                    let image = tileRow / th, ty0 = tileRow - image * th
+                    let ty1 = min(th, ty0 + (tileRows.upperBound - tileRow))
+                    let plane = x + (c * n + image) * h * w
+                    // Padded rows 2·ty0 … 2·ty1 + 1 of this image (input row = padded row − padTop).
+                    for q in 0..<(2 * (ty1 - ty0) + 2) {
+                        let iy = 2 * ty0 - padTop + q
+                        let dst = work + q * stride
+                        if iy < 0 || iy >= h || hi == lo {
+                            Im2col.zero(dst, stride)
+                            continue
+                        }
+                        Im2col.zero(dst, lo)
+                        Im2col.copy(dst + lo, plane + iy * w + (lo - padLeft), hi - lo)
+                        Im2col.zero(dst + hi, stride - hi)
+                    }
+                    for ty in ty0..<ty1 {
+                        let r0 = work + 2 * (ty - ty0) * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride
+                        let base = (tileRow - tileRows.lowerBound + ty - ty0) * tw
+                        @inline(__always) func dst(_ xi: Int) -> UnsafeMutablePointer<Float> {
+                            v + (xi * cin + c) * tiles + base
+                        }
+                        // Bᵀ along y on 16 columns at once, then along x: tile t reads columns
+                        // 2t … 2t+3 = even and odd lanes of the vectors at 2t and 2t + 2.
+                        var t = 0
+                        while t < wide {
+                            let a0 = load16(r0 + 2 * t), a1 = load16(r1 + 2 * t), a2 = load16(r2 + 2 * t), a3 = load16(r3 + 2 * t)
+                            let b0 = load16(r0 + 2 * t + 2), b1 = load16(r1 + 2 * t + 2)
+                            let b2 = load16(r2 + 2 * t + 2), b3 = load16(r3 + 2 * t + 2)
+                            let za = (a0 - a2, a1 + a2, a2 - a1, a1 - a3)
+                            let zb = (b0 - b2, b1 + b2, b2 - b1, b1 - b3)
+                            @inline(__always) func row(_ i: Int, _ a: SIMD16<Float>, _ b: SIMD16<Float>) {
+                                let e0 = a.evenHalf, o0 = a.oddHalf, e1 = b.evenHalf, o1 = b.oddHalf
+                                store8(dst(4 * i) + t, e0 - e1)
+                                store8(dst(4 * i + 1) + t, o0 + e1)
+                                store8(dst(4 * i + 2) + t, e1 - o0)
+                                store8(dst(4 * i + 3) + t, o0 - o1)
+                            }
+                            row(0, za.0, zb.0)
+                            row(1, za.1, zb.1)
+                            row(2, za.2, zb.2)
+                            row(3, za.3, zb.3)
+                            t += 8
+                        }
+                        while t < tw {
+                            let k = 2 * t
+                            @inline(__always) func column(_ col: Int) -> (Float, Float, Float, Float) {
+                                let d0 = r0[k + col], d1 = r1[k + col], d2 = r2[k + col], d3 = r3[k + col]
+                                return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+                            }
+                            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
+                            @inline(__always) func row(_ i: Int, _ e0: Float, _ o0: Float, _ e1: Float, _ o1: Float) {
+                                dst(4 * i)[t] = e0 - e1
+                                dst(4 * i + 1)[t] = o0 + e1
+                                dst(4 * i + 2)[t] = e1 - o0
+                                dst(4 * i + 3)[t] = o0 - o1
+                            }
+                            row(0, c0.0, c1.0, c2.0, c3.0)
+                            row(1, c0.1, c1.1, c2.1, c3.1)
+                            row(2, c0.2, c1.2, c2.2, c3.2)
+                            row(3, c0.3, c1.3, c2.3, c3.3)
+                            t += 1
+                        }
+                    }
+                    tileRow += ty1 - ty0
+                }
+            }
+        }
+
+        /// Narrow maps: the chunk's images of channel c are copied into a zero-padded block
+        /// `[row][column][image]`, so the 16 values of one tile position for 8 images are 16
+        /// contiguous vector loads, and the 16 results 16 contiguous vector stores.
+        func inputTransformImages(channels: Range<Int>, images: Range<Int>, x: UnsafePointer<Float>,
+                                  v: UnsafeMutablePointer<Float>, tiles: Int, work: UnsafeMutablePointer<Float>) {
+            let m = images.count, pw = paddedWidth, ph = 2 * th + 2
+            let rowsIn = min(h, ph - padTop), colsIn = min(w, pw - padLeft)
+            let vectors = m / 8 * 8
+            for c in channels {
+                Im2col.zero(work, ph * pw * m)
+                for (k, image) in images.enumerated() {
+                    let plane = x + (c * n + image) * h * w
+                    for iy in 0..<rowsIn {
+                        let row = work + ((iy + padTop) * pw + padLeft) * m + k
+                        let src = plane + iy * w
+                        for ix in 0..<colsIn { row[ix * m] = src[ix] }
+                    }
+                }
+                for ty in 0..<th {
+                    for tx in 0..<tw {
+                        let position = ty * tw + tx
+                        let origin = work + (2 * ty * pw + 2 * tx) * m
+                        let out = v + c * tiles + position * m
+                        let planeStride = cin * tiles
+                        var k = 0
+                        while k < vectors {
+                            @inline(__always) func d(_ r: Int, _ col: Int) -> SIMD8<Float> {
+                                UnsafeRawPointer(origin + (r * pw + col) * m + k).loadUnaligned(as: SIMD8<Float>.self)
+                            }
+                            @inline(__always) func column(_ col: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                                let d0 = d(0, col), d1 = d(1, col), d2 = d(2, col), d3 = d(3, col)
+                                return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+                            }
+                            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
+                            @inline(__always) func row(_ i: Int, _ e0: SIMD8<Float>, _ o0: SIMD8<Float>,
+                                                       _ e1: SIMD8<Float>, _ o1: SIMD8<Float>) {
+                                let base = out + 4 * i * planeStride + k
+                                UnsafeMutableRawPointer(base).storeBytes(of: e0 - e1, as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(base + planeStride).storeBytes(of: o0 + e1, as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(base + 2 * planeStride).storeBytes(of: e1 - o0, as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(base + 3 * planeStride).storeBytes(of: o0 - o1, as: SIMD8<Float>.self)
+                            }
+                            row(0, c0.0, c1.0, c2.0, c3.0)
+                            row(1, c0.1, c1.1, c2.1, c3.1)
+                            row(2, c0.2, c1.2, c2.2, c3.2)
+                            row(3, c0.3, c1.3, c2.3, c3.3)
+                            k += 8
+                        }
+                        while k < m {
+                            @inline(__always) func column(_ col: Int) -> (Float, Float, Float, Float) {
+                                let d0 = origin[col * m + k], d1 = origin[(pw + col) * m + k]
+                                let d2 = origin[(2 * pw + col) * m + k], d3 = origin[(3 * pw + col) * m + k]
+                                return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+                            }
+                            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
+                            @inline(__always) func row(_ i: Int, _ e0: Float, _ o0: Float, _ e1: Float, _ o1: Float) {
+                                let base = out + 4 * i * planeStride + k
+                                base[0] = e0 - e1
+                                base[planeStride] = o0 + e1
+                                base[2 * planeStride] = e1 - o0
+                                base[3 * planeStride] = o0 - o1
+                            }
+                            row(0, c0.0, c1.0, c2.0, c3.0)
+                            row(1, c0.1, c1.1, c2.1, c3.1)
+                            row(2, c0.2, c1.2, c2.2, c3.2)
+                            row(3, c0.3, c1.3, c2.3, c3.3)
+                            k += 1
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Narrow maps: `y = Aᵀ M A + bias`, 8 images of one tile position at a time.
+        func outputTransformImages(outChannels: Range<Int>, images: Range<Int>, m mBuf: UnsafePointer<Float>,
+                                   tiles: Int, bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+            let m = images.count, plane = cout * tiles, imageSize = oh * ow
+            let vectors = m / 8 * 8
+            for o in outChannels {
+                let b = bias[o]
+                for ty in 0..<th {
+                    let hasBottom = 2 * ty + 1 < oh
+                    for tx in 0..<tw {
+                        let hasRight = 2 * tx + 1 < ow
+                        let src = mBuf + o * tiles + (ty * tw + tx) * m
+                        let first = y + (o * n + images.lowerBound) * imageSize + 2 * ty * ow + 2 * tx
+                        @inline(__always) func put(_ k: Int, _ y00: Float, _ y01: Float, _ y10: Float, _ y11: Float) {
+                            let top = first + k * imageSize
+                            top[0] = y00
+                            if hasRight { top[1] = y01 }
+                            if hasBottom {
+                                top[ow] = y10
+                                if hasRight { top[ow + 1] = y11 }
+                            }
+                        }
+                        var k = 0
+                        while k < vectors {
+                            @inline(__always) func load(_ xi: Int) -> SIMD8<Float> {
+                                UnsafeRawPointer(src + xi * plane + k).loadUnaligned(as: SIMD8<Float>.self)
+                            }
+                            let a0 = load(0) + load(1) + load(2), b0 = load(1) - load(2) - load(3)
+                            let a1 = load(4) + load(5) + load(6), b1 = load(5) - load(6) - load(7)
+                            let a2 = load(8) + load(9) + load(10), b2 = load(9) - load(10) - load(11)
+                            let a3 = load(12) + load(13) + load(14), b3 = load(13) - load(14) - load(15)
+                            let bv = SIMD8<Float>(repeating: b)
+                            let y00 = a0 + a1 + a2 + bv, y01 = b0 + b1 + b2 + bv
+                            let y10 = a1 - a2 - a3 + bv, y11 = b1 - b2 - b3 + bv
+                            for lane in 0..<8 { put(k + lane, y00[lane], y01[lane], y10[lane], y11[lane]) }
+                            k += 8
+                        }
+                        while k < m {
+                            @inline(__always) func at(_ xi: Int) -> Float { src[xi * plane + k] }
+                            let a0 = at(0) + at(1) + at(2), b0 = at(1) - at(2) - at(3)
+                            let a1 = at(4) + at(5) + at(6), b1 = at(5) - at(6) - at(7)
+                            let a2 = at(8) + at(9) + at(10), b2 = at(9) - at(10) - at(11)
+                            let a3 = at(12) + at(13) + at(14), b3 = at(13) - at(14) - at(15)
+                            put(k, a0 + a1 + a2 + b, b0 + b1 + b2 + b, a1 - a2 - a3 + b, b1 - b2 - b3 + b)
+                            k += 1
+                        }
+                    }
+                }
+            }
+        }
+
+        /// `y = Aᵀ M A + bias` for every tile; outputs past an odd edge are not written.
+        /// Computed 8 tiles at a time (consecutive in the chunk, across tile rows), then scattered.
+        func outputTransform(outChannels: Range<Int>, tileRows: Range<Int>, m: UnsafePointer<Float>, tiles: Int,
+                             bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+            let plane = cout * tiles
+            let rightEdge = ow % 2 == 1, bottomEdge = oh % 2 == 1
+            @inline(__always) func store(_ yo: UnsafeMutablePointer<Float>, tile p: Int,
+                                         _ y00: Float, _ y01: Float, _ y10: Float, _ y11: Float) {
+                let local = p / tw, tx = p - local * tw
+                let tileRow = tileRows.lowerBound + local
+                let image = tileRow / th, ty = tileRow - image * th
+                let top = yo + image * oh * ow + 2 * ty * ow + 2 * tx
+                let hasRight = !rightEdge || tx + 1 < tw, hasBottom = !bottomEdge || ty + 1 < th
+                top[0] = y00
+                if hasRight { top[1] = y01 }
+                if hasBottom {
+                    top[ow] = y10
+                    if hasRight { top[ow + 1] = y11 }
+                }
+            }
+            let vectorTiles = tiles / 8 * 8
+            let wideRows = tw % 8 == 0 && !rightEdge
+            @inline(__always) func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
+                var r = SIMD16<Float>()
+                for k in 0..<8 { r[2 * k] = a[k]; r[2 * k + 1] = b[k] }
+                return r
+            }
+            for o in outChannels {
+                let b = bias[o]
+                let src = m + o * tiles
+                let yo = y + o * n * oh * ow
+                var p = 0
+                while p < vectorTiles {
+                    @inline(__always) func load(_ xi: Int) -> SIMD8<Float> {
+                        UnsafeRawPointer(src + xi * plane + p).loadUnaligned(as: SIMD8<Float>.self)
+                    }
+                    let a0 = load(0) + load(1) + load(2), b0 = load(1) - load(2) - load(3)
+                    let a1 = load(4) + load(5) + load(6), b1 = load(5) - load(6) - load(7)
+                    let a2 = load(8) + load(9) + load(10), b2 = load(9) - load(10) - load(11)
+                    let a3 = load(12) + load(13) + load(14), b3 = load(13) - load(14) - load(15)
+                    let bv = SIMD8<Float>(repeating: b)
+                    let y00 = a0 + a1 + a2 + bv, y01 = b0 + b1 + b2 + bv
+                    let y10 = a1 - a2 - a3 + bv, y11 = b1 - b2 - b3 + bv
+                    if wideRows {
+                        // 8 tiles of one tile row: the 2×2 outputs interleave into 16 columns of two rows.
+                        let local = p / tw, tx = p - local * tw
+                        let tileRow = tileRows.lowerBound + local
+                        let image = tileRow / th, ty = tileRow - image * th
+                        let top = yo + image * oh * ow + 2 * ty * ow + 2 * tx
+                        UnsafeMutableRawPointer(top).storeBytes(of: interleave(y00, y01), as: SIMD16<Float>.self)
+                        if !bottomEdge || ty + 1 < th {
+                            UnsafeMutableRawPointer(top + ow).storeBytes(of: interleave(y10, y11), as: SIMD16<Float>.self)
+                        }
+                    } else {
+                        for k in 0..<8 { store(yo, tile: p + k, y00[k], y01[k], y10[k], y11[k]) }
+                    }
+                    p += 8
+                }
+                while p < tiles {
+                    @inline(__always) func at(_ xi: Int) -> Float { src[xi * plane + p] }
+                    let a0 = at(0) + at(1) + at(2), b0 = at(1) - at(2) - at(3)
+                    let a1 = at(4) + at(5) + at(6), b1 = at(5) - at(6) - at(7)
+                    let a2 = at(8) + at(9) + at(10), b2 = at(9) - at(10) - at(11)
+                    let a3 = at(12) + at(13) + at(14), b3 = at(13) - at(14) - at(15)
+                    store(yo, tile: p, a0 + a1 + a2 + b, b0 + b1 + b2 + b, a1 - a2 - a3 + b, b1 - b2 - b3 + b)
+                    p += 1
+                }
+            }
+        }
+    }
+}
