@@ -218,18 +218,16 @@ enum TSALayer {
                     }
                     let cap = capacity[k0]
                     var count: Int32 = 0
+                    let step = Int32(k0)
+                    // k0 only grows, so the first violation step is a running minimum (branch-free).
                     for i in 0..<run {
                         let m = cap - abs(pending[i])
                         worst[i] = min(worst[i], m)
-                        count &+= m <= 0 ? 1 : 0
+                        let violated = m <= 0
+                        count &+= violated ? 1 : 0
+                        first[i] = min(first[i], violated ? step : noViolation)
                     }
                     s.violations[k0] = Int(count)
-                    if count > 0 {
-                        let step = Int32(k0)
-                        for i in 0..<run where first[i] == noViolation && cap - abs(pending[i]) <= 0 {
-                            first[i] = step
-                        }
-                    }
                 }
             }
         }
