@@ -84,14 +84,19 @@ if [ "$TORCH_ONLY" = 0 ]; then
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}" --iters "$ITERS" --json > "$WORK/ours.out"
     echo "+ $OURS_CMD   (environment as is: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})" >&2
     "$CSSDBG" bench "${ARGS[@]}" --iters "$ITERS" --json > "$WORK/ours_env.out"
+    # What Winograd buys: the same run with every convolution on the plain im2col + GEMM path.
+    echo "+ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $OURS_CMD --conv im2col" >&2
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}" --iters "$ITERS" --json --conv im2col \
+        > "$WORK/ours_im2col.out"
 else
     echo '{}' > "$WORK/ours.out"
     echo '{}' > "$WORK/ours_env.out"
+    echo '{}' > "$WORK/ours_im2col.out"
 fi
 echo "+ $TORCH_CMD" >&2
 "$PY" bench/torch_reference.py "${ARGS[@]}" --iters "$ITERS" --json > "$WORK/torch.out"
 
-"$PY" - "$WORK/peak.json" "$WORK/ours.out" "$WORK/torch.out" "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $OURS_CMD" "$TORCH_CMD" "$TORCH_ONLY" "$WORK/ours_env.out" "${OPENBLAS_CORETYPE:-unset}" <<'EOF'
+"$PY" - "$WORK/peak.json" "$WORK/ours.out" "$WORK/torch.out" "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $OURS_CMD" "$TORCH_CMD" "$TORCH_ONLY" "$WORK/ours_env.out" "${OPENBLAS_CORETYPE:-unset}" "$WORK/ours_im2col.out" <<'EOF'
 import json, sys
 
 def last_json(path):
@@ -141,6 +146,11 @@ if env_run:
     e_snn, e_ann = env_run.get("snn_samples_per_s"), env_run.get("ann_samples_per_s")
     print(f"| SNN / ANN samples/s with OPENBLAS_CORETYPE={sys.argv[8]} kept | {f(e_snn)} / {f(e_ann)} | | "
           f"{f(ratio(e_snn, t_snn))}{x(e_snn)} / {f(ratio(e_ann, t_ann))}{x(e_ann)} |")
+plain = last_json(sys.argv[9])
+if plain:
+    i_snn, i_ann = plain.get("snn_samples_per_s"), plain.get("ann_samples_per_s")
+    print(f"| SNN / ANN samples/s with `--conv im2col` (no Winograd) | {f(i_snn)} / {f(i_ann)} | | "
+          f"{f(ratio(i_snn, t_snn))}{x(i_snn)} / {f(ratio(i_ann, t_ann))}{x(i_ann)} |")
 print()
 print(f"NumPy float32 matmul peak (1024³, best of 10, {peak['cpus']} CPUs, all BLAS threads): "
       f"{peak['gflops']:.1f} GFLOP/s")

@@ -15,6 +15,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Silent-period length L.") var silent = 1
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Timed iterations (median reported).") var iters = 3
+    @Option(help: "3×3 stride-1 convolutions: winograd (F(2×2,3×3), default) or im2col (plain GEMM), to compare.")
+    var conv = "winograd"
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Also measure the debugger's latencies: focused-sample trace, re-trace after a θ change, frame render.")
     var ui = false
@@ -32,7 +34,10 @@ struct Bench: AsyncParsableCommand {
                 let bundle = try ModelBundle.resolve(path: model, data: nil, labels: nil, calib: nil, theta: nil)
                 graph = try bundle.loadModel()
             }
-            let network = try Network(graph)
+            guard conv == "winograd" || conv == "im2col" else {
+                throw ValidationError("--conv must be winograd or im2col, not '\(conv)'")
+            }
+            let network = try Network(graph, winograd: conv == "winograd")
             let config = ConversionConfig(T: steps, beta: beta, silent: silent)
             try config.validate()
             let size = network.inputShape.reduce(1, *)
@@ -74,27 +79,28 @@ struct Bench: AsyncParsableCommand {
             if json {
                 let doc: JSONValue = .object([
                     ("model", .string(graph.name)), ("batch", .integer(batch)), ("T", .integer(steps)),
-                    ("silent", .integer(silent)), ("threads", .integer(threadCount)),
+                    ("silent", .integer(silent)), ("threads", .integer(threadCount)), ("conv", .string(conv)),
                     ("snn_samples_per_s", .number(round3(snnRate))), ("ann_samples_per_s", .number(round3(annRate))),
                     ("dense_gflops", .number(round3(gflops))), ("peak_rss_mb", .number(round3(rss))),
                 ] + uiFields)
                 print(doc.rendered())
             } else {
-                print("model \(graph.name)  batch \(batch)  T=\(steps) β=\(beta) L=\(silent)  threads \(threadCount)")
+                print("model \(graph.name)  batch \(batch)  T=\(steps) β=\(beta) L=\(silent)  threads \(threadCount)  conv \(conv)")
                 print("SNN simulation  \(fmt(snnRate, 2)) samples/s  (\(fmt(gflops, 1)) dense-equivalent GFLOP/s)")
                 print("ANN forward     \(fmt(annRate, 2)) samples/s")
                 print("peak RSS        \(fmt(rss, 1)) MB")
                 for (k, v) in uiFields { print("\(pad(k, 15)) \(v.rendered()) ms") }
             }
             if profile {
-                printProfile(network: network, snn: snnProfile, ann: annProfile, to: json ? .standardError : .standardOutput)
+                let table = profileTable(network: network, snn: snnProfile, ann: annProfile)
+                if json { FileHandle.standardError.write(Data(table.utf8)) } else { print(table, terminator: "") }
             }
         }
     }
 }
 
 /// Milliseconds per batch for every node that took time, heaviest first, SNN and ANN side by side.
-func printProfile(network: Network, snn: OpProfile, ann: OpProfile, to handle: FileHandle) {
+func profileTable(network: Network, snn: OpProfile, ann: OpProfile) -> String {
     let annTimes = Dictionary(uniqueKeysWithValues: ann.entries.map { ($0.node, $0.seconds / Double($0.calls)) })
     let rows = snn.entries.map { (node: $0.node, snn: $0.seconds / Double($0.calls) * 1000,
                                   ann: (annTimes[$0.node] ?? 0) * 1000) }
@@ -110,7 +116,7 @@ func printProfile(network: Network, snn: OpProfile, ann: OpProfile, to handle: F
     }
     out += "\(pad("total", 28)) \(pad("", 10)) \(pad("", 14)) \(lpad(fmt(total, 2), 9)) \(lpad("100", 6)) \(lpad(fmt(annTotal, 2), 9))\n"
     out += "(W): Winograd F(2×2, 3×3). Spiking layers (Relu) include the TSA recurrence and statistics.\n"
-    handle.write(Data(out.utf8))
+    return out
 }
 
 func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }

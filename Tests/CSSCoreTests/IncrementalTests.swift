@@ -59,4 +59,48 @@ final class IncrementalTests: XCTestCase {
             XCTAssertEqual(x.residualP999, y.residualP999, accuracy: 1e-5)
         }
     }
+
+    /// With Winograd convolutions too: a sample's numbers do not depend on the batch it is in
+    /// (chunks change with the batch size, the arithmetic per tile does not).
+    func testWinogradResultsDoNotDependOnBatchSize() throws {
+        let net = try RandomNetworks.winogradCNN(seed: 3)
+        XCTAssertEqual(net.winograd.count, 2)
+        let data = RandomNetworks.samples(count: 40, shape: [3, 8, 8], seed: 11)
+        let config = ConversionConfig(T: 8, beta: 1.5, silent: 1)
+        let theta = try Evaluator(network: net).calibrate(data, config: config)
+        let reference = try Evaluator(network: net, batchSize: 1).evaluate(data, amplitudes: theta, config: config)
+        for batch in [7, 40] {
+            let b = try Evaluator(network: net, batchSize: batch).evaluate(data, amplitudes: theta, config: config)
+            XCTAssertEqual(reference.snnPredictions, b.snnPredictions, "batch \(batch)")
+            for (x, y) in zip(reference.layers, b.layers) {
+                XCTAssertEqual(x.violationsByStep, y.violationsByStep, "batch \(batch)")
+                XCTAssertEqual(x.spikesPositive, y.spikesPositive, "batch \(batch)")
+                XCTAssertEqual(x.spikesNegative, y.spikesNegative, "batch \(batch)")
+            }
+        }
+    }
+
+    /// Winograd against the plain im2col path on a whole simulation: the same predictions and,
+    /// per layer, spike counts within a few tie flips (css-spec §9).
+    func testWinogradSimulationMatchesPlainConvolution() throws {
+        let fast = try RandomNetworks.winogradCNN(seed: 5)
+        let plain = try RandomNetworks.winogradCNN(seed: 5, winograd: false)
+        XCTAssertTrue(fast.usesWinograd)
+        XCTAssertFalse(plain.usesWinograd)
+        let data = RandomNetworks.samples(count: 60, shape: [3, 8, 8], seed: 12)
+        let config = ConversionConfig(T: 10, beta: 1.5, silent: 1)
+        let theta = try Evaluator(network: plain).calibrate(data, config: config)
+        let a = try Evaluator(network: fast, batchSize: 16).evaluate(data, amplitudes: theta, config: config)
+        let b = try Evaluator(network: plain, batchSize: 16).evaluate(data, amplitudes: theta, config: config)
+        let same = zip(a.snnPredictions, b.snnPredictions).filter { $0 == $1 }.count
+        XCTAssertGreaterThanOrEqual(same, 59)
+        for (x, y) in zip(a.layers, b.layers) {
+            let spikes = y.spikesPositive + y.spikesNegative
+            XCTAssertGreaterThan(spikes, 1000)
+            XCTAssertLessThanOrEqual(abs((x.spikesPositive + x.spikesNegative) - spikes), max(3, spikes / 1000))
+        }
+        let ann = Simulator(network: fast).annForward(data.inputs[...], count: data.count).outputs
+        let annPlain = Simulator(network: plain).annForward(data.inputs[...], count: data.count).outputs
+        for (p, q) in zip(ann, annPlain) { XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(q))) }
+    }
 }

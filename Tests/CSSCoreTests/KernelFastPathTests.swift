@@ -167,6 +167,30 @@ final class KernelFastPathTests: XCTestCase {
         XCTAssertEqual(results[0], results[2])
     }
 
+    // MARK: Reshape
+
+    /// Flatten (a per-channel transpose) and general reshapes against the element formula.
+    func testReshapeMatchesElementFormula() {
+        let cases: [([Int], [Int], Int)] = [
+            ([5, 3, 3], [45], 7), ([4, 3, 2], [2, 12], 3), ([4, 3, 2], [6, 4], 5), ([2, 6], [3, 2, 2], 4),
+            ([8, 1, 1], [8], 9), ([3, 4, 4], [48, 1, 1], 2),
+        ]
+        for (from, to, n) in cases {
+            let size = from.reduce(1, *)
+            let x = Activation(shape: from, columns: n, data: RandomNetworks.values(size * n, seed: UInt64(size + n)))
+            let y = AffineOps.reshape(x, to: to)
+            let oldHW = from.dropFirst().reduce(1, *), newHW = to.dropFirst().reduce(1, *)
+            XCTAssertEqual(y.shape, to)
+            for j in 0..<n {
+                for e in 0..<size {
+                    let src = ((e / oldHW) * n + j) * oldHW + e % oldHW
+                    let dst = ((e / newHW) * n + j) * newHW + e % newHW
+                    XCTAssertEqual(y.data[dst], x.data[src], "\(from) → \(to), column \(j), element \(e)")
+                }
+            }
+        }
+    }
+
     /// Large enough that the default choice is the fused per-tile path.
     func testConvFusedPathOnWideInput() {
         let k = ConvCase(cin: 1, cout: 3, h: 32, w: 32, n: 17, kernel: (3, 3), stride: (1, 1), pads: (1, 1, 1, 1))

@@ -57,6 +57,34 @@ enum RandomNetworks {
         return try Network(Graph(name: "resnet", input: "x", inputShape: [1, 6, 6], output: "y", nodes: nodes))
     }
 
+    /// A CNN whose inner convolutions take the Winograd path (16 channels, 3×3, stride 1):
+    /// conv 3→16, conv 16→16, pool, conv 16→16, flatten, dense 64, dense 10, on 3×8×8 inputs.
+    static func winogradCNN(seed: UInt64, winograd: Bool = true) throws -> Network {
+        let c = 16
+        func conv(_ cin: Int, _ cout: Int, _ s: UInt64) -> Op {
+            .conv(Conv2D(weight: values(cout * cin * 9, seed: s, scale: 1.2 / Float(cin * 9).squareRoot()),
+                         bias: values(cout, seed: s + 1, scale: 0.05),
+                         outChannels: cout, inChannels: cin, kernel: (3, 3), pads: (1, 1, 1, 1)))
+        }
+        let nodes = [
+            Node(name: "/conv1/Conv", op: conv(3, c, seed), inputs: ["x"], output: "c1"),
+            Node(name: "/relu1/Relu", op: .relu, inputs: ["c1"], output: "r1"),
+            Node(name: "/conv2/Conv", op: conv(c, c, seed + 10), inputs: ["r1"], output: "c2"),
+            Node(name: "/relu2/Relu", op: .relu, inputs: ["c2"], output: "r2"),
+            Node(name: "/pool", op: .averagePool(Pool2D(kernel: (2, 2), stride: (2, 2))), inputs: ["r2"], output: "p"),
+            Node(name: "/conv3/Conv", op: conv(c, c, seed + 20), inputs: ["p"], output: "c3"),
+            Node(name: "/relu3/Relu", op: .relu, inputs: ["c3"], output: "r3"),
+            Node(name: "/flat", op: .reshape([c * 16]), inputs: ["r3"], output: "f"),
+            Node(name: "/fc1", op: .dense(weight: values(64 * c * 16, seed: seed + 30, scale: 0.1), bias: nil,
+                                          outFeatures: 64, inFeatures: c * 16), inputs: ["f"], output: "d1"),
+            Node(name: "/relu4/Relu", op: .relu, inputs: ["d1"], output: "r4"),
+            Node(name: "/fc2", op: .dense(weight: values(10 * 64, seed: seed + 40, scale: 0.3), bias: nil,
+                                          outFeatures: 10, inFeatures: 64), inputs: ["r4"], output: "y"),
+        ]
+        return try Network(Graph(name: "wcnn", input: "x", inputShape: [3, 8, 8], output: "y", nodes: nodes),
+                           winograd: winograd)
+    }
+
     static func samples(count: Int, shape: [Int], seed: UInt64) -> SampleSet {
         SampleSet(inputs: values(count * shape.reduce(1, *), seed: seed, scale: 2), count: count, sampleShape: shape)
     }

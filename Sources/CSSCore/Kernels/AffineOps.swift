@@ -110,19 +110,38 @@ enum AffineOps {
         let oldHW = x.spatial
         if newHW == oldHW { return Activation(shape: shape, columns: x.columns, data: x.data) }
         let size = x.sampleSize, n = x.columns
-        var out = [Float](repeating: 0, count: x.data.count)
+        var y = Activation(uninitialized: shape, columns: n)  // every element is copied once
         x.data.withUnsafeBufferPointer { xp in
-            out.withUnsafeMutableBufferPointer { op in
+            y.data.withUnsafeMutableBufferPointer { yp in
+                let src = xp.baseAddress!, dst = yp.baseAddress!
+                if newHW == 1 {
+                    // Flatten: each channel's [columns][H·W] block becomes [H·W][columns] (a transpose).
+                    let box = UncheckedSendable((src, dst))
+                    parallelBlocks(x.channels, blockSize: max(1, (1 << 16) / max(1, n * oldHW))) { channels in
+                        let (src, dst) = box.value
+                        for c in channels {
+                            let plane = src + c * n * oldHW, out = dst + c * oldHW * n
+                            for p in 0..<oldHW {
+                                let row = out + p * n
+                                for j in 0..<n { row[j] = plane[j * oldHW + p] }
+                            }
+                        }
+                    }
+                    return
+                }
+                // General case: runs of elements that stay in one old and one new channel are contiguous.
                 for j in 0..<n {
-                    for e in 0..<size {
-                        let src = ((e / oldHW) * n + j) * oldHW + e % oldHW
-                        let dst = ((e / newHW) * n + j) * newHW + e % newHW
-                        op[dst] = xp[src]
+                    var e = 0
+                    while e < size {
+                        let oc = e / oldHW, op = e - oc * oldHW, nc = e / newHW, np = e - nc * newHW
+                        let count = min(oldHW - op, newHW - np, size - e)
+                        (dst + (nc * n + j) * newHW + np).update(from: src + (oc * n + j) * oldHW + op, count: count)
+                        e += count
                     }
                 }
             }
         }
-        return Activation(shape: shape, columns: n, data: out)
+        return y
     }
 
     static func averagePool(_ p: Pool2D, _ x: Activation, outShape: [Int]) -> Activation {
