@@ -119,11 +119,22 @@ enum AffineOps {
                     let box = UncheckedSendable((src, dst))
                     parallelBlocks(x.channels, blockSize: max(1, (1 << 16) / max(1, n * oldHW))) { channels in
                         let (src, dst) = box.value
+                        // 16×16 blocks: reads and writes both stay on a few cache lines and pages.
                         for c in channels {
                             let plane = src + c * n * oldHW, out = dst + c * oldHW * n
-                            for p in 0..<oldHW {
-                                let row = out + p * n
-                                for j in 0..<n { row[j] = plane[j * oldHW + p] }
+                            var p0 = 0
+                            while p0 < oldHW {
+                                let p1 = min(oldHW, p0 + 16)
+                                var j0 = 0
+                                while j0 < n {
+                                    let j1 = min(n, j0 + 16)
+                                    for p in p0..<p1 {
+                                        let row = out + p * n
+                                        for j in j0..<j1 { row[j] = plane[j * oldHW + p] }
+                                    }
+                                    j0 = j1
+                                }
+                                p0 = p1
                             }
                         }
                     }
