@@ -133,6 +133,15 @@ final class KernelFastPathTests: XCTestCase {
         for (i, k) in cases.enumerated() { checkWinograd(k, seed: UInt64(500 + 10 * i)) }
     }
 
+    /// An empty batch gives an empty result instead of dividing by zero chunks.
+    func testWinogradEmptyBatch() {
+        let conv = Conv2D(weight: RandomNetworks.values(8 * 8 * 9, seed: 1), bias: nil, outChannels: 8, inChannels: 8,
+                          kernel: (3, 3), pads: (1, 1, 1, 1))
+        let x = Activation(shape: [8, 4, 4], columns: 0, data: [])
+        let y = WinogradConv.conv(conv, WinogradFilter(conv)!, x, outShape: [8, 4, 4], constantScale: 1, scratch: ScratchPool())
+        XCTAssertEqual(y.data.count, 0)
+    }
+
     /// The path is taken exactly for 3×3, stride 1, undilated, ungrouped convolutions.
     func testWinogradAppliesOnlyToPlain3x3() {
         func conv(kernel: (Int, Int) = (3, 3), stride: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1),
@@ -383,7 +392,7 @@ final class KernelFastPathTests: XCTestCase {
             ConversionConfig.rate(T: 8),
         ]
         for (ci, cfg) in configs.enumerated() {
-            for B in [1, 3] {
+            for B in [1, 3, 5] {  // 7, 21 and 35 neurons per channel: the scalar tail alone, vectors + tail
                 let C = 5, hw = 7, T = cfg.T
                 let theta: Float = 0.37
                 var data = RandomNetworks.values(C * T * B * hw, seed: UInt64(ci * 10 + B), scale: 1.6 * theta)

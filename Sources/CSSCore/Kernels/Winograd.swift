@@ -74,6 +74,7 @@ enum WinogradConv {
                      scratch: ScratchPool) -> Activation {
         let g = Geometry(c, x: x, outShape: outShape)
         var y = Activation(uninitialized: outShape, columns: x.columns)  // every output is written
+        guard g.n > 0, g.th > 0, g.tw > 0 else { return y }  // nothing to compute (empty batch or map)
         let target = chunkTiles(inChannels: g.cin, outChannels: g.cout)
         let tileRows = g.n * g.th
         let rows: Int  // tile rows per chunk, balanced
