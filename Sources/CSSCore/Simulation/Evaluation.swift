@@ -3,8 +3,8 @@ public struct Evaluator: Sendable {
     public let simulator: Simulator
     /// Samples per simulated batch (the window GEMM has T × batch columns). 16 rather than 32:
     /// on VGG-16 a batch of 32 runs 20 % fewer samples/s (its first layers' tensors, 84 MB each,
-    /// no longer stay in the last-level cache) and `eval` of 1000 samples peaks at 671 instead of
-    /// 455 MiB. Results do not depend on it (tested).
+    /// no longer stay in the last-level cache) and `eval` of 1000 samples peaks at 656 instead of
+    /// 445 MiB. Results do not depend on it (tested).
     public var batchSize: Int
 
     public init(network: Network, batchSize: Int = 16) {
