@@ -90,9 +90,7 @@ public struct Evaluator: Sendable {
         }
         if next != nil { cache = next }
         let layers = stats.enumerated().map { l, s in s.report(info: layout.layers[l], theta: amplitudes.layers[l]) }
-        var hotspots = stats.flatMap(\.hotspots)
-        hotspots.sort(by: Hotspot.bySeverity)
-        if hotspots.count > 500 { hotspots.removeLast(hotspots.count - 500) }
+        let hotspots = Hotspot.mostSevere(stats.flatMap(\.hotspots), perKind: DatasetReport.hotspotsPerKind)
         func accuracy(_ pred: [Int]) -> Double? {
             guard let labels = data.labels, !pred.isEmpty else { return nil }
             return Double(zip(pred, labels).filter { $0 == $1 }.count) / Double(pred.count)

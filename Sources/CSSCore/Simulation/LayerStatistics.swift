@@ -2,7 +2,9 @@
 /// statistics from blocks of channels are merged in block order, so results do not depend on
 /// how many threads produced them.
 public struct LayerStatistics: Sendable {
-    public static let hotspotCapacity = 256
+    /// Hotspots kept per layer and kind: as many as the report lists of each kind, so the
+    /// report's top cases are exactly the data set's.
+    public static let hotspotCapacity = DatasetReport.hotspotsPerKind
 
     public let window: Int
     public private(set) var pairs = 0
@@ -64,8 +66,7 @@ public struct LayerStatistics: Sendable {
     }
 
     mutating func trimHotspots() {
-        hotspots.sort(by: Hotspot.bySeverity)
-        if hotspots.count > Self.hotspotCapacity { hotspots.removeLast(hotspots.count - Self.hotspotCapacity) }
+        hotspots = Hotspot.mostSevere(hotspots, perKind: Self.hotspotCapacity)
     }
 
     public mutating func merge(_ o: LayerStatistics) {

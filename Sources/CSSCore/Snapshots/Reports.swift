@@ -141,6 +141,20 @@ public struct Hotspot: Sendable, Equatable {
     }
 
     /// Sort order: overflow before coupling, then worst margin first, then position.
+    /// The `perKind` most severe overflow cases and the `perKind` most severe coupling cases,
+    /// sorted by `bySeverity`. Capping each kind on its own keeps the coupling cases when
+    /// overflows are plentiful (and the reverse), so each filter of the list has its worst cases.
+    public static func mostSevere(_ list: [Hotspot], perKind: Int) -> [Hotspot] {
+        var sorted = list.sorted(by: bySeverity)
+        var overflow = 0, coupling = 0
+        sorted.removeAll { h in
+            if h.kind == .overflow { overflow += 1; return overflow > perKind }
+            coupling += 1
+            return coupling > perKind
+        }
+        return sorted
+    }
+
     public static func bySeverity(_ a: Hotspot, _ b: Hotspot) -> Bool {
         if a.kind != b.kind { return a.kind == .overflow }
         if a.worstMargin != b.worstMargin { return a.worstMargin < b.worstMargin }
@@ -201,8 +215,10 @@ public struct DatasetReport: Sendable, Equatable {
     /// Fraction of samples whose SNN prediction equals the ANN's.
     public var agreement: Double
     public var layers: [LayerReport]
-    /// The most severe violations over the data set, sorted by `Hotspot.bySeverity`.
+    /// The most severe violations over the data set, sorted by `Hotspot.bySeverity`: up to
+    /// `DatasetReport.hotspotsPerKind` of each kind.
     public var hotspots: [Hotspot]
+    public static let hotspotsPerKind = 500
     public var annPredictions: [Int]
     public var snnPredictions: [Int]
 
