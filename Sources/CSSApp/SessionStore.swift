@@ -9,12 +9,39 @@ public struct SessionPosition: Sendable, Equatable, Codable {
     /// Selected spiking layer, if any.
     public var layer: Int?
     public var neuron: Int
+    /// The screen: focused pane, the panes in the two lower slots (`:focus` names), the hotspot
+    /// filter and the play speed (steps/s). Absent in sessions saved before they were kept.
+    public var focus: String?
+    public var lowerLeft: String?
+    public var lowerRight: String?
+    public var hotspotFilter: String?
+    public var playSpeed: Double?
 
-    public init(sample: Int = 0, step: Int = 0, layer: Int? = nil, neuron: Int = 0) {
+    public init(sample: Int = 0, step: Int = 0, layer: Int? = nil, neuron: Int = 0, focus: String? = nil,
+                lowerLeft: String? = nil, lowerRight: String? = nil, hotspotFilter: String? = nil,
+                playSpeed: Double? = nil) {
         self.sample = sample
         self.step = step
         self.layer = layer
         self.neuron = neuron
+        self.focus = focus
+        self.lowerLeft = lowerLeft
+        self.lowerRight = lowerRight
+        self.hotspotFilter = hotspotFilter
+        self.playSpeed = playSpeed
+    }
+
+    /// The `:` commands that bring the screen back, after `:sample`/`:step`/`:layer`/`:neuron`:
+    /// the hotspot filter (it brings the coupling pane forward), then the lower panes, the
+    /// focused pane last (focusing a lower pane puts it in its slot).
+    public var screenCommands: [String] {
+        var c: [String] = []
+        if let hotspotFilter, hotspotFilter != "all" { c.append("hotspots \(hotspotFilter)") }
+        if let lowerLeft { c.append("focus \(lowerLeft)") }
+        if let lowerRight { c.append("focus \(lowerRight)") }
+        if let focus { c.append("focus \(focus)") }
+        if let playSpeed { c.append("speed \(playSpeed)") }
+        return c
     }
 }
 

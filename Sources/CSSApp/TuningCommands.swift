@@ -129,7 +129,7 @@ public final class TuningCommands: Sendable {
             return Outcome(message: "restored the session saved \(saved.savedAt) (\(saved.session.history.count) changes)",
                            reload: true,
                            followUp: ["sample \(p.sample)", "step \(p.step)", p.layer.flatMap { $0 < layout.layers.count ? "layer \(layout.layers[$0].name)" : nil }, "neuron \(p.neuron)"]
-                               .compactMap { $0 },
+                               .compactMap { $0 } + p.screenCommands,
                            history: depth(snap.session))
         case "discard":
             let snap = try await backend.snapshot()

@@ -18,6 +18,12 @@ public struct CustomCommandRequest: Sendable {
     /// Selected spiking layer (nil when the encoder or output row is selected).
     public var layer: Int?
     public var neuron: Int
+    /// The screen around it, as `:focus` / `:hotspots` / `:speed` arguments (sessions keep them).
+    public var focus: String = Pane.layers.commandName
+    public var lowerLeft: String = Pane.coupling.commandName
+    public var lowerRight: String = Pane.inspector.commandName
+    public var hotspotFilter: String = HotspotFilter.all.rawValue
+    public var playSpeed: Double = 2
 }
 
 /// What a custom command did.
@@ -191,13 +197,15 @@ final class AppLoop {
                     continue
                 }
                 let req = CustomCommandRequest(name: name, arguments: arguments, line: line, sample: state.sample,
-                                               step: state.step, layer: state.selectedLayer, neuron: state.neuron)
+                                               step: state.step, layer: state.selectedLayer, neuron: state.neuron,
+                                               focus: state.focus.commandName, lowerLeft: state.lowerLeft.commandName,
+                                               lowerRight: state.lowerRight.commandName,
+                                               hotspotFilter: state.hotspotFilter.rawValue, playSpeed: state.playSpeed)
                 let previous = customChain
                 let task = Task.detached {
                     await previous?.value
                     do {
                         let r = try await handler(req)
-                        if let m = r.message { send(r.isError ? .commandError(m) : .info(m)) }
                         if let t = r.tuning { send(.tuningStatus(t)) }
                         if r.reload { send(.reload) }
                         for line in r.followUp {
@@ -205,6 +213,8 @@ final class AppLoop {
                             for ch in line { send(.key(.char(ch))) }
                             send(.key(.enter))
                         }
+                        // After the follow-ups, whose own messages would hide it.
+                        if let m = r.message { send(r.isError ? .commandError(m) : .info(m)) }
                         if r.quit { send(.key(.ctrlC)) }
                     } catch {
                         send(.commandError(":\(name): \(error)"))

@@ -42,7 +42,9 @@ struct Tui: AsyncParsableCommand {
             var debuggerOptions = DebuggerOptions(
                 customCommands: TuningCommands.names,
                 customHandler: { req in
-                    let position = SessionPosition(sample: req.sample, step: req.step, layer: req.layer, neuron: req.neuron)
+                    let position = SessionPosition(sample: req.sample, step: req.step, layer: req.layer, neuron: req.neuron,
+                                                   focus: req.focus, lowerLeft: req.lowerLeft, lowerRight: req.lowerRight,
+                                                   hotspotFilter: req.hotspotFilter, playSpeed: req.playSpeed)
                     let o = await commands.execute(req.name, req.arguments, position: position)
                     return CustomCommandResult(message: o.message, isError: o.isError, reload: o.reload,
                                                followUp: o.followUp,

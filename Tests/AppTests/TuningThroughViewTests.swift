@@ -46,8 +46,11 @@ final class TuningThroughViewTests: XCTestCase {
         let pending = rig.session.customCommands
         for case .custom(let name, let args, _) in pending[outcomesCount(rig)...] {
             let s = rig.session.state
-            let o = await rig.commands.execute(name, args, position: SessionPosition(sample: s.sample, step: s.step,
-                                                                                       layer: s.selectedLayer, neuron: s.neuron))
+            let position = SessionPosition(sample: s.sample, step: s.step, layer: s.selectedLayer, neuron: s.neuron,
+                                           focus: s.focus.commandName, lowerLeft: s.lowerLeft.commandName,
+                                           lowerRight: s.lowerRight.commandName,
+                                           hotspotFilter: s.hotspotFilter.rawValue, playSpeed: s.playSpeed)
+            let o = await rig.commands.execute(name, args, position: position)
             outcomes.append(o)
             await rig.session.send(o.isError ? .commandError(o.message) : .info(o.message))
             if o.reload { await rig.session.send(.reload) }
@@ -146,6 +149,11 @@ final class TuningThroughViewTests: XCTestCase {
     /// Every change lands in the session file at once; a new start finds it and can restore it.
     func testSessionIsSavedAndRestored() async throws {
         var rig = try await makeRig()
+        // A screen to come back to: raster in front, histogram below left, coupling cases, 8 steps/s.
+        for line in [":hotspots coupling", ":focus histogram", ":focus raster", ":speed 8"] {
+            await rig.session.type(line)
+            await rig.session.press(.enter)
+        }
         await rig.session.type(":scale 1 1.3")
         await rig.session.press(.enter)
         await rig.session.type(":scale 0 0.9")
@@ -166,6 +174,28 @@ final class TuningThroughViewTests: XCTestCase {
         let restored = await again.backend.session
         XCTAssertEqual(restored, tuned)
         XCTAssertTrue(o[0].followUp.contains("sample \(saved.position.sample)"))
+        XCTAssertEqual(Array(o[0].followUp.suffix(5)),
+                       ["hotspots coupling", "focus histogram", "focus raster", "focus raster", "speed 8.0"])
+        // Replayed as the terminal does, the follow-ups bring the screen back.
+        for line in o[0].followUp {
+            await again.session.type(":" + line)
+            await again.session.press(.enter)
+        }
+        let screen = again.session.state
+        XCTAssertEqual([screen.focus, screen.lowerLeft, screen.lowerRight], [.raster, .histogram, .raster])
+        XCTAssertEqual(screen.hotspotFilter, .coupling)
+        XCTAssertEqual(screen.playSpeed, 8)
+
+        // A session saved before the screen was kept still loads (and restores no screen).
+        var old = saved
+        old.position = SessionPosition(sample: 3, step: 2)
+        try store.save(old)
+        let legacy = try String(contentsOfFile: store.path, encoding: .utf8)
+            .replacingOccurrences(of: "\"playSpeed\"", with: "\"unused\"")
+        try Data(legacy.utf8).write(to: URL(fileURLWithPath: store.path))
+        let loaded = try XCTUnwrap(try store.load(layers: rig.model.network.layerCount))
+        XCTAssertNil(loaded.position.focus)
+        XCTAssertEqual(loaded.position.screenCommands, [])
 
         // A damaged session file is reported, naming the file.
         try Data("{oops".utf8).write(to: URL(fileURLWithPath: store.path))

@@ -166,6 +166,42 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.message, "unknown command :frobnicate")
     }
 
+    /// `:focus` puts a pane in front (lower panes into their slot); `:speed` picks the nearest
+    /// play speed; both complete and reject what they do not know.
+    func testCommandsFocusAndSpeed() {
+        var s = loadedState()
+        s = press(s, chars(":focus raster") + [.enter]).0
+        XCTAssertEqual(s.focus, .raster)
+        XCTAssertEqual(s.lowerRight, .raster)
+        s = press(s, chars(":focus hist") + [.enter]).0
+        XCTAssertEqual(s.focus, .histogram)
+        XCTAssertEqual(s.lowerLeft, .histogram)
+        s = press(s, chars(":focus hotspots") + [.enter]).0
+        XCTAssertEqual(s.focus, .coupling)
+        s = press(s, chars(":focus m") + [.enter]).0
+        XCTAssertEqual(s.focus, .membrane)
+        XCTAssertEqual(s.lowerLeft, .coupling)
+        XCTAssertEqual(s.lowerRight, .raster)
+        s = press(s, chars(":focus sideways") + [.enter]).0
+        XCTAssertTrue(s.messageIsError)
+        XCTAssertEqual(s.message, ":focus takes layers, membrane, neuron, raster, histogram, coupling")
+        XCTAssertEqual(s.focus, .membrane)
+
+        s = press(s, chars(":speed 7") + [.enter]).0
+        XCTAssertEqual(s.playSpeed, 8)
+        XCTAssertEqual(s.message, "play speed 8 steps/s")
+        s = press(s, chars(":speed 0.6") + [.enter]).0
+        XCTAssertEqual(s.playSpeed, 0.5)
+        s = press(s, chars(":speed 1000") + [.enter]).0
+        XCTAssertEqual(s.playSpeed, 32)
+        s = press(s, chars(":speed fast") + [.enter]).0
+        XCTAssertTrue(s.messageIsError)
+        XCTAssertEqual(s.playSpeed, 32)
+
+        XCTAssertEqual(complete("focus ra", state: s).0, "focus raster")
+        XCTAssertEqual(complete("spe", state: s).0, "speed ")
+    }
+
     func testCustomCommandHook() {
         let s = loadedState()
         let (_, cmds) = press(s, chars(":theta 0.5") + [.enter])
@@ -210,7 +246,7 @@ final class UpdateTests: XCTestCase {
         // Custom command names complete too.
         s = press(s, chars(":th") + [.tab]).0
         XCTAssertEqual(s.prompt?.text, "theta ")
-        XCTAssertEqual(complete("s", state: s).1, ["sample", "set", "step"])
+        XCTAssertEqual(complete("s", state: s).1, ["sample", "set", "speed", "step"])
     }
 
     func testBackspaceClosesEmptyPrompt() {

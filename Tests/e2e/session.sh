@@ -97,6 +97,7 @@ start "$tmp/m"
 if wait_for "Restore the tuning session"; then ok "B: the saved session is offered at start"; else bad "B: restore offer"; fi
 T send-keys -t s n
 report_ready
+cmd "focus raster"
 cmd "scale relu2 1.25"
 wait_for "×1.25" && report_ready
 th_before=$(theta_of relu2)
@@ -105,9 +106,11 @@ wait_dead
 start "$tmp/m"
 if wait_for "Restore the tuning session"; then ok "B: after kill -9 the next start offers the session"; else bad "B: offer after kill -9"; fi
 T send-keys -t s y
-# (the follow-up commands that restore the position replace the "restored" message quickly)
+# (the follow-up commands that restore the position and the screen run first, the message last)
 if wait_for "tuning: 1 change" && report_ready && [ "$(theta_of relu2)" = "$th_before" ]; then ok "B: restoring brings θ back ($th_before)"
 else bad "B: restored θ '$(theta_of relu2)' vs '$th_before'"; fi
+if wait_for "restored the session" && wait_for "▶ Raster"; then ok "B: restoring brings the screen back (raster in front)"
+else bad "B: screen after restore"; fi
 T send-keys -t s q; wait_dead
 
 # C. signals while busy

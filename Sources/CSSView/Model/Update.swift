@@ -511,7 +511,8 @@ func findLayer(_ s: inout ViewState, _ text: String, report: Bool) {
 }
 
 /// Built-in `:` commands, for help and completion.
-public let builtinCommandNames = ["sample", "step", "layer", "neuron", "report", "hotspots", "help", "quit", "q"]
+public let builtinCommandNames = ["sample", "step", "layer", "neuron", "report", "hotspots", "focus", "speed", "help",
+                                  "quit", "q"]
 
 /// Runs one `:` line (without the colon).
 func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Command]) {
@@ -567,6 +568,18 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
         guard let f = HotspotFilter(argument: arg) else { fail(":hotspots takes all, overflow or coupling"); return }
         focus(&s, .coupling)
         setHotspotFilter(&s, f)
+    case "focus":
+        guard let p = Pane(commandName: arg) else {
+            fail(":focus takes " + Pane.allCases.map(\.commandName).joined(separator: ", "))
+            return
+        }
+        focus(&s, p)
+    case "speed":
+        // Play speed in steps per second: the nearest of the speeds +/- step through.
+        guard let v = Double(arg), v > 0, v.isFinite else { fail(":speed needs steps per second, e.g. :speed 4"); return }
+        s.speedIndex = ViewState.speeds.indices.min { ratioDistance(ViewState.speeds[$0], v) < ratioDistance(ViewState.speeds[$1], v) }!
+        s.message = "play speed \(formatSpeed(s.playSpeed)) steps/s"
+        s.messageIsError = false
     case "help":
         openHelp(&s)
     default:
@@ -625,6 +638,10 @@ public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
     if head == "set" {
         return completeArgument(head, partial: words[1], names: setKeys, caseInsensitive: true, finalSpace: true)
     }
+    if head == "focus" {
+        return completeArgument(head, partial: words[1], names: Pane.allCases.map(\.commandName),
+                                caseInsensitive: true, finalSpace: false)
+    }
     return (text, [])
 }
 
@@ -648,3 +665,6 @@ func commonPrefix(_ xs: [String]) -> String {
     }
     return p
 }
+
+/// How far apart two positive speeds are as a ratio (2 and 4 are as far as 4 and 8).
+func ratioDistance(_ a: Double, _ b: Double) -> Double { max(a, b) / min(a, b) }

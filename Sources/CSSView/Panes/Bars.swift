@@ -226,6 +226,7 @@ enum HelpOverlay {
             (":", "command line (\(arrows) history, Tab completes)"),
             ("", ":sample N  :step G  :layer NAME  :neuron I"),
             ("", ":report  :hotspots all|overflow|coupling"),
+            ("", ":focus PANE  :speed STEPS/S"),
             ("", ":help  :q"),
         ]
         if !s.customCommands.isEmpty {
