@@ -60,6 +60,44 @@ public struct WinogradFilter: Sendable {
     }
 }
 
+/// Float or a vector of Floats: the transforms' arithmetic is written once for both.
+protocol WinogradLane {
+    static func + (a: Self, b: Self) -> Self
+    static func - (a: Self, b: Self) -> Self
+}
+extension Float: WinogradLane {}
+extension SIMD8: WinogradLane where Scalar == Float {}
+
+/// `Aᵀ M A + bias` of one tile (or 8): the 2×2 outputs y00, y01, y10, y11 from the 16 products.
+@inline(__always)
+func winogradOutputTile<V: WinogradLane>(_ m: (Int) -> V, bias b: V) -> (V, V, V, V) {
+    let a0 = m(0) + m(1) + m(2), b0 = m(1) - m(2) - m(3)
+    let a1 = m(4) + m(5) + m(6), b1 = m(5) - m(6) - m(7)
+    let a2 = m(8) + m(9) + m(10), b2 = m(9) - m(10) - m(11)
+    let a3 = m(12) + m(13) + m(14), b3 = m(13) - m(14) - m(15)
+    return (a0 + a1 + a2 + b, b0 + b1 + b2 + b, a1 - a2 - a3 + b, b1 - b2 - b3 + b)
+}
+
+/// `Bᵀ` on four values of a 4×4 patch, down a column or along a row.
+@inline(__always)
+func winogradInputColumn<V: WinogradLane>(_ d0: V, _ d1: V, _ d2: V, _ d3: V) -> (V, V, V, V) {
+    (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+}
+
+/// `Bᵀ d B` of one 4×4 patch `d(row, column)` (or 8 patches): `emit(ξ, value)` for ξ = 4·row + column.
+@inline(__always)
+func winogradInputTile<V: WinogradLane>(_ d: (Int, Int) -> V, _ emit: (Int, V) -> Void) {
+    @inline(__always) func column(_ c: Int) -> (V, V, V, V) { winogradInputColumn(d(0, c), d(1, c), d(2, c), d(3, c)) }
+    let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
+    @inline(__always) func row(_ i: Int, _ r: (V, V, V, V)) {
+        emit(4 * i, r.0); emit(4 * i + 1, r.1); emit(4 * i + 2, r.2); emit(4 * i + 3, r.3)
+    }
+    row(0, winogradInputColumn(c0.0, c1.0, c2.0, c3.0))
+    row(1, winogradInputColumn(c0.1, c1.1, c2.1, c3.1))
+    row(2, winogradInputColumn(c0.2, c1.2, c2.2, c3.2))
+    row(3, winogradInputColumn(c0.3, c1.3, c2.3, c3.3))
+}
+
 enum WinogradConv {
     /// Tiles per chunk: the transformed input and the 16 products of one chunk take about 2 MB,
     /// but at least 256 tiles, since every GEMM call packs its 16 `cout × cin` filter matrices
@@ -252,21 +290,10 @@ enum WinogradConv {
                         }
                         while t < tw {
                             let k = 2 * t
-                            @inline(__always) func column(_ col: Int) -> (Float, Float, Float, Float) {
-                                let d0 = r0[k + col], d1 = r1[k + col], d2 = r2[k + col], d3 = r3[k + col]
-                                return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
-                            }
-                            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
-                            @inline(__always) func row(_ i: Int, _ e0: Float, _ o0: Float, _ e1: Float, _ o1: Float) {
-                                dst(4 * i)[t] = e0 - e1
-                                dst(4 * i + 1)[t] = o0 + e1
-                                dst(4 * i + 2)[t] = e1 - o0
-                                dst(4 * i + 3)[t] = o0 - o1
-                            }
-                            row(0, c0.0, c1.0, c2.0, c3.0)
-                            row(1, c0.1, c1.1, c2.1, c3.1)
-                            row(2, c0.2, c1.2, c2.2, c3.2)
-                            row(3, c0.3, c1.3, c2.3, c3.3)
+                            let rows = (r0, r1, r2, r3)
+                            winogradInputTile({ r, col in
+                                (r == 0 ? rows.0 : r == 1 ? rows.1 : r == 2 ? rows.2 : rows.3)[k + col]
+                            }, { xi, value in dst(xi)[t] = value })
                             t += 1
                         }
                     }
@@ -301,46 +328,16 @@ enum WinogradConv {
                         let planeStride = cin * tiles
                         var k = 0
                         while k < vectors {
-                            @inline(__always) func d(_ r: Int, _ col: Int) -> SIMD8<Float> {
+                            winogradInputTile({ r, col in
                                 UnsafeRawPointer(origin + (r * pw + col) * m + k).loadUnaligned(as: SIMD8<Float>.self)
-                            }
-                            @inline(__always) func column(_ col: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                                let d0 = d(0, col), d1 = d(1, col), d2 = d(2, col), d3 = d(3, col)
-                                return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
-                            }
-                            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
-                            @inline(__always) func row(_ i: Int, _ e0: SIMD8<Float>, _ o0: SIMD8<Float>,
-                                                       _ e1: SIMD8<Float>, _ o1: SIMD8<Float>) {
-                                let base = out + 4 * i * planeStride + k
-                                UnsafeMutableRawPointer(base).storeBytes(of: e0 - e1, as: SIMD8<Float>.self)
-                                UnsafeMutableRawPointer(base + planeStride).storeBytes(of: o0 + e1, as: SIMD8<Float>.self)
-                                UnsafeMutableRawPointer(base + 2 * planeStride).storeBytes(of: e1 - o0, as: SIMD8<Float>.self)
-                                UnsafeMutableRawPointer(base + 3 * planeStride).storeBytes(of: o0 - o1, as: SIMD8<Float>.self)
-                            }
-                            row(0, c0.0, c1.0, c2.0, c3.0)
-                            row(1, c0.1, c1.1, c2.1, c3.1)
-                            row(2, c0.2, c1.2, c2.2, c3.2)
-                            row(3, c0.3, c1.3, c2.3, c3.3)
+                            }, { xi, value in
+                                UnsafeMutableRawPointer(out + xi * planeStride + k).storeBytes(of: value, as: SIMD8<Float>.self)
+                            })
                             k += 8
                         }
                         while k < m {
-                            @inline(__always) func column(_ col: Int) -> (Float, Float, Float, Float) {
-                                let d0 = origin[col * m + k], d1 = origin[(pw + col) * m + k]
-                                let d2 = origin[(2 * pw + col) * m + k], d3 = origin[(3 * pw + col) * m + k]
-                                return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
-                            }
-                            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
-                            @inline(__always) func row(_ i: Int, _ e0: Float, _ o0: Float, _ e1: Float, _ o1: Float) {
-                                let base = out + 4 * i * planeStride + k
-                                base[0] = e0 - e1
-                                base[planeStride] = o0 + e1
-                                base[2 * planeStride] = e1 - o0
-                                base[3 * planeStride] = o0 - o1
-                            }
-                            row(0, c0.0, c1.0, c2.0, c3.0)
-                            row(1, c0.1, c1.1, c2.1, c3.1)
-                            row(2, c0.2, c1.2, c2.2, c3.2)
-                            row(3, c0.3, c1.3, c2.3, c3.3)
+                            winogradInputTile({ r, col in origin[(r * pw + col) * m + k] },
+                                              { xi, value in out[xi * planeStride + k] = value })
                             k += 1
                         }
                     }
@@ -372,26 +369,15 @@ enum WinogradConv {
                         }
                         var k = 0
                         while k < vectors {
-                            @inline(__always) func load(_ xi: Int) -> SIMD8<Float> {
+                            let (y00, y01, y10, y11) = winogradOutputTile({ xi in
                                 UnsafeRawPointer(src + xi * plane + k).loadUnaligned(as: SIMD8<Float>.self)
-                            }
-                            let a0 = load(0) + load(1) + load(2), b0 = load(1) - load(2) - load(3)
-                            let a1 = load(4) + load(5) + load(6), b1 = load(5) - load(6) - load(7)
-                            let a2 = load(8) + load(9) + load(10), b2 = load(9) - load(10) - load(11)
-                            let a3 = load(12) + load(13) + load(14), b3 = load(13) - load(14) - load(15)
-                            let bv = SIMD8<Float>(repeating: b)
-                            let y00 = a0 + a1 + a2 + bv, y01 = b0 + b1 + b2 + bv
-                            let y10 = a1 - a2 - a3 + bv, y11 = b1 - b2 - b3 + bv
+                            }, bias: SIMD8<Float>(repeating: b))
                             for lane in 0..<8 { put(k + lane, y00[lane], y01[lane], y10[lane], y11[lane]) }
                             k += 8
                         }
                         while k < m {
-                            @inline(__always) func at(_ xi: Int) -> Float { src[xi * plane + k] }
-                            let a0 = at(0) + at(1) + at(2), b0 = at(1) - at(2) - at(3)
-                            let a1 = at(4) + at(5) + at(6), b1 = at(5) - at(6) - at(7)
-                            let a2 = at(8) + at(9) + at(10), b2 = at(9) - at(10) - at(11)
-                            let a3 = at(12) + at(13) + at(14), b3 = at(13) - at(14) - at(15)
-                            put(k, a0 + a1 + a2 + b, b0 + b1 + b2 + b, a1 - a2 - a3 + b, b1 - b2 - b3 + b)
+                            let (y00, y01, y10, y11) = winogradOutputTile({ src[$0 * plane + k] }, bias: b)
+                            put(k, y00, y01, y10, y11)
                             k += 1
                         }
                     }
@@ -432,16 +418,9 @@ enum WinogradConv {
                 let yo = y + o * n * oh * ow
                 var p = 0
                 while p < vectorTiles {
-                    @inline(__always) func load(_ xi: Int) -> SIMD8<Float> {
+                    let (y00, y01, y10, y11) = winogradOutputTile({ xi in
                         UnsafeRawPointer(src + xi * plane + p).loadUnaligned(as: SIMD8<Float>.self)
-                    }
-                    let a0 = load(0) + load(1) + load(2), b0 = load(1) - load(2) - load(3)
-                    let a1 = load(4) + load(5) + load(6), b1 = load(5) - load(6) - load(7)
-                    let a2 = load(8) + load(9) + load(10), b2 = load(9) - load(10) - load(11)
-                    let a3 = load(12) + load(13) + load(14), b3 = load(13) - load(14) - load(15)
-                    let bv = SIMD8<Float>(repeating: b)
-                    let y00 = a0 + a1 + a2 + bv, y01 = b0 + b1 + b2 + bv
-                    let y10 = a1 - a2 - a3 + bv, y11 = b1 - b2 - b3 + bv
+                    }, bias: SIMD8<Float>(repeating: b))
                     if wideRows {
                         // 8 tiles of one tile row: the 2×2 outputs interleave into 16 columns of two rows.
                         let local = p / tw, tx = p - local * tw
@@ -458,12 +437,8 @@ enum WinogradConv {
                     p += 8
                 }
                 while p < tiles {
-                    @inline(__always) func at(_ xi: Int) -> Float { src[xi * plane + p] }
-                    let a0 = at(0) + at(1) + at(2), b0 = at(1) - at(2) - at(3)
-                    let a1 = at(4) + at(5) + at(6), b1 = at(5) - at(6) - at(7)
-                    let a2 = at(8) + at(9) + at(10), b2 = at(9) - at(10) - at(11)
-                    let a3 = at(12) + at(13) + at(14), b3 = at(13) - at(14) - at(15)
-                    store(yo, tile: p, a0 + a1 + a2 + b, b0 + b1 + b2 + b, a1 - a2 - a3 + b, b1 - b2 - b3 + b)
+                    let (y00, y01, y10, y11) = winogradOutputTile({ src[$0 * plane + p] }, bias: b)
+                    store(yo, tile: p, y00, y01, y10, y11)
                     p += 1
                 }
             }
