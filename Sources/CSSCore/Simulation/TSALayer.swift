@@ -67,10 +67,11 @@ final class TraceRecorder: @unchecked Sendable {
 /// One spiking layer over its whole window for a batch: TSA-ReLU recurrence (css-spec §5),
 /// fused per channel over contiguous runs, plus the decoupling diagnostics (§6).
 ///
-/// Two implementations give the same bits: a fast one (raw pointers, silent and firing steps
-/// split, margins for every k0 computed as vector passes over contiguous runs, residuals added in
-/// bulk) for batches, and a traced one that also records every neuron's membrane, input and
-/// margins for the focused sample (batch of one).
+/// One implementation for batches and for the focused sample: raw pointers, silent and firing
+/// steps split, margins for every k0 computed as vector passes over contiguous runs, residuals
+/// added in bulk. For the focused sample (batch of one) the same passes also keep o, X and the
+/// margins step-major, copied into the recorder's per-neuron rows after each channel. The tests
+/// hold both uses to a plain per-neuron implementation of css-spec, bit for bit.
 enum TSALayer {
     /// - Parameters:
     ///   - z: the layer's input in ANN units, T·B columns ordered slot-major (column = k·B + b).
@@ -99,20 +100,13 @@ enum TSALayer {
                     let zb = zp.baseAddress!, ob = op.baseAddress!, pb = pp.baseAddress!
                     parallelBlocks(C, blockSize: blockSize) { channels in
                         var stats = LayerStatistics(window: window)
-                        if let recorder {
-                            for c in channels {
-                                runTraced(zc: zb + c * T * run, oc: ob + c * T * run, channel: c, run: run, hw: hw, B: B,
-                                          p: p, theta: thetaF, invTheta: invTheta, layer: layer, ann: annBox.value,
-                                          sampleOffset: sampleOffset, recorder: recorder, stats: &stats)
-                            }
-                        } else {
-                            let scratch = Scratch(run: run, window: window)
-                            defer { scratch.deallocate() }
-                            for c in channels {
-                                runFast(zc: zb + c * T * run, oc: ob + c * T * run, channel: c, run: run, hw: hw, B: B,
-                                        p: p, theta: thetaF, invTheta: invTheta, layer: layer, ann: annBox.value,
-                                        sampleOffset: sampleOffset, scratch: scratch, stats: &stats)
-                            }
+                        let scratch = Scratch(run: run, window: window, recording: recorder != nil, T: T)
+                        defer { scratch.deallocate() }
+                        for c in channels {
+                            runFast(zc: zb + c * T * run, oc: ob + c * T * run, channel: c, run: run, hw: hw, B: B,
+                                    p: p, theta: thetaF, invTheta: invTheta, layer: layer, ann: annBox.value,
+                                    sampleOffset: sampleOffset, scratch: scratch, stats: &stats)
+                            if let recorder { scratch.copyRecording(to: recorder, channel: c, run: run, T: T, window: window) }
                         }
                         pb[channels.lowerBound / blockSize] = stats
                     }
@@ -131,8 +125,11 @@ enum TSALayer {
         let silence: UnsafeMutablePointer<Float>
         let first: UnsafeMutablePointer<Int32>
         let violations: UnsafeMutablePointer<Int>
+        /// For the focused sample: o per step `[window][run]`, X per input step `[T][run]` and
+        /// margin(k0) `[window + 1][run]`, written by the passes as they go (nil otherwise).
+        let membrane, input, margins: UnsafeMutablePointer<Float>?
 
-        init(run: Int, window: Int) {
+        init(run: Int, window: Int, recording: Bool = false, T: Int = 0) {
             let n = max(1, run)
             h = .allocate(capacity: n); g = .allocate(capacity: n)
             target = .allocate(capacity: n); pending = .allocate(capacity: n)
@@ -141,18 +138,36 @@ enum TSALayer {
             silence = .allocate(capacity: n); silence.initialize(repeating: 0, count: n)
             first = .allocate(capacity: n)
             violations = .allocate(capacity: window + 1)
+            membrane = recording ? .allocate(capacity: window * n) : nil
+            input = recording ? .allocate(capacity: max(1, T) * n) : nil
+            margins = recording ? .allocate(capacity: (window + 1) * n) : nil
         }
 
         func deallocate() {
             for p in [h, g, target, pending, encoded, worst, residual, absResidual, silence] { p.deallocate() }
             first.deallocate()
             violations.deallocate()
+            for p in [membrane, input, margins] { p?.deallocate() }
+        }
+
+        /// Channel c's recording, step-major here, into the recorder's per-neuron rows
+        /// (batch of one: neuron = c · run + i).
+        func copyRecording(to r: TraceRecorder, channel c: Int, run: Int, T: Int, window: Int) {
+            guard let membrane, let input, let margins else { return }
+            for i in 0..<run {
+                let n = c * run + i
+                for k in 0..<window { r.membrane[n * window + k] = membrane[k * run + i] }
+                for k in 0..<T { r.input[n * T + k] = input[k * run + i] }
+                for k0 in 0...window { r.margins[n * (window + 1) + k0] = margins[k0 * run + i] }
+                r.target[n] = target[i]
+                r.encoded[n] = encoded[i]
+            }
         }
     }
 
     static let noViolation = Int32.max
 
-    /// One channel, no recording. Same arithmetic, in the same order per neuron, as `runTraced`.
+    /// One channel: the recurrence, then the diagnostics, recording what the scratch asks for.
     @inline(__always)
     static func runFast(zc: UnsafePointer<Float>, oc: UnsafeMutablePointer<Float>, channel c: Int, run: Int,
                         hw: Int, B: Int, p: TSAParameters, theta thetaF: Float, invTheta: Float, layer: Int,
@@ -167,20 +182,32 @@ enum TSALayer {
         // firing step (β·0 = 0), so they only integrate h.
         for k in 0..<window {
             let x: UnsafePointer<Float> = k < T ? zc + k * run : UnsafePointer(s.silence)
+            if let input = s.input, k < T {
+                for i in 0..<run { input[k * run + i] = x[i] * invTheta }
+            }
             if k < L {
                 for i in 0..<run { h[i] = beta * h[i] + x[i] * invTheta }
+                if let membrane = s.membrane {
+                    // o while silent: G is still 0 (β·0), so o = h or −0, as the firing steps compute it.
+                    for i in 0..<run {
+                        let gi = beta * g[i]
+                        membrane[k * run + i] = h[i] >= 0 ? h[i] - gi : -gi
+                    }
+                }
                 continue
             }
             let row = oc + (k - L) * run
+            let o = s.membrane.map { $0 + k * run } ?? s.residual  // o is kept only when recording
             for i in 0..<run {
                 let hi = beta * h[i] + x[i] * invTheta
                 var gi = beta * g[i]
-                let o = hi >= 0 ? hi - gi : -gi
+                let oi = hi >= 0 ? hi - gi : -gi
                 h[i] = hi
-                let spike: Float = o >= threshold ? 1 : (o <= negThreshold ? lowSpike : 0)
+                let spike: Float = oi >= threshold ? 1 : (oi <= negThreshold ? lowSpike : 0)
                 gi += reset * spike
                 row[i] = spike
                 g[i] = gi
+                o[i] = oi
             }
         }
         // Diagnostics: target, encoded value (Horner), spike counts and margin(k0) for every k0,
@@ -219,9 +246,11 @@ enum TSALayer {
                     let cap = capacity[k0]
                     var count: Int32 = 0
                     let step = Int32(k0)
+                    let margin = s.margins.map { $0 + k0 * run } ?? s.absResidual  // kept only when recording
                     // k0 only grows, so the first violation step is a running minimum (branch-free).
                     for i in 0..<run {
                         let m = cap - abs(pending[i])
+                        margin[i] = m
                         worst[i] = min(worst[i], m)
                         let violated = m <= 0
                         count &+= violated ? 1 : 0
@@ -261,79 +290,5 @@ enum TSALayer {
                                      kind: kind, firstViolationStep: firstStep,
                                      worstMargin: Double(worst[i]), residual: Double(abs(u[i]))))
         }
-    }
-
-    /// One channel with every neuron's membrane, input, target, encoded value and margins
-    /// recorded: the straightforward form of the recurrence and of css-spec §6.
-    static func runTraced(zc: UnsafePointer<Float>, oc: UnsafeMutablePointer<Float>, channel c: Int, run: Int,
-                          hw: Int, B: Int, p: TSAParameters, theta thetaF: Float, invTheta: Float, layer: Int,
-                          ann: Activation?, sampleOffset: Int, recorder r: TraceRecorder,
-                          stats: inout LayerStatistics) {
-        let T = p.T, L = p.L, window = T + L
-        var h = [Float](repeating: 0, count: run)
-        var g = [Float](repeating: 0, count: run)
-        for k in 0..<window {
-            let fires = k >= L
-            let spikeRow = oc + (k - L) * run
-            for i in 0..<run {
-                let x = k < T ? zc[k * run + i] * invTheta : 0
-                let hi = p.beta * h[i] + x
-                var gi = p.beta * g[i]
-                let o = hi >= 0 ? hi - gi : -gi
-                h[i] = hi
-                let n = c * hw + i
-                r.membrane[n * window + k] = o
-                if k < T { r.input[n * T + k] = x }
-                if fires {
-                    var s: Float = 0
-                    if o >= p.threshold { s = 1 } else if p.negative && o <= -p.threshold { s = -1 }
-                    gi += p.reset * s
-                    spikeRow[i] = s
-                }
-                g[i] = gi
-            }
-        }
-        for i in 0..<run {
-            let b = i / hw, pos = i % hw
-            let a = max(h[i], 0) / p.targetDivisor
-            var e: Float = 0
-            for slot in 0..<T {
-                let s = oc[slot * run + i]
-                e = e * p.beta + s
-                if s > 0 { stats.spikesPositive += 1 } else if s < 0 { stats.spikesNegative += 1 }
-            }
-            let u = a - e
-            stats.addPair(residual: u)
-            if let ann {
-                let d = Double(thetaF * e - ann.data[(c * B + b) * hw + pos])
-                stats.squaredError += d * d
-            }
-            // margin(k0) = capacity(k0) - |a - Σ_{L+i<k0} w_i S_i|
-            var pending = a
-            var first = -1
-            var worst = Float.infinity
-            for k0 in 0...window {
-                let slot = k0 - 1 - L
-                if slot >= 0 && slot < T { pending -= p.slotWeights[slot] * oc[slot * run + i] }
-                let m = p.capacity[k0] - abs(pending)
-                r.margins[(c * hw + i) * (window + 1) + k0] = m
-                worst = min(worst, m)
-                if m <= 0 {
-                    stats.violationsByStep[k0] += 1
-                    if first < 0 { first = k0 }
-                }
-            }
-            if first >= 0 {
-                stats.firstViolationByStep[first] += 1
-                let kind: ViolationKind = first == 0 ? .overflow : .coupling
-                if kind == .overflow { stats.overflow += 1 } else { stats.coupling += 1 }
-                stats.addHotspot(Hotspot(layer: layer, neuron: c * hw + pos, sample: sampleOffset + b,
-                                         kind: kind, firstViolationStep: first,
-                                         worstMargin: Double(worst), residual: Double(abs(u))))
-            }
-            r.target[c * hw + i] = a
-            r.encoded[c * hw + i] = e
-        }
-        for j in 0..<(T * run) { oc[j] *= thetaF }
     }
 }
