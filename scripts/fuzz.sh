@@ -5,7 +5,7 @@
 # report, a single allocation over 2 GiB, RSS over 2 GiB, or one input running over 10 s.
 #
 #   scripts/fuzz.sh [--seconds N] [--target onnx|graph|npy|theta|all] [--keep-going] [--repro]
-#                   [-- extra libFuzzer flags]
+#                   [--save-corpus] [-- extra libFuzzer flags]
 #
 #   --seconds N    time per target (default 60)
 #   --target T     one harness or all of them (default all). onnx mutates real model bytes;
@@ -13,6 +13,9 @@
 #   --keep-going   fork mode: record every crash/OOM/timeout and go on until the time is up
 #   --repro        only run the harnesses over the saved inputs in Fuzz/findings/<target>/
 #                  (exit status 0 once all of them are handled)
+#   --save-corpus  only merge the local corpus (.build-fuzz/corpus/<target>/) with the committed
+#                  one into a minimal set (libFuzzer -merge=1) and rewrite Fuzz/corpus/<target>.tar.gz
+#                  (every run seeds from it, so short CI runs start where long campaigns ended)
 #
 # Environment: CSSDBG_FUZZ_IGNORE=oneline,nonfinite stops reporting two known finding classes
 # (a multi-line ImportError; NaN/Inf weights in an imported graph). New crash inputs go to
@@ -26,6 +29,7 @@ seconds=60
 target=all
 keep_going=0
 repro=0
+save_corpus=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
     --target=*) target="${1#*=}"; shift ;;
     --keep-going) keep_going=1; shift ;;
     --repro) repro=1; shift ;;
+    --save-corpus) save_corpus=1; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fuzz.sh: unknown argument '$1'" >&2; exit 2 ;;
@@ -101,6 +106,14 @@ seed() {
   echo "$dir"
 }
 
+# What earlier campaigns found interesting beyond the seeds, committed as a minimal merged set.
+committed() {
+  local dir="$WORK/committed-$1"
+  mkdir -p "$dir"
+  [ -f "Fuzz/corpus/$1.tar.gz" ] && tar -xzf "Fuzz/corpus/$1.tar.gz" -C "$dir" --strip-components=1
+  echo "$dir"
+}
+
 dict_flag() {
   [ -f "Fuzz/dict/$1.dict" ] && echo "-dict=Fuzz/dict/$1.dict"
 }
@@ -133,6 +146,26 @@ for t in "${targets[@]}"; do
   artifacts="$SCRATCH/artifacts/$t"
   mkdir -p "$corpus" "$artifacts"
   seeds="$(seed "$t")"
+  kept="$(committed "$t")"
+  if [ "$save_corpus" -eq 1 ]; then
+    merged="$WORK/merged-$t/$t"
+    mkdir -p "$merged"
+    echo "== $t: merging $corpus and the committed corpus into a minimal set"
+    # The seeds go in first, so only inputs that add coverage beyond them are kept; they are
+    # taken out again before archiving (every run has them anyway).
+    for f in "$seeds"/*; do cp "$f" "$merged/seed-$(basename "$f")"; done
+    if ! (cd "$WORK" && "$exe" -merge=1 -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 \
+          "$merged" "$kept" "$corpus" >"$SCRATCH/merge-$t.log" 2>&1); then
+      summary+=("$t: merge failed (log: $SCRATCH/merge-$t.log)"); status=1; continue
+    fi
+    rm -f "$merged"/seed-*
+    mkdir -p Fuzz/corpus
+    # Reproducible archive (sorted names, no times or owners), written atomically.
+    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$WORK/merged-$t" -cf - "$t" \
+      | gzip -n -9 >"Fuzz/corpus/$t.tar.gz.tmp" && mv "Fuzz/corpus/$t.tar.gz.tmp" "Fuzz/corpus/$t.tar.gz"
+    summary+=("$t: $(ls "$merged" | wc -l) inputs in Fuzz/corpus/$t.tar.gz ($(stat -c %s "Fuzz/corpus/$t.tar.gz") bytes)")
+    continue
+  fi
   log="$SCRATCH/fuzz-$t.log"
   flags=(-max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10
          -print_final_stats=1 -artifact_prefix="$artifacts/")
@@ -142,7 +175,7 @@ for t in "${targets[@]}"; do
   fi
   before="$(ls "$artifacts" | wc -l)"
   echo "== $t: fuzzing for ${seconds}s (log: $log)"
-  "$exe" "${flags[@]}" ${extra[@]+"${extra[@]}"} "$corpus" "$seeds" >"$log" 2>&1
+  "$exe" "${flags[@]}" ${extra[@]+"${extra[@]}"} "$corpus" "$seeds" "$kept" >"$log" 2>&1
   rc=$?
   # Executions: the final stats in normal mode, the last status line ("#N: cov: ...") in fork mode.
   execs="$(grep -a 'stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')"
