@@ -19,11 +19,11 @@ public struct CustomCommandRequest: Sendable {
     public var layer: Int?
     public var neuron: Int
     /// The screen around it, as `:focus` / `:hotspots` / `:speed` arguments (sessions keep them).
-    public var focus: String = Pane.layers.commandName
-    public var lowerLeft: String = Pane.coupling.commandName
-    public var lowerRight: String = Pane.inspector.commandName
-    public var hotspotFilter: String = HotspotFilter.all.rawValue
-    public var playSpeed: Double = 2
+    public var focus: String
+    public var lowerLeft: String
+    public var lowerRight: String
+    public var hotspotFilter: String
+    public var playSpeed: Double
 }
 
 /// What a custom command did.

@@ -18,8 +18,6 @@ public final class OpProfile: @unchecked Sendable {
         }
     }
 
-    public func reset() { lock.withLock { seconds = [:]; calls = [:] } }
-
     /// `(node index, seconds, calls)` in graph order.
     public var entries: [(node: Int, seconds: Double, calls: Int)] {
         lock.withLock { seconds.keys.sorted().map { ($0, seconds[$0]!, calls[$0]!) } }

@@ -197,18 +197,21 @@ enum TSALayer {
                 continue
             }
             let row = oc + (k - L) * run
-            let o = s.membrane.map { $0 + k * run } ?? s.residual  // o is kept only when recording
-            for i in 0..<run {
-                let hi = beta * h[i] + x[i] * invTheta
-                var gi = beta * g[i]
-                let oi = hi >= 0 ? hi - gi : -gi
-                h[i] = hi
-                let spike: Float = oi >= threshold ? 1 : (oi <= negThreshold ? lowSpike : 0)
-                gi += reset * spike
-                row[i] = spike
-                g[i] = gi
-                o[i] = oi
+            // Inlined twice: with nil the store of o (kept only when recording) folds away.
+            @inline(__always) func fire(keeping o: UnsafeMutablePointer<Float>?) {
+                for i in 0..<run {
+                    let hi = beta * h[i] + x[i] * invTheta
+                    var gi = beta * g[i]
+                    let oi = hi >= 0 ? hi - gi : -gi
+                    h[i] = hi
+                    let spike: Float = oi >= threshold ? 1 : (oi <= negThreshold ? lowSpike : 0)
+                    gi += reset * spike
+                    row[i] = spike
+                    g[i] = gi
+                    o?[i] = oi
+                }
             }
+            if let membrane = s.membrane { fire(keeping: membrane + k * run) } else { fire(keeping: nil) }
         }
         // Diagnostics: target, encoded value (Horner), spike counts and margin(k0) for every k0,
         // as passes over contiguous runs; spikes are scaled to θ on the way.
@@ -246,16 +249,19 @@ enum TSALayer {
                     let cap = capacity[k0]
                     var count: Int32 = 0
                     let step = Int32(k0)
-                    let margin = s.margins.map { $0 + k0 * run } ?? s.absResidual  // kept only when recording
                     // k0 only grows, so the first violation step is a running minimum (branch-free).
-                    for i in 0..<run {
-                        let m = cap - abs(pending[i])
-                        margin[i] = m
-                        worst[i] = min(worst[i], m)
-                        let violated = m <= 0
-                        count &+= violated ? 1 : 0
-                        first[i] = min(first[i], violated ? step : noViolation)
+                    // Inlined twice, as `fire`: margins are kept only when recording.
+                    @inline(__always) func check(keeping margin: UnsafeMutablePointer<Float>?) {
+                        for i in 0..<run {
+                            let m = cap - abs(pending[i])
+                            margin?[i] = m
+                            worst[i] = min(worst[i], m)
+                            let violated = m <= 0
+                            count &+= violated ? 1 : 0
+                            first[i] = min(first[i], violated ? step : noViolation)
+                        }
                     }
+                    if let margins = s.margins { check(keeping: margins + k0 * run) } else { check(keeping: nil) }
                     s.violations[k0] = Int(count)
                 }
             }

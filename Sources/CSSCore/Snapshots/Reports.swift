@@ -140,7 +140,6 @@ public struct Hotspot: Sendable, Equatable {
         self.residual = residual
     }
 
-    /// Sort order: overflow before coupling, then worst margin first, then position.
     /// The `perKind` most severe overflow cases and the `perKind` most severe coupling cases,
     /// sorted by `bySeverity`. Capping each kind on its own keeps the coupling cases when
     /// overflows are plentiful (and the reverse), so each filter of the list has its worst cases.
@@ -155,6 +154,7 @@ public struct Hotspot: Sendable, Equatable {
         return sorted
     }
 
+    /// Sort order: overflow before coupling, then worst margin first, then position.
     public static func bySeverity(_ a: Hotspot, _ b: Hotspot) -> Bool {
         if a.kind != b.kind { return a.kind == .overflow }
         if a.worstMargin != b.worstMargin { return a.worstMargin < b.worstMargin }
