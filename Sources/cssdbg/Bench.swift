@@ -35,7 +35,7 @@ struct Bench: AsyncParsableCommand {
                 graph = try bundle.loadModel()
             }
             guard conv == "winograd" || conv == "im2col" else {
-                throw ValidationError("--conv must be winograd or im2col, not '\(conv)'")
+                throw GraphError("--conv must be winograd or im2col, not '\(conv)'")
             }
             let network = try Network(graph, winograd: conv == "winograd")
             let config = ConversionConfig(T: steps, beta: beta, silent: silent)

@@ -54,6 +54,19 @@ assert abs(t['after']['snn_accuracy']-e['snn_accuracy'])<1e-12, (t['after'], e['
 assert t['after']['coupling']==sum(l['coupling'] for l in e['layers'])
 assert e['config']['silent']==0"
 
+# bench: the JSON names scripts depend on, the convolution switch, the per-node profile
+"$BIN" bench --model samples/digits-cnn --batch 2 --iters 1 --json >"$tmp/bench.json" 2>"$tmp/err"
+check "bench --json schema" python3 -c "
+import json; d = json.load(open('$tmp/bench.json'))
+for k in ['model','batch','T','silent','threads','snn_samples_per_s','ann_samples_per_s','dense_gflops','peak_rss_mb']:
+    assert k in d, k
+assert d['conv'] == 'winograd' and d['batch'] == 2 and d['snn_samples_per_s'] > 0"
+"$BIN" bench --model samples/digits-cnn --batch 2 --iters 1 --json --conv im2col >"$tmp/bench.json" 2>"$tmp/err"
+check "bench --conv im2col" python3 -c "
+import json; assert json.load(open('$tmp/bench.json'))['conv'] == 'im2col'"
+"$BIN" bench --model samples/digits-cnn --batch 2 --iters 1 --profile >"$tmp/profile" 2>"$tmp/err"
+check "bench --profile marks Winograd convs and totals" sh -c "grep -q 'Conv (W)' '$tmp/profile' && grep -q '^total' '$tmp/profile'"
+
 # bad input: one line, names the file, non-zero exit, no crash
 expect_error() { # name pattern args...
   local name=$1 pattern=$2; shift 2
@@ -74,6 +87,7 @@ expect_error "θ file for another model" "wrong-theta.json" eval samples/digits-
 echo 'not json' >"$tmp/broken-theta.json"
 expect_error "broken θ file" "broken-theta.json: not valid JSON" eval samples/digits-mlp --theta "$tmp/broken-theta.json"
 expect_error "bad config" "T must be" eval samples/digits-mlp -T 0
+expect_error "bad --conv" "--conv must be winograd or im2col" bench --conv fft
 
 # atomic θ writes: an unwritable target directory leaves the old file alone
 mkdir -p "$tmp/ro"; cp "$tmp/theta.json" "$tmp/ro/theta.json"; chmod 555 "$tmp/ro"
