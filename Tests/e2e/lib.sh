@@ -89,6 +89,8 @@ e2e_init() { # e2e_init NAME [BINARY]
     if ! T -f /dev/null new-session -d -s keeper -x 20 -y 5 "$keeper"; then
         echo "$E2E_NAME: could not start a tmux server (socket $_E2E_SOCK)"; exit 1
     fi
+    _E2E_SOCK_PATH=$(T display-message -p -t keeper '#{socket_path}')
+    _E2E_SERVER_PID=$(T display-message -p -t keeper '#{pid}')
     T set-option -w -t keeper remain-on-exit off >/dev/null
     T set-option -g default-shell /bin/sh >/dev/null
     T set-option -g exit-empty off >/dev/null 2>&1
@@ -100,6 +102,7 @@ T() { tmux -L "$_E2E_SOCK" "$@"; }                                # our server o
 
 _e2e_cleanup() {
     T kill-server 2>/dev/null
+    [ -n "${_E2E_SOCK_PATH:-}" ] && rm -f "$_E2E_SOCK_PATH"           # a killed server leaves it
     [ -n "${E2E_TMP:-}" ] && rm -rf "$E2E_TMP"
 }
 
@@ -148,10 +151,32 @@ screen() { # one capture of the current pane
     printf '%s\n' "$s"
 }
 
-pane_dead() { [ "$(T display-message -p -t "$_e2e_target" '#{pane_dead}' 2>/dev/null)" = 1 ]; }
+# tmux marks a pane dead when its pty closes and learns the exit status when it reaps the child
+# (SIGCHLD). A pane counts as dead here only once its status or signal is known. tmux built with
+# libutempter can miss that SIGCHLD for good: closing the dead pane's pty runs utempter, which
+# swaps in its own SIGCHLD handler for a moment (tmux issue #311); the child stays a zombie and
+# the status never comes. A SIGCHLD of our own makes tmux reap it (harmless otherwise).
+_e2e_dead_info() {
+    local info
+    info=$(T display-message -p -t "$_e2e_target" '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}' 2>/dev/null) || return 1
+    [ "$info" = "1::" ] && kill -CHLD "$_E2E_SERVER_PID" 2>/dev/null
+    echo "$info"
+}
+pane_dead() { case $(_e2e_dead_info) in 1:?*:*|1:*:?*) return 0 ;; *) return 1 ;; esac; }
 pane_alive() { [ "$(T display-message -p -t "$_e2e_target" '#{pane_dead}' 2>/dev/null)" = 0 ]; }
 pane_pid() { T display-message -p -t "$_e2e_target" '#{pane_pid}' 2>/dev/null; }
-exit_status() { T display-message -p -t "$_e2e_target" '#{pane_dead_status}' 2>/dev/null; }
+exit_status() { # the dead pane's exit status (128+N for signal N); waits up to 5 s for tmux to know it
+    local i info
+    for i in $(seq 1 100); do
+        info=$(_e2e_dead_info) || return 1
+        case $info in
+            1:?*:*) info=${info#1:}; echo "${info%%:*}"; return 0 ;;
+            1::?*) echo $((128 + ${info##*:})); return 0 ;;
+        esac
+        sleep 0.05
+    done
+    return 1
+}
 restored() { [ "$(T display-message -p -t "$_e2e_target" '#{alternate_on}' 2>/dev/null)" = 0 ]; }
 keys() { T send-keys -t "$_e2e_target" "$@"; }
 type_text() { T send-keys -t "$_e2e_target" -l -- "$1"; }
