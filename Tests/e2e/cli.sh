@@ -1,14 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end checks of the headless commands on the real binary: JSON schema, exit codes,
 # one-line errors naming the file, atomic θ writes, θ round trip.
+# Uses the shared harness (Tests/e2e/lib.sh) for the binary, the counts and the summary line.
 set -u
-BIN="${CSSDBG:-.build/debug/cssdbg}"
-cd "$(dirname "$0")/../.."
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok()   { pass=$((pass+1)); echo "ok   $1"; }
-bad()  { fail=$((fail+1)); echo "FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. "$(dirname "$0")/lib.sh"
+e2e_init cli
+tmp=$E2E_TMP
 
 # eval --json: schema on every sample
 for s in digits-mlp digits-cnn digits-resnet coupling; do
@@ -99,5 +96,4 @@ chmod 755 "$tmp/ro"
 mkdir -p "$tmp/isdir"
 expect_error "θ target is a directory" "isdir" tune samples/digits-mlp --rounds 0 --limit 5 --out "$tmp/isdir"
 
-echo "cli: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -40,6 +40,7 @@
 #   ok MSG, bad MSG          count a passed / failed check   check MSG CMD...   runs CMD, ok or bad
 #   all CMD1 CMD2 ...        each word a command (no arguments); 0 when all succeed in order
 #   finish                   prints "NAME: N passed, M failed"; non-zero on any failure (or none run)
+# CSSDBG_E2E_VERBOSE=1 lists every wait and its time under each check.
 # Variables: BIN (absolute), E2E_TMP (a private directory, removed on exit), W, H, TIMEOUT
 # (CSSDBG_E2E_TIMEOUT, default 90 s), E2E_POLL (poll interval, default 0.05 s).
 # Do not set an EXIT trap of your own: the harness's kills the server and removes E2E_TMP.
@@ -67,6 +68,7 @@ _e2e_secs() { printf '%d.%01d' $(($1 / 1000000)) $(($1 % 1000000 / 100000)); }
 
 e2e_init() { # e2e_init NAME [BINARY]
     E2E_NAME=$1
+    _e2e_last_check=$(_e2e_now)
     local bin=${CSSDBG:-${2:-${_E2E_SCRIPT_ARG1:-.build/debug/cssdbg}}}
     command -v tmux >/dev/null || { echo "$E2E_NAME: tmux is not installed (scripts/deps.sh installs it)"; exit 77; }
     case $bin in
@@ -125,7 +127,7 @@ _e2e_quote() { # words quoted for /bin/sh -c
 
 start() { # start ARGS...: a fresh session running the binary; the previous case's session goes
     _e2e_case=$((_e2e_case + 1))
-    rm -f "$E2E_TMP/timed-out" "$E2E_TMP/waits" "$E2E_TMP/last-screen"
+    rm -f "$E2E_TMP/timed-out" "$E2E_TMP/last-screen"     # waits stay listed until the next check
     local prev=$_e2e_target
     _e2e_target="case$_e2e_case"
     _E2E_ERR="$E2E_TMP/$_e2e_target.stderr"
@@ -238,11 +240,28 @@ settled_screen() { # a capture identical to one taken ~100 ms before it; 1 if it
     done
 }
 
-ok() { _e2e_pass=$((_e2e_pass + 1)); rm -f "$E2E_TMP/waits"; echo "ok   $*"; }
+_e2e_since_check() { # sets _e2e_took: seconds since the previous check (or e2e_init), for the log
+    local now; now=$(_e2e_now)
+    _e2e_took=$(_e2e_secs $((now - ${_e2e_last_check:-$now})))
+    _e2e_last_check=$now
+}
+
+ok() {
+    _e2e_pass=$((_e2e_pass + 1)); _e2e_since_check
+    echo "ok   $*  [$_e2e_took s]"
+    # A wait that failed on the way to a passing check cost time: say which.
+    # (CSSDBG_E2E_VERBOSE=1: every wait, with its time.)
+    if [ "${CSSDBG_E2E_VERBOSE:-0}" = 1 ]; then [ -s "$E2E_TMP/waits" ] && sed 's/^/     wait: /' "$E2E_TMP/waits"
+    else [ -s "$E2E_TMP/waits" ] && grep -E ": FAILED after|settled_screen:" "$E2E_TMP/waits" | sed 's/^/     note: /'; fi
+    rm -f "$E2E_TMP/waits"
+    return 0
+}
 
 bad() {
     _e2e_fail=$((_e2e_fail + 1))
-    echo "FAIL $*"
+    _e2e_since_check
+    echo "FAIL $*  [$_e2e_took s]"
+    [ -z "$_e2e_target" ] && return 0                                 # no tmux case (cli.sh)
     if [ -s "$E2E_TMP/waits" ]; then sed 's/^/     /' "$E2E_TMP/waits"; else echo "     (no wait since the last check)"; fi
     rm -f "$E2E_TMP/waits"
     echo "----- screen ($E2E_NAME, $_e2e_target, as last read) -----"

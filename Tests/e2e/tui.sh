@@ -2,182 +2,111 @@
 # End-to-end test of the interactive debugger under tmux.
 #
 #   Tests/e2e/tui.sh [BINARY [MODEL_DIR]]
-#   CSSDBG_BIN=.build/debug/cssdbg CSSDBG_MODEL=samples/digits-cnn Tests/e2e/tui.sh
+#   CSSDBG=.build/debug/cssdbg CSSDBG_MODEL=samples/digits-cnn Tests/e2e/tui.sh
 #
-# Starts the real binary in a detached 160x48 tmux session, polls the screen for expected
-# text (never fixed sleeps), drives it with keys (step, select layer, Shift-Tab, filter and open
-# a hotspot, help, command line, quit) and checks that the alternate screen is gone afterwards.
-set -euo pipefail
-
-BIN=${1:-${CSSDBG_BIN:-.build/debug/cssdbg}}
+# Starts the real binary at 160×48 (Tests/e2e/lib.sh), waits for states on the screen (never
+# fixed sleeps), drives it with keys (step, select layer, Shift-Tab, filter and open a hotspot,
+# help, command line, quit) and checks that the alternate screen is gone afterwards, after q and
+# after SIGTERM. CSSDBG_ARGS adds options; CSSDBG_E2E_TERM sets TERM (default xterm-256color;
+# e.g. vt220 has no kcbt, so cssdbg decodes Shift-Tab itself).
+set -uo pipefail
+CSSDBG=${CSSDBG:-${CSSDBG_BIN:-}}
 MODEL=${2:-${CSSDBG_MODEL:-samples/digits-cnn}}
-EXTRA_ARGS=${CSSDBG_ARGS:-}
-TIMEOUT=${CSSDBG_E2E_TIMEOUT:-60}      # seconds to wait for any one expectation
-TERM_NAME=${CSSDBG_E2E_TERM:-xterm-256color}  # e.g. vt220: no kcbt, Shift-Tab decoded by cssdbg
-SESSION="cssdbg-e2e-$$"
-W=160 H=48
+[ -e "$MODEL" ] && MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
+. "$(dirname "$0")/lib.sh"
+e2e_init tui
+[ -e "$MODEL" ] || { echo "tui: model '$MODEL' not found"; exit 1; }
+read -r -a EXTRA_ARGS <<<"${CSSDBG_ARGS:-}"
+E2E_TERM=${CSSDBG_E2E_TERM:-xterm-256color}
 
-command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 77; }
-[ -x "$BIN" ] || { echo "FAIL: binary '$BIN' not found or not executable"; exit 1; }
-[ -e "$MODEL" ] || { echo "FAIL: model '$MODEL' not found"; exit 1; }
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+run() { start ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"} "$MODEL"; }
 
-LOG=$(mktemp -t cssdbg-e2e.XXXXXX)
-cleanup() {
-    tmux kill-session -t "$SESSION" 2>/dev/null || true
-    rm -f "$LOG"
-}
-trap cleanup EXIT
-
-screen() { tmux capture-pane -p -t "$SESSION" 2>/dev/null || true; }
-
-fail() {
-    echo "FAIL: $*"
-    echo "----- screen -----"
-    screen
-    echo "------------------"
-    exit 1
-}
-
-# wait_for TEXT [DESCRIPTION]: polls the pane until TEXT (fixed string) appears.
-wait_for() {
-    local text=$1 what=${2:-$1} deadline=$((SECONDS + TIMEOUT))
-    while (( SECONDS < deadline )); do
-        if screen | grep -qF -- "$text"; then return 0; fi
-        if ! tmux has-session -t "$SESSION" 2>/dev/null; then fail "session ended while waiting for $what"; fi
-        sleep 0.1
-    done
-    fail "timed out waiting for $what"
-}
-
-# wait_for_re REGEX [DESCRIPTION]
-wait_for_re() {
-    local re=$1 what=${2:-$1} deadline=$((SECONDS + TIMEOUT))
-    while (( SECONDS < deadline )); do
-        if screen | grep -qE -- "$re"; then return 0; fi
-        if ! tmux has-session -t "$SESSION" 2>/dev/null; then fail "session ended while waiting for $what"; fi
-        sleep 0.1
-    done
-    fail "timed out waiting for $what"
-}
-
-wait_gone() {
-    local text=$1 deadline=$((SECONDS + TIMEOUT))
-    while (( SECONDS < deadline )); do
-        if ! screen | grep -qF -- "$text"; then return 0; fi
-        sleep 0.1
-    done
-    fail "'$text' did not go away"
-}
-
-keys() { tmux send-keys -t "$SESSION" "$@"; }
-
-# The pane stays open after the program exits (remain-on-exit) so we can inspect the
-# terminal state and the exit status.
-tmux new-session -d -s "$SESSION" -x "$W" -y "$H" \
-    "exec env TERM=$TERM_NAME LANG=${LANG:-C.UTF-8} '$BIN' $EXTRA_ARGS '$MODEL' 2>'$LOG'"
-tmux set-option -t "$SESSION" remain-on-exit on >/dev/null
+# The layer the membrane pane shows (its title), from a settled screen.
+membrane_layer() { settled_screen | grep -m1 -oE 'Membrane o/v · [^ ]+' | sed 's/Membrane o\/v · //'; }
+membrane_moved_from() { local now; now=$(membrane_layer); [ -n "$now" ] && [ "$now" != "$1" ]; }
 
 echo "1. start-up screen"
-wait_for "cssdbg" "status line"
-wait_for "Layers" "layer list"
-wait_for_re "g 0/[0-9]+" "step 0"
-wait_for "encoder" "encoder row"
-wait_for "output" "output row"
+run
+check "1: status line" wait_for "cssdbg"
+check "1: layer list" wait_for "Layers"
+check "1: step 0" wait_re "g 0/[0-9]+"
+check "1: encoder row" wait_for "encoder"
+check "1: output row" wait_for "output"
 
 echo "2. step with n (and back with b)"
 keys n
-wait_for_re "g 1/[0-9]+" "step 1 after n"
+check "2: step 1 after n" wait_re "g 1/[0-9]+"
 keys n n
-wait_for_re "g 3/[0-9]+" "step 3 after n n"
+check "2: step 3 after n n" wait_re "g 3/[0-9]+"
 keys b
-wait_for_re "g 2/[0-9]+" "step 2 after b"
+check "2: step 2 after b" wait_re "g 2/[0-9]+"
 
 echo "3. select the next layer with j"
-first_layer=$(screen | grep -m1 -E '[▸>][^ ]' | sed -E 's/.*[▸>]([^ ]+).*/\1/' || true)
-[ -n "$first_layer" ] || fail "no selected layer in the layer list"
+wait_re 'Membrane o/v · [^ ]+'
+first_layer=$(settled_screen | grep -m1 -E '[▸>][^ ]' | sed -E 's/.*[▸>]([^ ]+).*/\1/')
+if [ -n "$first_layer" ]; then ok "3: a selected layer in the layer list ($first_layer)"; else bad "3: no selected layer in the layer list"; fi
 keys j
-deadline=$((SECONDS + TIMEOUT)); second_layer=$first_layer
-while (( SECONDS < deadline )) && [ "$second_layer" = "$first_layer" ]; do
-    second_layer=$(screen | grep -m1 -oE 'Membrane o/v · [^ ]+' | sed 's/Membrane o\/v · //' || true)
-    sleep 0.1
-done
-[ -n "$second_layer" ] && [ "$second_layer" != "$first_layer" ] || fail "j did not change the layer ($first_layer)"
-echo "   $first_layer -> $second_layer"
+if wait_until membrane_moved_from "$first_layer"; then ok "3: j changed the layer ($first_layer -> $(membrane_layer))"
+else bad "3: j did not change the layer ($first_layer)"; fi
 
 echo "4. wait for the data-set report, filter the hotspots and open the first one"
-wait_for "Coupling map" "coupling pane"
-wait_for_re "hotspots: all [0-9]+" "hotspot list (report finished)"
-hotspots=$(screen | grep -oE 'hotspots: all [0-9]+' | head -1 | awk '{print $3}')
+check "4: coupling pane" wait_for "Coupling map"
+check "4: hotspot list (report finished)" wait_re "hotspots: all [0-9]+"
+hotspots=$(settled_screen | grep -oE 'hotspots: all [0-9]+' | head -1 | awk '{print $3}')
 # Shift-Tab (ESC [ Z) cycles backwards: layers → coupling; the focused pane's title is marked.
 keys BTab
-wait_for "▶ Coupling map" "focus on the coupling pane after Shift-Tab"
+check "4: focus on the coupling pane after Shift-Tab" wait_for "▶ Coupling map"
 if [ "${hotspots:-0}" -gt 0 ]; then
     keys c
-    wait_for_re "hotspots: coupling [0-9]+ of $hotspots" "coupling-only hotspot list"
+    check "4: coupling-only hotspot list" wait_re "hotspots: coupling [0-9]+ of $hotspots"
     keys o
-    wait_for_re "hotspots: overflow [0-9]+ of $hotspots" "overflow-only hotspot list"
+    check "4: overflow-only hotspot list" wait_re "hotspots: overflow [0-9]+ of $hotspots"
     keys a
-    wait_for "hotspots: all $hotspots" "unfiltered hotspot list"
-    line=$(screen | grep -m1 -E '[▸>](ovf|cpl) ')
+    check "4: unfiltered hotspot list" wait_for "hotspots: all $hotspots"
+    line=$(settled_screen | grep -m1 -E '[▸>](ovf|cpl) ')
     sample=$(echo "$line" | grep -oE ' s [0-9]+' | awk '{print $2}')
     neuron=$(echo "$line" | grep -oE ' n [0-9]+' | awk '{print $2}')
+    if [ -n "$sample" ] && [ -n "$neuron" ]; then ok "4: the selected hotspot names sample $sample, neuron $neuron"
+    else bad "4: no selected hotspot line ('$line')"; fi
     keys Enter
-    wait_for "hotspot 1:" "hotspot jump message"
-    wait_for_re "sample $sample(/| )" "sample $sample after the jump"
-    wait_for "Neuron $neuron" "inspector on neuron $neuron"
-    echo "   jumped to sample $sample neuron $neuron"
+    check "4: hotspot jump message" wait_for "hotspot 1:"
+    check "4: sample $sample after the jump" wait_re "sample $sample(/| )"
+    check "4: inspector on neuron $neuron" wait_for "Neuron $neuron "
 else
     echo "   (no hotspots in this model; filter and jump skipped)"
 fi
 keys BTab
-wait_for "▶ Residual u[T]" "focus on the histogram after Shift-Tab"
+check "4: focus on the histogram after Shift-Tab" wait_for "▶ Residual u[T]"
 keys Tab Tab
-wait_for "▶ Layers" "focus back on the layer list after Tab Tab"
+check "4: focus back on the layer list after Tab Tab" wait_for "▶ Layers"
 
 echo "5. help overlay"
 keys '?'
-wait_for "Help" "help overlay"
-wait_for ":sample N" "command list in help"
+check "5: help overlay" wait_for "Help"
+check "5: command list in help" wait_for ":sample N"
 keys Escape
-wait_gone "Help — keys and commands"
+check "5: Esc closes the help" wait_gone "Help — keys and commands"
 
 echo "6. command line"
-keys : 's' 't' 'e' 'p' ' ' '4' Enter
-wait_for_re "g 4/[0-9]+" "step 4 after :step 4"
-keys : 'h' 'o' 't' 's' 'p' 'o' 't' 's' ' ' 'c' Enter
-wait_for_re "hotspots: coupling" "coupling filter after :hotspots c"
-keys : 'n' 'o' 'p' 'e' Enter
-wait_for "unknown command :nope" "error line for an unknown command"
+cmd "step 4"
+check "6: step 4 after :step 4" wait_re "g 4/[0-9]+"
+cmd "hotspots c"
+check "6: coupling filter after :hotspots c" wait_re "hotspots: coupling"
+cmd "nope"
+check "6: error line for an unknown command" wait_for "unknown command :nope"
 
 echo "7. quit"
 keys q
-deadline=$((SECONDS + TIMEOUT))
-while (( SECONDS < deadline )); do
-    dead=$(tmux display-message -p -t "$SESSION" '#{pane_dead}' 2>/dev/null || echo 1)
-    [ "$dead" = "1" ] && break
-    sleep 0.1
-done
-[ "$dead" = "1" ] || fail "cssdbg did not exit after q"
-status=$(tmux display-message -p -t "$SESSION" '#{pane_dead_status}')
-alt=$(tmux display-message -p -t "$SESSION" '#{alternate_on}')
-[ "$alt" = "0" ] || fail "terminal still on the alternate screen after quitting"
-[ "${status:-0}" = "0" ] || { cat "$LOG"; fail "cssdbg exited with status $status"; }
+check "7: cssdbg exits after q" wait_dead
+check "7: terminal off the alternate screen after quitting" restored
+status=$(exit_status)
+if [ "$status" = 0 ]; then ok "7: exit status 0"; else bad "7: cssdbg exited with status '$status'"; fi
 
 echo "8. SIGTERM restores the terminal too"
-tmux respawn-pane -k -t "$SESSION" \
-    "exec env TERM=$TERM_NAME LANG=${LANG:-C.UTF-8} '$BIN' $EXTRA_ARGS '$MODEL' 2>'$LOG'"
-wait_for "Layers" "layer list after restart"
-pid=$(tmux display-message -p -t "$SESSION" '#{pane_pid}')
-kill -TERM "$pid"
-deadline=$((SECONDS + TIMEOUT))
-while (( SECONDS < deadline )); do
-    dead=$(tmux display-message -p -t "$SESSION" '#{pane_dead}' 2>/dev/null || echo 1)
-    [ "$dead" = "1" ] && break
-    sleep 0.1
-done
-[ "$dead" = "1" ] || fail "cssdbg did not exit on SIGTERM"
-alt=$(tmux display-message -p -t "$SESSION" '#{alternate_on}')
-[ "$alt" = "0" ] || fail "terminal still on the alternate screen after SIGTERM"
+run
+check "8: layer list after restart" wait_for "Layers"
+kill -TERM "$(pane_pid)"
+check "8: cssdbg exits on SIGTERM" wait_dead
+check "8: terminal off the alternate screen after SIGTERM" restored
 
-echo "PASS: tui e2e"
+finish
