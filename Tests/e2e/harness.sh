@@ -8,6 +8,8 @@
 #   - `bad` prints the waits with their times and the screen it saw
 #   - settled_screen returns a screen that no longer changes
 #   - once the server is gone every wait fails at once
+# "At once" is checked against a 60 s time-out with a 30 s margin, so a loaded machine cannot
+# make these checks fail; they fail when a wait sits out its time-out.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_init harness
@@ -25,6 +27,7 @@ done
 if [ $ok_runs = 8 ]; then ok "8 back-to-back cases (start, exit, next start) all ran"; else bad "only $ok_runs of 8 back-to-back cases ran"; fi
 
 # A binary that fails at once: pane kept, exit status, stderr, and waits return at once.
+TIMEOUT=60
 start "$E2E_TMP/no-such-model"
 check "a failing start leaves a dead pane" wait_dead
 check "its exit status is 1" test "$(exit_status)" = 1
@@ -32,7 +35,7 @@ if stderr_text | grep -q "no-such-model"; then ok "its one-line error is in stde
 t0=$(now)
 wait_for "text that never shows"; rc=$?; ms=$(ms_since "$t0")
 out=$(bad "demo failure")     # in a subshell: not counted
-if [ $rc = 1 ] && [ "$ms" -lt 2000 ]; then ok "wait_for on a dead pane returns at once (${ms} ms)"; else bad "wait_for on a dead pane: rc $rc after ${ms} ms"; fi
+if [ $rc = 1 ] && [ "$ms" -lt 30000 ]; then ok "wait_for on a dead pane returns at once (${ms} ms)"; else bad "wait_for on a dead pane: rc $rc after ${ms} ms"; fi
 if grep -q "wait_for 'text that never shows': FAILED after .* the pane died (exit status 1)" <<<"$out" &&
    grep -q -- "----- screen" <<<"$out" && grep -q "no-such-model" <<<"$out"; then
   ok "bad prints the failed wait with its time and reason, the screen and stderr"
@@ -41,13 +44,14 @@ else bad "bad printed: $out"; fi
 # Time-outs on a live pane are bounded, and the rest of the case waits less.
 start samples/digits-mlp --no-session
 check "the debugger starts" wait_for "Layers"
-saved_timeout=$TIMEOUT saved_after=$E2E_AFTER_TIMEOUT
-TIMEOUT=3 E2E_AFTER_TIMEOUT=1
+saved_after=$E2E_AFTER_TIMEOUT
+TIMEOUT=3
 t0=$(now); wait_for "text that never shows"; rc=$?; ms=$(ms_since "$t0")
-if [ $rc = 1 ] && [ "$ms" -ge 2900 ] && [ "$ms" -lt 6000 ]; then ok "a time-out of 3 s returns 1 after ${ms} ms"; else bad "time-out: rc $rc after ${ms} ms"; fi
+if [ $rc = 1 ] && [ "$ms" -ge 3000 ] && [ "$ms" -lt 30000 ]; then ok "a time-out of 3 s returns 1 after ${ms} ms"; else bad "time-out: rc $rc after ${ms} ms"; fi
+TIMEOUT=60 E2E_AFTER_TIMEOUT=1
 t0=$(now); wait_gone "Layers"; rc=$?; ms=$(ms_since "$t0")
-if [ $rc = 1 ] && [ "$ms" -lt 3000 ]; then ok "after a time-out the case's next wait gives up sooner (${ms} ms)"; else bad "after a time-out: rc $rc after ${ms} ms"; fi
-TIMEOUT=$saved_timeout E2E_AFTER_TIMEOUT=$saved_after
+if [ $rc = 1 ] && [ "$ms" -ge 1000 ] && [ "$ms" -lt 30000 ]; then ok "after a time-out the case's next wait gives up after E2E_AFTER_TIMEOUT (${ms} ms, not 60 s)"; else bad "after a time-out: rc $rc after ${ms} ms"; fi
+E2E_AFTER_TIMEOUT=$saved_after
 rm -f "$E2E_TMP/waits"
 
 # settled_screen: once the report is in, two reads in a row agree.
@@ -67,7 +71,7 @@ wait_for "Layers"; rc1=$?
 wait_dead; rc2=$?
 wait_re "."; rc3=$?
 ms=$(ms_since "$t0")
-if [ $rc1 = 1 ] && [ $rc2 = 1 ] && [ $rc3 = 1 ] && [ "$ms" -lt 2000 ]; then ok "with the server gone three waits fail in ${ms} ms"
+if [ $rc1 = 1 ] && [ $rc2 = 1 ] && [ $rc3 = 1 ] && [ "$ms" -lt 30000 ]; then ok "with the server gone three waits fail in ${ms} ms"
 else bad "server gone: rc $rc1 $rc2 $rc3 after ${ms} ms"; fi
 if start --help 2>/dev/null; then bad "start succeeded with the server gone"; else ok "start refuses once the server is gone"; fi
 finish
