@@ -299,12 +299,12 @@ final class FocusAndWidthTests: XCTestCase {
         XCTAssertTrue(text.contains { $0.contains("│▸block1.relu1 ") })
         XCTAssertTrue(text.contains { $0.contains("│ block2.downsample.relu ") })
         XCTAssertTrue(text.contains { $0.contains("│block2.downsample.relu ") })
-        XCTAssertTrue(text.contains { $0.contains("│ head.classifier.fc1.rel… ") })
+        XCTAssertTrue(text.contains { $0.contains("│ head.classi…fc1.relu.out ") })  // cut in the middle
         XCTAssertTrue(text.contains { $0.contains(" block1.relu1 ") && $0.contains(" n ") })
         XCTAssertFalse(text.joined().contains("block1.rel…"))
         // Counts keep their four columns, right-aligned on the column labels.
         let map = text.first { $0.contains("│block1.relu1 ") }!
-        for c in ["1234", "19k", "123k", "1.2M", "12M", "99", "9999"] {
+        for c in ["1234", "20k", "123k", "1.2M", "12M", "99", "9999"] {
             XCTAssertTrue(map.contains(" " + c + " "), "\(c) in \(map)")
         }
         let header = text.first { $0.contains("│k0 ") }!
@@ -324,13 +324,16 @@ final class FocusAndWidthTests: XCTestCase {
         // Before there is a layout the large left column keeps its usual width.
         XCTAssertEqual(ScreenLayout(ViewState(width: 160, height: 48)).panes[.layers]!.width, 64)
         let text = Screen.render(s).text()
-        XCTAssertTrue(text.contains { $0.hasPrefix("│▸block1… sil") }, text.joined(separator: "\n"))
+        // Names are shortened from the middle, so that the rows stay distinct.
+        XCTAssertTrue(text.contains { $0.hasPrefix("│▸blo…lu1 sil") }, text.joined(separator: "\n"))
+        XCTAssertTrue(text.contains { $0.hasPrefix("│ blo…elu wait") }, text.joined(separator: "\n"))
+        XCTAssertTrue(text.contains { $0.hasPrefix("│ hea…out wait") }, text.joined(separator: "\n"))
         // The coupling map: counts are never cut; the k0 columns that do not fit are left out.
         var c = s
         c.focus = .coupling
         c.lowerLeft = .coupling
         let map = Screen.render(c).text().first { $0.contains("1234") }!
-        XCTAssertTrue(map.contains(" 1234 ") && map.contains(" 19k "), map)
+        XCTAssertTrue(map.contains(" 1234 ") && map.contains(" 20k "), map)
     }
 
     /// Column indices where runs of non-space characters end, after `prefix`.

@@ -14,6 +14,7 @@ enum CouplingPane {
         let geo = MapGeometry(width: rect.width, total: total, longestName: longest,
                               widestCount: r.layers.flatMap(\.violationsByStep).map { DisplayWidth.of(Fmt.count($0)) }.max() ?? 1)
         let nameW = geo.nameWidth, cw = geo.columnWidth
+        let mapNames = NameShortening.shorten(r.layers.map(\.info.name), to: nameW - 1, ellipsis: s.glyphs.ellipsis)
         // When not every k0 fits, the columns follow the selected layer's current local step.
         let kNow = s.selectedLayer.map { s.step - r.layout.layers[$0].windowStart } ?? 0
         let first = max(0, min(total - geo.columns, kNow - geo.columns / 2))
@@ -32,7 +33,7 @@ enum CouplingPane {
         for li in off..<min(r.layers.count, off + tableRows) {
             let lr = r.layers[li]
             let sel = s.selectedLayer == li
-            g.write(DisplayWidth.truncate(lr.info.name, to: nameW - 1, ellipsis: s.glyphs.ellipsis), x: rect.x, y: y,
+            g.write(mapNames[li], x: rect.x, y: y,
                     style: sel ? Style(.title, [.bold]) : .normal)
             for k in shown where k < lr.violationsByStep.count {
                 let v = lr.violationsByStep[k]
@@ -61,18 +62,19 @@ enum CouplingPane {
         // Layer names get the room the fixed columns leave (10...24).
         let fixed = 45
         let listNameW = max(10, min(24, longest, rect.width - fixed))
+        let listNames = NameShortening.shorten(r.layout.layers.map(\.name), to: listNameW, ellipsis: s.glyphs.ellipsis)
         let hoff = LayerListPane.scrollOffset(selected: s.hotspot, rows: list.count, visible: visible)
         for i in hoff..<min(list.count, hoff + visible) {
             let h = r.hotspots[list[i]]
             let sel = i == s.hotspot
             let bg: ColorRole = sel ? .selection : .normal
             if sel { g.fill(Rect(x: rect.x, y: y, width: rect.width, height: 1), style: Style(.normal, bg: bg)) }
-            let name = h.layer < r.layout.layers.count ? r.layout.layers[h.layer].name : "#\(h.layer)"
+            let name = h.layer < listNames.count ? listNames[h.layer] : "#\(h.layer)"
             let kindRole: ColorRole = h.kind == .overflow ? .overflow : .coupling
             let runs: [(String, Style)] = [
                 (sel ? String(s.glyphs.pointer) : " ", Style(.title, bg: bg, [.bold])),
                 (h.kind == .overflow ? "ovf " : "cpl ", Style(kindRole, bg: bg, [.bold])),
-                (DisplayWidth.pad(DisplayWidth.truncate(name, to: listNameW, ellipsis: s.glyphs.ellipsis), to: listNameW + 1),
+                (DisplayWidth.pad(name, to: listNameW + 1),
                  Style(.normal, bg: bg)),
                 ("n " + DisplayWidth.pad(String(h.neuron), to: 6), Style(.normal, bg: bg)),
                 ("s " + DisplayWidth.pad(String(h.sample), to: 5), Style(.normal, bg: bg)),

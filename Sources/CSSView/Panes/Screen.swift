@@ -183,15 +183,6 @@ public enum Screen {
 // MARK: - Formatting helpers
 
 enum Fmt {
-    /// Compact count in at most 4 columns (plus a sign): 1234, 19k, 123k, 1.2M, 12M.
-    static func count(_ n: Int) -> String {
-        let a = abs(n)
-        if a < 10_000 { return String(n) }
-        if a < 1_000_000 { return String(n / 1000) + "k" }
-        if a < 9_950_000 { return fixed(Double(n) / 1_000_000, 1) + "M" }
-        return String(n / 1_000_000) + "M"
-    }
-
     /// Fixed-point with `digits` decimals (no Foundation).
     static func fixed(_ v: Double, _ digits: Int) -> String {
         guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
