@@ -13,8 +13,15 @@ public final class TuningCommands: Sendable {
     /// Where `:w` writes when no file is named.
     public let defaultThetaPath: String
     public let store: SessionStore?
-    /// A session found on disk at start-up, offered for restoring.
-    public let pendingRestore: SavedSession?
+    /// The session found on disk at start-up, offered for restoring: `:restore` brings it back
+    /// until this session's first change is saved over it (and then it is in the backup file).
+    private let offered: LockedValue<OfferedSession?>
+
+    struct OfferedSession: Sendable {
+        var saved: SavedSession
+        /// The session file has been copied to the store's backup path.
+        var backedUp = false
+    }
 
     public init(backend: LocalBackend, modelName: String, defaultThetaPath: String, store: SessionStore?,
                 pendingRestore: SavedSession?) {
@@ -22,8 +29,11 @@ public final class TuningCommands: Sendable {
         self.modelName = modelName
         self.defaultThetaPath = defaultThetaPath
         self.store = store
-        self.pendingRestore = pendingRestore
+        self.offered = LockedValue(pendingRestore.map { OfferedSession(saved: $0) })
     }
+
+    /// The saved session `:restore` would bring back, if any.
+    public var pendingRestore: SavedSession? { offered.value?.saved }
 
     public struct Outcome: Sendable, Equatable {
         public var message: String
@@ -67,6 +77,8 @@ public final class TuningCommands: Sendable {
         let layout = await backend.layout()
         func change(_ c: TuningChange) async throws -> Outcome {
             let snap = try await backend.apply(c)
+            // The first change saved over a session offered at start-up keeps that one as a backup.
+            let kept = try backUpOffered()
             try save(snap.session, position)
             var message = snap.message
             if !snap.steps.isEmpty {
@@ -75,6 +87,7 @@ public final class TuningCommands: Sendable {
                     " (" + moved.prefix(4).map { "\(layout.layers[$0.layer].name) ×\(format($0.factor))" }.joined(separator: ", ")
                     + (moved.count > 4 ? ", …" : "") + ")"
             }
+            if let kept { message += "; the session saved \(kept.savedAt) is kept in \(store?.backupPath ?? "")" }
             return Outcome(message: message, reload: true, history: depth(snap.session))
         }
         switch name {
@@ -122,9 +135,15 @@ public final class TuningCommands: Sendable {
             let file = try ThetaFile.read(path: args[0], tensors: layout.layers.map(\.tensor))
             return try await change(.replace(TuningState(config: file.config, amplitudes: file.amplitudes), label: args[0]))
         case "restore":
-            guard let saved = pendingRestore else { return Outcome(message: "no saved session to restore") }
+            guard let saved = pendingRestore else {
+                if let store, FileManager.default.fileExists(atPath: store.backupPath) {
+                    return Outcome(message: "no saved session to restore: this session's changes replaced it; the old one is in \(store.backupPath)")
+                }
+                return Outcome(message: "no saved session to restore")
+            }
             let snap = try await backend.restore(saved.session)
             try save(snap.session, saved.position)
+            offered.value = nil
             let p = saved.position
             return Outcome(message: "restored the session saved \(saved.savedAt) (\(saved.session.history.count) changes)",
                            reload: true,
@@ -132,12 +151,29 @@ public final class TuningCommands: Sendable {
                                .compactMap { $0 } + p.screenCommands,
                            history: depth(snap.session))
         case "discard":
+            // Explicit (the dialog's d): the saved session goes to the backup file, and `:restore`
+            // still brings it back until this session's first change is saved.
+            guard let saved = pendingRestore else { return Outcome(message: "no saved session to discard") }
+            _ = try backUpOffered(force: true)
             let snap = try await backend.snapshot()
             try save(snap.session, position)
-            return Outcome(message: "started a new tuning session", history: depth(snap.session))
+            offered.value = OfferedSession(saved: saved, backedUp: true)
+            return Outcome(message: "started a new tuning session; :restore brings back the one saved \(saved.savedAt) until the first change (a copy stays in \(store?.backupPath ?? ""))",
+                           history: depth(snap.session))
         default:
             throw GraphError("unknown command :\(name)")
         }
+    }
+
+    /// Before a change is saved over the session offered at start-up: copies the session file to
+    /// the backup path (once) and forgets the offer, returning it; nil when nothing was offered.
+    /// `force`: back up now and keep the offer (`:discard`).
+    func backUpOffered(force: Bool = false) throws -> SavedSession? {
+        guard let o = offered.value else { return nil }
+        if !o.backedUp { try store?.backUp() }
+        if force { return o.saved }
+        offered.value = nil
+        return o.backedUp ? nil : o.saved
     }
 
     func depth(_ s: TuningSession) -> (changes: Int, redoable: Int) { (s.undoStack.count, s.redoStack.count) }

@@ -51,8 +51,7 @@ struct Tui: AsyncParsableCommand {
                                                tuning: o.history.map { TuningStatus(changes: $0.changes, redoable: $0.redoable) })
                 })
             if let pending {
-                debuggerOptions.initialMessages = [.offerRestore(
-                    "Restore the tuning session saved \(pending.savedAt) (\(pending.session.history.count) changes)?")]
+                debuggerOptions.initialMessages = [.offerRestore(pending.restoreQuestion(commandLine: start))]
             }
             do {
                 try await runDebugger(backend: backend, initialSample: sample, options: debuggerOptions)

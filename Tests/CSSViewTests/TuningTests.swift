@@ -375,9 +375,19 @@ final class RestoreOfferTests: XCTestCase {
         XCTAssertEqual(n.overlay, .none)
     }
 
-    func testNoAndEscDiscard() {
-        let s = update(loadedState(), .offerRestore(question)).0
-        for key in [Key.char("n"), .escape] {
+    func testEscAndNKeepTheSessionAndDDiscards() {
+        let s = update(loadedState().with { $0.customCommands = tuningCommands }, .offerRestore(question)).0
+        // Esc and n never destroy anything: no command reaches the host, `:restore` is named.
+        for key in [Key.escape, .char("n")] {
+            let (n, cmds) = press(s, [key])
+            XCTAssertEqual(cmds, [])
+            XCTAssertEqual(n.overlay, .none)
+            XCTAssertEqual(n.message?.contains(":restore"), true)
+            // `:restore` afterwards goes to the host.
+            XCTAssertEqual(press(n, chars(":restore") + [.enter]).1, [.custom(name: "restore", arguments: [], line: "restore")])
+        }
+        // Discarding is the explicit d.
+        for key in [Key.char("d"), .char("D")] {
             let (n, cmds) = press(s, [key])
             XCTAssertEqual(cmds, [.custom(name: "discard", arguments: [], line: "discard")])
             XCTAssertEqual(n.overlay, .none)
@@ -472,7 +482,7 @@ final class TuningGoldenTests: XCTestCase {
 
     func testRestoreOverlay() {
         let s = update(loadedState(width: 80, height: 24),
-                       .offerRestore("Restore the tuning session saved 12:03 (5 changes)?")).0
+                       .offerRestore("Restore the tuning session saved 2026-12-01 21:03:04 (5 changes)? It sets T 16 (command line 10), L 0 (command line 1), θ in 4 of 4 layers.")).0
         assertGolden(Screen.render(s), "overlay_restore_80x24")
         let ascii = Screen.render(s.with { $0.unicode = false })
         for line in ascii.text() { XCTAssertTrue(line.allSatisfy { $0.isASCII }, line) }

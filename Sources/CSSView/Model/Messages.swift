@@ -37,8 +37,8 @@ public enum Message: Sendable {
     /// redo depth). Optional: without it the status line counts reloads instead.
     case tuningStatus(TuningStatus)
     /// Offer to restore a saved tuning session (the text is the question, e.g. "Restore the tuning
-    /// session saved 12:03 (5 changes)?"). Shows a confirm overlay: `y` sends `:restore`, `n`/Esc
-    /// sends `:discard`.
+    /// session saved 12:03 (5 changes)?"). Shows a confirm overlay: `y` sends `:restore`, `d` sends
+    /// `:discard`, `n`/Esc only close it (nothing is lost; `:restore` still works).
     case offerRestore(String)
 }
 

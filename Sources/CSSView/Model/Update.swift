@@ -99,9 +99,15 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
         case .char("y"), .char("Y"):
             s.overlay = .none
             cmds.append(.custom(name: "restore", arguments: [], line: "restore"))
-        case .char("n"), .char("N"), .escape:
+        case .char("d"), .char("D"):
+            // Discarding is explicit; the host keeps the discarded session as a backup.
             s.overlay = .none
             cmds.append(.custom(name: "discard", arguments: [], line: "discard"))
+        case .char("n"), .char("N"), .escape:
+            // Not now: nothing is written; the saved session stays on disk for `:restore`.
+            s.overlay = .none
+            s.message = "not restored: :restore brings the saved session back (until a change is saved)"
+            s.messageIsError = false
         default:
             break
         }

@@ -48,7 +48,8 @@ public enum Overlay: Equatable, Sendable {
     /// A backend failure; Esc dismisses it and the session continues.
     case error(String)
     /// The host offers to restore a saved tuning session (the question to ask). Modal:
-    /// `y` restores, `n` or Esc discards.
+    /// `y` restores, `d` discards (the host keeps a backup), `n` or Esc close it and leave the
+    /// saved session for `:restore`.
     case restoreOffer(String)
 }
 

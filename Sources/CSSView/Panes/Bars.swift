@@ -291,10 +291,12 @@ enum HelpOverlay {
     }
 }
 
-/// The host offers to restore a saved tuning session: y restores, n or Esc discards.
+/// The host offers to restore a saved tuning session: y restores, d discards (keeping a backup),
+/// n or Esc leave it for `:restore` (Esc never destroys anything).
 enum RestoreOverlay {
     static func render(_ question: String, _ s: ViewState, into g: inout CellGrid) {
-        CenteredBox.render(title: "Saved tuning session", text: question, footer: "y  restore it      n / Esc  discard it",
+        CenteredBox.render(title: "Saved tuning session", text: question,
+                           footer: "y restore   d discard (backup kept)   Esc/n not now",
                            maxWidth: 64, role: .warn, footerStyle: Style(.title, [.bold]), s, into: &g)
     }
 }
