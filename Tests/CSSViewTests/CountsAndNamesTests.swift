@@ -146,3 +146,27 @@ final class CountsAndNamesTests: XCTestCase {
         assertGolden(renderPane(.layers, s, width: 28, height: 10), "pane_layers_counts_narrow")
     }
 }
+
+/// Issue 14 bug 4: while the first data-set report computes, the layer list's data-set columns
+/// hold the focused sample's numbers, and say so.
+final class SampleNumbersLabelTests: XCTestCase {
+    func testDataSetColumnsAreLabelledUntilTheReportIsIn() {
+        var s = loadedState(width: 80, height: 24, report: false)
+        s = update(s, .progress(0.3)).0
+        var top = Screen.render(s).text()[2]
+        XCTAssertTrue(top.contains("Layers · p99.9/ovf/cpl of sample 0"), top)
+        // The numbers are this sample's (TraceSummary), not blank.
+        let d = LayerListPane.rowData(s, row: 1)
+        XCTAssertEqual(d.overflow, Fmt.count(s.summary!.overflow[0]))
+        // Another sample: the label follows it once its trace is in.
+        s = press(s, [.char("]")]).0
+        XCTAssertFalse(Screen.render(s).text()[2].contains("of sample"))
+        s = update(s, .traceArrived(Fixture.trace(sample: 1))).0
+        XCTAssertTrue(Screen.render(s).text()[2].contains("of sample 1"))
+        // The report in: data-set numbers, no label.
+        s = update(s, .reportArrived(Fixture.report())).0
+        top = Screen.render(s).text()[2]
+        XCTAssertFalse(top.contains("of sample"), top)
+        XCTAssertEqual(LayerListPane.rowData(s, row: 1).overflow, Fmt.count(Fixture.report().layers[0].overflow))
+    }
+}

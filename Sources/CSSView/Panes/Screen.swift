@@ -145,7 +145,12 @@ public enum Screen {
     static func paneTitle(_ pane: Pane, _ s: ViewState) -> String {
         let name = s.layout == nil ? "" : " · " + s.rowName(s.layerRow)
         switch pane {
-        case .layers: return "Layers"
+        case .layers:
+            // Until the first data-set report is in, p99.9/ovf/cpl are the focused sample's.
+            if s.report == nil, s.layout != nil, s.trace?.sample == s.sample, s.summary != nil {
+                return "Layers · p99.9/ovf/cpl of sample \(s.sample)"
+            }
+            return "Layers"
         case .membrane:
             if s.isOutputSelected { return "Output" + " · decoded at g \(s.step)" }
             if s.isEncoderSelected {
