@@ -187,7 +187,7 @@ public final class TuningCommands: Sendable {
         if text == "input" || text == "encoder" { return -1 }
         if let i = Int(text) {
             guard i >= 0, i < layout.layers.count else {
-                throw GraphError("layer index \(i) is out of range 0..<\(layout.layers.count)")
+                throw GraphError("layer index \(i) is out of range 0 to \(layout.layers.count - 1)")
             }
             return i
         }

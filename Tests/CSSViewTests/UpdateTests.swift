@@ -159,7 +159,7 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.neuron, 4)
         s = press(s, chars(":neuron 400") + [.enter]).0
         XCTAssertEqual(s.neuron, 4)
-        XCTAssertEqual(s.message, "neuron 400 out of range 0..<27")
+        XCTAssertEqual(s.message, "neuron 400 out of range 0 to 26")
         s = press(s, chars(":layer nope") + [.enter]).0
         XCTAssertTrue(s.messageIsError)
         s = press(s, chars(":frobnicate") + [.enter]).0

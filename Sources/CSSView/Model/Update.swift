@@ -538,7 +538,7 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
     case "sample":
         guard let v = int("sample index") else { return }
         if v < 0 || (s.sampleCount > 0 && v >= s.sampleCount) {
-            fail("sample \(v) out of range 0..<\(s.sampleCount)")
+            fail("sample \(v) out of range 0 to \(s.sampleCount - 1)")
             return
         }
         if v == s.sample { return }
@@ -556,7 +556,7 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
         }
     case "neuron":
         guard let v = int("neuron index") else { return }
-        if v < 0 || v >= s.neuronCount { fail("neuron \(v) out of range 0..<\(s.neuronCount)"); return }
+        if v < 0 || v >= s.neuronCount { fail("neuron \(v) out of range 0 to \(s.neuronCount - 1)"); return }
         s.neuron = v
     case "report":
         if s.reportProgress == nil {
