@@ -32,6 +32,18 @@ public final class TuningCommands: Sendable {
         self.offered = LockedValue(pendingRestore.map { OfferedSession(saved: $0) })
     }
 
+    /// The state last written with `:w` (nil: none yet, compare with the session's start).
+    private let written = LockedValue<TuningState?>(nil)
+
+    /// Whether quitting now loses θ or config changes: only without a session file, and only when
+    /// the state differs from the last `:w` (or from the start of the session).
+    public func hasUnsavedChanges() async -> Bool {
+        guard store == nil, let snap = try? await backend.snapshot() else { return false }
+        let session = snap.session
+        let reference = written.value ?? session.undoStack.first?.state ?? session.current
+        return session.current != reference
+    }
+
     /// The saved session `:restore` would bring back, if any.
     public var pendingRestore: SavedSession? { offered.value?.saved }
 
@@ -44,6 +56,9 @@ public final class TuningCommands: Sendable {
         public var followUp: [String]
         /// The session's undo and redo depth after the command, when it touched the session.
         public var history: (changes: Int, redoable: Int)?
+        /// Without a session file (`--no-session`): θ or config differ from what was last written
+        /// with `:w` (or from the start), so quitting would lose them.
+        public var unsaved = false
 
         public init(message: String, isError: Bool = false, reload: Bool = false, followUp: [String] = [],
                     history: (changes: Int, redoable: Int)? = nil) {
@@ -57,13 +72,16 @@ public final class TuningCommands: Sendable {
         public static func == (a: Outcome, b: Outcome) -> Bool {
             a.message == b.message && a.isError == b.isError && a.reload == b.reload && a.followUp == b.followUp
                 && a.history?.changes == b.history?.changes && a.history?.redoable == b.history?.redoable
+                && a.unsaved == b.unsaved
         }
     }
 
     /// Runs one command; `position` is where the user is (saved with the session).
     public func execute(_ name: String, _ args: [String], position: SessionPosition) async -> Outcome {
         do {
-            return try await run(name, args, position: position)
+            var o = try await run(name, args, position: position)
+            o.unsaved = await hasUnsavedChanges()
+            return o
         } catch let e as GraphError {
             return Outcome(message: ":\(name): \(e.description)", isError: true)
         } catch let e as ImportError {
@@ -129,7 +147,8 @@ public final class TuningCommands: Sendable {
                                  amplitudes: snap.session.current.amplitudes,
                                  tensors: layout.layers.map(\.tensor))
             try file.write(to: path)
-            return Outcome(message: "wrote θ to \(path)")
+            written.value = snap.session.current
+            return Outcome(message: "wrote θ to \(path)", history: depth(snap.session))
         case "load":
             guard args.count == 1 else { throw GraphError("usage: :load FILE") }
             let file = try ThetaFile.read(path: args[0], tensors: layout.layers.map(\.tensor))

@@ -52,7 +52,9 @@ struct Tui: AsyncParsableCommand {
                     let o = await commands.execute(req.name, req.arguments, position: position)
                     return CustomCommandResult(message: o.message, isError: o.isError, reload: o.reload,
                                                followUp: o.followUp,
-                                               tuning: o.history.map { TuningStatus(changes: $0.changes, redoable: $0.redoable) })
+                                               tuning: o.history.map {
+                                                   TuningStatus(changes: $0.changes, redoable: $0.redoable, unsaved: o.unsaved)
+                                               })
                 })
             if let pending {
                 debuggerOptions.initialMessages = [.offerRestore(pending.restoreQuestion(commandLine: start))]

@@ -255,6 +255,30 @@ final class TuningThroughViewTests: XCTestCase {
         XCTAssertEqual(restored, tuned)
     }
 
+    /// Without a session file, a change is unsaved until `:w` writes it; undoing back to the
+    /// start leaves nothing unsaved. With a session file nothing is ever unsaved.
+    func testUnsavedChangesWithoutSessionFile() async throws {
+        let rig = try await makeRig()
+        let bare = TuningCommands(backend: rig.backend, modelName: rig.model.name,
+                                  defaultThetaPath: rig.dir.appendingPathComponent("t.json").path, store: nil,
+                                  pendingRestore: nil)
+        let here = SessionPosition()
+        var o = await bare.execute("scale", ["0", "1.2"], position: here)
+        XCTAssertTrue(o.unsaved, o.message)
+        o = await bare.execute("w", [], position: here)
+        XCTAssertFalse(o.unsaved, o.message)
+        XCTAssertEqual(o.history?.changes, 1)
+        o = await bare.execute("scale", ["0", "1.1"], position: here)
+        XCTAssertTrue(o.unsaved)
+        o = await bare.execute("undo", [], position: here)
+        XCTAssertFalse(o.unsaved, "back to what :w wrote")
+        o = await bare.execute("undo", [], position: here)
+        XCTAssertTrue(o.unsaved, "differs from what :w wrote")
+        // The rig's own commands keep a session file: never unsaved.
+        o = await rig.commands.execute("scale", ["1", "1.3"], position: here)
+        XCTAssertFalse(o.unsaved)
+    }
+
     /// `:load` applies a θ file as one undoable change; a bad file changes nothing and says why.
     func testLoadThetaFileGoodAndBad() async throws {
         var rig = try await makeRig()

@@ -48,10 +48,14 @@ public struct TuningStatus: Equatable, Sendable {
     public var changes: Int
     /// Changes that `:redo` can bring back (the redo depth).
     public var redoable: Int
+    /// The host keeps no session file and θ/config differ from what was last written: `q` asks
+    /// before quitting (like vim's `:q` with changes; `:q!` does not ask).
+    public var unsaved: Bool
 
-    public init(changes: Int, redoable: Int = 0) {
+    public init(changes: Int, redoable: Int = 0, unsaved: Bool = false) {
         self.changes = changes
         self.redoable = redoable
+        self.unsaved = unsaved
     }
 }
 

@@ -113,6 +113,17 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
         }
         return
     }
+    if s.overlay == .confirmQuit {
+        switch key {
+        case .char("y"), .char("Y"): cmds.append(.quit)
+        case .char("n"), .char("N"), .escape:
+            s.overlay = .none
+            s.message = ":w FILE writes θ; :q! quits without it"
+            s.messageIsError = false
+        default: break
+        }
+        return
+    }
     if s.prompt != nil {
         handlePromptKey(&s, key, &cmds)
         return
@@ -121,7 +132,7 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
     case .help:
         switch key {
         case .escape, .char("?"), .enter: s.overlay = .none
-        case .char("q"): cmds.append(.quit)
+        case .char("q"): requestQuit(&s, &cmds)
         case .down, .char("j"): scrollHelp(&s, 1)
         case .up, .char("k"): scrollHelp(&s, -1)
         case .pageDown, .char(" "): scrollHelp(&s, HelpOverlay.visibleLines(s))
@@ -131,7 +142,7 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
         default: break
         }
         return
-    case .restoreOffer:
+    case .restoreOffer, .confirmQuit:
         return
     case .error:
         s.overlay = .none
@@ -154,7 +165,7 @@ func handleNormalKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
     }
     switch key {
     case .char("q"):
-        cmds.append(.quit)
+        requestQuit(&s, &cmds)
     case .char("n"):
         setStep(&s, s.step + 1)
     case .char("b"):
@@ -239,6 +250,17 @@ func handleNormalKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
         if s.focus == .coupling { openHotspot(&s, s.hotspot, &cmds) }
     default:
         break
+    }
+}
+
+/// `q`: quits, unless θ changes would be lost (no session file, nothing written since): then
+/// it asks first.
+func requestQuit(_ s: inout ViewState, _ cmds: inout [Command]) {
+    if s.tuningStatus?.unsaved == true {
+        s.overlay = .confirmQuit
+        s.playing = false
+    } else {
+        cmds.append(.quit)
     }
 }
 
@@ -518,7 +540,7 @@ func findLayer(_ s: inout ViewState, _ text: String, report: Bool) {
 
 /// Built-in `:` commands, for help and completion.
 public let builtinCommandNames = ["sample", "step", "layer", "neuron", "report", "hotspots", "focus", "speed", "help",
-                                  "quit", "q"]
+                                  "quit", "q", "q!"]
 
 /// Runs one `:` line (without the colon).
 func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Command]) {
@@ -533,7 +555,9 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
         return v
     }
     switch name {
-    case "q", "quit", "q!", "qa":
+    case "q", "quit", "qa":
+        requestQuit(&s, &cmds)
+    case "q!", "quit!", "qa!":
         cmds.append(.quit)
     case "sample":
         guard let v = int("sample index") else { return }

@@ -51,6 +51,8 @@ public enum Overlay: Equatable, Sendable {
     /// `y` restores, `d` discards (the host keeps a backup), `n` or Esc close it and leave the
     /// saved session for `:restore`.
     case restoreOffer(String)
+    /// `q` with unsaved θ changes (no session file): `y` quits, `n`/Esc stay.
+    case confirmQuit
 }
 
 /// Which data-set hotspots the coupling pane lists (the report sorts overflow first, so the

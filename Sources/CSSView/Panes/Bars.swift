@@ -301,6 +301,17 @@ enum RestoreOverlay {
     }
 }
 
+/// `q` with θ changes that no session file keeps and no `:w` wrote.
+enum ConfirmQuitOverlay {
+    static func render(_ s: ViewState, into g: inout CellGrid) {
+        let n = s.tuningStatus?.changes ?? 0
+        let text = "θ changes are not saved: this session keeps no session file (--no-session) and "
+            + "nothing was written with :w since the last change (\(n) change\(n == 1 ? "" : "s") in the history)."
+        CenteredBox.render(title: "Quit without saving?", text: text, footer: "y quit      n / Esc stay (then :w FILE)",
+                           maxWidth: 64, role: .warn, footerStyle: Style(.title, [.bold]), s, into: &g)
+    }
+}
+
 /// A backend failure, shown until a key is pressed; nothing else is lost.
 enum ErrorOverlay {
     static func render(_ text: String, _ s: ViewState, into g: inout CellGrid) {
