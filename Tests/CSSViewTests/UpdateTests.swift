@@ -266,6 +266,16 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.rowName(s.layerRow), "fc1")
         s = press(s, chars("/zzz") + [.enter]).0
         XCTAssertTrue(s.messageIsError)
+        // A failed search leaves the selection where it was, even when a prefix matched on the way.
+        s = press(s, [.up, .up]).0
+        XCTAssertEqual(s.rowName(s.layerRow), "conv1")
+        s = press(s, chars("/fcx")).0
+        s = press(s, [.enter]).0
+        XCTAssertEqual(s.rowName(s.layerRow), "conv1")
+        XCTAssertEqual(s.message, "no layer matches \"fcx\"")
+        // Esc clears the message line, from the prompt too.
+        XCTAssertNil(press(s, [.escape]).0.message)
+        XCTAssertNil(press(s, [.char(":"), .escape]).0.message)
     }
 
     func testPlayTicksAndSpeed() {

@@ -45,5 +45,10 @@ else bad "--help (rc=$rc)"; fi
 "$BIN" eval --help >"$tmp/out" 2>&1; rc=$?
 if [ $rc -eq 0 ] && grep -q -- "--silent" "$tmp/out"; then ok "eval --help"; else bad "eval --help (rc=$rc)"; fi
 
+# The eval table's "violations by k0" block has a k0 header row over its columns.
+"$BIN" eval samples/digits-resnet --silent 0 --limit 40 >"$tmp/out" 2>/dev/null </dev/null
+if grep -A1 "violations by k0" "$tmp/out" | grep -qE '^  k0 +0 +1 +2 .* end$'; then ok "eval: the violations block has a k0 header"
+else bad "eval: no k0 header ($(grep -A2 'violations by k0' "$tmp/out"))"; fi
+
 echo "usage: $pass passed, $fail failed"
 [ $fail -eq 0 ]

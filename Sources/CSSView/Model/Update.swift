@@ -460,6 +460,7 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
     switch key {
     case .escape:
         s.prompt = nil
+        s.message = nil
         if p.kind == .find, let row = p.originRow {
             // Esc abandons the search: back to where it started.
             setLayerRow(&s, row)
@@ -475,8 +476,10 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
                 if s.history.count > 100 { s.history.removeFirst(s.history.count - 100) }
                 executeCommandLine(&s, line, &cmds)
             }
-        } else {
-            findLayer(&s, p.text, report: true)
+        } else if !findLayer(&s, p.text, report: true), let row = p.originRow {
+            // A failed search leaves the selection where it was before the search.
+            setLayerRow(&s, row)
+            if let n = p.originNeuron { setNeuron(&s, n) }
         }
         return
     case .backspace, .delete:
@@ -524,18 +527,21 @@ extension String {
     }
 }
 
-/// Selects the first layer-list row whose name contains `text` (case-insensitive).
-func findLayer(_ s: inout ViewState, _ text: String, report: Bool) {
-    guard !text.isEmpty else { return }
+/// Selects the first layer-list row whose name contains `text` (case-insensitive); false when
+/// none does.
+@discardableResult
+func findLayer(_ s: inout ViewState, _ text: String, report: Bool) -> Bool {
+    guard !text.isEmpty else { return true }
     let needle = text.lowercased()
     for row in 0..<s.layerRowCount where s.rowName(row).lowercased().contains(needle) {
         setLayerRow(&s, row)
-        return
+        return true
     }
     if report {
         s.message = "no layer matches \"\(text)\""
         s.messageIsError = true
     }
+    return false
 }
 
 /// Built-in `:` commands, for help and completion.
