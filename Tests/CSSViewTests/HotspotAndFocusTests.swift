@@ -209,7 +209,7 @@ final class HotspotFilterTests: XCTestCase {
     func testHelpListsTheNewKeys() {
         let lines = HelpOverlay.lines(loadedState())
         XCTAssertTrue(lines.contains { $0.hasPrefix("o / c / a") && $0.contains("overflow/coupling/all") })
-        XCTAssertTrue(lines.contains { $0.contains(":hotspots all|overflow|coupling") })
+        XCTAssertTrue(lines.contains { $0.contains(":hotspots F") && $0.contains("all, overflow, coupling or a LAYER") })
         XCTAssertTrue(lines.contains { $0.hasPrefix("Tab / S-Tab") })
         var s = loadedState()
         s.customCommands = ["adjust"]

@@ -142,7 +142,7 @@ final class TuningKeyTests: XCTestCase {
         for key in ["> / <", ". / ,", "a / A", "u / U", "R "] {
             XCTAssertTrue(lines.contains { $0.hasPrefix(key) }, key)
         }
-        XCTAssertTrue(lines.contains { $0.contains(":adjust [LAYER|all] [ROUNDS]") })
+        XCTAssertTrue(lines.contains { $0.contains(":adjust [LAYER|all] [ROUNDS 1-100]") })
         XCTAssertFalse(HelpOverlay.lines(loadedState()).contains { $0.hasPrefix("> / <") })
         s = press(s, [.char("?")]).0
         XCTAssertEqual(s.helpScroll, 0)
@@ -153,8 +153,8 @@ final class TuningKeyTests: XCTestCase {
         XCTAssertEqual(s.helpScroll, 2)
         s = press(s, [.char("G")]).0
         XCTAssertEqual(s.helpScroll, lines.count - visible)
-        XCTAssertTrue(Screen.render(s).text().joined().contains("q / Ctrl-C"))
-        s = press(s, [.pageUp, .pageUp, .char("k")]).0
+        XCTAssertTrue(Screen.render(s).text().joined().contains("worst margin, residual"))
+        s = press(s, [.pageUp, .pageUp, .pageUp, .pageUp, .pageUp, .pageUp, .char("k")]).0
         XCTAssertEqual(s.helpScroll, 0)
         XCTAssertEqual(s.overlay, .help)
         s = press(s, [.escape]).0

@@ -36,7 +36,9 @@ enum InspectorPane {
             runs.append(("  COUPLING k0=\(f)", Style(.coupling, [.bold])))
         }
         if n < lt.annActivation.count {
-            runs += [("  ANN ", .dim), (Fmt.short(Double(lt.annActivation[n])), .normal)]
+            // In θ units like a, e and u (the ANN's own value is ANN/θ × θ), so it compares with a.
+            let ann = lt.theta > 0 ? Double(lt.annActivation[n]) / lt.theta : Double(lt.annActivation[n])
+            runs += [("  ANN/θ ", .dim), (Fmt.short(ann), .normal)]
         }
         g.write(runs, x: rect.x, y: y, maxWidth: rect.width)
         y += 1

@@ -1,0 +1,40 @@
+import XCTest
+import CSSCore
+@testable import CSSView
+
+/// Issue 14, "reading the screen".
+final class HelpExplainsTheScreenTests: XCTestCase {
+    func testHelpExplainsEveryAbbreviationAndCommand() {
+        let s = loadedState(width: 80, height: 24).with { $0.customCommands = tuningCommands + ["load"] }
+        let help = HelpOverlay.lines(s).joined(separator: "\n")
+        // Every abbreviation the panes show.
+        for word in ["now", "+spk", "-spk", "p99.9", "ovf", "cpl", "Δ", "(Δ / Δ)", "o/v", "±v", "a e u", "ANN/θ",
+                     "k0", "|u|≥1", "out B/A", "n s k0 m |u|", "9.7k", "X  S  m"] {
+            XCTAssertTrue(help.contains(word), "help does not explain \(word)")
+        }
+        // Every command with its arguments, the :set keys included.
+        for usage in [":sample N", ":step G", ":layer NAME", ":neuron I", ":hotspots F", ":focus PANE", ":speed N",
+                      ":theta LAYER VALUE", ":scale LAYER FACTOR", ":adjust [LAYER|all] [ROUNDS 1-100]",
+                      ":reset [LAYER|all]", ":set KEY VALUE", ":w [FILE]", ":load FILE", ":restore", ":q!"] {
+            XCTAssertTrue(help.contains(usage), "help does not list \(usage)")
+        }
+        for key in setKeys { XCTAssertTrue(help.contains(key), "help does not name :set \(key)") }
+        // Nothing is clipped: every line fits the overlay of an 80-column screen, none is cut.
+        for line in HelpOverlay.lines(s) { XCTAssertLessThanOrEqual(DisplayWidth.of(line), 80 - 6, line) }
+        XCTAssertTrue(HelpOverlay.lines(s.with { $0.unicode = false }).joined().allSatisfy { $0.isASCII || $0 == "Δ" || $0 == "±" || $0 == "≥" || $0 == "≤" || $0 == "×" || $0 == "β" || $0 == "·" || $0 == "…" })
+    }
+
+    func testInspectorShowsTheANNValueInThetaUnits() {
+        let s = GoldenTestsState.mid()
+        let line = renderPane(.inspector, s, width: 94, height: 14).text()[1]
+        XCTAssertTrue(line.contains("ANN/θ"), line)
+        let lt = s.selectedTrace!
+        XCTAssertTrue(line.contains("ANN/θ " + Fmt.short(Double(lt.annActivation[s.neuron]) / lt.theta)), line)
+    }
+}
+
+enum GoldenTestsState {
+    static func mid() -> ViewState {
+        press(loadedState(), [.char("n"), .char("n"), .right, .right, .right, .right, .right, .right, .right]).0
+    }
+}
