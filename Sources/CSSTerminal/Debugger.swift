@@ -200,7 +200,7 @@ final class AppLoop {
                                                step: state.step, layer: state.selectedLayer, neuron: state.neuron,
                                                focus: state.focus.commandName, lowerLeft: state.lowerLeft.commandName,
                                                lowerRight: state.lowerRight.commandName,
-                                               hotspotFilter: state.hotspotFilter.rawValue, playSpeed: state.playSpeed)
+                                               hotspotFilter: state.hotspotArguments, playSpeed: state.playSpeed)
                 let previous = customChain
                 let task = Task.detached {
                     await previous?.value

@@ -339,14 +339,10 @@ func setHotspotFilter(_ s: inout ViewState, _ f: HotspotFilter) {
     s.messageIsError = false
 }
 
-/// "hotspots: coupling 312 of 500" (or "hotspots: all 500 (ovf 188, cpl 312)").
+/// "hotspots coupling: the worst 312 of 9741 cases in the data set".
 func hotspotSummary(_ s: ViewState) -> String {
-    guard let r = s.report else { return "hotspots: \(s.hotspotFilter.rawValue) (no data-set report yet)" }
-    if s.hotspotFilter == .all {
-        let ovf = r.hotspots.reduce(0) { $0 + ($1.kind == .overflow ? 1 : 0) }
-        return "hotspots: all \(r.hotspots.count) (ovf \(ovf), cpl \(r.hotspots.count - ovf))"
-    }
-    return "hotspots: \(s.hotspotFilter.rawValue) \(s.visibleHotspots.count) of \(r.hotspots.count)"
+    guard s.report != nil else { return "hotspots: \(s.hotspotArguments) (no data-set report yet)" }
+    return "hotspots \(s.hotspotArguments): the worst \(s.visibleHotspots.count) of \(s.hotspotCasesInDataSet) cases in the data set"
 }
 
 func moveVertical(_ s: inout ViewState, _ d: Int) {
@@ -601,9 +597,22 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
             s.messageIsError = false
             return
         }
-        guard let f = HotspotFilter(argument: arg) else { fail(":hotspots takes all, overflow or coupling"); return }
+        // Words: a kind (all, overflow, coupling) and/or a layer; what is not named is all.
+        var kind = HotspotFilter.all
+        var layer: Int? = nil
+        for w in words {
+            if let f = HotspotFilter(argument: w) {
+                kind = f
+            } else if let row = layerRow(named: w, in: s), row >= 1, row <= s.spikingLayerCount {
+                layer = row - 1
+            } else {
+                fail(":hotspots takes all, overflow or coupling and/or a spiking layer; no layer \"\(w)\"")
+                return
+            }
+        }
         focus(&s, .coupling)
-        setHotspotFilter(&s, f)
+        s.hotspotLayer = layer
+        setHotspotFilter(&s, kind)
     case "focus":
         guard let p = Pane(commandName: arg) else {
             fail(":focus takes " + Pane.allCases.map(\.commandName).joined(separator: ", "))
@@ -668,7 +677,8 @@ public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
         return completeArgument(head, partial: words[1], names: names, caseInsensitive: true, finalSpace: true)
     }
     if head == "hotspots" {
-        return completeArgument(head, partial: words[1], names: HotspotFilter.allCases.map(\.rawValue),
+        return completeArgument(head, partial: words[1],
+                                names: HotspotFilter.allCases.map(\.rawValue) + (s.layout?.layers ?? []).map(\.name),
                                 caseInsensitive: true, finalSpace: false)
     }
     if head == "set" {

@@ -222,6 +222,8 @@ public struct ViewState: Sendable {
     public var hotspot: Int = 0
     /// Which hotspots the list shows.
     public var hotspotFilter: HotspotFilter = .all
+    /// Only this spiking layer's hotspots (`:hotspots LAYER`); nil: every layer's.
+    public var hotspotLayer: Int?
 
     // MARK: Play
     public var playing = false
@@ -300,8 +302,33 @@ public struct ViewState: Sendable {
     /// Indices into `report.hotspots` of the hotspots the filter lets through, in report order.
     public var visibleHotspots: [Int] {
         guard let r = report else { return [] }
-        if hotspotFilter == .all { return Array(r.hotspots.indices) }
-        return r.hotspots.indices.filter { hotspotFilter.includes(r.hotspots[$0].kind) }
+        if hotspotFilter == .all && hotspotLayer == nil { return Array(r.hotspots.indices) }
+        return r.hotspots.indices.filter {
+            hotspotFilter.includes(r.hotspots[$0].kind) && (hotspotLayer == nil || r.hotspots[$0].layer == hotspotLayer)
+        }
+    }
+
+    /// The `:hotspots` arguments that give the list's filter (`coupling block2.relu1`, `all`).
+    public var hotspotArguments: String {
+        var a = hotspotFilter.rawValue
+        if let l = hotspotLayer, let layers = layout?.layers ?? report?.layout.layers, l < layers.count {
+            a += " " + layers[l].name
+        }
+        return a
+    }
+
+    /// Cases of the data set the filter covers (the list holds the worst of them): overflow and
+    /// coupling counts of the layer reports, of the filtered layer only when there is one.
+    public var hotspotCasesInDataSet: Int {
+        guard let r = report else { return 0 }
+        return r.layers.enumerated().reduce(0) { sum, e in
+            guard hotspotLayer == nil || e.offset == hotspotLayer else { return sum }
+            switch hotspotFilter {
+            case .all: return sum + e.element.overflow + e.element.coupling
+            case .overflow: return sum + e.element.overflow
+            case .coupling: return sum + e.element.coupling
+            }
+        }
     }
 
     /// The selected hotspot of the list, if any.

@@ -55,7 +55,7 @@ enum CouplingPane {
             return
         }
         if list.isEmpty {
-            g.write("no \(s.hotspotFilter.rawValue) hotspots in the report's list (a shows all)", x: rect.x, y: y,
+            g.write("no \(s.hotspotArguments) hotspots in the report's list (:hotspots all shows all)", x: rect.x, y: y,
                     style: .dim, maxWidth: rect.width)
             return
         }
@@ -88,20 +88,23 @@ enum CouplingPane {
         }
     }
 
-    /// "hotspots: all 500 (ovf 188, cpl 312)" or "hotspots: coupling 312 of 500", then the keys.
+    /// "hotspots: worst 500 of 12k (ovf 188, cpl 312)", "coupling · block2.relu1: worst 120 of
+    /// 9741": what the list holds of the data set's cases, then the keys.
     static func headerRuns(_ s: ViewState, _ r: DatasetReport) -> [(String, Style)] {
         let head = Style(.dim, [.underline])
-        let ovf = r.hotspots.reduce(0) { $0 + ($1.kind == .overflow ? 1 : 0) }
-        var runs: [(String, Style)] = [("hotspots: ", head)]
-        switch s.hotspotFilter {
-        case .all:
-            runs.append(("all \(r.hotspots.count)", Style(.title, [.bold, .underline])))
-            runs.append((" (ovf \(ovf), cpl \(r.hotspots.count - ovf))", head))
-        case .overflow, .coupling:
-            let role: ColorRole = s.hotspotFilter == .overflow ? .overflow : .coupling
-            runs.append(("\(s.hotspotFilter.rawValue) \(s.visibleHotspots.count)", Style(role, [.bold, .underline])))
-            runs.append((" of \(r.hotspots.count)", head))
+        let list = s.visibleHotspots.map { r.hotspots[$0] }
+        let ovf = list.reduce(0) { $0 + ($1.kind == .overflow ? 1 : 0) }
+        var runs: [(String, Style)] = [("hotspots", head)]
+        if s.hotspotFilter != .all {
+            runs.append((" " + s.hotspotFilter.rawValue, Style(s.hotspotFilter == .overflow ? .overflow : .coupling, [.bold, .underline])))
         }
+        if let l = s.hotspotLayer, l < r.layout.layers.count {
+            runs.append((" · " + r.layout.layers[l].name, Style(.title, [.bold, .underline])))
+        }
+        runs.append((": worst ", head))
+        runs.append(("\(list.count)", Style(.title, [.bold, .underline])))
+        runs.append((" of \(Fmt.count(s.hotspotCasesInDataSet, width: 5))", head))
+        if s.hotspotFilter == .all { runs.append((" (ovf \(ovf), cpl \(list.count - ovf))", head)) }
         runs.append(("  o/c/a filter, Enter jumps", .dim))
         return runs
     }
