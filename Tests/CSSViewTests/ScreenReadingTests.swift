@@ -38,3 +38,33 @@ enum GoldenTestsState {
         press(loadedState(), [.char("n"), .char("n"), .right, .right, .right, .right, .right, .right, .right]).0
     }
 }
+
+final class CompletionCycleTests: XCTestCase {
+    func testTabListsThenCyclesAndSetCompletesItsKeys() {
+        var s = loadedState().with { $0.customCommands = tuningCommands }
+        // `:set ` lists its keys; a second Tab puts them in turn.
+        s = press(s, chars(":set ") + [.tab]).0
+        XCTAssertEqual(s.prompt?.text, "set ")
+        XCTAssertEqual(s.message?.hasPrefix(setKeys.joined(separator: "  ")), true, s.message ?? "")
+        s = press(s, [.tab]).0
+        XCTAssertEqual(s.prompt?.text, "set T")
+        XCTAssertEqual(s.message?.hasPrefix("[T]  beta"), true, s.message ?? "")
+        s = press(s, [.tab, .tab]).0
+        XCTAssertEqual(s.prompt?.text, "set silent")
+        for _ in 0..<(setKeys.count - 2) { s = press(s, [.tab]).0 }
+        XCTAssertEqual(s.prompt?.text, "set T", "wraps around")
+        // Typing ends the cycle: the next Tab completes what was typed.
+        s = press(s, [.backspace] + chars("b") + [.tab]).0
+        XCTAssertEqual(s.prompt?.text, "set beta ")
+        // Command names cycle too.
+        s = press(loadedState().with { $0.customCommands = tuningCommands }, chars(":re") + [.tab]).0
+        XCTAssertEqual(s.prompt?.text, "re")
+        s = press(s, [.tab]).0
+        XCTAssertEqual(s.prompt?.text, "redo")
+        s = press(s, [.tab]).0
+        XCTAssertEqual(s.prompt?.text, "report")
+        // Layer names after a command.
+        s = press(loadedState().with { $0.customCommands = tuningCommands }, chars(":scale ") + [.tab, .tab]).0
+        XCTAssertEqual(s.prompt?.text, "scale conv1")
+    }
+}

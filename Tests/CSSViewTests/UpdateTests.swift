@@ -235,7 +235,7 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.prompt?.text, "layer ")
         s = press(s, chars("co") + [.tab]).0
         XCTAssertEqual(s.prompt?.text, "layer conv")
-        XCTAssertEqual(s.message, "conv1  conv2")
+        XCTAssertEqual(s.message, "conv1  conv2   (Tab again: each in turn)")
         s = press(s, chars("2")).0
         s = press(s, [.enter]).0
         XCTAssertEqual(s.selectedLayer, 1)

@@ -498,11 +498,24 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
         }
     case .tab:
         if p.kind == .command {
-            let (text, candidates) = complete(p.text, state: s)
-            p.text = text
-            if candidates.count > 1 {
-                s.message = candidates.joined(separator: "  ")
+            if var c = p.cycle, c.shown == p.text, !c.candidates.isEmpty {
+                // A second Tab: the candidates in turn.
+                c.index = (c.index + 1) % c.candidates.count
+                p.text = c.prefix + c.candidates[c.index]
+                c.shown = p.text
+                p.cycle = c
+                s.message = c.candidates.enumerated().map { $0 == c.index ? "[\($1)]" : $1 }.joined(separator: "  ")
                 s.messageIsError = false
+            } else {
+                let (text, candidates) = complete(p.text, state: s)
+                p.text = text
+                p.cycle = nil
+                if candidates.count > 1 {
+                    let prefix = text.lastIndex(of: " ").map { String(text[...$0]) } ?? ""
+                    p.cycle = Prompt.CompletionCycle(prefix: prefix, candidates: candidates, index: -1, shown: text)
+                    s.message = candidates.joined(separator: "  ") + "   (Tab again: each in turn)"
+                    s.messageIsError = false
+                }
             }
         }
     case .char(let c):

@@ -95,6 +95,19 @@ public struct Prompt: Equatable, Sendable {
     /// Layer-list row and neuron selected when a `/` search started (Esc goes back to them).
     public var originRow: Int?
     public var originNeuron: Int?
+    /// After a Tab that found several candidates: the next Tab puts them in turn in place of
+    /// the word being completed.
+    public var cycle: CompletionCycle?
+
+    public struct CompletionCycle: Equatable, Sendable {
+        /// The text before the word being completed.
+        public var prefix: String
+        public var candidates: [String]
+        /// The candidate shown (-1: none yet, the common prefix is shown).
+        public var index: Int
+        /// The prompt text the cycle left (any other edit ends the cycle).
+        public var shown: String
+    }
 
     public init(kind: Kind, text: String = "", originRow: Int? = nil, originNeuron: Int? = nil) {
         self.kind = kind
