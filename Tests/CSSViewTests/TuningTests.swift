@@ -217,7 +217,7 @@ final class TuningCompletionTests: XCTestCase {
     func testTabInThePrompt() {
         var st = press(s, chars(":sca") + [.tab] + chars("c") + [.tab]).0
         XCTAssertEqual(st.prompt?.text, "scale conv")
-        XCTAssertEqual(st.message, "conv1  conv2")
+        XCTAssertEqual(st.message, "conv1  conv2   (Tab again: each in turn)")
         st = press(st, chars("2 1.1") + [.enter]).0
         let (_, cmds) = press(s, chars(":scale conv2 1.1") + [.enter])
         XCTAssertEqual(cmds, [.custom(name: "scale", arguments: ["conv2", "1.1"], line: "scale conv2 1.1")])
