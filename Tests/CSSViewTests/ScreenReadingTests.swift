@@ -68,3 +68,30 @@ final class CompletionCycleTests: XCTestCase {
         XCTAssertEqual(s.prompt?.text, "scale conv1")
     }
 }
+
+/// Without colour the heatmap still shows the sign of o/v.
+final class MonochromeHeatmapTests: XCTestCase {
+    func testNegativeAndPositiveHaveDistinctGlyphsWithoutColour() {
+        for unicode in [true, false] {
+            let gl = Glyphs.forUnicode(unicode)
+            let pos = (1...Heat.levels).map { gl.heatGlyph($0, monochrome: true) }
+            let neg = (1...Heat.levels).map { gl.heatGlyph(-$0, monochrome: true) }
+            XCTAssertTrue(Set(pos).isDisjoint(with: neg), "\(pos) \(neg)")
+            XCTAssertEqual(Set(pos + neg).count, 2 * Heat.levels)
+            XCTAssertFalse(neg.contains(gl.plus) || neg.contains(gl.minus) || pos.contains(gl.plus) || pos.contains(gl.minus))
+            XCTAssertEqual(gl.heatGlyph(0, monochrome: true), gl.heatGlyph(0, monochrome: false))
+            // With colour the sign is the colour's, and the glyphs are the magnitude only.
+            XCTAssertEqual(gl.heatGlyph(-3, monochrome: false), gl.heatGlyph(3, monochrome: false))
+        }
+        var s = GoldenTestsState.mid()
+        s.monochrome = true
+        let g = renderPane(.membrane, s, width: 60, height: 12)
+        let text = g.text().joined()
+        XCTAssertTrue(text.contains("⠿") || text.contains("⣿") || text.contains("⠶") || text.contains("⠤"))
+        assertGolden(g, "pane_membrane_conv_mono")
+        s.unicode = false
+        let ascii = renderPane(.membrane, s, width: 60, height: 12)
+        XCTAssertTrue(ascii.text()[1].contains("Xx=~.:oO#"), ascii.text()[1])
+        assertGolden(ascii, "pane_membrane_conv_mono_ascii")
+    }
+}

@@ -208,6 +208,8 @@ public struct ViewState: Sendable {
     public var height: Int
     /// Draw with Unicode blocks and box drawing (false: ASCII only).
     public var unicode: Bool
+    /// The terminal shows no colour (NO_COLOR, a monochrome terminal): signs need glyphs.
+    public var monochrome = false
 
     // MARK: Data from the backend
     public var layout: NetworkLayout?
