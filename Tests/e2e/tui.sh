@@ -107,18 +107,18 @@ echo "   $first_layer -> $second_layer"
 
 echo "4. wait for the data-set report, filter the hotspots and open the first one"
 wait_for "Coupling map" "coupling pane"
-wait_for_re "hotspots: all [0-9]+" "hotspot list (report finished)"
-hotspots=$(screen | grep -oE 'hotspots: all [0-9]+' | head -1 | awk '{print $3}')
+wait_for_re "hotspots: worst [0-9]+ of" "hotspot list (report finished)"
+hotspots=$(screen | grep -oE 'hotspots: worst [0-9]+' | head -1 | awk '{print $3}')
 # Shift-Tab (ESC [ Z) cycles backwards: layers → coupling; the focused pane's title is marked.
 keys BTab
 wait_for "▶ Coupling map" "focus on the coupling pane after Shift-Tab"
 if [ "${hotspots:-0}" -gt 0 ]; then
     keys c
-    wait_for_re "hotspots: coupling [0-9]+ of $hotspots" "coupling-only hotspot list"
+    wait_for_re "hotspots coupling: worst [0-9]+ of" "coupling-only hotspot list"
     keys o
-    wait_for_re "hotspots: overflow [0-9]+ of $hotspots" "overflow-only hotspot list"
+    wait_for_re "hotspots overflow: worst [0-9]+ of" "overflow-only hotspot list"
     keys a
-    wait_for "hotspots: all $hotspots" "unfiltered hotspot list"
+    wait_for "hotspots: worst $hotspots of" "unfiltered hotspot list"
     line=$(screen | grep -m1 -E '[▸>](ovf|cpl) ')
     sample=$(echo "$line" | grep -oE ' s [0-9]+' | awk '{print $2}')
     neuron=$(echo "$line" | grep -oE ' n [0-9]+' | awk '{print $2}')
@@ -146,7 +146,7 @@ echo "6. command line"
 keys : 's' 't' 'e' 'p' ' ' '4' Enter
 wait_for_re "g 4/[0-9]+" "step 4 after :step 4"
 keys : 'h' 'o' 't' 's' 'p' 'o' 't' 's' ' ' 'c' Enter
-wait_for_re "hotspots: coupling" "coupling filter after :hotspots c"
+wait_for_re "hotspots coupling" "coupling filter after :hotspots c"
 keys : 'n' 'o' 'p' 'e' Enter
 wait_for "unknown command :nope" "error line for an unknown command"
 
