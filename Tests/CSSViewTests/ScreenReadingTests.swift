@@ -95,3 +95,42 @@ final class MonochromeHeatmapTests: XCTestCase {
         assertGolden(ascii, "pane_membrane_conv_mono_ascii")
     }
 }
+
+final class LayerSortTests: XCTestCase {
+    func testSortByCouplingOverflowResidualKeepsTheSelection() {
+        var s = loadedState()
+        let r = Fixture.report()
+        func shown(_ s: ViewState) -> [String] {
+            renderPane(.layers, s, width: 64, height: 8).text().dropFirst(2).dropLast().map {
+                String($0.dropFirst(2).prefix(while: { $0 != " " }))
+            }
+        }
+        XCTAssertEqual(shown(s), ["encoder", "conv1", "conv2", "fc1", "output"])
+        for (key, value) in [("coupling", { (l: LayerReport) in Double(l.coupling) }),
+                             ("overflow", { (l: LayerReport) in Double(l.overflow) }),
+                             ("residual", { (l: LayerReport) in l.residualP999 })] {
+            s = press(s, chars(":sort \(key)") + [.enter]).0
+            XCTAssertFalse(s.messageIsError)
+            let expected = r.layers.enumerated().sorted { value($0.element) != value($1.element) ? value($0.element) > value($1.element) : $0.offset < $1.offset }
+                .map { $0.element.info.name }
+            XCTAssertEqual(shown(s), ["encoder"] + expected + ["output"], key)
+            XCTAssertTrue(renderPane(.layers, s, width: 64, height: 8).text()[0].contains("by \(key)"))
+        }
+        // j/k walk the list as shown; the selection is a layer, not a position.
+        s = press(s, chars(":sort coupling") + [.enter]).0
+        let order = s.layerDisplayOrder
+        s.layerRow = order[1]
+        s = press(s, [.char("j")]).0
+        XCTAssertEqual(s.layerRow, order[2])
+        s = press(s, [.char("k"), .char("k")]).0
+        XCTAssertEqual(s.layerRow, 0)
+        // s cycles in the layer list; :sort graph goes back.
+        let before = s.layerSort
+        s = press(s, [.char("s")]).0
+        XCTAssertNotEqual(s.layerSort, before)
+        s = press(s, chars(":sort graph") + [.enter]).0
+        XCTAssertEqual(shown(s), ["encoder", "conv1", "conv2", "fc1", "output"])
+        XCTAssertTrue(press(s, chars(":sort nope") + [.enter]).0.messageIsError)
+        assertGolden(renderPane(.layers, press(s, chars(":sort cpl") + [.enter]).0, width: 64, height: 8), "pane_layers_sorted")
+    }
+}

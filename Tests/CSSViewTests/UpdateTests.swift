@@ -246,7 +246,7 @@ final class UpdateTests: XCTestCase {
         // Custom command names complete too.
         s = press(s, chars(":th") + [.tab]).0
         XCTAssertEqual(s.prompt?.text, "theta ")
-        XCTAssertEqual(complete("s", state: s).1, ["sample", "set", "speed", "step"])
+        XCTAssertEqual(complete("s", state: s).1, ["sample", "set", "sort", "speed", "step"])
     }
 
     func testBackspaceClosesEmptyPrompt() {

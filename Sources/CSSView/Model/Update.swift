@@ -166,6 +166,9 @@ func handleNormalKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
     switch key {
     case .char("q"):
         requestQuit(&s, &cmds)
+    case .char("s") where s.focus == .layers:
+        let all = LayerSort.allCases
+        setLayerSort(&s, all[((all.firstIndex(of: s.layerSort) ?? 0) + 1) % all.count])
     case .char("n"):
         setStep(&s, s.step + 1)
     case .char("b"):
@@ -356,8 +359,23 @@ func moveVertical(_ s: inout ViewState, _ d: Int) {
     case .coupling:
         moveHotspot(&s, d)
     case .layers, .inspector, .histogram:
-        setLayerRow(&s, s.layerRow + d)
+        moveLayerRow(&s, d)
     }
+}
+
+/// Moves the layer selection by `d` rows of the list as it is shown (sorted or not).
+func moveLayerRow(_ s: inout ViewState, _ d: Int) {
+    let order = s.layerDisplayOrder
+    guard let i = order.firstIndex(of: s.layerRow) else { setLayerRow(&s, s.layerRow + d); return }
+    setLayerRow(&s, order[max(0, min(order.count - 1, i + d))])
+}
+
+/// `:sort KEY` and `s`: the layer list's order; the selected layer stays selected.
+func setLayerSort(_ s: inout ViewState, _ sort: LayerSort) {
+    s.layerSort = sort
+    s.message = sort == .graph ? "layers in graph order"
+        : "layers by \(sort.rawValue), worst first" + (s.report == nil ? " (once the data-set report is in)" : "")
+    s.messageIsError = false
 }
 
 func page(_ s: inout ViewState, _ d: Int) {
@@ -369,7 +387,7 @@ func page(_ s: inout ViewState, _ d: Int) {
     case .coupling:
         moveHotspot(&s, d * 10)
     case .layers, .inspector, .histogram:
-        setLayerRow(&s, s.layerRow + d * 10)
+        moveLayerRow(&s, d * 10)
     }
 }
 
@@ -554,7 +572,7 @@ func findLayer(_ s: inout ViewState, _ text: String, report: Bool) -> Bool {
 }
 
 /// Built-in `:` commands, for help and completion.
-public let builtinCommandNames = ["sample", "step", "layer", "neuron", "report", "hotspots", "focus", "speed", "help",
+public let builtinCommandNames = ["sample", "step", "layer", "neuron", "report", "hotspots", "focus", "speed", "sort", "help",
                                   "quit", "q", "q!"]
 
 /// Runs one `:` line (without the colon).
@@ -638,6 +656,12 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
         s.speedIndex = ViewState.speeds.indices.min { ratioDistance(ViewState.speeds[$0], v) < ratioDistance(ViewState.speeds[$1], v) }!
         s.message = "play speed \(formatSpeed(s.playSpeed)) steps/s"
         s.messageIsError = false
+    case "sort":
+        guard let k = LayerSort(argument: arg) else {
+            fail(":sort takes " + LayerSort.allCases.map(\.rawValue).joined(separator: ", "))
+            return
+        }
+        setLayerSort(&s, k)
     case "help":
         openHelp(&s)
     default:
@@ -696,6 +720,10 @@ public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
     }
     if head == "set" {
         return completeArgument(head, partial: words[1], names: setKeys, caseInsensitive: true, finalSpace: true)
+    }
+    if head == "sort" {
+        return completeArgument(head, partial: words[1], names: LayerSort.allCases.map(\.rawValue),
+                                caseInsensitive: true, finalSpace: false)
     }
     if head == "focus" {
         return completeArgument(head, partial: words[1], names: Pane.allCases.map(\.commandName),

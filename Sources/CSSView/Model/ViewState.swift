@@ -83,6 +83,22 @@ public enum HotspotFilter: String, CaseIterable, Sendable {
     }
 }
 
+/// The layer list's order: graph order, or the spiking layers by a data-set number, worst first
+/// (encoder first and output last either way).
+public enum LayerSort: String, CaseIterable, Sendable {
+    case graph, coupling, overflow, residual
+
+    /// `graph`, `coupling`/`cpl`, `overflow`/`ovf`, `residual`/`p99.9` (any unique prefix).
+    public init?(argument: String) {
+        let a = argument.lowercased()
+        let aliases: [String: LayerSort] = ["cpl": .coupling, "ovf": .overflow, "p99.9": .residual, "p": .residual]
+        if let f = aliases[a] { self = f; return }
+        let m = LayerSort.allCases.filter { !a.isEmpty && $0.rawValue.hasPrefix(a) }
+        guard m.count == 1 else { return nil }
+        self = m[0]
+    }
+}
+
 /// A one-line prompt at the bottom: the `:` command line or the `/` layer search.
 public struct Prompt: Equatable, Sendable {
     public enum Kind: Equatable, Sendable { case command, find }
@@ -237,6 +253,8 @@ public struct ViewState: Sendable {
     public var hotspot: Int = 0
     /// Which hotspots the list shows.
     public var hotspotFilter: HotspotFilter = .all
+    /// The layer list's order (`:sort`, `s` in the layer list).
+    public var layerSort: LayerSort = .graph
     /// Only this spiking layer's hotspots (`:hotspots LAYER`); nil: every layer's.
     public var hotspotLayer: Int?
 
@@ -321,6 +339,26 @@ public struct ViewState: Sendable {
         return r.hotspots.indices.filter {
             hotspotFilter.includes(r.hotspots[$0].kind) && (hotspotLayer == nil || r.hotspots[$0].layer == hotspotLayer)
         }
+    }
+
+    /// Layer-list rows in display order: the encoder, the spiking layers (sorted by `layerSort`
+    /// on the data-set report, worst first, graph order among equals), the output.
+    public var layerDisplayOrder: [Int] {
+        let n = spikingLayerCount
+        var layers = Array(1...max(1, n)).filter { $0 <= n }
+        if layerSort != .graph, let r = report, r.layers.count == n {
+            func key(_ row: Int) -> Double {
+                let l = r.layers[row - 1]
+                switch layerSort {
+                case .graph: return 0
+                case .coupling: return Double(l.coupling)
+                case .overflow: return Double(l.overflow)
+                case .residual: return l.residualP999
+                }
+            }
+            layers.sort { key($0) != key($1) ? key($0) > key($1) : $0 < $1 }
+        }
+        return layout == nil ? [] : [0] + layers + [n + 1]
     }
 
     /// The `:hotspots` arguments that give the list's filter (`coupling block2.relu1`, `all`).

@@ -58,6 +58,8 @@ extension HelpOverlay {
             (":focus PANE", "layers membrane neuron raster histogram"),
             ("", "coupling"),
             (":speed N", "play speed in steps/s (0.5 to 32)"),
+            (":sort KEY", "layer list order: graph, coupling, overflow,"),
+            ("", "residual (worst first); s in the list cycles"),
             (":help  :q  :q!", "this help; quit; quit without asking"),
         ]
         for name in s.customCommands {

@@ -274,9 +274,10 @@ enum LayerListPane {
         }
         // Shortened together, so that rows stay distinct at every width.
         let shortNames = NameShortening.shorten(names, to: nameW, ellipsis: s.glyphs.ellipsis)
-        let off = scrollOffset(selected: s.layerRow, rows: rows, visible: visible)
+        let order = s.layerDisplayOrder.count == rows ? s.layerDisplayOrder : Array(0..<rows)
+        let off = scrollOffset(selected: order.firstIndex(of: s.layerRow) ?? s.layerRow, rows: rows, visible: visible)
         for vi in 0..<max(0, min(visible, rows - off)) {
-            let row = off + vi
+            let row = order[off + vi]
             let y = rect.y + 1 + vi
             let d = rowData(s, row: row)
             let selected = row == s.layerRow

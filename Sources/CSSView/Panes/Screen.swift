@@ -151,7 +151,7 @@ public enum Screen {
             if s.report == nil, s.layout != nil, s.trace?.sample == s.sample, s.summary != nil {
                 return "Layers · p99.9/ovf/cpl of sample \(s.sample)"
             }
-            return "Layers"
+            return s.layerSort == .graph ? "Layers" : "Layers · by \(s.layerSort.rawValue)"
         case .membrane:
             if s.isOutputSelected { return "Output" + " · decoded at g \(s.step)" }
             if s.isEncoderSelected {
