@@ -134,3 +134,23 @@ final class LayerSortTests: XCTestCase {
         assertGolden(renderPane(.layers, press(s, chars(":sort cpl") + [.enter]).0, width: 64, height: 8), "pane_layers_sorted")
     }
 }
+
+final class InspectorSidewaysTests: XCTestCase {
+    func testNarrowInspectorFollowsTheStepAndMarksHiddenColumns() {
+        var s = GoldenTestsState.mid()
+        s.step = 0
+        func kRow(_ s: ViewState) -> String {
+            renderPane(.inspector, s, width: 30, height: 14).text().first { $0.hasPrefix("│k ") }!
+        }
+        // At the window's start: later columns are hidden (→), none before.
+        XCTAssertTrue(kRow(s).hasSuffix("→│"), kRow(s))
+        XCTAssertFalse(kRow(s).contains("←"))
+        // At its end the table has moved sideways: earlier columns hidden (←), "end" shown.
+        s.step = s.maxStep
+        XCTAssertTrue(kRow(s).contains("←") && kRow(s).contains("end"), kRow(s))
+        XCTAssertFalse(kRow(s).contains("→"))
+        // Wide enough for the whole window: no arrows.
+        let wide = renderPane(.inspector, s, width: 94, height: 14).text().first { $0.hasPrefix("│k ") }!
+        XCTAssertFalse(wide.contains("←") || wide.contains("→"), wide)
+    }
+}

@@ -68,6 +68,10 @@ enum InspectorPane {
             g.write(DisplayWidth.pad(label, to: cw - 1, right: false), x: colX(k), y: y, style: st)
             if k < w { hits.append(HitRegion(Rect(x: colX(k), y: y, width: cw, height: 1), .step(lt.info.windowStart + k))) }
         }
+        // The table follows the current step sideways; arrows say that columns are hidden.
+        let left: Character = s.glyphs.unicode ? "←" : "<", right: Character = s.glyphs.unicode ? "→" : ">"
+        if start > 0 { g.put(left, x: rect.x + 2, y: y, style: Style(.title, [.bold])) }
+        if start + ncols < total { g.put(right, x: rect.maxX - 1, y: y, style: Style(.title, [.bold])) }
         y += 1
         guard y < rect.maxY else { return }
         g.write("X", x: rect.x, y: y, style: .dim)
