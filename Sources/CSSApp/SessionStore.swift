@@ -84,6 +84,23 @@ public struct SessionStore: Sendable {
         return SessionStore(path: model + ".cssdbg-session.json")
     }
 
+    /// Where a session offered at start-up and not restored is kept (`…cssdbg-session.backup.json`)
+    /// before this session's first change is saved over it.
+    public var backupPath: String {
+        path.hasSuffix(".json") ? String(path.dropLast(5)) + ".backup.json" : path + ".backup"
+    }
+
+    /// Copies the session file to `backupPath` (atomically); false when there is no file.
+    @discardableResult
+    public func backUp() throws -> Bool {
+        guard FileManager.default.fileExists(atPath: path) else { return false }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ImportError(file: path, problem: "cannot read the session file to back it up")
+        }
+        try AtomicFile.write([UInt8](data), to: backupPath)
+        return true
+    }
+
     public func save(_ s: SavedSession) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -117,5 +134,49 @@ public struct SessionStore: Sendable {
             do { try st.config.validate() } catch let e as GraphError { throw ImportError(file: path, problem: e.description) }
         }
         return s
+    }
+}
+
+/// A value behind a lock, for the few mutable things the `Sendable` command host keeps.
+final class LockedValue<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T
+
+    init(_ value: T) { stored = value }
+
+    var value: T {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); defer { lock.unlock() }; stored = newValue }
+    }
+}
+
+extension SavedSession {
+    /// The restore dialog's question: when the session was saved, how many changes it holds, and
+    /// what restoring it changes against what the command line asked for (T, β, L, negative
+    /// spikes, percentile, and in how many layers θ differs).
+    public func restoreQuestion(commandLine start: TuningState) -> String {
+        let n = session.history.count
+        var q = "Restore the tuning session saved \(savedAt) (\(n) change\(n == 1 ? "" : "s"))?"
+        let a = session.current.config, b = start.config
+        func num(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e9 ? String(Int(x)) : String(x) }
+        var diffs: [String] = []
+        if a.T != b.T { diffs.append("T \(a.T) (command line \(b.T))") }
+        if a.beta != b.beta { diffs.append("β \(num(a.beta)) (command line \(num(b.beta)))") }
+        if a.silent != b.silent { diffs.append("L \(a.silent) (command line \(b.silent))") }
+        if a.negative != b.negative {
+            diffs.append("negative spikes \(a.negative ? "on" : "off") (command line \(b.negative ? "on" : "off"))")
+        }
+        if a.percentile != b.percentile {
+            diffs.append("percentile \(num(a.percentile)) (command line \(num(b.percentile)))")
+        }
+        let mine = session.current.amplitudes, theirs = start.amplitudes
+        var changed = zip(mine.layers, theirs.layers).filter { $0 != $1 }.count
+        if mine.input != theirs.input { changed += 1 }
+        if changed > 0 {
+            let total = theirs.layers.count + 1
+            diffs.append("θ in \(changed) of \(total) layers")
+        }
+        if !diffs.isEmpty { q += " It sets " + diffs.joined(separator: ", ") + "." }
+        return q
     }
 }

@@ -13,8 +13,15 @@ public final class TuningCommands: Sendable {
     /// Where `:w` writes when no file is named.
     public let defaultThetaPath: String
     public let store: SessionStore?
-    /// A session found on disk at start-up, offered for restoring.
-    public let pendingRestore: SavedSession?
+    /// The session found on disk at start-up, offered for restoring: `:restore` brings it back
+    /// until this session's first change is saved over it (and then it is in the backup file).
+    private let offered: LockedValue<OfferedSession?>
+
+    struct OfferedSession: Sendable {
+        var saved: SavedSession
+        /// The session file has been copied to the store's backup path.
+        var backedUp = false
+    }
 
     public init(backend: LocalBackend, modelName: String, defaultThetaPath: String, store: SessionStore?,
                 pendingRestore: SavedSession?) {
@@ -22,8 +29,23 @@ public final class TuningCommands: Sendable {
         self.modelName = modelName
         self.defaultThetaPath = defaultThetaPath
         self.store = store
-        self.pendingRestore = pendingRestore
+        self.offered = LockedValue(pendingRestore.map { OfferedSession(saved: $0) })
     }
+
+    /// The state last written with `:w` (nil: none yet, compare with the session's start).
+    private let written = LockedValue<TuningState?>(nil)
+
+    /// Whether quitting now loses θ or config changes: only without a session file, and only when
+    /// the state differs from the last `:w` (or from the start of the session).
+    public func hasUnsavedChanges() async -> Bool {
+        guard store == nil, let snap = try? await backend.snapshot() else { return false }
+        let session = snap.session
+        let reference = written.value ?? session.undoStack.first?.state ?? session.current
+        return session.current != reference
+    }
+
+    /// The saved session `:restore` would bring back, if any.
+    public var pendingRestore: SavedSession? { offered.value?.saved }
 
     public struct Outcome: Sendable, Equatable {
         public var message: String
@@ -34,6 +56,9 @@ public final class TuningCommands: Sendable {
         public var followUp: [String]
         /// The session's undo and redo depth after the command, when it touched the session.
         public var history: (changes: Int, redoable: Int)?
+        /// Without a session file (`--no-session`): θ or config differ from what was last written
+        /// with `:w` (or from the start), so quitting would lose them.
+        public var unsaved = false
 
         public init(message: String, isError: Bool = false, reload: Bool = false, followUp: [String] = [],
                     history: (changes: Int, redoable: Int)? = nil) {
@@ -47,13 +72,16 @@ public final class TuningCommands: Sendable {
         public static func == (a: Outcome, b: Outcome) -> Bool {
             a.message == b.message && a.isError == b.isError && a.reload == b.reload && a.followUp == b.followUp
                 && a.history?.changes == b.history?.changes && a.history?.redoable == b.history?.redoable
+                && a.unsaved == b.unsaved
         }
     }
 
     /// Runs one command; `position` is where the user is (saved with the session).
     public func execute(_ name: String, _ args: [String], position: SessionPosition) async -> Outcome {
         do {
-            return try await run(name, args, position: position)
+            var o = try await run(name, args, position: position)
+            o.unsaved = await hasUnsavedChanges()
+            return o
         } catch let e as GraphError {
             return Outcome(message: ":\(name): \(e.description)", isError: true)
         } catch let e as ImportError {
@@ -67,6 +95,8 @@ public final class TuningCommands: Sendable {
         let layout = await backend.layout()
         func change(_ c: TuningChange) async throws -> Outcome {
             let snap = try await backend.apply(c)
+            // The first change saved over a session offered at start-up keeps that one as a backup.
+            let kept = try backUpOffered()
             try save(snap.session, position)
             var message = snap.message
             if !snap.steps.isEmpty {
@@ -75,6 +105,7 @@ public final class TuningCommands: Sendable {
                     " (" + moved.prefix(4).map { "\(layout.layers[$0.layer].name) ×\(format($0.factor))" }.joined(separator: ", ")
                     + (moved.count > 4 ? ", …" : "") + ")"
             }
+            if let kept { message += "; the session saved \(kept.savedAt) is kept in \(store?.backupPath ?? "")" }
             return Outcome(message: message, reload: true, history: depth(snap.session))
         }
         switch name {
@@ -116,15 +147,22 @@ public final class TuningCommands: Sendable {
                                  amplitudes: snap.session.current.amplitudes,
                                  tensors: layout.layers.map(\.tensor))
             try file.write(to: path)
-            return Outcome(message: "wrote θ to \(path)")
+            written.value = snap.session.current
+            return Outcome(message: "wrote θ to \(path)", history: depth(snap.session))
         case "load":
             guard args.count == 1 else { throw GraphError("usage: :load FILE") }
             let file = try ThetaFile.read(path: args[0], tensors: layout.layers.map(\.tensor))
             return try await change(.replace(TuningState(config: file.config, amplitudes: file.amplitudes), label: args[0]))
         case "restore":
-            guard let saved = pendingRestore else { return Outcome(message: "no saved session to restore") }
+            guard let saved = pendingRestore else {
+                if let store, FileManager.default.fileExists(atPath: store.backupPath) {
+                    return Outcome(message: "no saved session to restore: this session's changes replaced it; the old one is in \(store.backupPath)")
+                }
+                return Outcome(message: "no saved session to restore")
+            }
             let snap = try await backend.restore(saved.session)
             try save(snap.session, saved.position)
+            offered.value = nil
             let p = saved.position
             return Outcome(message: "restored the session saved \(saved.savedAt) (\(saved.session.history.count) changes)",
                            reload: true,
@@ -132,12 +170,29 @@ public final class TuningCommands: Sendable {
                                .compactMap { $0 } + p.screenCommands,
                            history: depth(snap.session))
         case "discard":
+            // Explicit (the dialog's d): the saved session goes to the backup file, and `:restore`
+            // still brings it back until this session's first change is saved.
+            guard let saved = pendingRestore else { return Outcome(message: "no saved session to discard") }
+            _ = try backUpOffered(force: true)
             let snap = try await backend.snapshot()
             try save(snap.session, position)
-            return Outcome(message: "started a new tuning session", history: depth(snap.session))
+            offered.value = OfferedSession(saved: saved, backedUp: true)
+            return Outcome(message: "started a new tuning session; :restore brings back the one saved \(saved.savedAt) until the first change (a copy stays in \(store?.backupPath ?? ""))",
+                           history: depth(snap.session))
         default:
             throw GraphError("unknown command :\(name)")
         }
+    }
+
+    /// Before a change is saved over the session offered at start-up: copies the session file to
+    /// the backup path (once) and forgets the offer, returning it; nil when nothing was offered.
+    /// `force`: back up now and keep the offer (`:discard`).
+    func backUpOffered(force: Bool = false) throws -> SavedSession? {
+        guard let o = offered.value else { return nil }
+        if !o.backedUp { try store?.backUp() }
+        if force { return o.saved }
+        offered.value = nil
+        return o.backedUp ? nil : o.saved
     }
 
     func depth(_ s: TuningSession) -> (changes: Int, redoable: Int) { (s.undoStack.count, s.redoStack.count) }
@@ -151,7 +206,7 @@ public final class TuningCommands: Sendable {
         if text == "input" || text == "encoder" { return -1 }
         if let i = Int(text) {
             guard i >= 0, i < layout.layers.count else {
-                throw GraphError("layer index \(i) is out of range 0..<\(layout.layers.count)")
+                throw GraphError("layer index \(i) is out of range 0 to \(layout.layers.count - 1)")
             }
             return i
         }

@@ -105,6 +105,7 @@ public func runDebugger(backend: any SimulationBackend, initialSample: Int = 0,
     let (w, h) = screen.size
     var state = ViewState(width: w, height: h, unicode: unicode, sample: max(0, initialSample),
                           customCommands: options.customCommands)
+    state.monochrome = screen.profile == .mono
     let loop = AppLoop(backend: backend, options: options)
     var commands = initialCommands(state)
     if !options.reportOnStart { commands.removeAll { $0 == .loadReport } } else { state.reportProgress = 0 }
@@ -200,7 +201,7 @@ final class AppLoop {
                                                step: state.step, layer: state.selectedLayer, neuron: state.neuron,
                                                focus: state.focus.commandName, lowerLeft: state.lowerLeft.commandName,
                                                lowerRight: state.lowerRight.commandName,
-                                               hotspotFilter: state.hotspotFilter.rawValue, playSpeed: state.playSpeed)
+                                               hotspotFilter: state.hotspotArguments, playSpeed: state.playSpeed)
                 let previous = customChain
                 let task = Task.detached {
                     await previous?.value

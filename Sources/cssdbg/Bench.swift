@@ -9,12 +9,12 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measure SNN simulation and ANN forward throughput (VGG-16, ResNet-18 or a model file).")
 
     @Option(help: "vgg16, resnet18 or a path to an .onnx model / bundle.") var model = "vgg16"
-    @Option(help: "Samples per batch.") var batch = 16
-    @Option(name: .customShort("T"), help: "Coding time steps.") var steps = 10
-    @Option(help: "Amplification factor β.") var beta = 1.5
-    @Option(help: "Silent-period length L.") var silent = 1
-    @Option(help: "Threads (default: all cores).") var threads: Int?
-    @Option(help: "Timed iterations (median reported).") var iters = 3
+    @Option(parsing: .unconditional, help: "Samples per batch.") var batch = 16
+    @Option(name: .customShort("T"), parsing: .unconditional, help: "Coding time steps.") var steps = 10
+    @Option(parsing: .unconditional, help: "Amplification factor β.") var beta = 1.5
+    @Option(parsing: .unconditional, help: "Silent-period length L.") var silent = 1
+    @Option(parsing: .unconditional, help: "Threads (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Timed iterations (median reported).") var iters = 3
     @Option(help: "3×3 stride-1 convolutions: winograd (F(2×2,3×3), default) or im2col (plain GEMM), to compare.")
     var conv = "winograd"
     @Flag(help: "Print one JSON object.") var json = false
@@ -22,6 +22,27 @@ struct Bench: AsyncParsableCommand {
     var ui = false
     @Flag(help: "Also print where the time goes: milliseconds per batch for every graph node, SNN and ANN.")
     var profile = false
+
+    /// Usage errors before any work: the model is a built-in name or an existing path, the flags
+    /// are in range.
+    func validate() throws {
+        let builtIn = ["vgg16", "resnet18"]
+        if !builtIn.contains(model), !FileManager.default.fileExists(atPath: model) {
+            throw Usage.error("--model", model, "not a built-in model (\(builtIn.joined(separator: ", "))) nor an existing .onnx file or bundle")
+        }
+        guard conv == "winograd" || conv == "im2col" else {
+            throw Usage.error("--conv", conv, "must be winograd or im2col")
+        }
+        if batch <= 0 { throw Usage.error("--batch", String(batch), "must be 1 or more") }
+        if iters <= 0 { throw Usage.error("--iters", String(iters), "must be 1 or more") }
+        if let threads, threads <= 0 { throw Usage.error("--threads", String(threads), "must be 1 or more") }
+        do {
+            try ConversionConfig(T: steps, beta: beta, silent: silent).validate()
+        } catch let e as GraphError {
+            let flag = e.description.hasPrefix("T ") ? "-T \(steps)" : (e.description.hasPrefix("beta") ? "--beta \(beta)" : "--silent \(silent)")
+            throw ValidationError("\(flag): \(e.description)")
+        }
+    }
 
     func run() async throws {
         try await reportingErrors {

@@ -5,7 +5,8 @@ import CSSImport
 import Glibc
 #endif
 
-/// Runs a command body and turns known errors into one line on stderr and exit status 1.
+/// Runs a command body and turns known errors into one line on stderr and exit status 1 (usage
+/// errors found late, e.g. `--sample` beyond the data, pass through and exit 64).
 func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
@@ -45,12 +46,13 @@ struct Tune: AsyncParsableCommand {
         abstract: "Run A.3 amplitude-adjustment rounds on the calibration set and write a θ file.")
 
     @OptionGroup var options: ModelOptions
-    @Option(help: "Adjustment rounds.") var rounds = 5
+    @Option(parsing: .unconditional, help: "Adjustment rounds (1 to 100, like :adjust).") var rounds = 5
     @Option(help: "Where to write the θ file.") var out = "theta.json"
     @Flag(help: "Print one JSON object instead of the table.") var json = false
 
     func validate() throws {
-        if rounds < 0 { throw ValidationError("--rounds must be 0 or more") }
+        // The same range as the debugger's `:adjust LAYER ROUNDS`.
+        if !(1...100).contains(rounds) { throw Usage.error("--rounds", String(rounds), "must be between 1 and 100") }
     }
 
     func run() async throws {

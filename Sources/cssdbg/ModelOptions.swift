@@ -13,21 +13,34 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Calibration inputs as .npy (default: the bundle's calib.npy, else the data).") var calib: String?
     @Option(help: "Start from a cssdbg-theta/1 file instead of calibrating.") var theta: String?
 
-    @Option(name: .customShort("T"), help: "Coding time steps (default 10).") var steps: Int?
-    @Option(help: "Amplification factor β (default 1.5).") var beta: Double?
-    @Option(help: "Silent-period length L (default 1; 0 disables it).") var silent: Int?
+    @Option(name: .customShort("T"), parsing: .unconditional, help: "Coding time steps (default 10).") var steps: Int?
+    @Option(parsing: .unconditional, help: "Amplification factor β (default 1.5).") var beta: Double?
+    @Option(parsing: .unconditional, help: "Silent-period length L (default 1; 0 disables it).") var silent: Int?
     @Flag(name: .customLong("no-negative"), help: "Positive spikes only (full threshold).") var noNegative = false
     @Flag(help: "Rate-coding preset: β = 1, L = 0, no negative spikes.") var rate = false
-    @Option(help: "Calibration percentile of non-zero activations (default 99.99).") var percentile: Double?
-    @Option(help: "Use only the first N samples of the data.") var limit: Int?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Calibration percentile of non-zero activations (default 99.99).") var percentile: Double?
+    @Option(parsing: .unconditional, help: "Use only the first N samples of the data.") var limit: Int?
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores).") var threads: Int?
 
+    /// Values are checked before anything is loaded (negative numbers parse as values:
+    /// `--silent -1` is a value out of range, not a missing one).
     func validate() throws {
-        if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+        if let limit, limit <= 0 { throw Usage.error("--limit", String(limit), "must be 1 or more") }
+        if let threads, threads <= 0 { throw Usage.error("--threads", String(threads), "must be 1 or more") }
+        if rate {
+            // The preset fixes β, L and the sign; a flag that says otherwise is a contradiction.
+            let clashes = [beta.map { "--beta \(Self.number($0))" }, silent.map { "--silent \($0)" },
+                           noNegative ? "--no-negative" : nil].compactMap { $0 }
+            if !clashes.isEmpty {
+                throw ValidationError("--rate sets β = 1, L = 0 and positive spikes only; it cannot be combined with "
+                                      + clashes.joined(separator: ", "))
+            }
+        }
+        _ = try config(base: nil)
     }
 
-    /// Defaults, overridden by the θ file's config, overridden by flags.
+    /// Defaults, overridden by the θ file's config, overridden by flags. A value out of range is
+    /// a usage error naming its flag; a θ file's config out of range is an error naming the file.
     func config(base: ConversionConfig?) throws -> ConversionConfig {
         var c = base ?? .default
         if let steps { c.T = steps }
@@ -36,9 +49,27 @@ struct ModelOptions: ParsableArguments {
         if noNegative { c.negative = false }
         if let percentile { c.percentile = percentile }
         if rate { c = .rate(T: c.T, percentile: c.percentile) }
-        try c.validate()
+        do {
+            try c.validate()
+        } catch let e as GraphError {
+            let text = e.description
+            let given: [(flag: String, value: String?, words: [String])] = [
+                ("-T", steps.map(String.init), ["T "]),
+                ("--beta", beta.map(Self.number), ["beta", "β"]),
+                ("--silent", silent.map(String.init), ["silent", "L "]),
+                ("--percentile", percentile.map(Self.number), ["percentile"]),
+            ]
+            if let g = given.first(where: { g in g.words.contains { text.hasPrefix($0) } }), let v = g.value {
+                throw Usage.error(g.flag, v, text)
+            }
+            if let theta, base != nil { throw ImportError(file: theta, problem: text) }
+            let flags = given.compactMap { g in g.value.map { "\(g.flag) \($0)" } }
+            throw ValidationError((flags.isEmpty ? "" : flags.joined(separator: " ") + ": ") + text)
+        }
         return c
     }
+
+    static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
 
     /// Loads model, data and θ, and settles the config: defaults, then the θ file's, then flags.
     func load() throws -> Loaded {

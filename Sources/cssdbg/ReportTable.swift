@@ -22,9 +22,14 @@ enum ReportTable {
         let hot = r.layers.enumerated().filter { $0.element.overflow + $0.element.coupling > 0 }
         if !hot.isEmpty {
             lines.append("")
-            lines.append("violations by k0 (decoupling margin ≤ 0):")
+            lines.append("violations by k0 (decoupling margin ≤ 0; k0 = T+L is the end of the window):")
+            // Whole names and whole counts: columns as wide as the widest of either.
+            let nameW = max(20, hot.map { $0.element.info.name.count }.max() ?? 0)
+            let cw = max(6, 1 + (hot.flatMap { $0.element.violationsByStep }.map { String($0).count }.max() ?? 0))
+            let steps = hot.first?.element.violationsByStep.count ?? 0
+            lines.append("  \(pad("k0", nameW)) " + (0..<steps).map { lpad($0 == steps - 1 ? "end" : String($0), cw) }.joined())
             for (_, l) in hot {
-                lines.append("  \(pad(String(l.info.name.prefix(20)), 20)) " + l.violationsByStep.map { lpad(String($0), 6) }.joined())
+                lines.append("  \(pad(l.info.name, nameW)) " + l.violationsByStep.map { lpad(String($0), cw) }.joined())
             }
         }
         return lines.joined(separator: "\n")

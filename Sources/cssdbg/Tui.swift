@@ -10,15 +10,19 @@ struct Tui: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Open the interactive debugger (the default command).")
 
     @OptionGroup var options: ModelOptions
-    @Option(help: "Sample to focus first.") var sample = 0
+    @Option(parsing: .unconditional, help: "Sample to focus first.") var sample = 0
     @Flag(name: .customLong("no-session"), help: "Neither offer nor save a tuning session beside the model.")
     var noSession = false
+
+    func validate() throws {
+        if sample < 0 { throw Usage.error("--sample", String(sample), "must be 0 or more") }
+    }
 
     func run() async throws {
         try await reportingErrors {
             let m = try options.load()
             guard sample >= 0, sample < m.data.count else {
-                throw ImportError(file: options.model, problem: "sample \(sample) is out of range 0..<\(m.data.count)")
+                throw Usage.error("--sample", String(sample), "out of range \(Usage.range(m.data.count)) (\(m.data.count) samples)")
             }
             let percentiles = try m.percentiles()
             let start = TuningState(config: m.config,
@@ -48,11 +52,12 @@ struct Tui: AsyncParsableCommand {
                     let o = await commands.execute(req.name, req.arguments, position: position)
                     return CustomCommandResult(message: o.message, isError: o.isError, reload: o.reload,
                                                followUp: o.followUp,
-                                               tuning: o.history.map { TuningStatus(changes: $0.changes, redoable: $0.redoable) })
+                                               tuning: o.history.map {
+                                                   TuningStatus(changes: $0.changes, redoable: $0.redoable, unsaved: o.unsaved)
+                                               })
                 })
             if let pending {
-                debuggerOptions.initialMessages = [.offerRestore(
-                    "Restore the tuning session saved \(pending.savedAt) (\(pending.session.history.count) changes)?")]
+                debuggerOptions.initialMessages = [.offerRestore(pending.restoreQuestion(commandLine: start))]
             }
             do {
                 try await runDebugger(backend: backend, initialSample: sample, options: debuggerOptions)

@@ -204,6 +204,81 @@ final class TuningThroughViewTests: XCTestCase {
         }
     }
 
+    /// Issue 14 bug 2: a session offered at start-up is never lost by a keystroke. Esc leaves it
+    /// on disk for `:restore`; the first change saved over it keeps it in the backup file; the
+    /// explicit discard keeps the backup and `:restore` still works until the next change.
+    func testOfferedSessionSurvivesEscAndDiscard() async throws {
+        var rig = try await makeRig()
+        await rig.session.type(":scale 1 1.3")
+        await rig.session.press(.enter)
+        _ = try await flush(&rig)
+        let tuned = await rig.backend.session
+        let store = SessionStore(path: rig.dir.appendingPathComponent("session.json").path)
+        let saved = try XCTUnwrap(try store.load(layers: rig.model.network.layerCount))
+        XCTAssertTrue(saved.restoreQuestion(commandLine: rig.start).contains("θ in 1 of"),
+                      saved.restoreQuestion(commandLine: rig.start))
+
+        // Esc, then a change: the old session is in the backup, `:restore` says where.
+        var again = try await makeRig(pending: saved)
+        try FileManager.default.copyItem(atPath: store.path, toPath: again.dir.appendingPathComponent("session.json").path)
+        let againStore = SessionStore(path: again.dir.appendingPathComponent("session.json").path)
+        await again.session.send(.offerRestore(saved.restoreQuestion(commandLine: again.start)))
+        await again.session.press(.escape)
+        XCTAssertEqual(try againStore.load(layers: again.model.network.layerCount), saved)  // nothing written
+        await again.session.type(":scale 0 0.5")
+        await again.session.press(.enter)
+        var o = try await flush(&again)
+        XCTAssertTrue(o[0].message.contains(againStore.backupPath), o[0].message)
+        let backup = try XCTUnwrap(try SessionStore(path: againStore.backupPath).load(layers: again.model.network.layerCount))
+        XCTAssertEqual(backup, saved)
+        await again.session.type(":restore")
+        await again.session.press(.enter)
+        o = try await flush(&again)
+        XCTAssertTrue(o[0].message.contains("replaced it") && o[0].message.contains(againStore.backupPath), o[0].message)
+
+        // d discards explicitly: backup written, `:restore` still brings the session back.
+        var third = try await makeRig(pending: saved)
+        let thirdStore = SessionStore(path: third.dir.appendingPathComponent("session.json").path)
+        try store.save(saved)
+        try FileManager.default.copyItem(atPath: store.path, toPath: thirdStore.path)
+        await third.session.send(.offerRestore("?"))
+        await third.session.press(.char("d"))
+        o = try await flush(&third)
+        XCTAssertFalse(o[0].isError, o[0].message)
+        XCTAssertEqual(try SessionStore(path: thirdStore.backupPath).load(layers: third.model.network.layerCount), saved)
+        XCTAssertNotEqual(try thirdStore.load(layers: third.model.network.layerCount)?.session, saved.session)
+        await third.session.type(":restore")
+        await third.session.press(.enter)
+        o = try await flush(&third)
+        XCTAssertFalse(o[0].isError, o[0].message)
+        let restored = await third.backend.session
+        XCTAssertEqual(restored, tuned)
+    }
+
+    /// Without a session file, a change is unsaved until `:w` writes it; undoing back to the
+    /// start leaves nothing unsaved. With a session file nothing is ever unsaved.
+    func testUnsavedChangesWithoutSessionFile() async throws {
+        let rig = try await makeRig()
+        let bare = TuningCommands(backend: rig.backend, modelName: rig.model.name,
+                                  defaultThetaPath: rig.dir.appendingPathComponent("t.json").path, store: nil,
+                                  pendingRestore: nil)
+        let here = SessionPosition()
+        var o = await bare.execute("scale", ["0", "1.2"], position: here)
+        XCTAssertTrue(o.unsaved, o.message)
+        o = await bare.execute("w", [], position: here)
+        XCTAssertFalse(o.unsaved, o.message)
+        XCTAssertEqual(o.history?.changes, 1)
+        o = await bare.execute("scale", ["0", "1.1"], position: here)
+        XCTAssertTrue(o.unsaved)
+        o = await bare.execute("undo", [], position: here)
+        XCTAssertFalse(o.unsaved, "back to what :w wrote")
+        o = await bare.execute("undo", [], position: here)
+        XCTAssertTrue(o.unsaved, "differs from what :w wrote")
+        // The rig's own commands keep a session file: never unsaved.
+        o = await rig.commands.execute("scale", ["1", "1.3"], position: here)
+        XCTAssertFalse(o.unsaved)
+    }
+
     /// `:load` applies a θ file as one undoable change; a bad file changes nothing and says why.
     func testLoadThetaFileGoodAndBad() async throws {
         var rig = try await makeRig()

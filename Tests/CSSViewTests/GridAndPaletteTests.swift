@@ -77,7 +77,8 @@ final class GridTests: XCTestCase {
     func testNumberFormatting() {
         XCTAssertEqual(Fmt.count(1234), "1234")
         XCTAssertEqual(Fmt.count(12345), "12k")
-        XCTAssertEqual(Fmt.count(999_999), "999k")
+        XCTAssertEqual(Fmt.count(19_876), "20k")
+        XCTAssertEqual(Fmt.count(999_999), "1.0M")  // rounded, never cut
         XCTAssertEqual(Fmt.count(1_234_567), "1.2M")
         XCTAssertEqual(Fmt.count(19_249_000), "19M")
         for n in [0, 9999, 10_000, 123_456, 9_999_999, 99_999_999] { XCTAssertLessThanOrEqual(Fmt.count(n).count, 4) }

@@ -91,7 +91,7 @@ final class HotspotFilterTests: XCTestCase {
         XCTAssertEqual(s.hotspotFilter, .coupling)
         XCTAssertEqual(s.visibleHotspots.count, couplingCount)
         XCTAssertTrue(s.visibleHotspots.allSatisfy { report.hotspots[$0].kind == .coupling })
-        XCTAssertEqual(s.message, "hotspots: coupling \(couplingCount) of \(report.hotspots.count)")
+        XCTAssertEqual(s.message, "hotspots coupling: the worst \(couplingCount) of \(report.layers.reduce(0) { $0 + $1.coupling }) cases in the data set")
         XCTAssertEqual(s.selectedHotspot?.kind, .coupling)
         s = press(s, [.char("o")]).0
         XCTAssertEqual(s.hotspotFilter, .overflow)
@@ -99,7 +99,7 @@ final class HotspotFilterTests: XCTestCase {
         XCTAssertTrue(s.visibleHotspots.allSatisfy { report.hotspots[$0].kind == .overflow })
         s = press(s, [.char("a")]).0
         XCTAssertEqual(s.hotspotFilter, .all)
-        XCTAssertEqual(s.message, "hotspots: all \(report.hotspots.count) (ovf \(overflowCount), cpl \(couplingCount))")
+        XCTAssertEqual(s.message, "hotspots all: the worst \(report.hotspots.count) of \(report.layers.reduce(0) { $0 + $1.overflow + $1.coupling }) cases in the data set")
     }
 
     func testMovementStaysInTheFilteredList() {
@@ -189,13 +189,30 @@ final class HotspotFilterTests: XCTestCase {
         s = press(s, chars(":hotspots nope") + [.enter]).0
         XCTAssertEqual(s.hotspotFilter, .all)
         XCTAssertTrue(s.messageIsError)
-        XCTAssertEqual(s.message, ":hotspots takes all, overflow or coupling")
+        XCTAssertEqual(s.message, ":hotspots takes all, overflow or coupling and/or a spiking layer; no layer \"nope\"")
         s = press(s, chars(":hotspots") + [.enter]).0
         XCTAssertFalse(s.messageIsError)
-        XCTAssertEqual(s.message, "hotspots: all \(report.hotspots.count) (ovf \(overflowCount), cpl \(couplingCount))")
+        XCTAssertEqual(s.message, "hotspots all: the worst \(report.hotspots.count) of \(report.layers.reduce(0) { $0 + $1.overflow + $1.coupling }) cases in the data set")
         XCTAssertEqual(complete("hots", state: s).0, "hotspots ")
-        XCTAssertEqual(complete("hotspots c", state: s).0, "hotspots coupling")
-        XCTAssertEqual(complete("hotspots ", state: s).1, ["all", "overflow", "coupling"])
+        XCTAssertEqual(complete("hotspots cou", state: s).0, "hotspots coupling")
+        XCTAssertEqual(complete("hotspots ", state: s).1, ["all", "overflow", "coupling", "conv1", "conv2", "fc1"])
+        // A layer: only its hotspots, and the title says how many of its cases the list holds.
+        s = press(s, chars(":hotspots conv2") + [.enter]).0
+        XCTAssertFalse(s.messageIsError, s.message ?? "")
+        XCTAssertEqual(s.hotspotLayer, 1)
+        XCTAssertFalse(s.visibleHotspots.isEmpty)
+        XCTAssertTrue(s.visibleHotspots.allSatisfy { report.hotspots[$0].layer == 1 })
+        XCTAssertEqual(s.hotspotCasesInDataSet, report.layers[1].overflow + report.layers[1].coupling)
+        XCTAssertEqual(s.hotspotArguments, "all conv2")
+        s = press(s, chars(":hotspots coupling conv1") + [.enter]).0
+        XCTAssertEqual([s.hotspotFilter.rawValue, s.hotspotArguments], ["coupling", "coupling conv1"])
+        XCTAssertTrue(s.visibleHotspots.allSatisfy { report.hotspots[$0].layer == 0 && report.hotspots[$0].kind == .coupling })
+        let title = renderPane(.coupling, s, width: 62, height: 14).text().first { $0.contains("hotspots") }!
+        XCTAssertTrue(title.contains("hotspots coupling · conv1: worst \(s.visibleHotspots.count) of \(report.layers[0].coupling)"), title)
+        s = press(s, chars(":hotspots") + [.enter]).0
+        XCTAssertEqual(s.hotspotLayer, 0, ":hotspots alone shows the list as it is")
+        s = press(s, chars(":hotspots all") + [.enter]).0
+        XCTAssertNil(s.hotspotLayer)
     }
 
     func testFilterSurvivesANewReport() {
@@ -209,7 +226,7 @@ final class HotspotFilterTests: XCTestCase {
     func testHelpListsTheNewKeys() {
         let lines = HelpOverlay.lines(loadedState())
         XCTAssertTrue(lines.contains { $0.hasPrefix("o / c / a") && $0.contains("overflow/coupling/all") })
-        XCTAssertTrue(lines.contains { $0.contains(":hotspots all|overflow|coupling") })
+        XCTAssertTrue(lines.contains { $0.contains(":hotspots F") && $0.contains("all, overflow, coupling or a LAYER") })
         XCTAssertTrue(lines.contains { $0.hasPrefix("Tab / S-Tab") })
         var s = loadedState()
         s.customCommands = ["adjust"]
@@ -227,7 +244,7 @@ final class HotspotFilterTests: XCTestCase {
         let s = press(couplingFocused(), [.char("c"), .down]).0
         let g = renderPane(.coupling, s, width: 62, height: 14)
         let text = g.text()
-        XCTAssertTrue(text.contains { $0.contains("hotspots: coupling \(couplingCount) of \(report.hotspots.count)") })
+        XCTAssertTrue(text.contains { $0.contains("hotspots coupling: worst \(couplingCount) of \(report.layers.reduce(0) { $0 + $1.coupling })") }, text.joined(separator: "\n"))
         XCTAssertFalse(text.contains { $0.contains(" ovf ") })
         assertGolden(g, "pane_coupling_filtered")
         let o = press(s, [.char("o")]).0
@@ -299,12 +316,12 @@ final class FocusAndWidthTests: XCTestCase {
         XCTAssertTrue(text.contains { $0.contains("│▸block1.relu1 ") })
         XCTAssertTrue(text.contains { $0.contains("│ block2.downsample.relu ") })
         XCTAssertTrue(text.contains { $0.contains("│block2.downsample.relu ") })
-        XCTAssertTrue(text.contains { $0.contains("│ head.classifier.fc1.rel… ") })
+        XCTAssertTrue(text.contains { $0.contains("│ head.classi…fc1.relu.out ") })  // cut in the middle
         XCTAssertTrue(text.contains { $0.contains(" block1.relu1 ") && $0.contains(" n ") })
         XCTAssertFalse(text.joined().contains("block1.rel…"))
         // Counts keep their four columns, right-aligned on the column labels.
         let map = text.first { $0.contains("│block1.relu1 ") }!
-        for c in ["1234", "19k", "123k", "1.2M", "12M", "99", "9999"] {
+        for c in ["1234", "20k", "123k", "1.2M", "12M", "99", "9999"] {
             XCTAssertTrue(map.contains(" " + c + " "), "\(c) in \(map)")
         }
         let header = text.first { $0.contains("│k0 ") }!
@@ -324,13 +341,16 @@ final class FocusAndWidthTests: XCTestCase {
         // Before there is a layout the large left column keeps its usual width.
         XCTAssertEqual(ScreenLayout(ViewState(width: 160, height: 48)).panes[.layers]!.width, 64)
         let text = Screen.render(s).text()
-        XCTAssertTrue(text.contains { $0.hasPrefix("│▸block1… sil") }, text.joined(separator: "\n"))
+        // Names are shortened from the middle, so that the rows stay distinct.
+        XCTAssertTrue(text.contains { $0.hasPrefix("│▸blo…lu1 sil") }, text.joined(separator: "\n"))
+        XCTAssertTrue(text.contains { $0.hasPrefix("│ blo…elu wait") }, text.joined(separator: "\n"))
+        XCTAssertTrue(text.contains { $0.hasPrefix("│ hea…out wait") }, text.joined(separator: "\n"))
         // The coupling map: counts are never cut; the k0 columns that do not fit are left out.
         var c = s
         c.focus = .coupling
         c.lowerLeft = .coupling
         let map = Screen.render(c).text().first { $0.contains("1234") }!
-        XCTAssertTrue(map.contains(" 1234 ") && map.contains(" 19k "), map)
+        XCTAssertTrue(map.contains(" 1234 ") && map.contains(" 20k "), map)
     }
 
     /// Column indices where runs of non-space characters end, after `prefix`.

@@ -142,7 +142,7 @@ final class TuningKeyTests: XCTestCase {
         for key in ["> / <", ". / ,", "a / A", "u / U", "R "] {
             XCTAssertTrue(lines.contains { $0.hasPrefix(key) }, key)
         }
-        XCTAssertTrue(lines.contains { $0.contains(":adjust [LAYER|all] [ROUNDS]") })
+        XCTAssertTrue(lines.contains { $0.contains(":adjust [LAYER|all] [ROUNDS 1-100]") })
         XCTAssertFalse(HelpOverlay.lines(loadedState()).contains { $0.hasPrefix("> / <") })
         s = press(s, [.char("?")]).0
         XCTAssertEqual(s.helpScroll, 0)
@@ -153,8 +153,8 @@ final class TuningKeyTests: XCTestCase {
         XCTAssertEqual(s.helpScroll, 2)
         s = press(s, [.char("G")]).0
         XCTAssertEqual(s.helpScroll, lines.count - visible)
-        XCTAssertTrue(Screen.render(s).text().joined().contains("q / Ctrl-C"))
-        s = press(s, [.pageUp, .pageUp, .char("k")]).0
+        XCTAssertTrue(Screen.render(s).text().joined().contains("worst margin, residual"))
+        s = press(s, [.pageUp, .pageUp, .pageUp, .pageUp, .pageUp, .pageUp, .char("k")]).0
         XCTAssertEqual(s.helpScroll, 0)
         XCTAssertEqual(s.overlay, .help)
         s = press(s, [.escape]).0
@@ -217,7 +217,7 @@ final class TuningCompletionTests: XCTestCase {
     func testTabInThePrompt() {
         var st = press(s, chars(":sca") + [.tab] + chars("c") + [.tab]).0
         XCTAssertEqual(st.prompt?.text, "scale conv")
-        XCTAssertEqual(st.message, "conv1  conv2")
+        XCTAssertEqual(st.message, "conv1  conv2   (Tab again: each in turn)")
         st = press(st, chars("2 1.1") + [.enter]).0
         let (_, cmds) = press(s, chars(":scale conv2 1.1") + [.enter])
         XCTAssertEqual(cmds, [.custom(name: "scale", arguments: ["conv2", "1.1"], line: "scale conv2 1.1")])
@@ -375,9 +375,19 @@ final class RestoreOfferTests: XCTestCase {
         XCTAssertEqual(n.overlay, .none)
     }
 
-    func testNoAndEscDiscard() {
-        let s = update(loadedState(), .offerRestore(question)).0
-        for key in [Key.char("n"), .escape] {
+    func testEscAndNKeepTheSessionAndDDiscards() {
+        let s = update(loadedState().with { $0.customCommands = tuningCommands }, .offerRestore(question)).0
+        // Esc and n never destroy anything: no command reaches the host, `:restore` is named.
+        for key in [Key.escape, .char("n")] {
+            let (n, cmds) = press(s, [key])
+            XCTAssertEqual(cmds, [])
+            XCTAssertEqual(n.overlay, .none)
+            XCTAssertEqual(n.message?.contains(":restore"), true)
+            // `:restore` afterwards goes to the host.
+            XCTAssertEqual(press(n, chars(":restore") + [.enter]).1, [.custom(name: "restore", arguments: [], line: "restore")])
+        }
+        // Discarding is the explicit d.
+        for key in [Key.char("d"), .char("D")] {
             let (n, cmds) = press(s, [key])
             XCTAssertEqual(cmds, [.custom(name: "discard", arguments: [], line: "discard")])
             XCTAssertEqual(n.overlay, .none)
@@ -472,7 +482,7 @@ final class TuningGoldenTests: XCTestCase {
 
     func testRestoreOverlay() {
         let s = update(loadedState(width: 80, height: 24),
-                       .offerRestore("Restore the tuning session saved 12:03 (5 changes)?")).0
+                       .offerRestore("Restore the tuning session saved 2026-12-01 21:03:04 (5 changes)? It sets T 16 (command line 10), L 0 (command line 1), θ in 4 of 4 layers.")).0
         assertGolden(Screen.render(s), "overlay_restore_80x24")
         let ascii = Screen.render(s.with { $0.unicode = false })
         for line in ascii.text() { XCTAssertTrue(line.allSatisfy { $0.isASCII }, line) }

@@ -159,7 +159,7 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.neuron, 4)
         s = press(s, chars(":neuron 400") + [.enter]).0
         XCTAssertEqual(s.neuron, 4)
-        XCTAssertEqual(s.message, "neuron 400 out of range 0..<27")
+        XCTAssertEqual(s.message, "neuron 400 out of range 0 to 26")
         s = press(s, chars(":layer nope") + [.enter]).0
         XCTAssertTrue(s.messageIsError)
         s = press(s, chars(":frobnicate") + [.enter]).0
@@ -235,7 +235,7 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.prompt?.text, "layer ")
         s = press(s, chars("co") + [.tab]).0
         XCTAssertEqual(s.prompt?.text, "layer conv")
-        XCTAssertEqual(s.message, "conv1  conv2")
+        XCTAssertEqual(s.message, "conv1  conv2   (Tab again: each in turn)")
         s = press(s, chars("2")).0
         s = press(s, [.enter]).0
         XCTAssertEqual(s.selectedLayer, 1)
@@ -246,7 +246,7 @@ final class UpdateTests: XCTestCase {
         // Custom command names complete too.
         s = press(s, chars(":th") + [.tab]).0
         XCTAssertEqual(s.prompt?.text, "theta ")
-        XCTAssertEqual(complete("s", state: s).1, ["sample", "set", "speed", "step"])
+        XCTAssertEqual(complete("s", state: s).1, ["sample", "set", "sort", "speed", "step"])
     }
 
     func testBackspaceClosesEmptyPrompt() {
@@ -266,6 +266,16 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.rowName(s.layerRow), "fc1")
         s = press(s, chars("/zzz") + [.enter]).0
         XCTAssertTrue(s.messageIsError)
+        // A failed search leaves the selection where it was, even when a prefix matched on the way.
+        s = press(s, [.up, .up]).0
+        XCTAssertEqual(s.rowName(s.layerRow), "conv1")
+        s = press(s, chars("/fcx")).0
+        s = press(s, [.enter]).0
+        XCTAssertEqual(s.rowName(s.layerRow), "conv1")
+        XCTAssertEqual(s.message, "no layer matches \"fcx\"")
+        // Esc clears the message line, from the prompt too.
+        XCTAssertNil(press(s, [.escape]).0.message)
+        XCTAssertNil(press(s, [.char(":"), .escape]).0.message)
     }
 
     func testPlayTicksAndSpeed() {

@@ -84,16 +84,16 @@ expect_error "θ file for another model" "wrong-theta.json" eval samples/digits-
 echo 'not json' >"$tmp/broken-theta.json"
 expect_error "broken θ file" "broken-theta.json: not valid JSON" eval samples/digits-mlp --theta "$tmp/broken-theta.json"
 expect_error "bad config" "T must be" eval samples/digits-mlp -T 0
-expect_error "bad --conv" "--conv must be winograd or im2col" bench --conv fft
+expect_error "bad --conv" "--conv fft: must be winograd or im2col" bench --conv fft
 
 # atomic θ writes: an unwritable target directory leaves the old file alone
 mkdir -p "$tmp/ro"; cp "$tmp/theta.json" "$tmp/ro/theta.json"; chmod 555 "$tmp/ro"
 if [ "$(id -u)" -ne 0 ]; then
-  expect_error "failed θ write" "theta.json" tune samples/digits-mlp --rounds 0 --limit 5 --out "$tmp/ro/theta.json"
+  expect_error "failed θ write" "theta.json" tune samples/digits-mlp --rounds 1 --limit 5 --out "$tmp/ro/theta.json"
   check "previous θ intact" cmp -s "$tmp/theta.json" "$tmp/ro/theta.json"
 fi
 chmod 755 "$tmp/ro"
 mkdir -p "$tmp/isdir"
-expect_error "θ target is a directory" "isdir" tune samples/digits-mlp --rounds 0 --limit 5 --out "$tmp/isdir"
+expect_error "θ target is a directory" "isdir" tune samples/digits-mlp --rounds 1 --limit 5 --out "$tmp/isdir"
 
 finish

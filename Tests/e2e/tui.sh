@@ -51,18 +51,18 @@ else bad "3: j did not change the layer ($first_layer)"; fi
 
 echo "4. wait for the data-set report, filter the hotspots and open the first one"
 check "4: coupling pane" wait_for "Coupling map"
-check "4: hotspot list (report finished)" wait_re "hotspots: all [0-9]+"
-hotspots=$(settled_screen | grep -oE 'hotspots: all [0-9]+' | head -1 | awk '{print $3}')
+check "4: hotspot list (report finished)" wait_re "hotspots: worst [0-9]+ of"
+hotspots=$(settled_screen | grep -oE 'hotspots: worst [0-9]+' | head -1 | awk '{print $3}')
 # Shift-Tab (ESC [ Z) cycles backwards: layers → coupling; the focused pane's title is marked.
 keys BTab
 check "4: focus on the coupling pane after Shift-Tab" wait_for "▶ Coupling map"
 if [ "${hotspots:-0}" -gt 0 ]; then
     keys c
-    check "4: coupling-only hotspot list" wait_re "hotspots: coupling [0-9]+ of $hotspots"
+    check "4: coupling-only hotspot list" wait_re "hotspots coupling: worst [0-9]+ of"
     keys o
-    check "4: overflow-only hotspot list" wait_re "hotspots: overflow [0-9]+ of $hotspots"
+    check "4: overflow-only hotspot list" wait_re "hotspots overflow: worst [0-9]+ of"
     keys a
-    check "4: unfiltered hotspot list" wait_for "hotspots: all $hotspots"
+    check "4: unfiltered hotspot list" wait_for "hotspots: worst $hotspots of"
     line=$(settled_screen | grep -m1 -E '[▸>](ovf|cpl) ')
     sample=$(echo "$line" | grep -oE ' s [0-9]+' | awk '{print $2}')
     neuron=$(echo "$line" | grep -oE ' n [0-9]+' | awk '{print $2}')
@@ -91,7 +91,7 @@ echo "6. command line"
 cmd "step 4"
 check "6: step 4 after :step 4" wait_re "g 4/[0-9]+"
 cmd "hotspots c"
-check "6: coupling filter after :hotspots c" wait_re "hotspots: coupling"
+check "6: coupling filter after :hotspots c" wait_re "hotspots coupling"
 cmd "nope"
 check "6: error line for an unknown command" wait_for "unknown command :nope"
 

@@ -10,6 +10,9 @@ public struct Glyphs: Sendable, Equatable {
     public var box: Box
     /// Membrane magnitude glyphs for heat levels 0...Heat.levels.
     public var heat: [Character]
+    /// Glyphs for negative heat levels 0...Heat.levels, distinct from `heat`: without colour
+    /// (NO_COLOR, monochrome terminals) the sign must still show.
+    public var negativeHeat: [Character]
     public var plus: Character
     public var minus: Character
     public var zeroSpike: Character
@@ -27,14 +30,20 @@ public struct Glyphs: Sendable, Equatable {
     public static let unicodeSet = Glyphs(
         unicode: true,
         box: Box(horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐", bottomLeft: "└", bottomRight: "┘"),
-        heat: ["·", "░", "▒", "▓", "█"], plus: "+", minus: "−", zeroSpike: "·", pointer: "▸", focusMarker: "▶", dot: "•",
+        heat: ["·", "░", "▒", "▓", "█"], negativeHeat: ["·", "⠤", "⠶", "⠿", "⣿"], plus: "+", minus: "−", zeroSpike: "·", pointer: "▸", focusMarker: "▶", dot: "•",
         bars: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"], thresholdLine: "┄", cross: "✗", ellipsis: "…", times: "×")
 
     public static let asciiSet = Glyphs(
         unicode: false,
         box: Box(horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+"),
-        heat: [".", ":", "o", "O", "#"], plus: "+", minus: "-", zeroSpike: ".", pointer: ">", focusMarker: "*", dot: "*",
+        heat: [".", ":", "o", "O", "#"], negativeHeat: [".", "~", "=", "x", "X"], plus: "+", minus: "-", zeroSpike: ".", pointer: ">", focusMarker: "*", dot: "*",
         bars: [".", ".", "-", "-", "=", "=", "#", "#"], thresholdLine: "-", cross: "x", ellipsis: "~", times: "x")
 
     public static func forUnicode(_ on: Bool) -> Glyphs { on ? unicodeSet : asciiSet }
+
+    /// The glyph of heat level `l` (−levels...levels): colour carries the sign, so the negative
+    /// glyphs are used only when there is no colour.
+    public func heatGlyph(_ l: Int, monochrome: Bool) -> Character {
+        l < 0 && monochrome ? negativeHeat[min(negativeHeat.count - 1, -l)] : heat[min(heat.count - 1, abs(l))]
+    }
 }

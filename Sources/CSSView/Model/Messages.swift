@@ -37,8 +37,8 @@ public enum Message: Sendable {
     /// redo depth). Optional: without it the status line counts reloads instead.
     case tuningStatus(TuningStatus)
     /// Offer to restore a saved tuning session (the text is the question, e.g. "Restore the tuning
-    /// session saved 12:03 (5 changes)?"). Shows a confirm overlay: `y` sends `:restore`, `n`/Esc
-    /// sends `:discard`.
+    /// session saved 12:03 (5 changes)?"). Shows a confirm overlay: `y` sends `:restore`, `d` sends
+    /// `:discard`, `n`/Esc only close it (nothing is lost; `:restore` still works).
     case offerRestore(String)
 }
 
@@ -48,10 +48,14 @@ public struct TuningStatus: Equatable, Sendable {
     public var changes: Int
     /// Changes that `:redo` can bring back (the redo depth).
     public var redoable: Int
+    /// The host keeps no session file and θ/config differ from what was last written: `q` asks
+    /// before quitting (like vim's `:q` with changes; `:q!` does not ask).
+    public var unsaved: Bool
 
-    public init(changes: Int, redoable: Int = 0) {
+    public init(changes: Int, redoable: Int = 0, unsaved: Bool = false) {
         self.changes = changes
         self.redoable = redoable
+        self.unsaved = unsaved
     }
 }
 

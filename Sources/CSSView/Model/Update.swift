@@ -99,11 +99,28 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
         case .char("y"), .char("Y"):
             s.overlay = .none
             cmds.append(.custom(name: "restore", arguments: [], line: "restore"))
-        case .char("n"), .char("N"), .escape:
+        case .char("d"), .char("D"):
+            // Discarding is explicit; the host keeps the discarded session as a backup.
             s.overlay = .none
             cmds.append(.custom(name: "discard", arguments: [], line: "discard"))
+        case .char("n"), .char("N"), .escape:
+            // Not now: nothing is written; the saved session stays on disk for `:restore`.
+            s.overlay = .none
+            s.message = "not restored: :restore brings the saved session back (until a change is saved)"
+            s.messageIsError = false
         default:
             break
+        }
+        return
+    }
+    if s.overlay == .confirmQuit {
+        switch key {
+        case .char("y"), .char("Y"): cmds.append(.quit)
+        case .char("n"), .char("N"), .escape:
+            s.overlay = .none
+            s.message = ":w FILE writes θ; :q! quits without it"
+            s.messageIsError = false
+        default: break
         }
         return
     }
@@ -115,7 +132,7 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
     case .help:
         switch key {
         case .escape, .char("?"), .enter: s.overlay = .none
-        case .char("q"): cmds.append(.quit)
+        case .char("q"): requestQuit(&s, &cmds)
         case .down, .char("j"): scrollHelp(&s, 1)
         case .up, .char("k"): scrollHelp(&s, -1)
         case .pageDown, .char(" "): scrollHelp(&s, HelpOverlay.visibleLines(s))
@@ -125,7 +142,7 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
         default: break
         }
         return
-    case .restoreOffer:
+    case .restoreOffer, .confirmQuit:
         return
     case .error:
         s.overlay = .none
@@ -148,7 +165,10 @@ func handleNormalKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
     }
     switch key {
     case .char("q"):
-        cmds.append(.quit)
+        requestQuit(&s, &cmds)
+    case .char("s") where s.focus == .layers:
+        let all = LayerSort.allCases
+        setLayerSort(&s, all[((all.firstIndex(of: s.layerSort) ?? 0) + 1) % all.count])
     case .char("n"):
         setStep(&s, s.step + 1)
     case .char("b"):
@@ -236,6 +256,17 @@ func handleNormalKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
     }
 }
 
+/// `q`: quits, unless θ changes would be lost (no session file, nothing written since): then
+/// it asks first.
+func requestQuit(_ s: inout ViewState, _ cmds: inout [Command]) {
+    if s.tuningStatus?.unsaved == true {
+        s.overlay = .confirmQuit
+        s.playing = false
+    } else {
+        cmds.append(.quit)
+    }
+}
+
 // MARK: - Tuning keys
 
 /// The selected spiking layer's index for a tuning key bound to `command`; nil (with a message
@@ -311,14 +342,10 @@ func setHotspotFilter(_ s: inout ViewState, _ f: HotspotFilter) {
     s.messageIsError = false
 }
 
-/// "hotspots: coupling 312 of 500" (or "hotspots: all 500 (ovf 188, cpl 312)").
+/// "hotspots coupling: the worst 312 of 9741 cases in the data set".
 func hotspotSummary(_ s: ViewState) -> String {
-    guard let r = s.report else { return "hotspots: \(s.hotspotFilter.rawValue) (no data-set report yet)" }
-    if s.hotspotFilter == .all {
-        let ovf = r.hotspots.reduce(0) { $0 + ($1.kind == .overflow ? 1 : 0) }
-        return "hotspots: all \(r.hotspots.count) (ovf \(ovf), cpl \(r.hotspots.count - ovf))"
-    }
-    return "hotspots: \(s.hotspotFilter.rawValue) \(s.visibleHotspots.count) of \(r.hotspots.count)"
+    guard s.report != nil else { return "hotspots: \(s.hotspotArguments) (no data-set report yet)" }
+    return "hotspots \(s.hotspotArguments): the worst \(s.visibleHotspots.count) of \(s.hotspotCasesInDataSet) cases in the data set"
 }
 
 func moveVertical(_ s: inout ViewState, _ d: Int) {
@@ -332,8 +359,23 @@ func moveVertical(_ s: inout ViewState, _ d: Int) {
     case .coupling:
         moveHotspot(&s, d)
     case .layers, .inspector, .histogram:
-        setLayerRow(&s, s.layerRow + d)
+        moveLayerRow(&s, d)
     }
+}
+
+/// Moves the layer selection by `d` rows of the list as it is shown (sorted or not).
+func moveLayerRow(_ s: inout ViewState, _ d: Int) {
+    let order = s.layerDisplayOrder
+    guard let i = order.firstIndex(of: s.layerRow) else { setLayerRow(&s, s.layerRow + d); return }
+    setLayerRow(&s, order[max(0, min(order.count - 1, i + d))])
+}
+
+/// `:sort KEY` and `s`: the layer list's order; the selected layer stays selected.
+func setLayerSort(_ s: inout ViewState, _ sort: LayerSort) {
+    s.layerSort = sort
+    s.message = sort == .graph ? "layers in graph order"
+        : "layers by \(sort.rawValue), worst first" + (s.report == nil ? " (once the data-set report is in)" : "")
+    s.messageIsError = false
 }
 
 func page(_ s: inout ViewState, _ d: Int) {
@@ -345,7 +387,7 @@ func page(_ s: inout ViewState, _ d: Int) {
     case .coupling:
         moveHotspot(&s, d * 10)
     case .layers, .inspector, .histogram:
-        setLayerRow(&s, s.layerRow + d * 10)
+        moveLayerRow(&s, d * 10)
     }
 }
 
@@ -432,6 +474,7 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
     switch key {
     case .escape:
         s.prompt = nil
+        s.message = nil
         if p.kind == .find, let row = p.originRow {
             // Esc abandons the search: back to where it started.
             setLayerRow(&s, row)
@@ -447,8 +490,10 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
                 if s.history.count > 100 { s.history.removeFirst(s.history.count - 100) }
                 executeCommandLine(&s, line, &cmds)
             }
-        } else {
-            findLayer(&s, p.text, report: true)
+        } else if !findLayer(&s, p.text, report: true), let row = p.originRow {
+            // A failed search leaves the selection where it was before the search.
+            setLayerRow(&s, row)
+            if let n = p.originNeuron { setNeuron(&s, n) }
         }
         return
     case .backspace, .delete:
@@ -471,11 +516,24 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
         }
     case .tab:
         if p.kind == .command {
-            let (text, candidates) = complete(p.text, state: s)
-            p.text = text
-            if candidates.count > 1 {
-                s.message = candidates.joined(separator: "  ")
+            if var c = p.cycle, c.shown == p.text, !c.candidates.isEmpty {
+                // A second Tab: the candidates in turn.
+                c.index = (c.index + 1) % c.candidates.count
+                p.text = c.prefix + c.candidates[c.index]
+                c.shown = p.text
+                p.cycle = c
+                s.message = c.candidates.enumerated().map { $0 == c.index ? "[\($1)]" : $1 }.joined(separator: "  ")
                 s.messageIsError = false
+            } else {
+                let (text, candidates) = complete(p.text, state: s)
+                p.text = text
+                p.cycle = nil
+                if candidates.count > 1 {
+                    let prefix = text.lastIndex(of: " ").map { String(text[...$0]) } ?? ""
+                    p.cycle = Prompt.CompletionCycle(prefix: prefix, candidates: candidates, index: -1, shown: text)
+                    s.message = candidates.joined(separator: "  ") + "   (Tab again: each in turn)"
+                    s.messageIsError = false
+                }
             }
         }
     case .char(let c):
@@ -496,23 +554,26 @@ extension String {
     }
 }
 
-/// Selects the first layer-list row whose name contains `text` (case-insensitive).
-func findLayer(_ s: inout ViewState, _ text: String, report: Bool) {
-    guard !text.isEmpty else { return }
+/// Selects the first layer-list row whose name contains `text` (case-insensitive); false when
+/// none does.
+@discardableResult
+func findLayer(_ s: inout ViewState, _ text: String, report: Bool) -> Bool {
+    guard !text.isEmpty else { return true }
     let needle = text.lowercased()
     for row in 0..<s.layerRowCount where s.rowName(row).lowercased().contains(needle) {
         setLayerRow(&s, row)
-        return
+        return true
     }
     if report {
         s.message = "no layer matches \"\(text)\""
         s.messageIsError = true
     }
+    return false
 }
 
 /// Built-in `:` commands, for help and completion.
-public let builtinCommandNames = ["sample", "step", "layer", "neuron", "report", "hotspots", "focus", "speed", "help",
-                                  "quit", "q"]
+public let builtinCommandNames = ["sample", "step", "layer", "neuron", "report", "hotspots", "focus", "speed", "sort", "help",
+                                  "quit", "q", "q!"]
 
 /// Runs one `:` line (without the colon).
 func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Command]) {
@@ -527,12 +588,14 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
         return v
     }
     switch name {
-    case "q", "quit", "q!", "qa":
+    case "q", "quit", "qa":
+        requestQuit(&s, &cmds)
+    case "q!", "quit!", "qa!":
         cmds.append(.quit)
     case "sample":
         guard let v = int("sample index") else { return }
         if v < 0 || (s.sampleCount > 0 && v >= s.sampleCount) {
-            fail("sample \(v) out of range 0..<\(s.sampleCount)")
+            fail("sample \(v) out of range 0 to \(s.sampleCount - 1)")
             return
         }
         if v == s.sample { return }
@@ -550,7 +613,7 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
         }
     case "neuron":
         guard let v = int("neuron index") else { return }
-        if v < 0 || v >= s.neuronCount { fail("neuron \(v) out of range 0..<\(s.neuronCount)"); return }
+        if v < 0 || v >= s.neuronCount { fail("neuron \(v) out of range 0 to \(s.neuronCount - 1)"); return }
         s.neuron = v
     case "report":
         if s.reportProgress == nil {
@@ -565,9 +628,22 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
             s.messageIsError = false
             return
         }
-        guard let f = HotspotFilter(argument: arg) else { fail(":hotspots takes all, overflow or coupling"); return }
+        // Words: a kind (all, overflow, coupling) and/or a layer; what is not named is all.
+        var kind = HotspotFilter.all
+        var layer: Int? = nil
+        for w in words {
+            if let f = HotspotFilter(argument: w) {
+                kind = f
+            } else if let row = layerRow(named: w, in: s), row >= 1, row <= s.spikingLayerCount {
+                layer = row - 1
+            } else {
+                fail(":hotspots takes all, overflow or coupling and/or a spiking layer; no layer \"\(w)\"")
+                return
+            }
+        }
         focus(&s, .coupling)
-        setHotspotFilter(&s, f)
+        s.hotspotLayer = layer
+        setHotspotFilter(&s, kind)
     case "focus":
         guard let p = Pane(commandName: arg) else {
             fail(":focus takes " + Pane.allCases.map(\.commandName).joined(separator: ", "))
@@ -580,6 +656,12 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
         s.speedIndex = ViewState.speeds.indices.min { ratioDistance(ViewState.speeds[$0], v) < ratioDistance(ViewState.speeds[$1], v) }!
         s.message = "play speed \(formatSpeed(s.playSpeed)) steps/s"
         s.messageIsError = false
+    case "sort":
+        guard let k = LayerSort(argument: arg) else {
+            fail(":sort takes " + LayerSort.allCases.map(\.rawValue).joined(separator: ", "))
+            return
+        }
+        setLayerSort(&s, k)
     case "help":
         openHelp(&s)
     default:
@@ -632,11 +714,16 @@ public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
         return completeArgument(head, partial: words[1], names: names, caseInsensitive: true, finalSpace: true)
     }
     if head == "hotspots" {
-        return completeArgument(head, partial: words[1], names: HotspotFilter.allCases.map(\.rawValue),
+        return completeArgument(head, partial: words[1],
+                                names: HotspotFilter.allCases.map(\.rawValue) + (s.layout?.layers ?? []).map(\.name),
                                 caseInsensitive: true, finalSpace: false)
     }
     if head == "set" {
         return completeArgument(head, partial: words[1], names: setKeys, caseInsensitive: true, finalSpace: true)
+    }
+    if head == "sort" {
+        return completeArgument(head, partial: words[1], names: LayerSort.allCases.map(\.rawValue),
+                                caseInsensitive: true, finalSpace: false)
     }
     if head == "focus" {
         return completeArgument(head, partial: words[1], names: Pane.allCases.map(\.commandName),

@@ -48,8 +48,11 @@ public enum Overlay: Equatable, Sendable {
     /// A backend failure; Esc dismisses it and the session continues.
     case error(String)
     /// The host offers to restore a saved tuning session (the question to ask). Modal:
-    /// `y` restores, `n` or Esc discards.
+    /// `y` restores, `d` discards (the host keeps a backup), `n` or Esc close it and leave the
+    /// saved session for `:restore`.
     case restoreOffer(String)
+    /// `q` with unsaved θ changes (no session file): `y` quits, `n`/Esc stay.
+    case confirmQuit
 }
 
 /// Which data-set hotspots the coupling pane lists (the report sorts overflow first, so the
@@ -80,6 +83,22 @@ public enum HotspotFilter: String, CaseIterable, Sendable {
     }
 }
 
+/// The layer list's order: graph order, or the spiking layers by a data-set number, worst first
+/// (encoder first and output last either way).
+public enum LayerSort: String, CaseIterable, Sendable {
+    case graph, coupling, overflow, residual
+
+    /// `graph`, `coupling`/`cpl`, `overflow`/`ovf`, `residual`/`p99.9` (any unique prefix).
+    public init?(argument: String) {
+        let a = argument.lowercased()
+        let aliases: [String: LayerSort] = ["cpl": .coupling, "ovf": .overflow, "p99.9": .residual, "p": .residual]
+        if let f = aliases[a] { self = f; return }
+        let m = LayerSort.allCases.filter { !a.isEmpty && $0.rawValue.hasPrefix(a) }
+        guard m.count == 1 else { return nil }
+        self = m[0]
+    }
+}
+
 /// A one-line prompt at the bottom: the `:` command line or the `/` layer search.
 public struct Prompt: Equatable, Sendable {
     public enum Kind: Equatable, Sendable { case command, find }
@@ -92,6 +111,19 @@ public struct Prompt: Equatable, Sendable {
     /// Layer-list row and neuron selected when a `/` search started (Esc goes back to them).
     public var originRow: Int?
     public var originNeuron: Int?
+    /// After a Tab that found several candidates: the next Tab puts them in turn in place of
+    /// the word being completed.
+    public var cycle: CompletionCycle?
+
+    public struct CompletionCycle: Equatable, Sendable {
+        /// The text before the word being completed.
+        public var prefix: String
+        public var candidates: [String]
+        /// The candidate shown (-1: none yet, the common prefix is shown).
+        public var index: Int
+        /// The prompt text the cycle left (any other edit ends the cycle).
+        public var shown: String
+    }
 
     public init(kind: Kind, text: String = "", originRow: Int? = nil, originNeuron: Int? = nil) {
         self.kind = kind
@@ -192,6 +224,8 @@ public struct ViewState: Sendable {
     public var height: Int
     /// Draw with Unicode blocks and box drawing (false: ASCII only).
     public var unicode: Bool
+    /// The terminal shows no colour (NO_COLOR, a monochrome terminal): signs need glyphs.
+    public var monochrome = false
 
     // MARK: Data from the backend
     public var layout: NetworkLayout?
@@ -219,6 +253,10 @@ public struct ViewState: Sendable {
     public var hotspot: Int = 0
     /// Which hotspots the list shows.
     public var hotspotFilter: HotspotFilter = .all
+    /// The layer list's order (`:sort`, `s` in the layer list).
+    public var layerSort: LayerSort = .graph
+    /// Only this spiking layer's hotspots (`:hotspots LAYER`); nil: every layer's.
+    public var hotspotLayer: Int?
 
     // MARK: Play
     public var playing = false
@@ -297,8 +335,53 @@ public struct ViewState: Sendable {
     /// Indices into `report.hotspots` of the hotspots the filter lets through, in report order.
     public var visibleHotspots: [Int] {
         guard let r = report else { return [] }
-        if hotspotFilter == .all { return Array(r.hotspots.indices) }
-        return r.hotspots.indices.filter { hotspotFilter.includes(r.hotspots[$0].kind) }
+        if hotspotFilter == .all && hotspotLayer == nil { return Array(r.hotspots.indices) }
+        return r.hotspots.indices.filter {
+            hotspotFilter.includes(r.hotspots[$0].kind) && (hotspotLayer == nil || r.hotspots[$0].layer == hotspotLayer)
+        }
+    }
+
+    /// Layer-list rows in display order: the encoder, the spiking layers (sorted by `layerSort`
+    /// on the data-set report, worst first, graph order among equals), the output.
+    public var layerDisplayOrder: [Int] {
+        let n = spikingLayerCount
+        var layers = Array(1...max(1, n)).filter { $0 <= n }
+        if layerSort != .graph, let r = report, r.layers.count == n {
+            func key(_ row: Int) -> Double {
+                let l = r.layers[row - 1]
+                switch layerSort {
+                case .graph: return 0
+                case .coupling: return Double(l.coupling)
+                case .overflow: return Double(l.overflow)
+                case .residual: return l.residualP999
+                }
+            }
+            layers.sort { key($0) != key($1) ? key($0) > key($1) : $0 < $1 }
+        }
+        return layout == nil ? [] : [0] + layers + [n + 1]
+    }
+
+    /// The `:hotspots` arguments that give the list's filter (`coupling block2.relu1`, `all`).
+    public var hotspotArguments: String {
+        var a = hotspotFilter.rawValue
+        if let l = hotspotLayer, let layers = layout?.layers ?? report?.layout.layers, l < layers.count {
+            a += " " + layers[l].name
+        }
+        return a
+    }
+
+    /// Cases of the data set the filter covers (the list holds the worst of them): overflow and
+    /// coupling counts of the layer reports, of the filtered layer only when there is one.
+    public var hotspotCasesInDataSet: Int {
+        guard let r = report else { return 0 }
+        return r.layers.enumerated().reduce(0) { sum, e in
+            guard hotspotLayer == nil || e.offset == hotspotLayer else { return sum }
+            switch hotspotFilter {
+            case .all: return sum + e.element.overflow + e.element.coupling
+            case .overflow: return sum + e.element.overflow
+            case .coupling: return sum + e.element.coupling
+            }
+        }
     }
 
     /// The selected hotspot of the list, if any.

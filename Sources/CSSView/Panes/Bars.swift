@@ -184,66 +184,6 @@ enum BottomBar {
 
 /// Every key and command. Scrolls (j/k, PgUp/PgDn) when taller than the screen.
 enum HelpOverlay {
-    /// Usage of the host commands the view knows about (others are listed by name).
-    static let usage: [String: String] = [
-        "theta": ":theta LAYER VALUE", "scale": ":scale LAYER FACTOR", "adjust": ":adjust [LAYER|all] [ROUNDS]",
-        "reset": ":reset [LAYER|all]", "set": ":set KEY VALUE", "w": ":w [FILE]",
-    ]
-
-    static func lines(_ s: ViewState) -> [String] {
-        let arrows = s.glyphs.unicode ? "↑↓" : "up/dn"
-        let lr = s.glyphs.unicode ? "←→" : "lt/rt"
-        var rows: [(String, String)] = [
-            ("n / b", "step forward / back one global step"),
-            ("g / G", "first / last step"),
-            ("space", "play / pause      + / -   play speed"),
-            ("w", "jump to the selected layer's window start"),
-            ("[ / ]", "previous / next sample"),
-            ("\(arrows)  j / k", "select layer (membrane: move in grid,"),
-            ("", "raster: neuron, coupling: hotspot)"),
-            ("\(lr)  h / l", "select neuron"),
-            ("PgUp / PgDn", "page (membrane, raster, hotspots, layers)"),
-            ("Home / End", "first / last neuron"),
-            ("Tab / S-Tab", "cycle pane focus (focused pane: lit frame, \(s.glyphs.focusMarker))"),
-            ("Enter", "coupling pane: jump to the selected hotspot"),
-            ("o / c / a", "coupling pane: hotspots overflow/coupling/all"),
-            ("/", "find layer (Enter keeps, Esc goes back)"),
-            ("r", "compute the data-set report"),
-        ]
-        // θ tuning keys, for the commands the host registered.
-        let minus = s.glyphs.unicode ? "−" : "-"
-        if s.hasCommand("scale") {
-            rows.append(("> / <", "θ of the selected layer +5% / \(minus)5%"))
-            rows.append((". / ,", "θ of the selected layer +1% / \(minus)1%"))
-        }
-        if s.hasCommand("adjust") {
-            rows.append(("a / A", "one A.3 round: selected layer / all layers"))
-            rows.append(("", "(in the coupling pane a shows all hotspots)"))
-        }
-        if s.hasCommand("undo") || s.hasCommand("redo") { rows.append(("u / U", "undo / redo a tuning change")) }
-        if s.hasCommand("reset") { rows.append(("R", "reset the selected layer's θ to calibration")) }
-        rows += [
-            (":", "command line (\(arrows) history, Tab completes)"),
-            ("", ":sample N  :step G  :layer NAME  :neuron I"),
-            ("", ":report  :hotspots all|overflow|coupling"),
-            ("", ":focus PANE  :speed STEPS/S"),
-            ("", ":help  :q"),
-        ]
-        if !s.customCommands.isEmpty {
-            let items = s.customCommands.map { usage[$0] ?? ":" + $0 }
-            for l in wrap(items, width: 44, separator: "  ") { rows.append(("", l)) }
-            if s.customCommands.contains(where: { layerArgumentCommands.contains($0) }) {
-                rows.append(("", "LAYER: name, ONNX tensor or spiking index"))
-            }
-        }
-        rows += [
-            ("mouse", "click layers, neurons, hotspots, panes"),
-            ("?", "toggle this help        Esc  close overlays"),
-            ("q / Ctrl-C", "quit"),
-        ]
-        return rows.map { DisplayWidth.pad($0.0, to: 14) + " " + $0.1 }
-    }
-
     /// Joins items with `separator` into lines of at most `width` columns, never splitting an item.
     static func wrap(_ items: [String], width: Int, separator: String) -> [String] {
         var out: [String] = []
@@ -291,10 +231,23 @@ enum HelpOverlay {
     }
 }
 
-/// The host offers to restore a saved tuning session: y restores, n or Esc discards.
+/// The host offers to restore a saved tuning session: y restores, d discards (keeping a backup),
+/// n or Esc leave it for `:restore` (Esc never destroys anything).
 enum RestoreOverlay {
     static func render(_ question: String, _ s: ViewState, into g: inout CellGrid) {
-        CenteredBox.render(title: "Saved tuning session", text: question, footer: "y  restore it      n / Esc  discard it",
+        CenteredBox.render(title: "Saved tuning session", text: question,
+                           footer: "y restore   d discard (backup kept)   Esc/n not now",
+                           maxWidth: 64, role: .warn, footerStyle: Style(.title, [.bold]), s, into: &g)
+    }
+}
+
+/// `q` with θ changes that no session file keeps and no `:w` wrote.
+enum ConfirmQuitOverlay {
+    static func render(_ s: ViewState, into g: inout CellGrid) {
+        let n = s.tuningStatus?.changes ?? 0
+        let text = "θ changes are not saved: this session keeps no session file (--no-session) and "
+            + "nothing was written with :w since the last change (\(n) change\(n == 1 ? "" : "s") in the history)."
+        CenteredBox.render(title: "Quit without saving?", text: text, footer: "y quit      n / Esc stay (then :w FILE)",
                            maxWidth: 64, role: .warn, footerStyle: Style(.title, [.bold]), s, into: &g)
     }
 }

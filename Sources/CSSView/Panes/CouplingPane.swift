@@ -14,6 +14,7 @@ enum CouplingPane {
         let geo = MapGeometry(width: rect.width, total: total, longestName: longest,
                               widestCount: r.layers.flatMap(\.violationsByStep).map { DisplayWidth.of(Fmt.count($0)) }.max() ?? 1)
         let nameW = geo.nameWidth, cw = geo.columnWidth
+        let mapNames = NameShortening.shorten(r.layers.map(\.info.name), to: nameW - 1, ellipsis: s.glyphs.ellipsis)
         // When not every k0 fits, the columns follow the selected layer's current local step.
         let kNow = s.selectedLayer.map { s.step - r.layout.layers[$0].windowStart } ?? 0
         let first = max(0, min(total - geo.columns, kNow - geo.columns / 2))
@@ -32,7 +33,7 @@ enum CouplingPane {
         for li in off..<min(r.layers.count, off + tableRows) {
             let lr = r.layers[li]
             let sel = s.selectedLayer == li
-            g.write(DisplayWidth.truncate(lr.info.name, to: nameW - 1, ellipsis: s.glyphs.ellipsis), x: rect.x, y: y,
+            g.write(mapNames[li], x: rect.x, y: y,
                     style: sel ? Style(.title, [.bold]) : .normal)
             for k in shown where k < lr.violationsByStep.count {
                 let v = lr.violationsByStep[k]
@@ -54,25 +55,26 @@ enum CouplingPane {
             return
         }
         if list.isEmpty {
-            g.write("no \(s.hotspotFilter.rawValue) hotspots in the report's list (a shows all)", x: rect.x, y: y,
+            g.write("no \(s.hotspotArguments) hotspots in the report's list (:hotspots all shows all)", x: rect.x, y: y,
                     style: .dim, maxWidth: rect.width)
             return
         }
         // Layer names get the room the fixed columns leave (10...24).
         let fixed = 45
         let listNameW = max(10, min(24, longest, rect.width - fixed))
+        let listNames = NameShortening.shorten(r.layout.layers.map(\.name), to: listNameW, ellipsis: s.glyphs.ellipsis)
         let hoff = LayerListPane.scrollOffset(selected: s.hotspot, rows: list.count, visible: visible)
         for i in hoff..<min(list.count, hoff + visible) {
             let h = r.hotspots[list[i]]
             let sel = i == s.hotspot
             let bg: ColorRole = sel ? .selection : .normal
             if sel { g.fill(Rect(x: rect.x, y: y, width: rect.width, height: 1), style: Style(.normal, bg: bg)) }
-            let name = h.layer < r.layout.layers.count ? r.layout.layers[h.layer].name : "#\(h.layer)"
+            let name = h.layer < listNames.count ? listNames[h.layer] : "#\(h.layer)"
             let kindRole: ColorRole = h.kind == .overflow ? .overflow : .coupling
             let runs: [(String, Style)] = [
                 (sel ? String(s.glyphs.pointer) : " ", Style(.title, bg: bg, [.bold])),
                 (h.kind == .overflow ? "ovf " : "cpl ", Style(kindRole, bg: bg, [.bold])),
-                (DisplayWidth.pad(DisplayWidth.truncate(name, to: listNameW, ellipsis: s.glyphs.ellipsis), to: listNameW + 1),
+                (DisplayWidth.pad(name, to: listNameW + 1),
                  Style(.normal, bg: bg)),
                 ("n " + DisplayWidth.pad(String(h.neuron), to: 6), Style(.normal, bg: bg)),
                 ("s " + DisplayWidth.pad(String(h.sample), to: 5), Style(.normal, bg: bg)),
@@ -86,20 +88,23 @@ enum CouplingPane {
         }
     }
 
-    /// "hotspots: all 500 (ovf 188, cpl 312)" or "hotspots: coupling 312 of 500", then the keys.
+    /// "hotspots: worst 500 of 12k (ovf 188, cpl 312)", "coupling · block2.relu1: worst 120 of
+    /// 9741": what the list holds of the data set's cases, then the keys.
     static func headerRuns(_ s: ViewState, _ r: DatasetReport) -> [(String, Style)] {
         let head = Style(.dim, [.underline])
-        let ovf = r.hotspots.reduce(0) { $0 + ($1.kind == .overflow ? 1 : 0) }
-        var runs: [(String, Style)] = [("hotspots: ", head)]
-        switch s.hotspotFilter {
-        case .all:
-            runs.append(("all \(r.hotspots.count)", Style(.title, [.bold, .underline])))
-            runs.append((" (ovf \(ovf), cpl \(r.hotspots.count - ovf))", head))
-        case .overflow, .coupling:
-            let role: ColorRole = s.hotspotFilter == .overflow ? .overflow : .coupling
-            runs.append(("\(s.hotspotFilter.rawValue) \(s.visibleHotspots.count)", Style(role, [.bold, .underline])))
-            runs.append((" of \(r.hotspots.count)", head))
+        let list = s.visibleHotspots.map { r.hotspots[$0] }
+        let ovf = list.reduce(0) { $0 + ($1.kind == .overflow ? 1 : 0) }
+        var runs: [(String, Style)] = [("hotspots", head)]
+        if s.hotspotFilter != .all {
+            runs.append((" " + s.hotspotFilter.rawValue, Style(s.hotspotFilter == .overflow ? .overflow : .coupling, [.bold, .underline])))
         }
+        if let l = s.hotspotLayer, l < r.layout.layers.count {
+            runs.append((" · " + r.layout.layers[l].name, Style(.title, [.bold, .underline])))
+        }
+        runs.append((": worst ", head))
+        runs.append(("\(list.count)", Style(.title, [.bold, .underline])))
+        runs.append((" of \(Fmt.count(s.hotspotCasesInDataSet, width: 5))", head))
+        if s.hotspotFilter == .all { runs.append((" (ovf \(ovf), cpl \(list.count - ovf))", head)) }
         runs.append(("  o/c/a filter, Enter jumps", .dim))
         return runs
     }

@@ -36,7 +36,9 @@ enum InspectorPane {
             runs.append(("  COUPLING k0=\(f)", Style(.coupling, [.bold])))
         }
         if n < lt.annActivation.count {
-            runs += [("  ANN ", .dim), (Fmt.short(Double(lt.annActivation[n])), .normal)]
+            // In θ units like a, e and u (the ANN's own value is ANN/θ × θ), so it compares with a.
+            let ann = lt.theta > 0 ? Double(lt.annActivation[n]) / lt.theta : Double(lt.annActivation[n])
+            runs += [("  ANN/θ ", .dim), (Fmt.short(ann), .normal)]
         }
         g.write(runs, x: rect.x, y: y, maxWidth: rect.width)
         y += 1
@@ -66,6 +68,10 @@ enum InspectorPane {
             g.write(DisplayWidth.pad(label, to: cw - 1, right: false), x: colX(k), y: y, style: st)
             if k < w { hits.append(HitRegion(Rect(x: colX(k), y: y, width: cw, height: 1), .step(lt.info.windowStart + k))) }
         }
+        // The table follows the current step sideways; arrows say that columns are hidden.
+        let left: Character = s.glyphs.unicode ? "←" : "<", right: Character = s.glyphs.unicode ? "→" : ">"
+        if start > 0 { g.put(left, x: rect.x + 2, y: y, style: Style(.title, [.bold])) }
+        if start + ncols < total { g.put(right, x: rect.maxX - 1, y: y, style: Style(.title, [.bold])) }
         y += 1
         guard y < rect.maxY else { return }
         g.write("X", x: rect.x, y: y, style: .dim)

@@ -44,14 +44,16 @@ enum LayerListPane {
     /// Columns when there is nothing to compare (no tuning change yet).
     static let plainColumns = ["now", "+spk", "-spk", "p99.9", "ovf", "cpl", "θ", "shape"]
     /// Columns after a change, in the order they are kept when space runs out, and on screen.
-    static let comparePriority = ["p99.9", "Δp", "ovf", "Δo", "cpl", "Δc", "θ", "Δθ", "now", "+spk", "-spk", "shape"]
+    /// θ comes before the Δ columns: tuning never hides the amplitude it changes (at 80×24 the
+    /// list keeps p99.9, Δp, ovf, cpl and θ); Δp first because A.3 acts on the residual.
+    static let comparePriority = ["p99.9", "ovf", "cpl", "θ", "Δp", "Δc", "Δo", "Δθ", "now", "+spk", "-spk", "shape"]
     static let compareOrder = ["now", "+spk", "-spk", "p99.9", "Δp", "ovf", "Δo", "cpl", "Δc", "θ", "Δθ", "shape"]
     static let deltaBase = ["Δp": "p99.9", "Δo": "ovf", "Δc": "cpl", "Δθ": "θ"]
 
     /// Columns after the name, in the order they are dropped when space runs out (last first).
     static let optional: [(String, Int)] = [("now", 4), ("+spk", 5), ("-spk", 5), ("p99.9", 5), ("ovf", 4),
                                             ("cpl", 4), ("θ", 6), ("shape", 9),
-                                            ("Δp", 5), ("Δo", 4), ("Δc", 4), ("Δθ", 5)]
+                                            ("Δp", 5), ("Δo", 5), ("Δc", 5), ("Δθ", 5)]
 
     /// Columns of the plain list, with their separating spaces.
     static var plainColumnsWidth: Int { plainColumns.reduce(0) { $0 + 1 + width(of: $1) } }
@@ -67,7 +69,7 @@ enum LayerListPane {
         var chosen: Set<String> = []
         for h in compare ? comparePriority : plainColumns {
             let w = self.width(of: h)
-            if let base = deltaBase[h], !chosen.contains(base) { continue }
+            if let base = deltaBase[h], !chosen.contains(base) || !chosen.contains("θ") { continue }
             if used + 1 + w <= width {
                 used += 1 + w
                 chosen.insert(h)
@@ -92,7 +94,7 @@ enum LayerListPane {
         if abs(d) <= 1e-9 * max(1, abs(before)) { return Delta(text: "0", role: .dim) }
         let text: String
         if integer {
-            text = (d > 0 ? "+" : "") + Fmt.count(Int(d.rounded()))
+            text = Fmt.count(Int(d.rounded()), width: width, signed: true)
         } else {
             text = d > 0 ? "+" + Fmt.short(d, width: width - 1) : Fmt.short(d, width: width)
         }
@@ -157,7 +159,8 @@ enum LayerListPane {
             let sp = summary?.encoderSpikes(slots: min(c.T, g + 1))
             var d = RowData(name: "encoder", shape: Fmt.shape(l.inputShape, times: times),
                             theta: th.value.map { Fmt.short($0) } ?? "-", phase: phase,
-                            positive: sp.map { Fmt.count($0.0) } ?? "-", negative: sp.map { Fmt.count($0.1) } ?? "-",
+                            positive: sp.map { Fmt.count($0.0, width: width(of: "+spk")) } ?? "-",
+                            negative: sp.map { Fmt.count($0.1, width: width(of: "-spk")) } ?? "-",
                             p999: "", p999Role: .dim, overflow: "", overflowRole: .dim, coupling: "",
                             couplingRole: .dim, severity: .normal)
             d.thetaRole = th.role
@@ -197,10 +200,11 @@ enum LayerListPane {
         }
         var d = RowData(name: info.name, shape: Fmt.shape(info.shape, times: times),
                         theta: th.value.map { Fmt.short($0) } ?? "-", phase: phase,
-                        positive: sp.map { Fmt.count($0.0) } ?? "-", negative: sp.map { Fmt.count($0.1) } ?? "-",
+                        positive: sp.map { Fmt.count($0.0, width: width(of: "+spk")) } ?? "-",
+                            negative: sp.map { Fmt.count($0.1, width: width(of: "-spk")) } ?? "-",
                         p999: p999.map { Fmt.short($0, width: 5) } ?? "-", p999Role: pRole,
-                        overflow: ovf.map(Fmt.count) ?? "-", overflowRole: oRole,
-                        coupling: cpl.map(Fmt.count) ?? "-", couplingRole: cRole, severity: sev)
+                        overflow: ovf.map { Fmt.count($0, width: width(of: "ovf")) } ?? "-", overflowRole: oRole,
+                        coupling: cpl.map { Fmt.count($0, width: width(of: "cpl")) } ?? "-", couplingRole: cRole, severity: sev)
         d.thetaRole = th.role
         d.thetaDelta = th.delta
         d.spikesStale = s.traceStale
@@ -210,6 +214,30 @@ enum LayerListPane {
             d.couplingDelta = delta(Double(lr.coupling), Double(before.coupling), width: width(of: "Δc"), integer: true)
         }
         return d
+    }
+
+    /// The text of column `c` of a row, its colour and whether it is right-aligned. Every text
+    /// fits its column (`width(of:)`): counts are shortened by `Fmt.count`, never cut.
+    static func cell(_ d: RowData, _ c: String) -> (text: String, role: ColorRole, right: Bool) {
+        switch c {
+        case "now":
+            let (t, r) = phaseText(d.phase)
+            return (t, r, false)
+        case "+spk":
+            return (d.positive, d.spikesStale || d.positive == "-" || d.positive == "0" ? .dim : .positiveSpike, true)
+        case "-spk":
+            return (d.negative, d.spikesStale || d.negative == "-" || d.negative == "0" ? .dim : .negativeSpike, true)
+        case "p99.9": return (d.p999, d.p999Role, true)
+        case "ovf": return (d.overflow, d.overflowRole, true)
+        case "cpl": return (d.coupling, d.couplingRole, true)
+        case "θ": return (d.theta, d.thetaRole, true)
+        case "Δp": return (d.p999Delta.text, d.p999Delta.role, true)
+        case "Δo": return (d.overflowDelta.text, d.overflowDelta.role, true)
+        case "Δc": return (d.couplingDelta.text, d.couplingDelta.role, true)
+        case "Δθ": return (d.thetaDelta.text, d.thetaDelta.role, true)
+        case "shape": return (d.shape, .dim, false)
+        default: return ("", .normal, true)
+        }
     }
 
     /// First visible row so that the selection stays in view.
@@ -223,8 +251,14 @@ enum LayerListPane {
             g.write("waiting for the backend…", x: rect.x, y: rect.y, style: .dim)
             return
         }
-        let longest = (0..<s.layerRowCount).map { DisplayWidth.of(s.rowName($0)) }.max() ?? 7
-        let (nameW, cols) = chooseColumns(width: rect.width, compare: compares(s), longestName: longest)
+        let names = (0..<s.layerRowCount).map { s.rowName($0) }
+        let longest = names.map { DisplayWidth.of($0) }.max() ?? 7
+        let visible = rect.height - 1
+        let rows = s.layerRowCount
+        // When the list scrolls, its last column holds the scroll arrows and no digit.
+        let scrolls = rows > visible
+        let (nameW, cols) = chooseColumns(width: rect.width - (scrolls ? 1 : 0), compare: compares(s),
+                                          longestName: longest)
         // Header.
         var x = rect.x + 1
         g.write("layer", x: x, y: rect.y, style: Style(.dim, [.underline]), maxWidth: nameW)
@@ -238,11 +272,12 @@ enum LayerListPane {
                     style: Style(.dim, [.underline]))
             x += 1 + w
         }
-        let visible = rect.height - 1
-        let rows = s.layerRowCount
-        let off = scrollOffset(selected: s.layerRow, rows: rows, visible: visible)
+        // Shortened together, so that rows stay distinct at every width.
+        let shortNames = NameShortening.shorten(names, to: nameW, ellipsis: s.glyphs.ellipsis)
+        let order = s.layerDisplayOrder.count == rows ? s.layerDisplayOrder : Array(0..<rows)
+        let off = scrollOffset(selected: order.firstIndex(of: s.layerRow) ?? s.layerRow, rows: rows, visible: visible)
         for vi in 0..<max(0, min(visible, rows - off)) {
-            let row = off + vi
+            let row = order[off + vi]
             let y = rect.y + 1 + vi
             let d = rowData(s, row: row)
             let selected = row == s.layerRow
@@ -250,32 +285,12 @@ enum LayerListPane {
             if selected { g.fill(Rect(x: rect.x, y: y, width: rect.width, height: 1), style: Style(.normal, bg: bg)) }
             if selected { g.put(s.glyphs.pointer, x: rect.x, y: y, style: Style(.title, bg: bg, [.bold])) }
             var cx = rect.x + 1
-            g.write(DisplayWidth.truncate(d.name, to: nameW, ellipsis: s.glyphs.ellipsis), x: cx, y: y,
+            g.write(shortNames[row], x: cx, y: y,
                     style: Style(d.severity, bg: bg, selected ? [.bold] : []), maxWidth: nameW)
             cx += nameW
             for c in cols {
                 let w = width(of: c)
-                var text = "", role: ColorRole = .normal, right = true
-                switch c {
-                case "now":
-                    let (t, r) = phaseText(d.phase); text = t; role = r; right = false
-                case "+spk":
-                    text = d.positive
-                    role = d.spikesStale || d.positive == "-" || d.positive == "0" ? .dim : .positiveSpike
-                case "-spk":
-                    text = d.negative
-                    role = d.spikesStale || d.negative == "-" || d.negative == "0" ? .dim : .negativeSpike
-                case "p99.9": text = d.p999; role = d.p999Role
-                case "ovf": text = d.overflow; role = d.overflowRole
-                case "cpl": text = d.coupling; role = d.couplingRole
-                case "θ": text = d.theta; role = d.thetaRole
-                case "Δp": text = d.p999Delta.text; role = d.p999Delta.role
-                case "Δo": text = d.overflowDelta.text; role = d.overflowDelta.role
-                case "Δc": text = d.couplingDelta.text; role = d.couplingDelta.role
-                case "Δθ": text = d.thetaDelta.text; role = d.thetaDelta.role
-                case "shape": text = d.shape; role = .dim; right = false
-                default: break
-                }
+                let (text, role, right) = cell(d, c)
                 g.write(DisplayWidth.pad(text, to: w, right: !right), x: cx + 1, y: y, style: Style(role, bg: bg))
                 cx += 1 + w
             }

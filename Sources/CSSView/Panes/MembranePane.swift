@@ -171,7 +171,7 @@ enum MembranePane {
                 g.put(gl.minus, x: x, y: y, style: Style(.negativeSpike, bg: bg, [.bold]))
             } else if let v = value(n) {
                 let l = Heat.level(v)
-                g.put(gl.heat[abs(l)], x: x, y: y, style: Style(.heat(l), bg: bg))
+                g.put(gl.heatGlyph(l, monochrome: s.monochrome), x: x, y: y, style: Style(.heat(l), bg: bg))
             } else {
                 g.put(" ", x: x, y: y, style: Style(.normal, bg: bg))
             }
@@ -197,7 +197,7 @@ enum MembranePane {
         var x = rect.x
         x += g.write(gl.unicode ? "−1 " : "-1 ", x: x, y: rect.y, style: .dim)
         for l in stride(from: -Heat.levels, through: Heat.levels, by: 1) {
-            g.put(gl.heat[abs(l)], x: x, y: rect.y, style: Style(.heat(l)))
+            g.put(gl.heatGlyph(l, monochrome: s.monochrome), x: x, y: rect.y, style: Style(.heat(l)))
             x += 1
         }
         x += g.write(" +1 ", x: x, y: rect.y, style: .dim)

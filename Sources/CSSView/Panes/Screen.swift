@@ -114,6 +114,7 @@ public enum Screen {
         case .help: HelpOverlay.render(s, into: &g)
         case .error(let text): ErrorOverlay.render(text, s, into: &g)
         case .restoreOffer(let question): RestoreOverlay.render(question, s, into: &g)
+        case .confirmQuit: ConfirmQuitOverlay.render(s, into: &g)
         }
         if !s.unicode { g.applyASCIIFallback() }
         return g
@@ -145,7 +146,12 @@ public enum Screen {
     static func paneTitle(_ pane: Pane, _ s: ViewState) -> String {
         let name = s.layout == nil ? "" : " · " + s.rowName(s.layerRow)
         switch pane {
-        case .layers: return "Layers"
+        case .layers:
+            // Until the first data-set report is in, p99.9/ovf/cpl are the focused sample's.
+            if s.report == nil, s.layout != nil, s.trace?.sample == s.sample, s.summary != nil {
+                return "Layers · p99.9/ovf/cpl of sample \(s.sample)"
+            }
+            return s.layerSort == .graph ? "Layers" : "Layers · by \(s.layerSort.rawValue)"
         case .membrane:
             if s.isOutputSelected { return "Output" + " · decoded at g \(s.step)" }
             if s.isEncoderSelected {
@@ -183,15 +189,6 @@ public enum Screen {
 // MARK: - Formatting helpers
 
 enum Fmt {
-    /// Compact count in at most 4 columns (plus a sign): 1234, 19k, 123k, 1.2M, 12M.
-    static func count(_ n: Int) -> String {
-        let a = abs(n)
-        if a < 10_000 { return String(n) }
-        if a < 1_000_000 { return String(n / 1000) + "k" }
-        if a < 9_950_000 { return fixed(Double(n) / 1_000_000, 1) + "M" }
-        return String(n / 1_000_000) + "M"
-    }
-
     /// Fixed-point with `digits` decimals (no Foundation).
     static func fixed(_ v: Double, _ digits: Int) -> String {
         guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
