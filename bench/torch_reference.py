@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""PyTorch eager-CPU implementation of /work/shared/css-spec.md, used as a speed and a
+"""PyTorch eager-CPU implementation of docs/numerics.md, used as a speed and a
 correctness reference for `cssdbg`.
 
-How the simulation maps onto PyTorch (css-spec §1-§5):
+How the simulation maps onto PyTorch (docs/numerics.md §1-§5):
 
   * Every spiking layer sees its whole coding window at once: the T slots are stacked into the
     batch dimension (slot-major, [T*B, C, H, W]) and the affine map in front of it (conv / linear /

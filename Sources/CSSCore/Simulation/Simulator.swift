@@ -54,7 +54,7 @@ public struct SNNBatch: Sendable {
 }
 
 /// Every tensor of a previous run of one batch, so that a θ change at layer l recomputes only
-/// layer l and what it feeds (css-spec §7: earlier layers do not change).
+/// layer l and what it feeds (docs/numerics.md §7: earlier layers do not change).
 public struct SimulationCache: Sendable {
     let config: ConversionConfig
     let amplitudes: Amplitudes
