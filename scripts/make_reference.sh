@@ -1,17 +1,49 @@
 #!/usr/bin/env bash
-# Regenerates Tests/Fixtures/reference/*.json with the Float64 reference (scripts/reference_sim.py).
-# Run after scripts/make_samples.py. PYTHON defaults to the project venv.
+# Regenerates Tests/Fixtures/reference/*.json with the Float64 reference (scripts/reference_sim.py):
+# every sample model for T ∈ {6, 8, 10, 12} × L ∈ {0, 1, 2} × negative spikes on/off at β = 1.5
+# (NAME-T{T}-L{L}-{neg,noneg}.json; the coupling example with its theta.json), plus the coupling
+# example at its own T = 2, β = 2 (coupling-L0.json, coupling-L1.json), and digits-mlp at large T
+# up to the limit of docs/numerics.md §10 (digits-mlp-beta{β}-T{T}-L{L}.json).
+# `scripts/make_reference.sh large-t` regenerates only the large-T files.
+# Run after scripts/make_samples.py. Python comes from scripts/pyenv.sh; one process for all runs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-py="${PYTHON:-/work/venv/bin/python}"
-out="$root/Tests/Fixtures/reference"
-mkdir -p "$out"
-sim() { "$py" "$root/scripts/reference_sim.py" --indent 1 "$@"; }
-for s in digits-mlp digits-cnn digits-resnet; do
-    sim "$root/samples/$s" > "$out/$s-default.json"
-    sim "$root/samples/$s" --silent 0 --no-negative > "$out/$s-L0-noneg.json"
-done
-theta="$root/samples/coupling/theta.json"
-sim "$root/samples/coupling" --theta "$theta" -T 2 --beta 2 --silent 0 > "$out/coupling-L0.json"
-sim "$root/samples/coupling" --theta "$theta" -T 2 --beta 2 --silent 1 > "$out/coupling-L1.json"
-ls -l "$out"
+py="$("$root/scripts/pyenv.sh")"
+"$py" - "$root" "${1:-all}" <<'PY'
+import json, sys
+from pathlib import Path
+root = Path(sys.argv[1])
+sys.path.insert(0, str(root / "scripts"))
+import reference_sim as rs
+
+out = root / "Tests" / "Fixtures" / "reference"
+out.mkdir(parents=True, exist_ok=True)
+
+def write(name, bundle, T, beta, L, negative, theta=None):
+    cfg = rs.Config(T=T, beta=beta, silent=L, negative=negative, percentile=99.99)
+    doc = rs.evaluate(root / "samples" / bundle, cfg, theta, None, 0, model_name=bundle)
+    (out / f"{name}.json").write_text(json.dumps(doc, indent=1) + "\n")
+    print(name, flush=True)
+
+def large_t():
+    # T = 16, 32 where accepted, and the largest accepted T, for each β (docs/numerics.md §10)
+    for beta, Ts in ((1.25, (16, 32, 43)), (1.5, (16, 25)), (2.0, (8, 16))):
+        for T in Ts:
+            for L in (0, 1):
+                write(f"digits-mlp-beta{beta:g}-T{T}-L{L}", "digits-mlp", T, beta, L, True)
+
+if sys.argv[2] == "large-t":
+    large_t()
+    sys.exit(0)
+
+coupling_theta = json.loads((root / "samples" / "coupling" / "theta.json").read_text())["theta"]
+for sample in ("digits-mlp", "digits-cnn", "digits-resnet", "coupling"):
+    theta = coupling_theta if sample == "coupling" else None
+    for T in (6, 8, 10, 12):
+        for L in (0, 1, 2):
+            for negative in (True, False):
+                write(f"{sample}-T{T}-L{L}-{'neg' if negative else 'noneg'}", sample, T, 1.5, L, negative, theta)
+write("coupling-L0", "coupling", 2, 2.0, 0, True, coupling_theta)
+write("coupling-L1", "coupling", 2, 2.0, 1, True, coupling_theta)
+large_t()
+PY

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerate the sample bundles in samples/ (deterministic, CPU only, offline).
 
-Trains three small ANNs on scikit-learn's bundled 8x8 digits and exports them to ONNX:
+Trains three small ANNs on scikit-learn's bundled 8x8 digits (as 8-bit pixels) and exports them to ONNX:
 
   samples/digits-mlp     64-128-64-10 MLP, TorchScript exporter, opset 13
   samples/digits-cnn     Conv/BN/ReLU/AvgPool CNN, dynamo exporter, opset 18, external weights
@@ -9,7 +9,7 @@ Trains three small ANNs on scikit-learn's bundled 8x8 digits and exports them to
   samples/coupling       the paper's Definition-2 example, built by hand with onnx.helper
 
 Each bundle holds model.onnx (+ model.onnx.data), data.npy, labels.npy, calib.npy and README.md.
-Usage:  /work/venv/bin/python scripts/make_samples.py [--out samples]
+Usage:  "$(scripts/pyenv.sh)" scripts/make_samples.py [--out samples]
 """
 
 from __future__ import annotations
@@ -42,9 +42,15 @@ SNN_PLACEHOLDER = "SNN accuracy at defaults: (filled by cssdbg eval)"
 
 
 def load_data():
-    """Stratified split of sklearn digits, normalised with global train mean/std."""
+    """Stratified split of sklearn digits as 8-bit images, normalised with global train mean/std.
+
+    sklearn's intensities 0..16 become 8-bit pixels (round(v·255/16)), the form real image data
+    arrives in: quantised, with a saturated maximum that occurs many times, so the encoder's tie
+    (docs/numerics.md §4) is exercised exactly as on real inputs.
+    """
     digits = load_digits()
-    images = digits.images.astype(np.float64) / 16.0  # [1797, 8, 8] in [0, 1]
+    pixels = np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8)  # [1797, 8, 8], 0..255
+    images = pixels.astype(np.float64) / 255.0  # in [0, 1]
     labels = digits.target.astype(np.int64)
     x_tr, x_te, y_tr, y_te = train_test_split(
         images, labels, test_size=N_TEST, stratify=labels, random_state=SPLIT_SEED

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The conversion settings of css-spec §1 and §5 (T, β, L, negative spikes, calibration percentile).
+/// The conversion settings of docs/numerics.md §1 and §5 (T, β, L, negative spikes, calibration percentile).
 public struct ConversionConfig: Sendable, Codable, Equatable, Hashable {
     /// Coding time steps.
     public var T: Int
@@ -27,7 +27,7 @@ public struct ConversionConfig: Sendable, Codable, Equatable, Hashable {
 
     public static let `default` = ConversionConfig()
 
-    /// Rate coding is the same code with β = 1, L = 0 and no negative spikes (css-spec §5).
+    /// Rate coding is the same code with β = 1, L = 0 and no negative spikes (docs/numerics.md §5).
     public static func rate(T: Int, percentile: Double = 99.99) -> ConversionConfig {
         ConversionConfig(T: T, beta: 1, silent: 0, negative: false, percentile: percentile)
     }
@@ -52,10 +52,30 @@ public struct ConversionConfig: Sendable, Codable, Equatable, Hashable {
     /// Reset applied by a spike: β^L.
     public var reset: Double { pow(beta, Double(silent)) }
 
+    /// The largest Σw the Float32 layers handle within docs/numerics.md §9 of the Float64
+    /// reference: membrane values, targets and margins are differences of numbers as large as Σw,
+    /// and 2^16 leaves 8 of Float32's 24 bits below one spike (measured: docs/numerics.md §10).
+    public static let maxSumWeights: Double = 65536
+
+    /// The largest T (at most 64) whose Σw stays within `maxSumWeights` for this β.
+    public static func maxT(beta: Double) -> Int {
+        var sum = 0.0, t = 0
+        while t < 64, sum + pow(beta, Double(t)) <= maxSumWeights {
+            sum += pow(beta, Double(t))
+            t += 1
+        }
+        return max(t, 1)
+    }
+
     /// Checks the ranges the simulator supports; the message names the setting.
     public func validate() throws {
         guard (1...64).contains(T) else { throw GraphError("T must be between 1 and 64, got \(T)") }
         guard beta >= 1, beta <= 4, beta.isFinite else { throw GraphError("beta must be between 1 and 4, got \(beta)") }
+        let limit = Self.maxT(beta: beta)
+        guard T <= limit else {
+            let b = beta == beta.rounded() ? String(Int(beta)) : "\(beta)"
+            throw GraphError("T must be at most \(limit) for beta \(b) (Float32 precision, docs/numerics.md §10), got \(T)")
+        }
         guard (0...16).contains(silent) else { throw GraphError("silent period L must be between 0 and 16, got \(silent)") }
         guard percentile > 0, percentile <= 100 else {
             throw GraphError("percentile must be in (0, 100], got \(percentile)")
