@@ -146,19 +146,10 @@ public final class TuningCommands: Sendable {
         try store?.save(SavedSession(model: modelName, savedAt: SavedSession.now(), session: session, position: position))
     }
 
-    /// A layer by spiking index, ONNX tensor name or display name; `input`/`encoder` is −1.
+    /// A layer by display name, ONNX tensor name, index or unambiguous part of a name;
+    /// `input`/`encoder` is −1 (`NetworkLayout.layerIndex(matching:)`).
     func resolveLayer(_ text: String, _ layout: NetworkLayout) throws -> Int {
-        if text == "input" || text == "encoder" { return -1 }
-        if let i = Int(text) {
-            guard i >= 0, i < layout.layers.count else {
-                throw GraphError("layer index \(i) is out of range 0..<\(layout.layers.count)")
-            }
-            return i
-        }
-        if let l = layout.layers.first(where: { $0.tensor == text }) ?? layout.layers.first(where: { $0.name == text }) {
-            return l.index
-        }
-        throw GraphError("no spiking layer named '\(text)'")
+        try layout.layerIndex(matching: text)
     }
 
     func configChange(_ key: String, _ value: String, _ current: ConversionConfig) throws -> ConversionConfig {
