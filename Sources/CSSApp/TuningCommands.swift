@@ -6,7 +6,8 @@ import Foundation
 /// `:set`, `:w`, `:load`, `:restore`, `:discard`), executed against the backend. Every change is saved
 /// to the session file at once, so a crash or a closed terminal loses nothing.
 public final class TuningCommands: Sendable {
-    public static let names = ["theta", "scale", "adjust", "reset", "undo", "redo", "set", "w", "load", "restore", "discard"]
+    public static let names = ["theta", "scale", "adjust", "reset", "undo", "redo", "set", "w", "w!", "load", "restore",
+                               "discard"]
 
     public let backend: LocalBackend
     public let modelName: String
@@ -34,9 +35,12 @@ public final class TuningCommands: Sendable {
         public var followUp: [String]
         /// The session's undo and redo depth after the command, when it touched the session.
         public var history: (changes: Int, redoable: Int)?
+        /// θ now comes from this file (`:load`), for the status line.
+        public var thetaOrigin: String?
 
         public init(message: String, isError: Bool = false, reload: Bool = false, followUp: [String] = [],
-                    history: (changes: Int, redoable: Int)? = nil) {
+                    history: (changes: Int, redoable: Int)? = nil, thetaOrigin: String? = nil) {
+            self.thetaOrigin = thetaOrigin
             self.message = message
             self.isError = isError
             self.reload = reload
@@ -47,6 +51,7 @@ public final class TuningCommands: Sendable {
         public static func == (a: Outcome, b: Outcome) -> Bool {
             a.message == b.message && a.isError == b.isError && a.reload == b.reload && a.followUp == b.followUp
                 && a.history?.changes == b.history?.changes && a.history?.redoable == b.history?.redoable
+                && a.thetaOrigin == b.thetaOrigin
         }
     }
 
@@ -108,19 +113,28 @@ public final class TuningCommands: Sendable {
         case "set":
             guard args.count == 2 else { throw GraphError("usage: :set T|beta|silent|negative|rate|percentile VALUE") }
             return try await change(.setConfig(try configChange(args[0], args[1], await backend.config)))
-        case "w":
-            guard args.count <= 1 else { throw GraphError("usage: :w [FILE]") }
+        case "w", "w!":
+            // Like vim: `:w` never replaces a file holding something else (θ of another model or
+            // config, not a θ file); `:w!` does.
+            guard args.count <= 1 else { throw GraphError("usage: :\(name) [FILE]") }
             let path = args.first ?? defaultThetaPath
             let snap = try await backend.snapshot()
             let file = ThetaFile(model: modelName, config: snap.session.current.config,
                                  amplitudes: snap.session.current.amplitudes,
                                  tensors: layout.layers.map(\.tensor))
+            let replaced = try file.checkReplacing(path, force: name == "w!", howToForce: "use :w! \(args.first ?? "")"
+                                                       .trimmingCharacters(in: .whitespaces))
             try file.write(to: path)
-            return Outcome(message: "wrote θ to \(path)")
+            switch replaced {
+            case .nothing, .sameModelAndConfig: return Outcome(message: "wrote θ to \(path)")
+            case .forced(let what): return Outcome(message: "wrote θ to \(path) (replaced: it \(what))")
+            }
         case "load":
             guard args.count == 1 else { throw GraphError("usage: :load FILE") }
             let file = try ThetaFile.read(path: args[0], tensors: layout.layers.map(\.tensor))
-            return try await change(.replace(TuningState(config: file.config, amplitudes: file.amplitudes), label: args[0]))
+            var o = try await change(.replace(TuningState(config: file.config, amplitudes: file.amplitudes), label: args[0]))
+            o.thetaOrigin = URL(fileURLWithPath: args[0]).lastPathComponent
+            return o
         case "restore":
             guard let saved = pendingRestore else { return Outcome(message: "no saved session to restore") }
             let snap = try await backend.restore(saved.session)

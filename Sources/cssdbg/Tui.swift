@@ -37,7 +37,7 @@ struct Tui: AsyncParsableCommand {
                 }
             }
             let commands = TuningCommands(backend: backend, modelName: m.name,
-                                          defaultThetaPath: options.theta ?? "theta.json", store: store,
+                                          defaultThetaPath: options.theta ?? ThetaFile.defaultPath(model: m.name), store: store,
                                           pendingRestore: pending)
             var debuggerOptions = DebuggerOptions(
                 customCommands: TuningCommands.names,
@@ -48,11 +48,18 @@ struct Tui: AsyncParsableCommand {
                     let o = await commands.execute(req.name, req.arguments, position: position)
                     return CustomCommandResult(message: o.message, isError: o.isError, reload: o.reload,
                                                followUp: o.followUp,
-                                               tuning: o.history.map { TuningStatus(changes: $0.changes, redoable: $0.redoable) })
+                                               tuning: o.history.map { TuningStatus(changes: $0.changes, redoable: $0.redoable) },
+                                               thetaOrigin: o.thetaOrigin)
                 })
+            // Say when θ and config are not calibrated but come from a file, above all from the
+            // bundle's own theta.json, which is picked up without being asked for.
+            if m.model.thetaFile != nil, let path = m.thetaPath {
+                debuggerOptions.initialMessages.append(.thetaOrigin(
+                    m.model.thetaFromBundle ? "bundle theta.json" : URL(fileURLWithPath: path).lastPathComponent))
+            }
             if let pending {
-                debuggerOptions.initialMessages = [.offerRestore(
-                    "Restore the tuning session saved \(pending.savedAt) (\(pending.session.history.count) changes)?")]
+                debuggerOptions.initialMessages.append(.offerRestore(
+                    "Restore the tuning session saved \(pending.savedAt) (\(pending.session.history.count) changes)?"))
             }
             do {
                 try await runDebugger(backend: backend, initialSample: sample, options: debuggerOptions)

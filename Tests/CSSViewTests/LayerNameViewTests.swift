@@ -74,3 +74,22 @@ final class LayerNameViewTests: XCTestCase {
         XCTAssertEqual(s.selectedLayer, 4)
     }
 }
+
+/// Issue 14 "Work that is kept": the status line says when θ is not calibrated but comes from a
+/// file, above all from a bundle's own theta.json.
+final class ThetaOriginViewTests: XCTestCase {
+    func testStatusLineShowsTheThetaFile() {
+        var s = loadedState()
+        XCTAssertFalse(Screen.render(s).text()[0].contains("θ "), "calibrated: nothing said")
+        s = update(s, .thetaOrigin("bundle theta.json")).0
+        let top = Screen.render(s).text()[0]
+        XCTAssertTrue(top.contains(" digits-cnn  θ bundle theta.json  sample 0/4"), top)
+        s = update(s, .thetaOrigin("tuned.json")).0
+        XCTAssertTrue(Screen.render(s).text()[0].contains(" θ tuned.json "))
+        // At 80 columns its first word, and the config still fits.
+        var narrow = loadedState(width: 80, height: 24)
+        narrow = update(narrow, .thetaOrigin("bundle theta.json")).0
+        let line = Screen.render(narrow).text()[0]
+        XCTAssertTrue(line.contains(" digits-cnn  θ bundle  sample") && line.contains("L 1 neg on"), line)
+    }
+}

@@ -69,6 +69,8 @@ public func update(_ state: ViewState, _ message: Message) -> (ViewState, [Comma
         cmds = [.cancelReport, .loadLayout, .loadTrace(sample: s.sample), .loadReport]
     case .tuningStatus(let status):
         s.tuningStatus = status
+    case .thetaOrigin(let origin):
+        s.thetaOrigin = origin
     case .offerRestore(let question):
         s.overlay = .restoreOffer(question)
         s.playing = false
