@@ -134,8 +134,13 @@ int cnc_get_mouse(int *y, int *x) {
 }
 
 void cnc_update_size(int *lines, int *cols) {
+    // ncurses has already resized itself when get_wch returns KEY_RESIZE, and resizeterm queues
+    // another KEY_RESIZE (ncurses owns SIGWINCH here): calling it unconditionally made every
+    // KEY_RESIZE produce the next one, so after the first resize the loop only redrew and never
+    // read a key again. Only a size that changed again since then needs it.
     struct winsize ws;
-    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0 &&
+        (ws.ws_row != LINES || ws.ws_col != COLS)) {
         resizeterm(ws.ws_row, ws.ws_col);
     }
     *lines = LINES;
