@@ -193,7 +193,7 @@ enum HelpOverlay {
     /// Usage of the host commands the view knows about (others are listed by name).
     static let usage: [String: String] = [
         "theta": ":theta LAYER VALUE", "scale": ":scale LAYER FACTOR", "adjust": ":adjust [LAYER|all] [ROUNDS]",
-        "reset": ":reset [LAYER|all]", "set": ":set KEY VALUE", "w": ":w [FILE]",
+        "reset": ":reset [LAYER|all]", "set": ":set KEY VALUE", "w": ":w [FILE]", "w!": ":w! [FILE]",
     ]
 
     static func lines(_ s: ViewState) -> [String] {
