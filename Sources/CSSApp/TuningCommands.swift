@@ -6,7 +6,8 @@ import Foundation
 /// `:set`, `:w`, `:load`, `:restore`, `:discard`), executed against the backend. Every change is saved
 /// to the session file at once, so a crash or a closed terminal loses nothing.
 public final class TuningCommands: Sendable {
-    public static let names = ["theta", "scale", "adjust", "reset", "undo", "redo", "set", "w", "load", "restore", "discard"]
+    public static let names = ["theta", "scale", "adjust", "reset", "undo", "redo", "set", "w", "w!", "load", "restore",
+                               "discard"]
 
     public let backend: LocalBackend
     public let modelName: String
@@ -59,9 +60,12 @@ public final class TuningCommands: Sendable {
         /// Without a session file (`--no-session`): θ or config differ from what was last written
         /// with `:w` (or from the start), so quitting would lose them.
         public var unsaved = false
+        /// θ now comes from this file (`:load`), for the status line.
+        public var thetaOrigin: String?
 
         public init(message: String, isError: Bool = false, reload: Bool = false, followUp: [String] = [],
-                    history: (changes: Int, redoable: Int)? = nil) {
+                    history: (changes: Int, redoable: Int)? = nil, thetaOrigin: String? = nil) {
+            self.thetaOrigin = thetaOrigin
             self.message = message
             self.isError = isError
             self.reload = reload
@@ -73,6 +77,7 @@ public final class TuningCommands: Sendable {
             a.message == b.message && a.isError == b.isError && a.reload == b.reload && a.followUp == b.followUp
                 && a.history?.changes == b.history?.changes && a.history?.redoable == b.history?.redoable
                 && a.unsaved == b.unsaved
+                && a.thetaOrigin == b.thetaOrigin
         }
     }
 
@@ -139,20 +144,30 @@ public final class TuningCommands: Sendable {
         case "set":
             guard args.count == 2 else { throw GraphError("usage: :set T|beta|silent|negative|rate|percentile VALUE") }
             return try await change(.setConfig(try configChange(args[0], args[1], await backend.config)))
-        case "w":
-            guard args.count <= 1 else { throw GraphError("usage: :w [FILE]") }
+        case "w", "w!":
+            // Like vim: `:w` never replaces a file holding something else (θ of another model or
+            // config, not a θ file); `:w!` does.
+            guard args.count <= 1 else { throw GraphError("usage: :\(name) [FILE]") }
             let path = args.first ?? defaultThetaPath
             let snap = try await backend.snapshot()
             let file = ThetaFile(model: modelName, config: snap.session.current.config,
                                  amplitudes: snap.session.current.amplitudes,
                                  tensors: layout.layers.map(\.tensor))
+            let replaced = try file.checkReplacing(path, force: name == "w!", howToForce: "use :w! \(args.first ?? "")"
+                                                       .trimmingCharacters(in: .whitespaces))
             try file.write(to: path)
             written.value = snap.session.current
-            return Outcome(message: "wrote θ to \(path)", history: depth(snap.session))
+            switch replaced {
+            case .nothing, .sameModelAndConfig: return Outcome(message: "wrote θ to \(path)", history: depth(snap.session))
+            case .forced(let what):
+                return Outcome(message: "wrote θ to \(path) (replaced: it \(what))", history: depth(snap.session))
+            }
         case "load":
             guard args.count == 1 else { throw GraphError("usage: :load FILE") }
             let file = try ThetaFile.read(path: args[0], tensors: layout.layers.map(\.tensor))
-            return try await change(.replace(TuningState(config: file.config, amplitudes: file.amplitudes), label: args[0]))
+            var o = try await change(.replace(TuningState(config: file.config, amplitudes: file.amplitudes), label: args[0]))
+            o.thetaOrigin = URL(fileURLWithPath: args[0]).lastPathComponent
+            return o
         case "restore":
             guard let saved = pendingRestore else {
                 if let store, FileManager.default.fileExists(atPath: store.backupPath) {
@@ -201,19 +216,10 @@ public final class TuningCommands: Sendable {
         try store?.save(SavedSession(model: modelName, savedAt: SavedSession.now(), session: session, position: position))
     }
 
-    /// A layer by spiking index, ONNX tensor name or display name; `input`/`encoder` is −1.
+    /// A layer by display name, ONNX tensor name, index or unambiguous part of a name;
+    /// `input`/`encoder` is −1 (`NetworkLayout.layerIndex(matching:)`).
     func resolveLayer(_ text: String, _ layout: NetworkLayout) throws -> Int {
-        if text == "input" || text == "encoder" { return -1 }
-        if let i = Int(text) {
-            guard i >= 0, i < layout.layers.count else {
-                throw GraphError("layer index \(i) is out of range 0 to \(layout.layers.count - 1)")
-            }
-            return i
-        }
-        if let l = layout.layers.first(where: { $0.tensor == text }) ?? layout.layers.first(where: { $0.name == text }) {
-            return l.index
-        }
-        throw GraphError("no spiking layer named '\(text)'")
+        try layout.layerIndex(matching: text)
     }
 
     func configChange(_ key: String, _ value: String, _ current: ConversionConfig) throws -> ConversionConfig {

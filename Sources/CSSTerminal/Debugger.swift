@@ -38,10 +38,13 @@ public struct CustomCommandResult: Sendable {
     public var followUp: [String]
     /// The tuning history's depth, for the status-line indicator.
     public var tuning: TuningStatus?
+    /// θ now comes from this file (`:load`), for the status line; nil: unchanged.
+    public var thetaOrigin: String?
 
     public init(message: String? = nil, isError: Bool = false, reload: Bool = false, quit: Bool = false,
-                followUp: [String] = [], tuning: TuningStatus? = nil) {
+                followUp: [String] = [], tuning: TuningStatus? = nil, thetaOrigin: String? = nil) {
         self.tuning = tuning
+        self.thetaOrigin = thetaOrigin
         self.message = message
         self.isError = isError
         self.reload = reload
@@ -208,6 +211,7 @@ final class AppLoop {
                     do {
                         let r = try await handler(req)
                         if let t = r.tuning { send(.tuningStatus(t)) }
+                        if let o = r.thetaOrigin { send(.thetaOrigin(o)) }
                         if r.reload { send(.reload) }
                         for line in r.followUp {
                             send(.key(.char(":")))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSSCore
 import CSSImport
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,11 +34,25 @@ struct Eval: AsyncParsableCommand {
                                                   progress: Progress.reporter("simulating"))
             Progress.finish()
             if json {
-                print(report.json().rendered())
+                print(withThetaSource(report.json(), m).rendered())
             } else {
-                print(ReportTable.render(report, model: m.name))
+                // The θ file in use goes right under the config line it also sets.
+                var lines = ReportTable.render(report, model: m.name).split(separator: "\n", omittingEmptySubsequences: false)
+                    .map(String.init)
+                if let notice = m.thetaNotice { lines.insert(notice, at: min(1, lines.count)) }
+                print(lines.joined(separator: "\n"))
             }
         }
+    }
+
+    /// The report with `"theta_source"` ("calibration", "bundle", "--theta") and `"theta_file"`
+    /// after `"config"`.
+    func withThetaSource(_ doc: JSONValue, _ m: Loaded) -> JSONValue {
+        guard case .object(var pairs) = doc else { return doc }
+        let at = (pairs.firstIndex { $0.0 == "config" } ?? pairs.count - 1) + 1
+        pairs.insert(contentsOf: [("theta_source", .string(m.thetaSource)),
+                                  ("theta_file", m.thetaPath.map { .string($0) } ?? .null)], at: at)
+        return .object(pairs)
     }
 }
 
@@ -47,7 +62,8 @@ struct Tune: AsyncParsableCommand {
 
     @OptionGroup var options: ModelOptions
     @Option(parsing: .unconditional, help: "Adjustment rounds (1 to 100, like :adjust).") var rounds = 5
-    @Option(help: "Where to write the θ file.") var out = "theta.json"
+    @Option(help: "Where to write the θ file (default: MODEL.theta.json in the current directory).") var out: String?
+    @Flag(help: "Replace the --out file even when it holds θ of another model or config.") var force = false
     @Flag(help: "Print one JSON object instead of the table.") var json = false
 
     func validate() throws {
@@ -57,7 +73,12 @@ struct Tune: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let m = try options.load()
+            let m = try options.load(calibrationSuffices: true)
+            let out = self.out ?? ThetaFile.defaultPath(model: m.name)
+            // Refused before any work when the file holds θ of another model or config.
+            _ = try ThetaFile.checkReplacing(out, model: m.name, tensors: m.network.layerTensors, config: m.config,
+                                             force: force, howToForce: "pass --force")
+            if !json, let notice = m.thetaNotice { print(notice) }
             let start = try m.amplitudes()
             let before = try m.evaluator.evaluate(m.data, amplitudes: start, config: m.config)
             let (theta, steps) = try AmplitudeAdjustment.adjust(m.evaluator, calib: m.calib, amplitudes: start,
@@ -66,7 +87,10 @@ struct Tune: AsyncParsableCommand {
             Progress.finish()
             let after = try m.evaluator.evaluate(m.data, amplitudes: theta, config: m.config)
             let file = ThetaFile(model: m.name, config: m.config, amplitudes: theta, tensors: m.network.layerTensors)
+            let replaced = try file.checkReplacing(out, force: force, howToForce: "pass --force")
             try file.write(to: out)
+            let bundleTheta = Self.isBundleTheta(out)
+            let evaluatedOn = m.model.dataIsCalibration ? "calibration" : "data"
             let layout = m.network.layout(m.config)
             if json {
                 let doc: JSONValue = .object([
@@ -78,9 +102,15 @@ struct Tune: AsyncParsableCommand {
                                  ("residual_p999", .number(s.residualP999)), ("factor", .number(s.factor)),
                                  ("theta", .number(s.theta))])
                     })),
+                    ("theta_source", .string(m.thetaSource)),
+                    ("theta_file", m.thetaPath.map { .string($0) } ?? .null),
+                    ("evaluated_on", .string(evaluatedOn)),
+                    ("samples", .integer(m.data.count)),
                     ("before", summary(before)),
                     ("after", summary(after)),
                     ("out", .string(out)),
+                    ("replaced", .string(Self.replacedText(replaced))),
+                    ("out_is_bundle_theta", .bool(bundleTheta)),
                     ("theta", file.json().objectValue("theta")),
                 ])
                 print(doc.rendered())
@@ -90,11 +120,36 @@ struct Tune: AsyncParsableCommand {
                     print("\(pad(String(s.round), 5))  \(pad(layout.layers[s.layer].name, 20))  \(lpad(fmt(s.residualP999, 4), 14))  \(lpad(fmt(s.factor, 5), 8))  \(lpad(fmt(s.theta, 6), 9))")
                 }
                 print("")
+                if m.model.dataIsCalibration {
+                    print("on the calibration set (\(m.data.count) samples, no data given: agreement with the ANN, no accuracy):")
+                }
                 print("before: \(summaryText(before))")
                 print("after:  \(summaryText(after))")
-                print("wrote \(out)")
+                switch replaced {
+                case .nothing: print("wrote \(out)")
+                case .sameModelAndConfig: print("wrote \(out) (replaced the θ it held for this model and config)")
+                case .forced(let what): print("wrote \(out) (--force: it \(what))")
+                }
+                if bundleTheta {
+                    print("note: \(out) is a bundle's theta.json: eval and the debugger of that bundle now start from this θ and config")
+                }
             }
         }
+    }
+
+    static func replacedText(_ r: ThetaFile.Replaced) -> String {
+        switch r {
+        case .nothing: return "nothing"
+        case .sameModelAndConfig: return "same model and config"
+        case .forced: return "forced"
+        }
+    }
+
+    /// Whether `path` is the `theta.json` of a bundle (a directory holding model.onnx).
+    static func isBundleTheta(_ path: String) -> Bool {
+        let url = URL(fileURLWithPath: path)
+        guard url.lastPathComponent == ModelBundle.thetaFile else { return false }
+        return FileManager.default.fileExists(atPath: url.deletingLastPathComponent().appendingPathComponent(ModelBundle.modelFile).path)
     }
 
     func summary(_ r: DatasetReport) -> JSONValue {
@@ -104,8 +159,8 @@ struct Tune: AsyncParsableCommand {
     }
 
     func summaryText(_ r: DatasetReport) -> String {
-        let acc = r.snnAccuracy.map { percent($0) } ?? "n/a"
-        return "SNN accuracy \(acc)  agreement \(percent(r.agreement))  overflow \(r.layers.map(\.overflow).reduce(0, +))  coupling \(r.layers.map(\.coupling).reduce(0, +))"
+        let acc = r.snnAccuracy.map { "SNN accuracy " + percent($0) + "  " } ?? ""
+        return "\(acc)agreement \(percent(r.agreement))  overflow \(r.layers.map(\.overflow).reduce(0, +))  coupling \(r.layers.map(\.coupling).reduce(0, +))"
     }
 }
 

@@ -72,11 +72,15 @@ struct ModelOptions: ParsableArguments {
     static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
 
     /// Loads model, data and θ, and settles the config: defaults, then the θ file's, then flags.
-    func load() throws -> Loaded {
+    func load(calibrationSuffices: Bool = false) throws -> Loaded {
         if let threads { ComputeThreads.set(threads) }
-        let m = try LoadedModel.load(path: model, data: data, labels: labels, calib: calib, theta: theta, limit: limit)
+        let m = try LoadedModel.load(path: model, data: data, labels: labels, calib: calib, theta: theta, limit: limit,
+                                     calibrationSuffices: calibrationSuffices)
         let config = try self.config(base: m.thetaFile?.config)
-        return Loaded(model: m, config: config, evaluator: Evaluator(network: m.network))
+        // As the user would type it: the --theta path, or the bundle path plus theta.json.
+        let thetaPath = m.thetaFile == nil ? nil
+            : theta ?? (model.hasSuffix("/") ? model : model + "/") + ModelBundle.thetaFile
+        return Loaded(model: m, config: config, evaluator: Evaluator(network: m.network), thetaPath: thetaPath)
     }
 }
 
@@ -85,6 +89,8 @@ struct Loaded {
     var model: LoadedModel
     var config: ConversionConfig
     var evaluator: Evaluator
+    /// The θ file θ and config come from (as given or found in the bundle), nil when calibrated.
+    var thetaPath: String?
 
     var name: String { model.name }
     var network: Network { model.network }
@@ -96,6 +102,17 @@ struct Loaded {
                                                      progress: Progress.reporter("calibrating"))
         Progress.finish()
         return p
+    }
+
+    /// Where θ comes from, for output: "calibration", "bundle" (its theta.json) or "--theta".
+    var thetaSource: String { model.thetaFile == nil ? "calibration" : (model.thetaFromBundle ? "bundle" : "--theta") }
+
+    /// One line saying which θ file is in use, nil when θ is calibrated.
+    var thetaNotice: String? {
+        guard let path = thetaPath else { return nil }
+        return model.thetaFromBundle
+            ? "theta  \(path) (the bundle's: θ and config from it, not calibrated; --theta FILE for another)"
+            : "theta  \(path)"
     }
 
     /// θ from the θ file, else from calibration.

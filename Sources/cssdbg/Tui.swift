@@ -41,7 +41,7 @@ struct Tui: AsyncParsableCommand {
                 }
             }
             let commands = TuningCommands(backend: backend, modelName: m.name,
-                                          defaultThetaPath: options.theta ?? "theta.json", store: store,
+                                          defaultThetaPath: options.theta ?? ThetaFile.defaultPath(model: m.name), store: store,
                                           pendingRestore: pending)
             var debuggerOptions = DebuggerOptions(
                 customCommands: TuningCommands.names,
@@ -54,10 +54,17 @@ struct Tui: AsyncParsableCommand {
                                                followUp: o.followUp,
                                                tuning: o.history.map {
                                                    TuningStatus(changes: $0.changes, redoable: $0.redoable, unsaved: o.unsaved)
-                                               })
+                                               },
+                                               thetaOrigin: o.thetaOrigin)
                 })
+            // Say when θ and config are not calibrated but come from a file, above all from the
+            // bundle's own theta.json, which is picked up without being asked for.
+            if m.model.thetaFile != nil, let path = m.thetaPath {
+                debuggerOptions.initialMessages.append(.thetaOrigin(
+                    m.model.thetaFromBundle ? "bundle theta.json" : URL(fileURLWithPath: path).lastPathComponent))
+            }
             if let pending {
-                debuggerOptions.initialMessages = [.offerRestore(pending.restoreQuestion(commandLine: start))]
+                debuggerOptions.initialMessages.append(.offerRestore(pending.restoreQuestion(commandLine: start)))
             }
             do {
                 try await runDebugger(backend: backend, initialSample: sample, options: debuggerOptions)

@@ -14,7 +14,7 @@ for s in digits-mlp digits-cnn digits-resnet coupling; do
   check "eval --json $s schema" python3 - "$tmp/$s.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-top = ["model","config","samples","latency","ann_accuracy","snn_accuracy","agreement","layers"]
+top = ["model","config","theta_source","theta_file","samples","latency","ann_accuracy","snn_accuracy","agreement","layers"]
 assert list(d) == top, list(d)
 assert set(d["config"]) == {"T","beta","silent","negative","percentile"}
 T, L = d["config"]["T"], d["config"]["silent"]
@@ -90,11 +90,66 @@ expect_error "bad --conv" "--conv fft: must be winograd or im2col" bench --conv 
 # atomic θ writes: an unwritable target directory leaves the old file alone
 mkdir -p "$tmp/ro"; cp "$tmp/theta.json" "$tmp/ro/theta.json"; chmod 555 "$tmp/ro"
 if [ "$(id -u)" -ne 0 ]; then
-  expect_error "failed θ write" "theta.json" tune samples/digits-mlp --rounds 1 --limit 5 --out "$tmp/ro/theta.json"
+  expect_error "failed θ write" "theta.json" tune samples/digits-mlp --rounds 1 --limit 5 --out "$tmp/ro/theta.json" --force
   check "previous θ intact" cmp -s "$tmp/theta.json" "$tmp/ro/theta.json"
 fi
 chmod 755 "$tmp/ro"
 mkdir -p "$tmp/isdir"
 expect_error "θ target is a directory" "isdir" tune samples/digits-mlp --rounds 1 --limit 5 --out "$tmp/isdir"
+
+# θ files are never lost or silently replaced (issue 14 "Work that is kept")
+abs_bin=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN"); root=$(pwd)
+mkdir -p "$tmp/work"
+(cd "$tmp/work" && "$abs_bin" tune "$root/samples/digits-mlp" --rounds 1 --limit 5 >"$tmp/out" 2>"$tmp/err")
+check "tune without --out writes MODEL.theta.json in the current directory" python3 -c "
+import json; d=json.load(open('$tmp/work/digits-mlp.theta.json')); assert d['model']=='digits-mlp'"
+check "tune without --out says where it wrote" grep -q "^wrote digits-mlp.theta.json$" "$tmp/out"
+check "tune without --out leaves the bundle's theta.json alone" test ! -e samples/digits-mlp/theta.json
+(cd "$tmp/work" && "$abs_bin" tune "$root/samples/digits-mlp" --rounds 1 --limit 5 >"$tmp/out" 2>"$tmp/err")
+check "tune again, same model and config: replaced and said so" grep -q "replaced the θ it held for this model and config" "$tmp/out"
+cp "$tmp/work/digits-mlp.theta.json" "$tmp/work/digits-cnn.theta.json"
+(cd "$tmp/work" && "$abs_bin" tune "$root/samples/digits-cnn" --rounds 1 --limit 5 >"$tmp/out" 2>"$tmp/err"); rc=$?
+check "tune refuses to overwrite another model's θ file (exit 1, one line)" test $rc -eq 1 -a "$(wc -l <"$tmp/err")" -eq 1
+check "the refusal names the file and the other model" grep -q "digits-cnn.theta.json: holds θ of model 'digits-mlp', not 'digits-cnn'; pass --force to replace it" "$tmp/err"
+check "the refused file is intact" cmp -s "$tmp/work/digits-mlp.theta.json" "$tmp/work/digits-cnn.theta.json"
+expect_error "tune refuses a θ file of another config" "holds θ for L=1, not L=0; pass --force" tune samples/digits-mlp --silent 0 --rounds 1 --limit 5 --out "$tmp/work/digits-mlp.theta.json"
+echo '{"some": "notes"}' >"$tmp/work/notes.json"
+expect_error "tune refuses to overwrite a file that is not a θ file" "notes.json: exists and is not a cssdbg-theta/1 file" tune samples/digits-mlp --rounds 1 --limit 5 --out "$tmp/work/notes.json"
+(cd "$tmp/work" && "$abs_bin" tune "$root/samples/digits-cnn" --rounds 1 --limit 5 --force >"$tmp/out" 2>"$tmp/err"); rc=$?
+check "tune --force replaces it" python3 -c "
+import json; d=json.load(open('$tmp/work/digits-cnn.theta.json')); assert $rc==0 and d['model']=='digits-cnn' and len(d['theta'])==4"
+check "tune --force says what it replaced" grep -q "(--force: it holds θ of model 'digits-mlp', not 'digits-cnn')" "$tmp/out"
+mkdir -p "$tmp/bundle"; cp samples/digits-mlp/model.onnx samples/digits-mlp/data.npy "$tmp/bundle/"
+"$BIN" tune "$tmp/bundle" --rounds 1 --limit 20 --out "$tmp/bundle/theta.json" >"$tmp/out" 2>&1
+check "tune into a bundle's theta.json says eval of the bundle now uses it" grep -q "is a bundle's theta.json: eval and the debugger of that bundle now start from this θ" "$tmp/out"
+"$BIN" eval "$tmp/bundle" --limit 20 >"$tmp/out" 2>&1
+check "eval table names the bundle's theta.json in use" grep -q "^theta  $tmp/bundle/theta.json (the bundle's" "$tmp/out"
+"$BIN" eval "$tmp/bundle" --limit 20 --json >"$tmp/b.json"
+check "eval --json names the bundle's theta.json in use" python3 -c "
+import json; d=json.load(open('$tmp/b.json')); assert d['theta_source']=='bundle' and d['theta_file']=='$tmp/bundle/theta.json', d"
+check "eval --json of a calibrated model says so" python3 -c "
+import json; d=json.load(open('$tmp/digits-mlp.json')); assert d['theta_source']=='calibration' and d['theta_file'] is None, d"
+"$BIN" eval samples/digits-mlp --limit 20 --theta "$tmp/bundle/theta.json" --json >"$tmp/b.json"
+check "eval --json with --theta" python3 -c "
+import json; d=json.load(open('$tmp/b.json')); assert d['theta_source']=='--theta' and d['theta_file']=='$tmp/bundle/theta.json', d"
+
+# tune with calibration data only (issue 10 §4)
+python3 -c "
+import numpy as np; np.save('$tmp/calib.npy', np.load('samples/digits-mlp/data.npy')[:40])" 2>/dev/null \
+  || cp samples/digits-mlp/data.npy "$tmp/calib.npy"
+cp samples/digits-mlp/model.onnx "$tmp/mlp.onnx"
+"$BIN" tune "$tmp/mlp.onnx" --calib "$tmp/calib.npy" --rounds 2 --out "$tmp/calib-theta.json" >"$tmp/out" 2>"$tmp/err"
+check "tune MODEL --calib C.npy runs with nothing else" test $? -eq 0 -a -s "$tmp/calib-theta.json"
+check "tune on calibration only reports agreement on the calibration set" grep -q "^on the calibration set (.* samples, no data given" "$tmp/out"
+check "tune on calibration only reports no accuracy" python3 -c "
+import sys; t=open('$tmp/out').read(); assert 'accuracy' not in t.split('on the calibration set')[1].split('\n',1)[1], t"
+"$BIN" tune "$tmp/mlp.onnx" --calib "$tmp/calib.npy" --rounds 2 --out "$tmp/calib-theta.json" --json >"$tmp/t.json" 2>"$tmp/err"
+check "tune --json on calibration only" python3 -c "
+import json; d=json.load(open('$tmp/t.json')); assert d['evaluated_on']=='calibration' and d['before']['snn_accuracy'] is None and d['replaced']=='same model and config', d"
+"$BIN" tune "$tmp/mlp.onnx" --calib "$tmp/calib.npy" --data samples/digits-mlp/data.npy --labels samples/digits-mlp/labels.npy --rounds 1 --limit 30 --out "$tmp/calib-theta.json" --json >"$tmp/t.json" 2>"$tmp/err"
+check "tune --calib with --data/--labels reports accuracy on the data" python3 -c "
+import json; d=json.load(open('$tmp/t.json')); assert d['evaluated_on']=='data' and d['samples']==30 and d['before']['snn_accuracy'] is not None, d"
+expect_error "tune without data or calibration" "mlp.onnx: no input data; put data.npy or calib.npy in the bundle, or pass --data X.npy or --calib C.npy" tune "$tmp/mlp.onnx"
+expect_error "eval still needs data" "mlp.onnx: no input data; put data.npy in the bundle or pass --data X.npy" eval "$tmp/mlp.onnx" --calib "$tmp/calib.npy"
 
 finish

@@ -27,12 +27,16 @@ public struct Node: Sendable {
     public var op: Op
     public var inputs: [String]
     public var output: String
+    /// For a relu: where it sits in the exported model, when the importer knows more than the
+    /// name says (see `LayerNames`).
+    public var scope: LayerScope?
 
-    public init(name: String, op: Op, inputs: [String], output: String) {
+    public init(name: String, op: Op, inputs: [String], output: String, scope: LayerScope? = nil) {
         self.name = name
         self.op = op
         self.inputs = inputs
         self.output = output
+        self.scope = scope
     }
 }
 

@@ -10,6 +10,8 @@ public struct Network: Sendable {
     /// Highest spiking-layer index each tensor depends on (−1: only on the encoder). A θ change
     /// at layer l leaves every tensor with a lower value untouched.
     let highestLayer: [String: Int]
+    /// Display names of the spiking layers, unique (`LayerNames`).
+    public let layerNames: [String]
     /// Index of the last node reading each tensor (tensors never read again can be freed).
     let lastUse: [String: Int]
     /// Transformed filters of the convolutions computed by Winograd F(2×2, 3×3), by node index
@@ -41,6 +43,8 @@ public struct Network: Sendable {
             throw GraphError("the model has no Relu, so there is no spiking layer to convert")
         }
         self.spikingNodes = spiking
+        self.layerNames = LayerNames.unique(spiking.map { graph.nodes[$0].scope ?? LayerScope(nodeName: graph.nodes[$0].name) },
+                                            tensors: spiking.map { graph.nodes[$0].output })
         self.depth = depth
         self.lastUse = lastUse
         self.highestLayer = highest
@@ -73,23 +77,12 @@ public struct Network: Sendable {
             let node = graph.nodes[i]
             let shape = shapes[node.output]!
             let d = depth[node.output]!
-            return SpikingLayerInfo(index: l, name: Network.displayName(node), tensor: node.output, shape: shape,
+            return SpikingLayerInfo(index: l, name: layerNames[l], tensor: node.output, shape: shape,
                                     neurons: shape.reduce(1, *), windowStart: (d - 1) * L, depth: d)
         }
         let outDepth = depth[graph.output] ?? 0
         return NetworkLayout(modelName: graph.name, config: config, inputShape: graph.inputShape, layers: infos,
                              outputStart: outDepth * L, latency: config.T + (outDepth + 1) * L,
                              outputCount: outputCount)
-    }
-
-    /// `/layer1/layer1.0/relu/Relu` → `layer1.0.relu`; falls back to the tensor name.
-    static func displayName(_ node: Node) -> String {
-        var parts = node.name.split(separator: "/").map(String.init)
-        if let last = parts.last, last == "Relu" || last.hasPrefix("Relu_") { parts.removeLast() }
-        if parts.count >= 2 { parts.removeFirst(parts.count - 2) }
-        var name = parts.joined(separator: ".")
-        if parts.count == 2, parts[1].hasPrefix(parts[0] + ".") { name = parts[1] }
-        if name.hasPrefix("node_") { name.removeFirst(5) }
-        return name.isEmpty ? node.output : name
     }
 }

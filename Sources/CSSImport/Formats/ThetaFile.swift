@@ -33,6 +33,64 @@ public struct ThetaFile: Equatable, Sendable {
         try AtomicFile.write(json().rendered(indent: 2) + "\n", to: path)
     }
 
+    /// The file written when none is named (`:w`, `tune` without `--out`): `MODEL.theta.json` in
+    /// the current directory, so θ of different models never share a file and a bundle's own
+    /// `theta.json` (which `eval` of the bundle starts from) is only written when asked for.
+    public static func defaultPath(model: String) -> String { model + ".theta.json" }
+
+    /// What writing this file to `path` would replace.
+    public enum Replaced: Equatable, Sendable {
+        /// Nothing is there.
+        case nothing
+        /// θ of the same model, layers and config (saving again).
+        case sameModelAndConfig
+        /// Something else, replaced because `force` was given.
+        case forced(String)
+    }
+
+    /// Checks `path` before this file is written there: a θ file of the same model, layers and
+    /// config may be replaced; anything else (another model or config, a file that is not a θ
+    /// file) only with `force`. The refusal is one line naming the file, what differs and
+    /// `howToForce` (`pass --force`, `use :w!`).
+    public func checkReplacing(_ path: String, force: Bool, howToForce: String) throws -> Replaced {
+        try Self.checkReplacing(path, model: model, tensors: tensors, config: config, force: force, howToForce: howToForce)
+    }
+
+    /// `checkReplacing` before θ exists (e.g. before `tune` starts its work).
+    public static func checkReplacing(_ path: String, model: String, tensors: [String], config: ConversionConfig,
+                                      force: Bool, howToForce: String) throws -> Replaced {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return .nothing }
+        if isDir.boolValue { throw ImportError(file: path, problem: "is a directory", hint: "name a file to write θ to") }
+        let difference = difference(at: path, model: model, tensors: tensors, config: config)
+        guard let difference else { return .sameModelAndConfig }
+        if force { return .forced(difference) }
+        throw ImportError(file: path, problem: difference, hint: "\(howToForce) to replace it")
+    }
+
+    /// Nil when the file at `path` holds θ of this model, layers and config; else what differs.
+    static func difference(at path: String, model: String, tensors: [String], config: ConversionConfig) -> String? {
+        guard let data = FileManager.default.contents(atPath: path), data.count < 64 << 20,
+              let raw = try? JSONDecoder().decode(Raw.self, from: data), raw.format == Self.format else {
+            return "exists and is not a \(Self.format) file"
+        }
+        if let other = raw.model, other != model { return "holds θ of model '\(other)', not '\(model)'" }
+        let keys = Set(raw.theta.keys), mine = Set(tensors + ["input"])
+        if keys != mine {
+            let example = keys.subtracting(mine).sorted().first.map { "'\($0)' is not a spiking layer of '\(model)'" }
+                ?? "it lacks '\(mine.subtracting(keys).sorted()[0])'"
+            return "holds θ of other layers (\(example))"
+        }
+        guard let theirs = try? Self.read(path: path, tensors: tensors) else { return "exists and is not a valid \(Self.format) file" }
+        if theirs.config != config {
+            // Only the settings that differ: "holds θ for L=1, not L=0".
+            let a = theirs.config.settings, b = config.settings
+            let differ = a.indices.filter { a[$0] != b[$0] }
+            return "holds θ for \(differ.map { a[$0] }.joined(separator: " ")), not \(differ.map { b[$0] }.joined(separator: " "))"
+        }
+        return nil
+    }
+
     /// Reads a θ file and checks it against the model's spiking-layer tensors.
     public static func read(path: String, tensors expected: [String]) throws -> ThetaFile {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -91,6 +149,12 @@ public struct ThetaFile: Equatable, Sendable {
 }
 
 extension ConversionConfig {
+    /// `["T=10", "β=1.5", "L=1", "negative=on", "percentile=99.99"]`, as `eval` prints them.
+    public var settings: [String] {
+        func n(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)" }
+        return ["T=\(T)", "β=\(n(beta))", "L=\(silent)", "negative=\(negative ? "on" : "off")", "percentile=\(n(percentile))"]
+    }
+
     public func json() -> JSONValue {
         .object([("T", .integer(T)), ("beta", .number(beta)), ("silent", .integer(silent)),
                  ("negative", .bool(negative)), ("percentile", .number(percentile))])

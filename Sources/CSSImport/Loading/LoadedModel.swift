@@ -10,10 +10,16 @@ public struct LoadedModel: Sendable {
     /// Calibration inputs: calib.npy, else the data.
     public var calib: SampleSet
     public var thetaFile: ThetaFile?
+    /// True when θ (and config) come from the bundle's own `theta.json`, not `--theta`.
+    public var thetaFromBundle: Bool
+    /// True when there was no data and `data` is the calibration set (unlabelled); `tune` only.
+    public var dataIsCalibration: Bool
 
     /// Loads a bundle directory or .onnx file; explicit paths override the bundle's files.
+    /// With `calibrationSuffices`, a model without data but with calibration inputs loads, the
+    /// calibration set standing in for the data (A.3 needs nothing else).
     public static func load(path: String, data: String? = nil, labels: String? = nil, calib: String? = nil,
-                            theta: String? = nil, limit: Int? = nil) throws -> LoadedModel {
+                            theta: String? = nil, limit: Int? = nil, calibrationSuffices: Bool = false) throws -> LoadedModel {
         let bundle = try ModelBundle.resolve(path: path, data: data, labels: labels, calib: calib, theta: theta)
         let name = modelName(path)
         var graph = try bundle.loadModel()
@@ -22,13 +28,18 @@ public struct LoadedModel: Sendable {
         do { network = try Network(graph) } catch let e as GraphError {
             throw ImportError(file: bundle.modelURL.path, problem: e.description)
         }
-        guard var dataSet = try bundle.loadData(for: graph) else {
-            throw ImportError(file: path, problem: "no input data", hint: "put data.npy in the bundle or pass --data X.npy")
+        let loadedData = try bundle.loadData(for: graph)
+        let loadedCalib = try bundle.loadCalibration(for: graph)
+        guard var dataSet = loadedData ?? (calibrationSuffices ? loadedCalib : nil) else {
+            throw ImportError(file: path, problem: "no input data",
+                              hint: calibrationSuffices ? "put data.npy or calib.npy in the bundle, or pass --data X.npy or --calib C.npy"
+                                  : "put data.npy in the bundle or pass --data X.npy")
         }
         if let limit { dataSet = dataSet.prefix(limit) }
-        let calibSet = try bundle.loadCalibration(for: graph) ?? dataSet
+        let calibSet = loadedCalib ?? dataSet
         let thetaFile = try bundle.thetaURL.map { try ThetaFile.read(path: $0.path, tensors: network.layerTensors) }
-        return LoadedModel(name: name, bundle: bundle, network: network, data: dataSet, calib: calibSet, thetaFile: thetaFile)
+        return LoadedModel(name: name, bundle: bundle, network: network, data: dataSet, calib: calibSet, thetaFile: thetaFile,
+                           thetaFromBundle: theta == nil && thetaFile != nil, dataIsCalibration: loadedData == nil)
     }
 
     /// The bundle directory's name, or the .onnx file's name without its extension.

@@ -313,7 +313,9 @@ struct Lowerer {
         }
         let name = uniqueName(output + suffix)
         let display = (n.name.isEmpty ? "\(n.opType)_\(index)" : n.name) + suffix
-        nodes.append(Node(name: display, op: op, inputs: inputs.map(\.0), output: name))
+        var scope: LayerScope? = nil
+        if case .relu = op { scope = ExporterScopes.scope(of: n) }
+        nodes.append(Node(name: display, op: op, inputs: inputs.map(\.0), output: name, scope: scope))
         return .act(name, shape)
     }
 

@@ -40,6 +40,9 @@ public enum Message: Sendable {
     /// session saved 12:03 (5 changes)?"). Shows a confirm overlay: `y` sends `:restore`, `d` sends
     /// `:discard`, `n`/Esc only close it (nothing is lost; `:restore` still works).
     case offerRestore(String)
+    /// Where θ came from, for the status line: e.g. "bundle theta.json" when a bundle's own θ
+    /// file set θ and config instead of calibration; nil: calibrated.
+    case thetaOrigin(String?)
 }
 
 /// What the host knows about the tuning history, for the status-line indicator.

@@ -69,6 +69,8 @@ public func update(_ state: ViewState, _ message: Message) -> (ViewState, [Comma
         cmds = [.cancelReport, .loadLayout, .loadTrace(sample: s.sample), .loadReport]
     case .tuningStatus(let status):
         s.tuningStatus = status
+    case .thetaOrigin(let origin):
+        s.thetaOrigin = origin
     case .offerRestore(let question):
         s.overlay = .restoreOffer(question)
         s.playing = false
@@ -606,11 +608,7 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
         setStep(&s, v)
     case "layer":
         guard !arg.isEmpty else { fail(":layer needs a name"); return }
-        if let row = layerRow(named: arg, in: s) {
-            setLayerRow(&s, row)
-        } else {
-            fail("no layer named \"\(arg)\"")
-        }
+        do { setLayerRow(&s, try layerRow(named: arg, in: s)) } catch { fail(":layer: \(error)") }
     case "neuron":
         guard let v = int("neuron index") else { return }
         if v < 0 || v >= s.neuronCount { fail("neuron \(v) out of range 0 to \(s.neuronCount - 1)"); return }
@@ -634,7 +632,7 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
         for w in words {
             if let f = HotspotFilter(argument: w) {
                 kind = f
-            } else if let row = layerRow(named: w, in: s), row >= 1, row <= s.spikingLayerCount {
+            } else if let row = try? layerRow(named: w, in: s), row >= 1, row <= s.spikingLayerCount {
                 layer = row - 1
             } else {
                 fail(":hotspots takes all, overflow or coupling and/or a spiking layer; no layer \"\(w)\"")
@@ -673,14 +671,14 @@ func executeCommandLine(_ s: inout ViewState, _ line: String, _ cmds: inout [Com
     }
 }
 
-/// Exact (case-insensitive) name, then unique prefix, then first substring match; also a row number.
-func layerRow(named name: String, in s: ViewState) -> Int? {
-    let rows = 0..<s.layerRowCount
-    let lower = name.lowercased()
-    if let r = rows.first(where: { s.rowName($0).lowercased() == lower }) { return r }
-    let prefixed = rows.filter { s.rowName($0).lowercased().hasPrefix(lower) }
-    if let r = prefixed.first { return r }
-    return rows.first(where: { s.rowName($0).lowercased().contains(lower) })
+/// The layer-list row `name` means: `encoder`/`input`, `output`, else a spiking layer as
+/// `:theta` takes it (`NetworkLayout.layerIndex(matching:)`: name, tensor, index, unambiguous part).
+func layerRow(named name: String, in s: ViewState) throws -> Int {
+    guard let layout = s.layout else { throw GraphError("the model is still loading") }
+    if name.lowercased() == "output", !layout.layers.contains(where: { $0.name.lowercased() == "output" }) {
+        return s.layerRowCount - 1
+    }
+    return try layout.layerIndex(matching: name) + 1
 }
 
 /// Host commands whose first argument is a spiking layer (and those that also take `all`).
@@ -705,13 +703,15 @@ public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
     if head == "layer" {
         let partial = words.dropFirst().joined(separator: " ")
         let names = (0..<s.layerRowCount).map { s.rowName($0) }
-        return completeArgument(head, partial: partial, names: names, caseInsensitive: true, finalSpace: false)
+        return completeArgument(head, partial: partial, names: orTensorNames(names, partial, s), caseInsensitive: true,
+                                finalSpace: false)
     }
     guard words.count == 2 else { return (text, []) }  // only the first argument completes
     if layerArgumentCommands.contains(head) {
         var names = (s.layout?.layers ?? []).map(\.name)
         if allArgumentCommands.contains(head) { names.append("all") }
-        return completeArgument(head, partial: words[1], names: names, caseInsensitive: true, finalSpace: true)
+        return completeArgument(head, partial: words[1], names: orTensorNames(names, words[1], s), caseInsensitive: true,
+                                finalSpace: true)
     }
     if head == "hotspots" {
         return completeArgument(head, partial: words[1],
@@ -730,6 +730,14 @@ public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
                                 caseInsensitive: true, finalSpace: false)
     }
     return (text, [])
+}
+
+/// Layer names, or the layers' ONNX tensor names when no layer name starts with `partial`
+/// (commands take either).
+func orTensorNames(_ names: [String], _ partial: String, _ s: ViewState) -> [String] {
+    let key = partial.lowercased()
+    if names.contains(where: { $0.lowercased().hasPrefix(key) }) { return names }
+    return (s.layout?.layers ?? []).map(\.tensor)
 }
 
 /// Completes the argument after `head`: a unique match in full (plus a space when more words

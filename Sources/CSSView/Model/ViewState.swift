@@ -290,6 +290,9 @@ public struct ViewState: Sendable {
     public var reloadCount = 0
     /// The host's tuning history, if it reports one (`Message.tuningStatus`).
     public var tuningStatus: TuningStatus?
+    /// The θ file the session's θ came from (`Message.thetaOrigin`), shown in the status line;
+    /// nil when θ is calibrated.
+    public var thetaOrigin: String?
 
     public init(width: Int, height: Int, unicode: Bool = true, sample: Int = 0, customCommands: [String] = []) {
         self.width = width

@@ -18,6 +18,12 @@ enum StatusPane {
             let beta = Fmt.fixed(c.beta, c.beta * 100 == (c.beta * 100).rounded() ? 2 : 3)
             runs.append((" T \(c.T) β \(beta) L \(c.silent) neg \(c.negative ? "on" : "off") ", top))
             if c.isRate { runs.append((" rate ", top)) }
+            if let origin = s.thetaOrigin {
+                // Next to the model it belongs to; its first word only when the line is full.
+                let full = " θ " + origin + " ", short = " θ " + (origin.split(separator: " ").first.map(String.init) ?? origin) + " "
+                let fits = width(runs) + DisplayWidth.of(full) <= rect.width
+                runs.insert((fits ? full : short, Style(.warn, bg: .selection, [.bold])), at: 2)
+            }
         } else {
             runs.append((" loading…", top))
         }

@@ -4,7 +4,7 @@ extension HelpOverlay {
     /// Usage of the host commands the view knows about (others are listed by name).
     static let usage: [String: String] = [
         "theta": ":theta LAYER VALUE", "scale": ":scale LAYER FACTOR", "adjust": ":adjust [LAYER|all] [ROUNDS 1-100]",
-        "reset": ":reset [LAYER|all]", "undo": ":undo", "redo": ":redo", "w": ":w [FILE]", "load": ":load FILE",
+        "reset": ":reset [LAYER|all]", "undo": ":undo", "redo": ":redo", "w": ":w [FILE]", "w!": ":w! [FILE]", "load": ":load FILE",
         "restore": ":restore", "discard": ":discard",
     ]
 
