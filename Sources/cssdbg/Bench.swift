@@ -6,9 +6,9 @@ import Foundation
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure SNN simulation and ANN forward throughput (VGG-16, ResNet-18 or a model file).")
+        abstract: "Measure SNN simulation and ANN forward throughput (VGG-16, ResNet-18 at 32 or 224 pixels, or a model file).")
 
-    @Option(help: "vgg16, resnet18 or a path to an .onnx model / bundle.") var model = "vgg16"
+    @Option(help: "vgg16, resnet18, resnet18-imagenet (3×224×224) or a path to an .onnx model / bundle.") var model = "vgg16"
     @Option(help: "Samples per batch.") var batch = 16
     @Option(name: .customShort("T"), help: "Coding time steps.") var steps = 10
     @Option(help: "Amplification factor β.") var beta = 1.5
@@ -27,10 +27,9 @@ struct Bench: AsyncParsableCommand {
         try await reportingErrors {
             if let threads { ComputeThreads.set(threads) }
             let graph: Graph
-            switch model {
-            case "vgg16": graph = ReferenceNetworks.vgg16()
-            case "resnet18": graph = ReferenceNetworks.resnet18()
-            default:
+            if let builtIn = ReferenceNetworks.named(model) {
+                graph = builtIn
+            } else {
                 let bundle = try ModelBundle.resolve(path: model, data: nil, labels: nil, calib: nil, theta: nil)
                 graph = try bundle.loadModel()
             }
