@@ -3,7 +3,9 @@
 
     PY=$(scripts/pyenv.sh)
     "$PY" scripts/make_imagenet_bundle.py [--out .cache/resnet18-imagenet] [--samples 128]
-        [--calib 32] [--size 224] [--seed 0]
+        [--calib 32] [--size 224] [--width 64] [--classes 1000] [--seed 0]
+
+Smaller variants (--size 64 --width 16) are what Tests/e2e/quit.sh builds to keep workers busy.
 
 The network is written here (torchvision is not a dependency) the way torchvision writes it:
 conv 7x7/2 -> BatchNorm -> ReLU -> pool 3x3/2 -> four stages of two BasicBlocks -> global average
@@ -63,19 +65,19 @@ class BasicBlock(nn.Module):
 
 
 class ResNet18(nn.Module):
-    def __init__(self, classes: int = 1000):
+    def __init__(self, classes: int = 1000, width: int = 64):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
+        self.conv1 = nn.Conv2d(3, width, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU(inplace=True)
         self.avgpool0 = nn.AvgPool2d(3, 2, 1)  # torchvision: MaxPool2d(3, 2, 1)
-        cin = 64
-        for i, cout in enumerate([64, 128, 256, 512]):
+        cin = width
+        for i, cout in enumerate([width, 2 * width, 4 * width, 8 * width]):
             stride = 1 if i == 0 else 2
             setattr(self, f"layer{i + 1}", nn.Sequential(BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)))
             cin = cout
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(512, classes)
+        self.fc = nn.Linear(8 * width, classes)
 
     def forward(self, x):
         x = self.avgpool0(self.relu(self.bn1(self.conv1(x))))
@@ -119,16 +121,18 @@ def main(argv=None) -> int:
     ap.add_argument("--calib", type=int, default=32, help="images in calib.npy")
     ap.add_argument("--size", type=int, default=224, help="image height and width")
     ap.add_argument("--bn-images", type=int, default=64, help="images that set the BatchNorm statistics")
+    ap.add_argument("--width", type=int, default=64, help="channels of the first stage (torchvision: 64)")
+    ap.add_argument("--classes", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    for flag in ("samples", "calib", "size", "bn_images"):
+    for flag in ("samples", "calib", "size", "bn_images", "width", "classes"):
         if getattr(args, flag) < 1:
             print(f"make_imagenet_bundle.py: --{flag.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
 
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    net = ResNet18()
+    net = ResNet18(args.classes, args.width)
     with torch.no_grad():
         for m in net.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):

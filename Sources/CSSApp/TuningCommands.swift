@@ -6,7 +6,8 @@ import Foundation
 /// `:set`, `:w`, `:load`, `:restore`, `:discard`), executed against the backend. Every change is saved
 /// to the session file at once, so a crash or a closed terminal loses nothing.
 public final class TuningCommands: Sendable {
-    public static let names = ["theta", "scale", "adjust", "reset", "undo", "redo", "set", "w", "load", "restore", "discard"]
+    public static let names = ["theta", "scale", "adjust", "reset", "undo", "redo", "set", "w", "load", "restore", "discard",
+                               "memory"]
 
     public let backend: LocalBackend
     public let modelName: String
@@ -48,6 +49,14 @@ public final class TuningCommands: Sendable {
             a.message == b.message && a.isError == b.isError && a.reload == b.reload && a.followUp == b.followUp
                 && a.history?.changes == b.history?.changes && a.history?.redoable == b.history?.redoable
         }
+    }
+
+    /// `:memory`: how the `--memory` budget is spent and what the backend holds now.
+    static func describe(_ plan: MemoryPlan, held: Int) -> String {
+        let d = MemoryBudget.describe
+        return "memory \(d(plan.budget)): data+weights \(d(plan.fixed)), focused sample \(d(plan.focused))"
+            + ", batches of \(plan.batchSize), trace cache \(plan.traceCache ? "on" : "off")"
+            + ", data-set cache \(d(plan.dataCache)); holding \(d(held))"
     }
 
     /// Runs one command; `position` is where the user is (saved with the session).
@@ -108,6 +117,9 @@ public final class TuningCommands: Sendable {
         case "set":
             guard args.count == 2 else { throw GraphError("usage: :set T|beta|silent|negative|rate|percentile VALUE") }
             return try await change(.setConfig(try configChange(args[0], args[1], await backend.config)))
+        case "memory":
+            guard args.isEmpty else { throw GraphError("usage: :memory") }
+            return Outcome(message: Self.describe(try await backend.plan(), held: await backend.heldBytes()))
         case "w":
             guard args.count <= 1 else { throw GraphError("usage: :w [FILE]") }
             let path = args.first ?? defaultThetaPath

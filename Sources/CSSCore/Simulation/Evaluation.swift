@@ -77,7 +77,7 @@ public struct Evaluator: Sendable {
             let x = data.inputs[(offset * size)..<((offset + n) * size)]
             var old = cache?.batches.removeValue(forKey: offset)  // released as soon as it is replaced
             let ann = withANN ? (old?.ann ?? simulator.annForward(x, count: n)) : nil
-            let keep = next != nil && used + n * cachePerSample <= next!.budgetBytes
+            let keep = next != nil && next!.budgetBytes > 0 && used + n * cachePerSample <= next!.budgetBytes
             let snn = simulator.simulate(x, count: n, amplitudes: amplitudes, config: config, ann: ann,
                                          sampleOffset: offset, reuse: old?.sim, keepCache: keep)
             old = nil

@@ -17,6 +17,9 @@ public actor LocalBackend: SimulationBackend {
     /// report and an A.3 run, or a new report and a cancelled one still finishing its batch);
     /// a third waits for a slot.
     private var datasetJobs = 0
+    /// The most data-set jobs that ever held a slot at once (tests).
+    public private(set) var peakDatasetJobs = 0
+    public var runningDatasetJobs: Int { datasetJobs }
     private var datasetJobWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// - Parameters:
@@ -67,6 +70,7 @@ public actor LocalBackend: SimulationBackend {
         } else {
             datasetJobs += 1
         }
+        peakDatasetJobs = max(peakDatasetJobs, datasetJobs)
     }
 
     private func endDatasetJob() {

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Peak resident memory of a debugger session: drives the real binary under tmux through θ
+# changes and sample changes, while the data-set report runs and after it finished, and prints
+# the process's VmHWM (peak RSS, from /proc) and its VmRSS at the end.
+#
+#   bench/tui_session_rss.sh [--rounds 4] [--bin .build/release/cssdbg] MODEL [cssdbg options...]
+#   e.g. bench/tui_session_rss.sh .cache/resnet18-imagenet            (scripts/make_imagenet_bundle.py)
+#        bench/tui_session_rss.sh .cache/resnet18-imagenet --memory 1.5G
+#
+# A round: θ of the selected layer +5 % (`>`), next layer (`j`), next sample (`]`), each waited
+# for on screen (the trace is in when "loading sample" is gone). Half the rounds run while the
+# first report computes, the other half after it finished (then every change recomputes it).
+set -uo pipefail
+ROUNDS=4
+BINARY=.build/release/cssdbg
+while [ $# -gt 0 ]; do
+    case $1 in
+        --rounds) ROUNDS=$2; shift 2 ;;
+        --bin) BINARY=$2; shift 2 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) break ;;
+    esac
+done
+[ $# -ge 1 ] || { echo "usage: bench/tui_session_rss.sh [--rounds N] [--bin BINARY] MODEL [options...]" >&2; exit 2; }
+MODEL=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+shift
+case $BINARY in /*) ;; *) BINARY=$(cd "$(dirname "$0")/.." && pwd)/$BINARY ;; esac
+CSSDBG=$BINARY
+export CSSDBG
+TIMEOUT=${CSSDBG_E2E_TIMEOUT:-600}
+. "$(dirname "$0")/../Tests/e2e/lib.sh"
+e2e_init tui-rss
+
+peak_kb=0
+pid=""
+sample() { # reads VmHWM of the binary (kB) into peak_kb
+    local v
+    v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || return 0
+    [ -n "$v" ] && [ "$v" -gt "$peak_kb" ] && peak_kb=$v
+    return 0
+}
+settled_trace() { sample; ! screen | grep -q "loading sample"; }
+report_done() { sample; ! screen | grep -qE '(report|recomputing) [^ ]* [0-9]+%'; }
+
+t0=$SECONDS
+start "$MODEL" --no-session "$@"
+wait_for "Layers" || { bad "the debugger did not come up"; finish; exit 1; }
+pid=$(pane_pid)
+echo "started in $((SECONDS - t0)) s; pid $pid" >&2
+round() {
+    keys ">"; sleep 0.3; wait_until settled_trace
+    keys j; keys ">"; sleep 0.3; wait_until settled_trace
+    keys "]"; sleep 0.3; wait_until settled_trace
+}
+half=$((ROUNDS / 2))
+for i in $(seq 1 "$half"); do round; echo "round $i (report running) at $((SECONDS - t0)) s, peak $((peak_kb / 1024)) MiB" >&2; done
+wait_until report_done || bad "the report did not finish"
+echo "report done at $((SECONDS - t0)) s, peak $((peak_kb / 1024)) MiB" >&2
+for i in $(seq $((half + 1)) "$ROUNDS"); do
+    round
+    wait_until report_done
+    echo "round $i (report recomputed) at $((SECONDS - t0)) s, peak $((peak_kb / 1024)) MiB" >&2
+done
+sample
+rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+keys q
+wait_dead && [ "$(exit_status)" = 0 ] && restored && ok "session ended with q, exit 0" || bad "quit"
+echo "peak RSS (VmHWM) $((peak_kb / 1024)) MiB; RSS at the end ${rss_kb:+$((rss_kb / 1024)) MiB}; $((SECONDS - t0)) s"
+finish >/dev/null
