@@ -47,11 +47,36 @@ start "$MODEL" --no-session "$@"
 wait_for "Layers" || { bad "the debugger did not come up"; finish; exit 1; }
 pid=$(pane_pid)
 echo "started in $((SECONDS - t0)) s; pid $pid" >&2
-round() {
-    keys ">"; sleep 0.3; wait_until settled_trace
-    keys j; keys ">"; sleep 0.3; wait_until settled_trace
-    keys "]"; sleep 0.3; wait_until settled_trace
+timed() { # timed LABEL KEYS...: keys, then the time until the new trace is on screen
+    local label=$1 t
+    shift
+    t=${EPOCHREALTIME/[.,]/}
+    keys "$@"
+    TIMEOUT=1 wait_re 'loading sample' >/dev/null 2>&1 || true  # the request shows (or was answered at once)
+    wait_until settled_trace
+    echo "  $label: trace on screen after $(( (${EPOCHREALTIME/[.,]/} - t) / 1000 )) ms" >&2
 }
+round() {
+    timed "θ +5 % of the selected layer" ">"
+    keys j
+    timed "θ +5 % of the next layer" ">"
+    timed "next sample" "]"
+}
+# Key latency while the report computes: send j (or k), time until the screen shows the move.
+lat=()
+if screen | grep -qE 'report [^ ]* [0-9]+%'; then
+    for i in $(seq 1 10); do
+        before=$(screen)
+        k=j; [ $((i % 2)) = 0 ] && k=k
+        t=${EPOCHREALTIME/[.,]/}
+        keys "$k"
+        while [ "$(screen)" = "$before" ]; do :; done
+        lat+=($(( (${EPOCHREALTIME/[.,]/} - t) / 1000 )))
+    done
+    sorted=$(printf '%s\n' "${lat[@]}" | sort -n | tr '\n' ' ')
+    echo "key latency while the report runs (ms, incl. tmux capture): $sorted" >&2
+    keys g
+fi
 half=$((ROUNDS / 2))
 for i in $(seq 1 "$half"); do round; echo "round $i (report running) at $((SECONDS - t0)) s, peak $((peak_kb / 1024)) MiB" >&2; done
 wait_until report_done || bad "the report did not finish"
@@ -63,6 +88,8 @@ for i in $(seq $((half + 1)) "$ROUNDS"); do
 done
 sample
 rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+cmd memory
+wait_for "holding" && screen | grep -oE 'memory [0-9].*holding [0-9.]+ [MG]iB' | head -1 >&2
 keys q
 wait_dead && [ "$(exit_status)" = 0 ] && restored && ok "session ended with q, exit 0" || bad "quit"
 echo "peak RSS (VmHWM) $((peak_kb / 1024)) MiB; RSS at the end ${rss_kb:+$((rss_kb / 1024)) MiB}; $((SECONDS - t0)) s"
