@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cssdbg bench vs the PyTorch eager-CPU reference, same settings, one Markdown table.
 #
-#   bench/side_by_side.sh [--install] [--model vgg16|resnet18] [--batch 16] [-T 10] [--beta 1.5]
+#   bench/side_by_side.sh [--install] [--model vgg16|resnet18|resnet18-imagenet] [--batch 16] [-T 10] [--beta 1.5]
 #                         [--silent 1] [--threads 2] [--iters 5] [--torch-only]
 #
 # Environment: VENV (a venv with torch and numpy; default: the tooling venv of scripts/pyenv.sh,

@@ -7,7 +7,7 @@ import Foundation
 /// to the session file at once, so a crash or a closed terminal loses nothing.
 public final class TuningCommands: Sendable {
     public static let names = ["theta", "scale", "adjust", "reset", "undo", "redo", "set", "w", "w!", "load", "restore",
-                               "discard"]
+                               "discard", "memory"]
 
     public let backend: LocalBackend
     public let modelName: String
@@ -81,6 +81,14 @@ public final class TuningCommands: Sendable {
         }
     }
 
+    /// `:memory`: how the `--memory` budget is spent and what the backend holds now.
+    static func describe(_ plan: MemoryPlan, held: Int) -> String {
+        let d = MemoryBudget.describe
+        return "memory \(d(plan.budget)): data+weights \(d(plan.fixed)), focused sample \(d(plan.focused))"
+            + ", batches of \(plan.batchSize), trace cache \(plan.traceCache ? "on" : "off")"
+            + ", data-set cache \(d(plan.dataCache)); holding \(d(held))"
+    }
+
     /// Runs one command; `position` is where the user is (saved with the session).
     public func execute(_ name: String, _ args: [String], position: SessionPosition) async -> Outcome {
         do {
@@ -144,6 +152,9 @@ public final class TuningCommands: Sendable {
         case "set":
             guard args.count == 2 else { throw GraphError("usage: :set T|beta|silent|negative|rate|percentile VALUE") }
             return try await change(.setConfig(try configChange(args[0], args[1], await backend.config)))
+        case "memory":
+            guard args.isEmpty else { throw GraphError("usage: :memory") }
+            return Outcome(message: Self.describe(try await backend.plan(), held: await backend.heldBytes()))
         case "w", "w!":
             // Like vim: `:w` never replaces a file holding something else (θ of another model or
             // config, not a θ file); `:w!` does.

@@ -21,6 +21,8 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Calibration percentile of non-zero activations (default 99.99).") var percentile: Double?
     @Option(parsing: .unconditional, help: "Use only the first N samples of the data.") var limit: Int?
     @Option(parsing: .unconditional, help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Memory the session may use in all, e.g. 2G, 1500M (default 2G): batches shrink and caches are dropped to fit.")
+    var memory: String?
 
     /// Values are checked before anything is loaded (negative numbers parse as values:
     /// `--silent -1` is a value out of range, not a missing one).
@@ -37,6 +39,16 @@ struct ModelOptions: ParsableArguments {
             }
         }
         _ = try config(base: nil)
+        _ = try memoryBudget()
+    }
+
+    /// The `--memory` budget (default 2 GiB).
+    func memoryBudget() throws -> MemoryBudget {
+        guard let memory else { return .default }
+        guard let b = MemoryBudget.parse(memory) else {
+            throw Usage.error("--memory", memory, "not an amount of memory; give e.g. 2G, 1500M or 1.5GiB")
+        }
+        return b
     }
 
     /// Defaults, overridden by the θ file's config, overridden by flags. A value out of range is
@@ -72,7 +84,8 @@ struct ModelOptions: ParsableArguments {
     static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
 
     /// Loads model, data and θ, and settles the config: defaults, then the θ file's, then flags.
-    func load(calibrationSuffices: Bool = false) throws -> Loaded {
+    /// `interactive`: the debugger sizes its own batches (`LocalBackend`); else `eval`/`tune`'s.
+    func load(interactive: Bool = false, calibrationSuffices: Bool = false) throws -> Loaded {
         if let threads { ComputeThreads.set(threads) }
         let m = try LoadedModel.load(path: model, data: data, labels: labels, calib: calib, theta: theta, limit: limit,
                                      calibrationSuffices: calibrationSuffices)
@@ -80,7 +93,19 @@ struct ModelOptions: ParsableArguments {
         // As the user would type it: the --theta path, or the bundle path plus theta.json.
         let thetaPath = m.thetaFile == nil ? nil
             : theta ?? (model.hasSuffix("/") ? model : model + "/") + ModelBundle.thetaFile
-        return Loaded(model: m, config: config, evaluator: Evaluator(network: m.network), thetaPath: thetaPath)
+        var evaluator = Evaluator(network: m.network)
+        if !interactive { evaluator.batchSize = try headlessPlan(m, config: config).batchSize }
+        return Loaded(model: m, config: config, evaluator: evaluator, thetaPath: thetaPath)
+    }
+
+    /// Batches of `eval` and `tune` sized to `--memory` (one job, no focused trace).
+    func headlessPlan(_ m: LoadedModel, config: ConversionConfig) throws -> MemoryPlan {
+        do {
+            return try MemoryPlan(budget: try memoryBudget(), needs: MemoryNeeds(network: m.network, config: config),
+                                  dataBytes: 4 * (m.data.inputs.count + m.calib.inputs.count), interactive: false)
+        } catch let e as GraphError {
+            throw ImportError(file: model, problem: e.description)
+        }
     }
 }
 

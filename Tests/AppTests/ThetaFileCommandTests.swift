@@ -26,7 +26,7 @@ final class ThetaFileCommandTests: XCTestCase {
         let ev = Evaluator(network: m.network)
         let p = try ev.calibrationPercentiles(m.calib, percentile: 99.99)
         let start = TuningState(config: .default, amplitudes: p.amplitudes(.default))
-        let backend = LocalBackend(network: m.network, data: m.data, calib: m.calib, start: start, percentiles: p)
+        let backend = try LocalBackend(network: m.network, data: m.data, calib: m.calib, start: start, percentiles: p)
         let modelName = name ?? m.name
         return TuningCommands(backend: backend, modelName: modelName,
                               defaultThetaPath: dir.appendingPathComponent(ThetaFile.defaultPath(model: modelName)).path,

@@ -53,7 +53,7 @@ final class LargeTReferenceTests: XCTestCase {
         let m = try LoadedModel.load(path: ReferenceAgreementTests.root.appendingPathComponent("samples/digits-mlp").path, limit: 16)
         let ev = Evaluator(network: m.network)
         let p = try ev.calibrationPercentiles(m.calib, percentile: 99.99)
-        let backend = LocalBackend(network: m.network, data: m.data, calib: m.calib,
+        let backend = try LocalBackend(network: m.network, data: m.data, calib: m.calib,
                                    start: TuningState(config: .default, amplitudes: p.amplitudes(.default)), percentiles: p)
         do {
             _ = try await backend.apply(.setConfig(ConversionConfig(T: 20, beta: 2)))

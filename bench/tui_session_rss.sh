@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Peak resident memory of a debugger session: drives the real binary under tmux through θ
+# changes and sample changes, while the data-set report runs and after it finished, and prints
+# the process's VmHWM (peak RSS, from /proc) and its VmRSS at the end.
+#
+#   bench/tui_session_rss.sh [--rounds 4] [--bin .build/release/cssdbg] MODEL [cssdbg options...]
+#   e.g. bench/tui_session_rss.sh .cache/resnet18-imagenet            (scripts/make_imagenet_bundle.py)
+#        bench/tui_session_rss.sh .cache/resnet18-imagenet --memory 1.5G
+#
+# A round: θ of the selected layer +5 % (`>`), next layer (`j`), next sample (`]`), each waited
+# for on screen (the trace is in when "loading sample" is gone). Half the rounds run while the
+# first report computes, the other half after it finished (then every change recomputes it).
+set -uo pipefail
+ROUNDS=4
+BINARY=.build/release/cssdbg
+while [ $# -gt 0 ]; do
+    case $1 in
+        --rounds) ROUNDS=$2; shift 2 ;;
+        --bin) BINARY=$2; shift 2 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) break ;;
+    esac
+done
+[ $# -ge 1 ] || { echo "usage: bench/tui_session_rss.sh [--rounds N] [--bin BINARY] MODEL [options...]" >&2; exit 2; }
+MODEL=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+shift
+case $BINARY in /*) ;; *) BINARY=$(cd "$(dirname "$0")/.." && pwd)/$BINARY ;; esac
+CSSDBG=$BINARY
+export CSSDBG
+TIMEOUT=${CSSDBG_E2E_TIMEOUT:-600}
+. "$(dirname "$0")/../Tests/e2e/lib.sh"
+e2e_init tui-rss
+
+peak_kb=0
+pid=""
+sample() { # reads VmHWM of the binary (kB) into peak_kb
+    local v
+    v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || return 0
+    [ -n "$v" ] && [ "$v" -gt "$peak_kb" ] && peak_kb=$v
+    return 0
+}
+settled_trace() { sample; ! screen | grep -q "loading sample"; }
+report_done() { sample; ! screen | grep -qE '(report|recomputing) [^ ]* [0-9]+%'; }
+
+t0=$SECONDS
+start "$MODEL" --no-session "$@"
+wait_for "Layers" || { bad "the debugger did not come up"; finish; exit 1; }
+pid=$(pane_pid)
+echo "started in $((SECONDS - t0)) s; pid $pid" >&2
+timed() { # timed LABEL KEYS...: keys, then the time until the new trace is on screen
+    local label=$1 t
+    shift
+    t=${EPOCHREALTIME/[.,]/}
+    keys "$@"
+    TIMEOUT=1 wait_re 'loading sample' >/dev/null 2>&1 || true  # the request shows (or was answered at once)
+    wait_until settled_trace
+    echo "  $label: trace on screen after $(( (${EPOCHREALTIME/[.,]/} - t) / 1000 )) ms" >&2
+}
+round() {
+    timed "θ +5 % of the selected layer" ">"
+    keys j
+    timed "θ +5 % of the next layer" ">"
+    timed "next sample" "]"
+}
+# Key latency while the report computes: send j (or k), time until the screen shows the move.
+lat=()
+if screen | grep -qE 'report [^ ]* [0-9]+%'; then
+    for i in $(seq 1 10); do
+        before=$(screen)
+        k=j; [ $((i % 2)) = 0 ] && k=k
+        t=${EPOCHREALTIME/[.,]/}
+        keys "$k"
+        while [ "$(screen)" = "$before" ]; do :; done
+        lat+=($(( (${EPOCHREALTIME/[.,]/} - t) / 1000 )))
+    done
+    sorted=$(printf '%s\n' "${lat[@]}" | sort -n | tr '\n' ' ')
+    echo "key latency while the report runs (ms, incl. tmux capture): $sorted" >&2
+    keys g
+fi
+half=$((ROUNDS / 2))
+for i in $(seq 1 "$half"); do round; echo "round $i (report running) at $((SECONDS - t0)) s, peak $((peak_kb / 1024)) MiB" >&2; done
+wait_until report_done || bad "the report did not finish"
+echo "report done at $((SECONDS - t0)) s, peak $((peak_kb / 1024)) MiB" >&2
+for i in $(seq $((half + 1)) "$ROUNDS"); do
+    round
+    wait_until report_done
+    echo "round $i (report recomputed) at $((SECONDS - t0)) s, peak $((peak_kb / 1024)) MiB" >&2
+done
+sample
+rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+cmd memory
+wait_for "holding" && screen | grep -oE 'memory [0-9].*holding [0-9.]+ [MG]iB' | head -1 >&2
+keys q
+wait_dead && [ "$(exit_status)" = 0 ] && restored && ok "session ended with q, exit 0" || bad "quit"
+echo "peak RSS (VmHWM) $((peak_kb / 1024)) MiB; RSS at the end ${rss_kb:+$((rss_kb / 1024)) MiB}; $((SECONDS - t0)) s"
+finish >/dev/null
