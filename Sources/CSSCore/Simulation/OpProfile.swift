@@ -7,6 +7,7 @@ public final class OpProfile: @unchecked Sendable {
     private let lock = NSLock()
     private var seconds: [Int: Double] = [:]
     private var calls: [Int: Int] = [:]
+    private var nonzero: [Int: (nonzero: Int, total: Int)] = [:]
 
     public init() {}
 
@@ -16,6 +17,25 @@ public final class OpProfile: @unchecked Sendable {
             seconds[node, default: 0] += s
             calls[node, default: 0] += 1
         }
+    }
+
+    /// Counts the non-zero values of a node's first input: the density sparse kernels would see
+    /// (for spike inputs, the fraction of slots that carry a spike).
+    func recordDensity(node: Int, of x: Activation) {
+        let nz = x.data.withUnsafeBufferPointer { p in
+            var n = 0
+            for v in p where v != 0 { n += 1 }
+            return n
+        }
+        lock.withLock {
+            let old = nonzero[node] ?? (0, 0)
+            nonzero[node] = (old.nonzero + nz, old.total + x.data.count)
+        }
+    }
+
+    /// Fraction of non-zero input values per node (conv and dense nodes), summed over runs.
+    public var inputDensity: [Int: Double] {
+        lock.withLock { nonzero.mapValues { $0.total > 0 ? Double($0.nonzero) / Double($0.total) : 0 } }
     }
 
     /// `(node index, seconds, calls)` in graph order.
