@@ -22,7 +22,7 @@ How the simulation maps onto PyTorch (css-spec §1-§5):
     limit). θ_0 uses |x|.
 
 Modes:
-    python bench/torch_reference.py [--model vgg16|resnet18|vgg-tiny] [--batch 16] [-T 10]
+    python bench/torch_reference.py [--model vgg16|resnet18|resnet18-imagenet|vgg-tiny] [--batch 16] [-T 10]
         [--beta 1.5] [--silent 1] [--threads 2] [--iters N] [--json]      # benchmark
     python bench/torch_reference.py --model vgg-tiny --export DIR/model.onnx  # + DIR/model.pt
         [--data N] [--calib N]     # also write DIR/data.npy and DIR/calib.npy (N(0,1) inputs)
@@ -114,9 +114,17 @@ class BasicBlock(nn.Module):
 
 
 class ResNet18(nn.Module):
-    def __init__(self, classes=10):
+    """imagenet=False: 3x3 stem for 32x32 inputs. imagenet=True: torchvision's 7x7/2 stem with an
+    AvgPool2d(3, 2, 1) where torchvision has MaxPool (no spiking equivalent), for 224x224."""
+
+    def __init__(self, classes=10, imagenet=False):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        if imagenet:
+            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+            self.stem_pool = nn.AvgPool2d(3, 2, 1)
+        else:
+            self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+            self.stem_pool = nn.Identity()
         self.bn1 = nn.BatchNorm2d(64)
         self.act1 = Act()
         blocks = []
@@ -130,7 +138,7 @@ class ResNet18(nn.Module):
         self.fc = nn.Linear(512, classes)
 
     def forward(self, x):
-        x = self.layers(self.act1(self.bn1(self.conv1(x))))
+        x = self.layers(self.stem_pool(self.act1(self.bn1(self.conv1(x)))))
         return self.fc(torch.flatten(self.pool(x), 1))
 
 
@@ -139,6 +147,7 @@ MODELS = {
     # name: (constructor, input shape)
     "vgg16": (lambda: VGG(VGG16_CFG, 3, 512, [512, 512]), (3, 32, 32)),
     "resnet18": (lambda: ResNet18(), (3, 32, 32)),
+    "resnet18-imagenet": (lambda: ResNet18(classes=1000, imagenet=True), (3, 224, 224)),
     "vgg-tiny": (lambda: VGG([8, 16, "P", 16, "P"], 3, 16 * 4 * 4, [32]), (3, 16, 16)),
 }
 

@@ -6,12 +6,22 @@
 #endif
 
 // Above 128 KiB glibc maps every block afresh and unmaps it on free, so per-layer activations
-// of megabytes come back as zero pages that fault in on first touch. Raising the thresholds
-// keeps freed blocks in the heap for the next layer or batch.
+// of megabytes come back as zero pages that fault in on first touch. Raising the mmap threshold
+// keeps freed blocks in the heap for the next layer or batch. The heap's free top is still given
+// back beyond 256 MiB, and css_release_free_memory returns the rest when a job ends, so one
+// transient peak (a data-set batch, a trace) does not stay resident for the whole session. Two
+// arenas: each arena keeps its own free blocks, and one per thread would multiply that.
 void css_keep_large_blocks_in_heap(void) {
 #if defined(__GLIBC__)
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 0x7fffffff);
-    mallopt(M_TOP_PAD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
+    mallopt(M_ARENA_MAX, 2);
+#endif
+}
+
+void css_release_free_memory(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
 #endif
 }

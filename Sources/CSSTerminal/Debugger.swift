@@ -1,6 +1,7 @@
 import CSSCore
 import CSSView
 import CNcurses
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -92,12 +93,34 @@ public func currentEnvironment() -> [String: String] {
     return env
 }
 
+/// How the debugger ended, and the exit status a shell expects for it.
+public enum DebuggerExit: Sendable, Equatable {
+    /// `q`, `:q`: status 0.
+    case quit
+    /// The Ctrl-C key (raw mode delivers it as a key) or SIGINT: status 130, as other tools.
+    case interrupted
+    /// SIGTERM or SIGHUP: 128 + the signal number (143, 129), as a shell reports a killed job.
+    case signal(Int32)
+
+    public var status: Int32 {
+        switch self {
+        case .quit: 0
+        case .interrupted: 128 + SIGINT
+        case .signal(let s): 128 + s
+        }
+    }
+}
+
 /// Runs the interactive debugger until the user quits (q, :q, Ctrl-C) or SIGTERM/SIGHUP/SIGINT
 /// arrives. Backend work runs in tasks off the main actor; results come back as messages, so
 /// the UI stays responsive. The terminal is always restored before this returns or throws.
-@MainActor
+///
+/// On return, background work has been cancelled but may still be inside BLAS on worker
+/// threads: the caller should leave with `exitWithoutTeardown` rather than run the process's
+/// exit-time teardown under them (OpenBLAS frees its buffers then: SIGSEGV).
+@MainActor @discardableResult
 public func runDebugger(backend: any SimulationBackend, initialSample: Int = 0,
-                        options: DebuggerOptions = DebuggerOptions()) async throws {
+                        options: DebuggerOptions = DebuggerOptions()) async throws -> DebuggerExit {
     let screen = try TerminalScreen(environment: options.environment, mouse: options.mouse)
     defer { screen.end() }
     let asciiForced = options.environment["CSSDBG_ASCII"].map { $0 == "1" || $0 == "yes" } ?? false
@@ -116,8 +139,13 @@ public func runDebugger(backend: any SimulationBackend, initialSample: Int = 0,
     var nextTick: ContinuousClock.Instant? = nil
     let clock = ContinuousClock()
     defer { loop.cancelAll() }
+    var exit = DebuggerExit.quit
     while !loop.quitRequested {
-        if cnc_take_signal() != 0 { break }
+        let signal = cnc_take_signal()
+        if signal != 0 {
+            exit = signal == SIGINT ? .interrupted : .signal(signal)
+            break
+        }
         if dirty {
             screen.draw(Screen.render(state))
             dirty = false
@@ -147,11 +175,27 @@ public func runDebugger(backend: any SimulationBackend, initialSample: Int = 0,
         for m in messages {
             let (next, cmds) = update(state, m)
             state = next
+            if case .key(.ctrlC) = m, cmds.contains(.quit) { exit = .interrupted }
             loop.perform(cmds, state: state)
             dirty = true
         }
         if messages.isEmpty { await Task.yield() }
     }
+    loop.cancelAll()
+    screen.end()
+    // A `:` command may be writing the session or a θ file (atomically, so never corrupt):
+    // give it a moment to finish so the last change is kept; cancelled work stops at its
+    // next batch boundary.
+    await loop.settle(timeout: .seconds(3))
+    return exit
+}
+
+/// Ends the process at once with `status`, after flushing stdio, without exit-time teardown
+/// (atexit handlers, library destructors) that would run while cancelled workers may still be
+/// inside OpenBLAS. Call after the terminal is restored; files are written atomically already.
+public func exitWithoutTeardown(_ status: Int32) -> Never {
+    fflush(nil)
+    _exit(status)
 }
 
 /// Owns the background tasks and the inbox they report into.
@@ -165,6 +209,8 @@ final class AppLoop {
     private var otherTasks: [Task<Void, Never>] = []
     /// The last custom command; the next one waits for it, so changes apply in the order typed.
     private var customChain: Task<Void, Never>?
+    /// Custom commands started and finished (`settle` waits until they match).
+    private let customCounter = CompletionCounter()
     private(set) var quitRequested = false
 
     init(backend: any SimulationBackend, options: DebuggerOptions) {
@@ -202,7 +248,10 @@ final class AppLoop {
                                                lowerRight: state.lowerRight.commandName,
                                                hotspotFilter: state.hotspotFilter.rawValue, playSpeed: state.playSpeed)
                 let previous = customChain
+                let counter = customCounter
+                counter.started()
                 let task = Task.detached {
+                    defer { counter.finished() }
                     await previous?.value
                     do {
                         let r = try await handler(req)
@@ -232,4 +281,23 @@ final class AppLoop {
         reportTask?.cancel()
         for t in otherTasks { t.cancel() }
     }
+
+    /// Waits (polling, the main actor stays free) until every custom command has finished, at
+    /// most `timeout`.
+    func settle(timeout: Duration) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while customCounter.running > 0, clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+/// Counts tasks in flight across threads.
+final class CompletionCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func started() { count.wrappingAdd(1, ordering: .relaxed) }
+    func finished() { count.wrappingSubtract(1, ordering: .relaxed) }
+    var running: Int { count.load(ordering: .relaxed) }
 }

@@ -6,9 +6,9 @@ import Foundation
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure SNN simulation and ANN forward throughput (VGG-16, ResNet-18 or a model file).")
+        abstract: "Measure SNN simulation and ANN forward throughput (VGG-16, ResNet-18 at 32 or 224 pixels, or a model file).")
 
-    @Option(help: "vgg16, resnet18 or a path to an .onnx model / bundle.") var model = "vgg16"
+    @Option(help: "vgg16, resnet18, resnet18-imagenet (3×224×224) or a path to an .onnx model / bundle.") var model = "vgg16"
     @Option(help: "Samples per batch.") var batch = 16
     @Option(name: .customShort("T"), help: "Coding time steps.") var steps = 10
     @Option(help: "Amplification factor β.") var beta = 1.5
@@ -32,10 +32,9 @@ struct Bench: AsyncParsableCommand {
         try await reportingErrors {
             if let threads { ComputeThreads.set(threads) }
             let graph: Graph
-            switch model {
-            case "vgg16": graph = ReferenceNetworks.vgg16()
-            case "resnet18": graph = ReferenceNetworks.resnet18()
-            default:
+            if let builtIn = ReferenceNetworks.named(model) {
+                graph = builtIn
+            } else {
                 let bundle = try ModelBundle.resolve(path: model, data: nil, labels: nil, calib: nil, theta: nil)
                 graph = try bundle.loadModel()
             }
@@ -98,7 +97,10 @@ struct Bench: AsyncParsableCommand {
                 print("SNN simulation  \(fmt(snnRate, 2)) samples/s  (\(fmt(gflops, 1)) dense-equivalent GFLOP/s)")
                 print("ANN forward     \(fmt(annRate, 2)) samples/s")
                 print("peak RSS        \(fmt(rss, 1)) MB")
-                for (k, v) in uiFields { print("\(pad(k, 15)) \(v.rendered()) ms") }
+                for (k, v) in uiFields {
+                    let unit = k.hasSuffix("_ms") ? " ms" : k.hasSuffix("_mib") ? " MiB" : ""
+                    print("\(pad(k, 15)) \(v.rendered())\(unit)")
+                }
             }
             if profile {
                 let table = profileTable(network: network, snn: snnProfile, ann: annProfile)
@@ -148,8 +150,8 @@ func measureUI(network: Network, data: SampleSet, theta: Amplitudes, config: Con
 {
     let p = CalibrationPercentiles(percentile: config.percentile, input: theta.input * config.sumWeights,
                                    layers: theta.layers.map { $0 * config.sumWeights })
-    let backend = LocalBackend(network: network, data: data, calib: data.prefix(4),
-                               start: TuningState(config: config, amplitudes: theta), percentiles: p)
+    let backend = try LocalBackend(network: network, data: data, calib: data.prefix(4),
+                                   start: TuningState(config: config, amplitudes: theta), percentiles: p)
     func ms(_ body: () async throws -> Void) async rethrows -> Double {
         let t0 = DispatchTime.now().uptimeNanoseconds
         try await body()
@@ -170,6 +172,11 @@ func measureUI(network: Network, data: SampleSet, theta: Amplitudes, config: Con
     var renders: [Double] = []
     for _ in 0..<20 { renders.append(await ms { _ = Screen.render(state) }) }
     let render = renders.sorted()[renders.count / 2]
+    let plan = try await backend.plan()
+    let mib = { (b: Int) -> JSONValue in .number(round3(Double(b) / Double(1 << 20))) }
     return [("ui_trace_ms", .number(round3(first))), ("ui_retrace_last_layer_ms", .number(round3(lastLayer))),
-            ("ui_retrace_first_layer_ms", .number(round3(firstLayer))), ("ui_render_200x60_ms", .number(round3(render)))]
+            ("ui_retrace_first_layer_ms", .number(round3(firstLayer))), ("ui_render_200x60_ms", .number(round3(render))),
+            ("memory_budget_mib", mib(plan.budget)), ("memory_planned_mib", mib(plan.total)),
+            ("memory_batch", .integer(plan.batchSize)), ("memory_trace_cache", .bool(plan.traceCache)),
+            ("memory_data_cache_mib", mib(plan.dataCache)), ("backend_held_mib", mib(await backend.heldBytes()))]
 }

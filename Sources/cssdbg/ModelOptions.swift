@@ -21,10 +21,22 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Calibration percentile of non-zero activations (default 99.99).") var percentile: Double?
     @Option(help: "Use only the first N samples of the data.") var limit: Int?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(help: "Memory the session may use in all, e.g. 2G, 1500M (default 2G): batches shrink and caches are dropped to fit.")
+    var memory: String?
 
     func validate() throws {
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+        _ = try memoryBudget()
+    }
+
+    /// The `--memory` budget (default 2 GiB).
+    func memoryBudget() throws -> MemoryBudget {
+        guard let memory else { return .default }
+        guard let b = MemoryBudget.parse(memory) else {
+            throw ValidationError("--memory: '\(memory)' is not an amount of memory; give e.g. 2G, 1500M or 1.5GiB")
+        }
+        return b
     }
 
     /// Defaults, overridden by the θ file's config, overridden by flags.
@@ -41,11 +53,24 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// Loads model, data and θ, and settles the config: defaults, then the θ file's, then flags.
-    func load() throws -> Loaded {
+    /// `interactive`: the debugger sizes its own batches (`LocalBackend`); else `eval`/`tune`'s.
+    func load(interactive: Bool = false) throws -> Loaded {
         if let threads { ComputeThreads.set(threads) }
         let m = try LoadedModel.load(path: model, data: data, labels: labels, calib: calib, theta: theta, limit: limit)
         let config = try self.config(base: m.thetaFile?.config)
-        return Loaded(model: m, config: config, evaluator: Evaluator(network: m.network))
+        var evaluator = Evaluator(network: m.network)
+        if !interactive { evaluator.batchSize = try headlessPlan(m, config: config).batchSize }
+        return Loaded(model: m, config: config, evaluator: evaluator)
+    }
+
+    /// Batches of `eval` and `tune` sized to `--memory` (one job, no focused trace).
+    func headlessPlan(_ m: LoadedModel, config: ConversionConfig) throws -> MemoryPlan {
+        do {
+            return try MemoryPlan(budget: try memoryBudget(), needs: MemoryNeeds(network: m.network, config: config),
+                                  dataBytes: 4 * (m.data.inputs.count + m.calib.inputs.count), interactive: false)
+        } catch let e as GraphError {
+            throw ImportError(file: model, problem: e.description)
+        }
     }
 }
 

@@ -16,15 +16,27 @@ struct Tui: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let m = try options.load()
+            var m = try options.load(interactive: true)
             guard sample >= 0, sample < m.data.count else {
                 throw ImportError(file: options.model, problem: "sample \(sample) is out of range 0..<\(m.data.count)")
+            }
+            do {  // before calibrating: a budget that cannot work is said at once
+                let plan = try LocalBackend.plan(network: m.network, config: m.config, memory: try options.memoryBudget(),
+                                                 data: m.data, calib: m.calib)
+                m.evaluator.batchSize = plan.batchSize
+            } catch let e as GraphError {
+                throw ImportError(file: options.model, problem: e.description)
             }
             let percentiles = try m.percentiles()
             let start = TuningState(config: m.config,
                                     amplitudes: m.model.thetaFile?.amplitudes ?? percentiles.amplitudes(m.config))
-            let backend = LocalBackend(network: m.network, data: m.data, calib: m.calib, start: start,
-                                       percentiles: percentiles)
+            let backend: LocalBackend
+            do {
+                backend = try LocalBackend(network: m.network, data: m.data, calib: m.calib, start: start,
+                                           percentiles: percentiles, memory: try options.memoryBudget())
+            } catch let e as GraphError {
+                throw ImportError(file: options.model, problem: "\(e.description)")
+            }
             let store = noSession ? nil : SessionStore.beside(model: options.model)
             var pending: SavedSession? = nil
             if let store {
@@ -54,11 +66,14 @@ struct Tui: AsyncParsableCommand {
                 debuggerOptions.initialMessages = [.offerRestore(
                     "Restore the tuning session saved \(pending.savedAt) (\(pending.session.history.count) changes)?")]
             }
+            // Leave without exit-time teardown: cancelled workers may still be inside OpenBLAS,
+            // whose destructors would free their buffers under them (SIGSEGV, exit 139).
             do {
-                try await runDebugger(backend: backend, initialSample: sample, options: debuggerOptions)
+                let exit = try await runDebugger(backend: backend, initialSample: sample, options: debuggerOptions)
+                exitWithoutTeardown(exit.status)
             } catch {
                 writeStderr("cssdbg: \(error)\n")
-                throw ExitCode(1)
+                exitWithoutTeardown(1)
             }
         }
     }

@@ -27,7 +27,7 @@ final class TuningThroughViewTests: XCTestCase {
         let ev = Evaluator(network: m.network)
         let p = try ev.calibrationPercentiles(calib, percentile: config.percentile)
         let start = TuningState(config: config, amplitudes: p.amplitudes(config))
-        let backend = LocalBackend(network: m.network, data: m.data, calib: calib, start: start, percentiles: p)
+        let backend = try LocalBackend(network: m.network, data: m.data, calib: calib, start: start, percentiles: p)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cssdbg-app-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let store = SessionStore(path: dir.appendingPathComponent("session.json").path)

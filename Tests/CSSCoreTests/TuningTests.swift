@@ -8,7 +8,7 @@ final class TuningTests: XCTestCase {
         let data = RandomNetworks.samples(count: 12, shape: [1, 6, 6], seed: 8)
         let config = ConversionConfig(T: 6, beta: 1.5, silent: 0, negative: false)
         let p = try ev.calibrationPercentiles(data, percentile: config.percentile)
-        let backend = LocalBackend(network: net, data: data, calib: data,
+        let backend = try LocalBackend(network: net, data: data, calib: data,
                                    start: TuningState(config: config, amplitudes: p.amplitudes(config)), percentiles: p)
         return (backend, ev, data, p)
     }

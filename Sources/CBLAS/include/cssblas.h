@@ -12,4 +12,6 @@ void openblas_set_num_threads(int n);
 int openblas_get_num_threads(void);
 // glibc only: serve large blocks from the heap instead of fresh mmap pages (see shim.c).
 void css_keep_large_blocks_in_heap(void);
+/// Returns free heap memory to the kernel (malloc_trim); a no-op outside glibc.
+void css_release_free_memory(void);
 #endif

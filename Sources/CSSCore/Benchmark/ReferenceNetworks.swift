@@ -25,28 +25,37 @@ public enum ReferenceNetworks {
     public static func resnet18(seed: UInt64 = 1) -> Graph {
         var b = Builder(seed: seed, input: [3, 32, 32])
         b.convReLU(64)
-        for (stage, c) in [64, 128, 256, 512].enumerated() {
-            for block in 0..<2 {
-                let stride = (stage > 0 && block == 0) ? 2 : 1
-                let skipIn = b.current, inC = b.shape[0], inShape = b.shape
-                b.conv(c, stride: stride)
-                b.relu()
-                b.conv(c, stride: 1)
-                let main = b.current
-                var skip = skipIn
-                if stride != 1 || inC != c {
-                    b.current = skipIn
-                    b.shape = inShape
-                    b.conv(c, stride: stride, kernel: 1)
-                    skip = b.current
-                }
-                b.add(main, skip, shape: [c, inShape[1] / stride, inShape[2] / stride])
-                b.relu()
-            }
-        }
+        b.basicBlocks()
         b.globalPool()
         b.dense(10, relu: false)
         return b.graph(name: "resnet18")
+    }
+
+    /// torchvision's ResNet-18 for 3×224×224 with an AveragePool stem (MaxPool has no spiking
+    /// equivalent): conv 7×7 s2 → ReLU → AvgPool 3×3 s2 p1 → BasicBlocks [2,2,2,2] → GAP → fc 1000.
+    /// BatchNorm is folded into the convs (random weights, like the others).
+    public static func resnet18ImageNet(seed: UInt64 = 1) -> Graph {
+        var b = Builder(seed: seed, input: [3, 224, 224])
+        b.conv(64, stride: 2, kernel: 7)
+        b.relu()
+        // torch's AvgPool2d defaults to count_include_pad=True: always divide by 9.
+        b.pool(Pool2D(kernel: (3, 3), stride: (2, 2), pads: (1, 1, 1, 1), countIncludePad: true))
+        b.basicBlocks()
+        b.globalPool()
+        b.dense(1000, relu: false)
+        return b.graph(name: "resnet18-imagenet")
+    }
+
+    /// The built-in networks by the name `cssdbg bench --model` takes.
+    public static let names = ["vgg16", "resnet18", "resnet18-imagenet"]
+
+    public static func named(_ name: String) -> Graph? {
+        switch name {
+        case "vgg16": vgg16()
+        case "resnet18": resnet18()
+        case "resnet18-imagenet": resnet18ImageNet()
+        default: nil
+        }
     }
 
     /// Multiply-adds ×2 of one ANN forward pass.
@@ -109,6 +118,29 @@ public enum ReferenceNetworks {
             shape = [cout, (shape[1] + 2 * pad - kernel) / stride + 1, (shape[2] + 2 * pad - kernel) / stride + 1]
         }
 
+        /// ResNet-18's four stages of two BasicBlocks (3×3 convs, 1×1 projection skips).
+        mutating func basicBlocks() {
+            for (stage, c) in [64, 128, 256, 512].enumerated() {
+                for block in 0..<2 {
+                    let stride = (stage > 0 && block == 0) ? 2 : 1
+                    let skipIn = current, inC = shape[0], inShape = shape
+                    conv(c, stride: stride)
+                    relu()
+                    conv(c, stride: 1)
+                    let main = current
+                    var skip = skipIn
+                    if stride != 1 || inC != c {
+                        current = skipIn
+                        shape = inShape
+                        conv(c, stride: stride, kernel: 1)
+                        skip = current
+                    }
+                    add(main, skip, shape: [c, (inShape[1] - 1) / stride + 1, (inShape[2] - 1) / stride + 1])
+                    relu()
+                }
+            }
+        }
+
         mutating func relu() {
             let out = name("relu")
             nodes.append(Node(name: "/\(out)/Relu", op: .relu, inputs: [current], output: out))
@@ -120,12 +152,12 @@ public enum ReferenceNetworks {
             relu()
         }
 
-        mutating func pool() {
+        mutating func pool(_ p: Pool2D = Pool2D(kernel: (2, 2), stride: (2, 2))) {
             let out = name("pool")
-            nodes.append(Node(name: "/\(out)/AveragePool", op: .averagePool(Pool2D(kernel: (2, 2), stride: (2, 2))),
-                              inputs: [current], output: out))
+            nodes.append(Node(name: "/\(out)/AveragePool", op: .averagePool(p), inputs: [current], output: out))
             current = out
-            shape = [shape[0], shape[1] / 2, shape[2] / 2]
+            shape = [shape[0], (shape[1] + p.pads.top + p.pads.bottom - p.kernel.h) / p.stride.h + 1,
+                     (shape[2] + p.pads.left + p.pads.right - p.kernel.w) / p.stride.w + 1]
         }
 
         mutating func globalPool() {

@@ -66,19 +66,25 @@ public struct Evaluator: Sendable {
         var stats = [LayerStatistics](repeating: LayerStatistics(window: config.window), count: network.layerCount)
         var annPred: [Int] = [], snnPred: [Int] = []
         let classes = network.outputCount, size = data.sampleSize
-        var next = cache.map { EvaluationCache(budgetFloats: $0.budgetFloats) }
+        // Entries are per batch offset: a cache from another batch size is of no use.
+        if cache != nil, cache!.batchSize != batchSize { cache!.batches = [:] }
+        var next = cache.map { EvaluationCache(budgetBytes: $0.budgetBytes, batchSize: batchSize) }
+        // Whether a batch's cache fits is decided before it runs: keeping every tensor is what
+        // costs the memory, so deciding afterwards would already have overshot.
+        let cachePerSample = next.map { $0.budgetBytes > 0 ? MemoryNeeds(network: network, config: config).cachePerSample : 0 } ?? 0
         var used = 0
         try batches(data.count, progress: progress) { offset, n in
             let x = data.inputs[(offset * size)..<((offset + n) * size)]
-            let old = cache?.batches[offset]
+            var old = cache?.batches.removeValue(forKey: offset)  // released as soon as it is replaced
             let ann = withANN ? (old?.ann ?? simulator.annForward(x, count: n)) : nil
-            let keep = next != nil && used < next!.budgetFloats
+            let keep = next != nil && used + n * cachePerSample <= next!.budgetBytes
             let snn = simulator.simulate(x, count: n, amplitudes: amplitudes, config: config, ann: ann,
                                          sampleOffset: offset, reuse: old?.sim, keepCache: keep)
+            old = nil
             if next != nil {
                 next!.layersSimulated.append(contentsOf: snn.layersSimulated)
                 if keep {
-                    used += snn.cache!.floatCount + (ann?.activations.reduce(0) { $0 + $1.data.count } ?? 0)
+                    used += n * cachePerSample
                     next!.batches[offset] = (ann, snn.cache)
                 }
             }
@@ -110,12 +116,15 @@ public struct Evaluator: Sendable {
 
     /// The focused sample's trace, reusing the previous run of the same sample where θ allows.
     /// Returns the layers whose recurrence ran.
+    /// Without `keepCache` nothing is kept for the next run (less memory, every re-trace complete).
     public func trace(_ data: SampleSet, sample: Int, amplitudes: Amplitudes, config: ConversionConfig,
-                      cache: inout SimulationCache?) -> (SampleTrace, [Int]) {
+                      cache: inout SimulationCache?, keepCache: Bool = true) -> (SampleTrace, [Int]) {
         let x = data.sample(sample)
         let ann = simulator.annForward(x, count: 1)
+        let reuse = cache
+        cache = nil  // the caller's copy goes now: only `reuse` holds the old tensors, until the run ends
         let snn = simulator.simulate(x, count: 1, amplitudes: amplitudes, config: config, ann: ann,
-                                     sampleOffset: sample, trace: true, reuse: cache, keepCache: true)
+                                     sampleOffset: sample, trace: true, reuse: reuse, keepCache: keepCache)
         cache = snn.cache
         return (SampleTrace(layout: network.layout(config), sample: sample, label: data.labels?[sample],
                            annOutput: ann.outputs, encoder: snn.encoder!, layers: snn.layers!,
@@ -123,14 +132,30 @@ public struct Evaluator: Sendable {
     }
 }
 
-/// Per-batch state of the last data-set run, kept while it fits in `budgetFloats`.
+/// Per-batch state of the last data-set run: whole batches, as many as fit in `budgetBytes`.
 public struct EvaluationCache: Sendable {
     var batches: [Int: (ann: ANNBatch?, sim: SimulationCache?)] = [:]
-    public let budgetFloats: Int
+    public var budgetBytes: Int
+    /// The batch size the entries were made with (entries are keyed by batch offset).
+    var batchSize: Int
     /// Spiking layers simulated by the run that produced this cache, one entry per batch and layer.
     public internal(set) var layersSimulated: [Int] = []
 
-    public init(budgetFloats: Int = 64 << 20) { self.budgetFloats = budgetFloats }
+    public init(budgetBytes: Int = 256 << 20, batchSize: Int = 0) {
+        self.budgetBytes = budgetBytes
+        self.batchSize = batchSize
+    }
+
+    /// Batches held.
+    public var batchCount: Int { batches.count }
+
+    /// Bytes held by the kept tensors (for the memory tests; shared buffers count once per use).
+    public var heldBytes: Int {
+        batches.values.reduce(0) { total, b in
+            total + 4 * (b.sim?.floatCount ?? 0) + 4 * (b.ann?.activations.reduce(0) { $0 + $1.data.count } ?? 0)
+                + (b.sim?.encoderSpikes.count ?? 0)
+        }
+    }
 }
 
 /// One round of A.3 for one layer.

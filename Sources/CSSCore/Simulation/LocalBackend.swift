@@ -12,15 +12,70 @@ public actor LocalBackend: SimulationBackend {
     private var dataCache: EvaluationCache? = EvaluationCache()
     /// Spiking layers simulated by the last trace request (for tests and the status line).
     public private(set) var lastTraceWork: [Int] = []
+    public let memory: MemoryBudget
+    /// Data-set jobs (reports, A.3 rounds) in flight. The plan has room for two at once (a
+    /// report and an A.3 run, or a new report and a cancelled one still finishing its batch);
+    /// a third waits for a slot.
+    private var datasetJobs = 0
+    private var datasetJobWaiters: [CheckedContinuation<Void, Never>] = []
 
-    /// - Parameter start: the starting θ and config (from a θ file or calibration).
+    /// - Parameters:
+    ///   - start: the starting θ and config (from a θ file or calibration).
+    ///   - memory: what the whole session may use; `MemoryPlan` says how (throws when too small).
     public init(network: Network, data: SampleSet, calib: SampleSet, start: TuningState,
-                percentiles: CalibrationPercentiles) {
+                percentiles: CalibrationPercentiles, memory: MemoryBudget = .default) throws {
         self.evaluator = Evaluator(network: network)
         self.data = data
         self.calib = calib
         self.session = TuningSession(start: start)
         self.percentiles = percentiles
+        self.memory = memory
+        _ = try Self.plan(network: network, config: start.config, memory: memory, data: data, calib: calib)
+    }
+
+    public static func plan(network: Network, config: ConversionConfig, memory: MemoryBudget, data: SampleSet,
+                     calib: SampleSet) throws -> MemoryPlan {
+        try MemoryPlan(budget: memory, needs: MemoryNeeds(network: network, config: config),
+                       dataBytes: 4 * (data.inputs.count + calib.inputs.count))
+    }
+
+    /// How the budget is spent at the current config.
+    public func plan() throws -> MemoryPlan { try plan(for: config) }
+
+    private func plan(for c: ConversionConfig) throws -> MemoryPlan {
+        try Self.plan(network: evaluator.network, config: c, memory: memory, data: data, calib: calib)
+    }
+
+    /// The evaluator with the plan's batch size.
+    private func budgeted(_ plan: MemoryPlan) -> Evaluator {
+        var e = evaluator
+        e.batchSize = plan.batchSize
+        return e
+    }
+
+    /// Bytes the backend holds between requests: the data-set cache and the focused sample's
+    /// cache and trace (tensors shared between them count once per holder, an upper bound).
+    public func heldBytes() -> Int {
+        var total = dataCache?.heldBytes ?? 0
+        if let c = sampleCache?.cache { total += c.heldBytes }
+        return total
+    }
+
+    private func beginDatasetJob() async {
+        if datasetJobs >= MemoryPlan.datasetJobs {
+            await withCheckedContinuation { datasetJobWaiters.append($0) }  // the slot is handed over
+        } else {
+            datasetJobs += 1
+        }
+    }
+
+    private func endDatasetJob() {
+        if datasetJobWaiters.isEmpty {
+            datasetJobs -= 1
+        } else {
+            datasetJobWaiters.removeFirst().resume()
+        }
+        ComputeMemory.releaseFreeMemory()
     }
 
     public var config: ConversionConfig { session.current.config }
@@ -34,29 +89,60 @@ public actor LocalBackend: SimulationBackend {
         guard sample >= 0, sample < data.count else {
             throw GraphError("sample \(sample) is out of range 0..<\(data.count)")
         }
+        let plan = try plan()
+        // Another sample's tensors are of no use: let them go before this run allocates.
         var cache = sampleCache?.sample == sample ? sampleCache!.cache : nil
-        let (trace, work) = evaluator.trace(data, sample: sample, amplitudes: amplitudes, config: config, cache: &cache)
+        sampleCache = nil
+        let (trace, work) = evaluator.trace(data, sample: sample, amplitudes: amplitudes, config: config, cache: &cache,
+                                            keepCache: plan.traceCache)
         sampleCache = (sample, cache)
         lastTraceWork = work
+        ComputeMemory.releaseFreeMemory()
         return trace
     }
 
     /// Runs outside the actor, so trace requests (a sample change, a θ change's focused
     /// recomputation) are answered while the data set is still being simulated.
     public nonisolated func report(progress: @escaping @Sendable (Double) -> Void) async throws -> DatasetReport {
-        let (state, start) = await reportStart()
-        var cache = start
-        let r = try evaluator.evaluate(data, amplitudes: state.amplitudes, config: state.config, cache: &cache,
-                                       progress: progress)
-        await keep(cache)
-        return r
+        await beginDatasetJob()
+        let start: (TuningState, EvaluationCache?, Evaluator)
+        do {
+            start = try await reportStart()
+        } catch {
+            await endDatasetJob()
+            throw error
+        }
+        let (state, taken, evaluator) = start
+        var cache = taken
+        do {
+            let r = try evaluator.evaluate(data, amplitudes: state.amplitudes, config: state.config, cache: &cache,
+                                           progress: progress)
+            await keep(cache)
+            return r
+        } catch {
+            cache = nil
+            await endDatasetJob()
+            throw error
+        }
     }
 
-    private func reportStart() -> (TuningState, EvaluationCache?) { (session.current, dataCache) }
+    /// Hands the cache over to the run (the actor keeps no second reference, so batches the run
+    /// replaces are freed at once); a cancelled run's cache is dropped.
+    private func reportStart() throws -> (TuningState, EvaluationCache?, Evaluator) {
+        let plan = try plan()
+        var cache = dataCache ?? EvaluationCache()
+        dataCache = nil
+        cache.budgetBytes = plan.dataCache
+        if plan.dataCache == 0 { cache.batches = [:] }
+        return (session.current, cache, budgeted(plan))
+    }
 
     /// Cache entries record the θ and config they were computed with, so any finished run's
     /// cache is safe to keep (a cancelled run never gets here).
-    private func keep(_ cache: EvaluationCache?) { dataCache = cache }
+    private func keep(_ cache: EvaluationCache?) {
+        dataCache = cache
+        endDatasetJob()
+    }
 
     /// θ from calibration for the current config.
     public func calibrated() throws -> Amplitudes {
@@ -65,14 +151,18 @@ public actor LocalBackend: SimulationBackend {
 
     private func percentilesFor(_ c: ConversionConfig) throws -> CalibrationPercentiles {
         if c.percentile != percentiles.percentile {
-            percentiles = try evaluator.calibrationPercentiles(calib, percentile: c.percentile)
+            percentiles = try budgeted(try plan(for: c)).calibrationPercentiles(calib, percentile: c.percentile)
         }
         return percentiles
     }
 
     /// Applies a tuning change and answers with the new state; callers then ask for the trace
     /// (cheap, incremental) and the report (background).
-    public func apply(_ change: TuningChange, progress: (@Sendable (Double) -> Void)? = nil) throws -> TuningSnapshot {
+    public func apply(_ change: TuningChange, progress: (@Sendable (Double) -> Void)? = nil) async throws -> TuningSnapshot {
+        if case .adjust = change {
+            await beginDatasetJob()  // before reading the state: other changes may land meanwhile
+        }
+        defer { if case .adjust = change { endDatasetJob() } }
         var state = session.current
         let names = layout().layers.map(\.name)
         func name(_ l: Int) -> String { l < 0 ? "encoder" : names[l] }
@@ -95,7 +185,7 @@ public actor LocalBackend: SimulationBackend {
             session.push(state, label: message)
         case .adjust(let layers, let rounds):
             try layers?.forEach(check)
-            let (theta, s) = try AmplitudeAdjustment.adjust(evaluator, calib: calib, amplitudes: state.amplitudes,
+            let (theta, s) = try AmplitudeAdjustment.adjust(budgeted(try plan()), calib: calib, amplitudes: state.amplitudes,
                                                             config: state.config, rounds: rounds,
                                                             layers: layers.map(Set.init), progress: progress)
             steps = s
@@ -116,12 +206,14 @@ public actor LocalBackend: SimulationBackend {
             session.push(state, label: message)
         case .setConfig(let c):
             try c.validate()
+            _ = try plan(for: c)  // e.g. a larger T may not fit the budget: refuse, keep the session
             state.config = c
             state.amplitudes = try percentilesFor(c).amplitudes(c)
             message = "reconverted: T=\(c.T) β=\(short(c.beta)) L=\(c.silent) negative \(c.negative ? "on" : "off") percentile \(short(c.percentile))"
             session.push(state, label: message)
         case .replace(let new, let label):
             try new.config.validate()
+            _ = try plan(for: new.config)
             guard new.amplitudes.layers.count == names.count else {
                 throw GraphError("\(label) has \(new.amplitudes.layers.count) layers, the model \(names.count)")
             }

@@ -74,6 +74,11 @@ public struct SimulationCache: Sendable {
 
     /// Floats held, for memory budgets.
     public var floatCount: Int { values.values.reduce(0) { $0 + $1.data.count } }
+
+    /// Bytes held: tensors, encoder spikes and the focused sample's layer traces.
+    public var heldBytes: Int {
+        4 * floatCount + encoderSpikes.count + traces.reduce(0) { $0 + $1.heldBytes }
+    }
 }
 
 /// Runs the ANN and the converted SNN over batches. Stateless apart from the network, so it can

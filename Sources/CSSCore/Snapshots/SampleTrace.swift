@@ -42,6 +42,12 @@ public struct LayerTrace: Sendable {
     public var window: Int { T + silent }
     public var neurons: Int { info.neurons }
 
+    /// Bytes of the per-neuron arrays (memory budgets).
+    public var heldBytes: Int {
+        4 * (membrane.count + input.count + target.count + encoded.count + annActivation.count + margins.count)
+            + spikes.count
+    }
+
     /// Local step for a global step (may be outside 0..<window).
     public func localStep(atGlobal g: Int) -> Int { g - info.windowStart }
 

@@ -1,0 +1,164 @@
+import Foundation
+
+/// How much memory a session may use in all (`--memory`): the data set, the weights, the
+/// focused sample's trace, the batches of the data-set report and the caches that make θ
+/// changes incremental. `MemoryPlan` splits it; the simulator's allocations are known from the
+/// network's shapes, so the split is computed, not guessed.
+public struct MemoryBudget: Sendable, Equatable {
+    public var bytes: Int
+
+    public init(bytes: Int) { self.bytes = bytes }
+
+    /// 2 GiB: an ImageNet-size ResNet-18 with 1000 samples fits (batches shrink to what is left).
+    public static let `default` = MemoryBudget(bytes: 2 << 30)
+
+    /// `2G`, `1.5GiB`, `1536M`, `800MB`, `512m`, or plain bytes. Nil for anything else,
+    /// including zero, negative and absurd (above 1 PiB) values.
+    public static func parse(_ text: String) -> MemoryBudget? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let k = 1024.0, m = k * k, g = m * k, tb = g * k
+        let units: [(String, Double)] = [("tib", tb), ("tb", tb), ("t", tb), ("gib", g), ("gb", g), ("g", g),
+                                         ("mib", m), ("mb", m), ("m", m), ("kib", k), ("kb", k), ("k", k), ("b", 1)]
+        var number = Substring(t), scale = 1.0
+        for (suffix, s) in units where t.hasSuffix(suffix) {
+            number = t.dropLast(suffix.count)
+            scale = s
+            break
+        }
+        guard !number.isEmpty, number.allSatisfy({ $0.isNumber || $0 == "." }),
+              let v = Double(number), v.isFinite, v > 0, v * scale <= Double(1 << 50), v * scale >= 1 else { return nil }
+        return MemoryBudget(bytes: Int(v * scale))
+    }
+
+    /// `1.50 GiB`, `640 MiB`.
+    public static func describe(_ bytes: Int) -> String {
+        let b = Double(bytes)
+        if b >= Double(1 << 30) { return "\(round2(b / Double(1 << 30))) GiB" }
+        return "\(Int((b / Double(1 << 20)).rounded(.up))) MiB"
+    }
+
+    static func round2(_ x: Double) -> String {
+        let r = (x * 100).rounded() / 100
+        return r == r.rounded() ? String(Int(r)) : String(r)
+    }
+}
+
+/// Bytes the simulator allocates for one network and config, from its shapes: the same walk as
+/// `Simulator.execute` (a tensor lives until its last reader), so the estimates follow the code.
+public struct MemoryNeeds: Sendable {
+    /// Kernel scratch per job beyond the tensors: im2col blocks (≤ 32 MB, `AffineOps.im2colBudget`),
+    /// Winograd chunks, TSA block buffers, statistics partials.
+    public static let jobScratch = 48 << 20
+    /// Binary, Swift runtime, OpenBLAS's per-thread buffers, thread stacks, the view's grids.
+    public static let runtime = 160 << 20
+
+    /// Weights, including Winograd's transformed filters.
+    public let weights: Int
+    /// One sample's share of a data-set batch: the live SNN tensors at their peak over T columns,
+    /// the ANN's ReLU outputs (kept for the RMSE), the encoder's spikes.
+    public let batchPerSample: Int
+    /// A batch's cache per sample (every tensor of the run, kept for incremental θ changes).
+    public let cachePerSample: Int
+    /// The data-set report's running statistics (bounded quantile accumulators, hotspots).
+    public let reportStatistics: Int
+    /// The focused sample's trace (every layer's o, X, spikes, margins, target, encoded value).
+    public let trace: Int
+    /// Computing a trace without a cache: live tensors at one column per step, the recorder of
+    /// the largest layer and the ANN's outputs.
+    public let traceWork: Int
+    /// The focused sample's cache (every tensor, T columns): what makes a θ change incremental.
+    public let traceCache: Int
+
+    public init(network: Network, config: ConversionConfig) {
+        let T = config.T, window = config.window
+        let g = network.graph
+        func floats(_ name: String) -> Int { network.shapes[name]!.reduce(1, *) }
+        var weights = 0
+        var reluFloats = 0, allFloats = floats(g.input), largestLayer = 0
+        var live = floats(g.input), peak = live
+        var alive: [String: Int] = [g.input: live]
+        for (i, node) in g.nodes.enumerated() {
+            switch node.op {
+            case .conv(let c): weights += c.weight.count + (c.bias?.count ?? 0)
+            case .dense(let w, let b, _, _): weights += w.count + (b?.count ?? 0)
+            case .affine(let s, _, let h, _): weights += (s?.count ?? 0) + (h?.count ?? 0)
+            default: break
+            }
+            let out = floats(node.output)
+            if case .relu = node.op {
+                reluFloats += out
+                largestLayer = max(largestLayer, out)
+            }
+            allFloats += out
+            peak = max(peak, live + out)
+            live += out
+            alive[node.output] = out
+            for name in Set(node.inputs) where network.lastUse[name] == i && name != g.output {
+                live -= alive.removeValue(forKey: name) ?? 0
+            }
+        }
+        for f in network.winograd.values { weights += f.u.count }
+        let size = network.inputShape.reduce(1, *)
+        self.weights = 4 * weights
+        // ANN ReLU outputs (kept for the RMSE) and the batch's exact residuals per layer (the
+        // TSA blocks' partial statistics, then their merge): three floats per neuron.
+        batchPerSample = 4 * (T * peak + 3 * reluFloats) + T * size
+        cachePerSample = 4 * (T * allFloats + reluFloats) + T * size
+        // Per layer: the report's exact quantile buffer (≤ 2^21 floats) or its log histogram
+        // (2^16 bins), the signed histogram, hotspots.
+        reportStatistics = network.layerCount * (4 * QuantileAccumulator.defaultCapacity + 2 * 4 * (1 << 16) + (64 << 10))
+        // o [window], X [T], margins [window + 1], target, encoded, ANN as floats; spikes [T] bytes.
+        let perNeuron = 4 * (window + T + window + 1 + 3) + T
+        trace = reluFloats * perNeuron + 4 * size * (T + 1)
+        traceWork = 4 * (T * peak + reluFloats) + largestLayer * perNeuron
+        traceCache = 4 * T * allFloats
+    }
+}
+
+/// How a budget is spent for one network, config and data set.
+public struct MemoryPlan: Sendable, Equatable {
+    public let budget: Int
+    /// Data set, calibration set, weights and runtime: there whatever the plan.
+    public let fixed: Int
+    /// Two traces (the one on screen while the next is computed) and their working memory.
+    public let focused: Int
+    /// Samples per data-set batch (at most `Evaluator`'s usual 16).
+    public let batchSize: Int
+    /// Whether the focused sample keeps its tensors for incremental re-traces.
+    public let traceCache: Bool
+    /// Bytes the data-set cache may hold (whole batches only).
+    public let dataCache: Int
+    /// Upper bound of what the plan allocates (≤ budget).
+    public let total: Int
+
+    public static let maxBatch = 16
+    /// Data-set jobs that may hold batches at once (see `LocalBackend`).
+    public static let datasetJobs = 2
+
+    /// - Parameters:
+    ///   - dataBytes: the data and calibration sets as held in memory.
+    ///   - interactive: the debugger (a focused trace, two data-set jobs at once); false for the
+    ///     headless commands (one job, no trace).
+    public init(budget: MemoryBudget, needs: MemoryNeeds, dataBytes: Int, interactive: Bool = true) throws {
+        self.budget = budget.bytes
+        fixed = dataBytes + needs.weights + MemoryNeeds.runtime
+        focused = interactive ? 2 * needs.trace + needs.traceWork + MemoryNeeds.jobScratch : 0
+        let jobs = interactive ? Self.datasetJobs : 1
+        let report = jobs * (needs.reportStatistics + MemoryNeeds.jobScratch)
+        let minimum = fixed + focused + report + jobs * needs.batchPerSample
+        guard minimum <= budget.bytes else {
+            throw GraphError("a memory budget of \(MemoryBudget.describe(budget.bytes)) is too small for this model and data: "
+                + "data and weights take \(MemoryBudget.describe(fixed)), the focused sample "
+                + "\(MemoryBudget.describe(focused)), data-set jobs at one sample per batch \(MemoryBudget.describe(report + jobs * needs.batchPerSample)); "
+                + "use --memory \(MemoryBudget.describe(minimum).replacingOccurrences(of: " ", with: "")) or more, or --limit")
+        }
+        var left = budget.bytes - fixed - focused - report
+        batchSize = max(1, min(Self.maxBatch, left / (jobs * needs.batchPerSample)))
+        left -= jobs * batchSize * needs.batchPerSample
+        traceCache = interactive && needs.traceCache <= left
+        if traceCache { left -= needs.traceCache }
+        // Cache whole batches only; less than one batch is worth nothing.
+        dataCache = left >= batchSize * needs.cachePerSample ? left : 0
+        total = budget.bytes - left + dataCache
+    }
+}
