@@ -116,9 +116,9 @@ func profileTable(network: Network, snn: OpProfile, ann: OpProfile) -> String {
     let rows = snn.entries.map { (node: $0.node, snn: $0.seconds / Double($0.calls) * 1000,
                                   ann: (annTimes[$0.node] ?? 0) * 1000) }
     let total = rows.reduce(0) { $0 + $1.snn }, annTotal = rows.reduce(0) { $0 + $1.ann }
-    let density = snn.inputDensity
+    let density = snn.inputDensity, events = snn.eventColumnFraction
     var out = "\n\(pad("node", 28)) \(pad("op", 10)) \(pad("output", 14)) \(lpad("SNN ms", 9)) \(lpad("%", 6)) \(lpad("ANN ms", 9))"
-        + " \(lpad("SNN in nz", 9))\n"
+        + " \(lpad("SNN in nz", 9)) \(lpad("event", 6))\n"
     for r in rows.sorted(by: { $0.snn > $1.snn }) where r.snn >= 0.05 {
         let node = network.graph.nodes[r.node]
         var op = node.op.kind
@@ -126,11 +126,13 @@ func profileTable(network: Network, snn: OpProfile, ann: OpProfile) -> String {
         let shape = (network.shapes[node.output] ?? []).map(String.init).joined(separator: "×")
         out += "\(pad(String(node.output.suffix(28)), 28)) \(pad(op, 10)) \(pad(shape, 14)) \(lpad(fmt(r.snn, 2), 9)) "
             + "\(lpad(fmt(100 * r.snn / max(total, 1e-9), 1), 6)) \(lpad(fmt(r.ann, 2), 9))"
-            + " \(lpad(density[r.node].map { fmt(100 * $0, 1) + "%" } ?? "", 9))\n"
+            + " \(lpad(density[r.node].map { fmt(100 * $0, 1) + "%" } ?? "", 9))"
+            + " \(lpad(events[r.node].map { fmt(100 * $0, 0) + "%" } ?? "", 6))\n"
     }
     out += "\(pad("total", 28)) \(pad("", 10)) \(pad("", 14)) \(lpad(fmt(total, 2), 9)) \(lpad("100", 6)) \(lpad(fmt(annTotal, 2), 9))\n"
     out += "(W): Winograd F(2×2, 3×3). Spiking layers (Relu) include the TSA recurrence and statistics.\n"
-        + "SNN in nz: non-zero values of the node's input in the SNN (spike density of its T·B columns).\n"
+        + "SNN in nz: non-zero values of the node's input in the SNN (spike density of its T·B columns);\n"
+        + "event: columns (one image at one time slot) on the event-driven convolution (below the layer's break-even density).\n"
     return out
 }
 

@@ -22,9 +22,13 @@ public struct SparseConvFilter: Sendable {
     static let lanes = 64
 
     /// Measured break-even of this kernel against the dense paths, as a fraction of the density
-    /// at which both would do the same number of multiply-adds (`cssdbg bench --sparse`, VGG-16
-    /// and ResNet-18). Below it the list walk wins.
-    static let efficiency: Float = 0.5
+    /// at which both would do the same number of multiply-adds: the list walk loads one weight
+    /// row per non-zero input and offset (a GEMM reuses what it loads), so it needs fewer of them.
+    /// From `cssdbg bench --profile --sparse-density 1.01` against `--no-sparse` on VGG-16
+    /// (per-layer time ratio at the measured density): 0.27–0.45 against Winograd, 0.3 taken;
+    /// 0.15 against the first layer's im2col (3 input channels: lists of 0–3 entries).
+    static let efficiencyAgainstWinograd: Float = 0.3
+    static let efficiencyAgainstIm2col: Float = 0.15
 
     var blocks: Int { (outChannels + Self.lanes - 1) / Self.lanes }
     var blockSize: Int { kernel.h * kernel.w * inChannels * Self.lanes }
@@ -42,10 +46,10 @@ public struct SparseConvFilter: Sendable {
         stride = c.stride
         pads = (c.pads.top, c.pads.left)
         let kk = c.kernel.h * c.kernel.w
-        let dense = winograd ? Float(4) / 9 : 1
+        let dense = winograd ? Self.efficiencyAgainstWinograd * 4 / 9 : Self.efficiencyAgainstIm2col
         // Output channels padded to 64 lanes cost as much as real ones.
         let padding = Float(c.outChannels) / Float((c.outChannels + 63) / 64 * 64)
-        maximumDensity = override ?? Self.efficiency * dense * padding
+        maximumDensity = override ?? dense * padding
         let cin = c.inChannels, cout = c.outChannels, lanes = Self.lanes
         let blocks = (cout + lanes - 1) / lanes
         var w = [Float](repeating: 0, count: blocks * kk * cin * lanes)

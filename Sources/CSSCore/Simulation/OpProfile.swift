@@ -8,6 +8,7 @@ public final class OpProfile: @unchecked Sendable {
     private var seconds: [Int: Double] = [:]
     private var calls: [Int: Int] = [:]
     private var nonzero: [Int: (nonzero: Int, total: Int)] = [:]
+    private var eventColumns: [Int: (event: Int, columns: Int)] = [:]
 
     public init() {}
 
@@ -21,16 +22,24 @@ public final class OpProfile: @unchecked Sendable {
 
     /// Counts the non-zero values of a node's first input: the density sparse kernels would see
     /// (for spike inputs, the fraction of slots that carry a spike).
-    func recordDensity(node: Int, of x: Activation) {
-        let nz = x.data.withUnsafeBufferPointer { p in
-            var n = 0
-            for v in p where v != 0 { n += 1 }
-            return n
-        }
+    /// With `sparse`, also how many of its columns the event-driven convolution takes.
+    func recordDensity(node: Int, of x: Activation, sparse: SparseConvFilter? = nil) {
+        let counts = SparseConv.nonzeroCounts(x)
+        let nz = counts.reduce(0, +)
+        let event = sparse.map { f in counts.filter { SparseConv.prefers(f, nonzero: $0, total: x.sampleSize) }.count }
         lock.withLock {
             let old = nonzero[node] ?? (0, 0)
             nonzero[node] = (old.nonzero + nz, old.total + x.data.count)
+            if let event {
+                let e = eventColumns[node] ?? (0, 0)
+                eventColumns[node] = (e.event + event, e.columns + x.columns)
+            }
         }
+    }
+
+    /// Fraction of columns on the event-driven path per convolution that has one.
+    public var eventColumnFraction: [Int: Double] {
+        lock.withLock { eventColumns.mapValues { $0.columns > 0 ? Double($0.event) / Double($0.columns) : 0 } }
     }
 
     /// Fraction of non-zero input values per node (conv and dense nodes), summed over runs.

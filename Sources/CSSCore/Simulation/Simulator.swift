@@ -116,7 +116,7 @@ public struct Simulator: Sendable {
             let ins = node.inputs.map { values[$0]! }
             if let profile {
                 switch node.op {
-                case .conv, .dense: profile.recordDensity(node: i, of: ins[0])
+                case .conv, .dense: profile.recordDensity(node: i, of: ins[0], sparse: network.sparse[i])
                 default: break
                 }
             }
