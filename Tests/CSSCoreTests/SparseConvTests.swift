@@ -83,6 +83,11 @@ final class SparseConvTests: XCTestCase {
             let counts = SparseConv.nonzeroCounts(x)
             let chosen = (0..<k.n).filter { SparseConv.prefers(filter, nonzero: counts[$0], total: k.cin * run) }
             XCTAssertEqual(chosen.count, 8, "two thirds of the columns go event-driven")
+            // The early-stopping choice the convolution makes is the exact one here.
+            let (events, bounds) = SparseConv.eventColumns(x, filter)
+            XCTAssertEqual(events, chosen)
+            for j in events { XCTAssertEqual(bounds[j], counts[j]) }
+            for j in 0..<k.n { XCTAssertLessThanOrEqual(bounds[j], counts[j]) }
             let y = AffineOps.convMixed(conv, x, outShape: [k.cout, oh, ow], constantScale: 1, scratch: ScratchPool(),
                                         winograd: winograd ? WinogradFilter(conv)! : nil, sparse: filter)
             let expected = KernelFastPathTests.naiveConv(conv, x, oh: oh, ow: ow, constantScale: 1)

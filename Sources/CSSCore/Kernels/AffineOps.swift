@@ -83,13 +83,13 @@ enum AffineOps {
         }
         let n = x.columns
         guard n > 0 else { return dense(x) }
-        let nonzero = SparseConv.nonzeroCounts(x)
-        let total = x.sampleSize
-        var events: [Int] = [], rest: [Int] = []
-        for j in 0..<n {
-            if SparseConv.prefers(sparse, nonzero: nonzero[j], total: total) { events.append(j) } else { rest.append(j) }
-        }
+        let (events, nonzero) = SparseConv.eventColumns(x, sparse)
         if events.isEmpty { return dense(x) }
+        var rest: [Int] = []
+        var next = 0
+        for j in 0..<n {
+            if next < events.count && events[next] == j { next += 1 } else { rest.append(j) }
+        }
         var y: Activation
         if rest.isEmpty {
             y = Activation(uninitialized: outShape, columns: n)  // every column is written below

@@ -4,7 +4,7 @@
 /// of its receptive field only, 64 output channels at a time: the work is the direct
 /// convolution's times the column's density, against Winograd's fixed 4/9 of it.
 ///
-/// The path is chosen per column from that column's own density (`SparseConv.prefers`), so a
+/// The path is chosen per column from that column's own density (`SparseConv.eventColumns`), so a
 /// column's result never depends on which other columns share its batch or on the thread count.
 /// The sums run in a fixed order (receptive-field position, then input channel), which differs
 /// from the dense paths' by float rounding only (css-spec §9: spike flips at exact ties).
@@ -79,6 +79,44 @@ enum SparseConv {
         var start: [Int32]
         var channel: [Int32]
         var value: [Float]
+    }
+
+    /// The columns of `x` that go event-driven, and every column's non-zero count (exact for those
+    /// columns; a lower bound for the others). Cheap for dense columns, since the check runs on
+    /// every convolution: the first eighth of the channels is counted first, and a column whose
+    /// share there is over twice the break-even stops at once; the count also stops at the
+    /// break-even. Both tests read the column's own values only, so the choice stays per column.
+    static func eventColumns(_ x: Activation, _ f: SparseConvFilter) -> (columns: [Int], nonzero: [Int]) {
+        let n = x.columns, hw = x.spatial, cin = x.channels
+        let probe = max(1, cin / 8)
+        let probeLimit = Int(2 * f.maximumDensity * Float(probe * hw))
+        let limit = f.maximumDensity * Float(cin * hw)
+        var counts = [Int](repeating: 0, count: n)
+        var chosen = [Bool](repeating: false, count: n)
+        x.data.withUnsafeBufferPointer { xp in
+            counts.withUnsafeMutableBufferPointer { cp in
+                chosen.withUnsafeMutableBufferPointer { chp in
+                    let box = UncheckedSendable((xp.baseAddress!, cp.baseAddress!, chp.baseAddress!))
+                    parallelBlocks(n, blockSize: max(1, n / 16)) { columns in
+                        let (xb, cb, chb) = box.value
+                        for j in columns {
+                            var count = 0
+                            var ch = 0
+                            while ch < cin {
+                                let plane = xb + (ch * n + j) * hw
+                                for p in 0..<hw where plane[p] != 0 { count += 1 }
+                                ch += 1
+                                if ch == probe && count > probeLimit { break }
+                                if !(Float(count) < limit) { break }
+                            }
+                            cb[j] = count
+                            chb[j] = ch == cin && Float(count) < limit
+                        }
+                    }
+                }
+            }
+        }
+        return ((0..<n).filter { chosen[$0] }, counts)
     }
 
     /// Counts each column's non-zero inputs (the density the choice is made from).

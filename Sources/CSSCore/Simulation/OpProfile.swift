@@ -26,7 +26,7 @@ public final class OpProfile: @unchecked Sendable {
     func recordDensity(node: Int, of x: Activation, sparse: SparseConvFilter? = nil) {
         let counts = SparseConv.nonzeroCounts(x)
         let nz = counts.reduce(0, +)
-        let event = sparse.map { f in counts.filter { SparseConv.prefers(f, nonzero: $0, total: x.sampleSize) }.count }
+        let event = sparse.map { SparseConv.eventColumns(x, $0).columns.count }  // the conv's own choice
         lock.withLock {
             let old = nonzero[node] ?? (0, 0)
             nonzero[node] = (old.nonzero + nz, old.total + x.data.count)
