@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# cssdbg bench vs the PyTorch eager-CPU reference, same settings, one Markdown table.
+# cssdbg bench vs the PyTorch reference of the same simulation, eager and torch.compile, same
+# settings, one Markdown table per model.
 #
-#   bench/side_by_side.sh [--install] [--model vgg16|resnet18|resnet18-imagenet] [--batch 16] [-T 10] [--beta 1.5]
-#                         [--silent 1] [--threads 2] [--iters 5] [--torch-only]
+#   bench/side_by_side.sh [--model vgg16|resnet18|resnet18-imagenet]... [--rounds 3] [--batch 16]
+#                         [-T 10] [--beta 1.5] [--silent 1] [--threads 2] [--iters 5] [--variants]
+#                         [--torch-only] [--no-compile]
 #
-# Environment: VENV (a venv with torch and numpy; default: the tooling venv of scripts/pyenv.sh,
-# $CSSDBG_VENV or .venv/, created from tools/requirements.txt), CSSDBG (default .build/release/cssdbg).
-# --install (with VENV set) creates $VENV if needed and pip-installs torch, numpy and onnx from PyPI.
-# --torch-only skips cssdbg (table shows n/a for it).
+# Default models: vgg16 resnet18 resnet18-imagenet. Each round runs, per model, cssdbg, PyTorch
+# eager and torch.compile one after the other; every figure is the median over the rounds, so
+# drifting machine load hits all three alike. --variants adds cssdbg rows without the event-driven
+# convolution (--no-sparse), without Winograd (--conv im2col) and with the environment's OpenBLAS
+# settings kept. Python: $VENV/bin/python when VENV is set, else scripts/pyenv.sh (the
+# repository's tooling venv). CSSDBG: the binary (default .build/release/cssdbg). torch.compile
+# needs a C++ compiler (g++) at run time.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
-INSTALL=0
 TORCH_ONLY=0
-MODEL=vgg16
+COMPILE=1
+VARIANTS=0
+MODELS=()
+ROUNDS=3
 BATCH=16
 T=10
 BETA=1.5
@@ -23,46 +30,46 @@ THREADS=2
 ITERS=5
 while [ $# -gt 0 ]; do
     case "$1" in
-        --install) INSTALL=1; shift ;;
         --torch-only) TORCH_ONLY=1; shift ;;
-        --model) MODEL="$2"; shift 2 ;;
+        --no-compile) COMPILE=0; shift ;;
+        --variants) VARIANTS=1; shift ;;
+        --model) MODELS+=("$2"); shift 2 ;;
+        --rounds) ROUNDS="$2"; shift 2 ;;
         --batch) BATCH="$2"; shift 2 ;;
         -T) T="$2"; shift 2 ;;
         --beta) BETA="$2"; shift 2 ;;
         --silent) SILENT="$2"; shift 2 ;;
         --threads) THREADS="$2"; shift 2 ;;
         --iters) ITERS="$2"; shift 2 ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-        *) echo "unknown argument $1" >&2; exit 2 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        *) echo "side_by_side.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(vgg16 resnet18 resnet18-imagenet)
+case "$ROUNDS" in ''|*[!0-9]*|0) echo "side_by_side.sh: --rounds must be a positive integer, not '$ROUNDS'" >&2; exit 2 ;; esac
 
-if [ -z "${VENV:-}" ]; then
-    PY="$("$ROOT/scripts/pyenv.sh")"
-    VENV="$(dirname "$(dirname "$PY")")"
-    INSTALL=0
-fi
-PY="$VENV/bin/python"
-if [ "$INSTALL" = 1 ]; then
-    [ -x "$PY" ] || python3 -m venv "$VENV"
-    "$PY" -m pip install --upgrade pip >&2
-    "$PY" -m pip install torch numpy onnx >&2
-fi
+if [ -n "${VENV:-}" ]; then PY="$VENV/bin/python"; else PY="$(scripts/pyenv.sh)"; fi
 if [ ! -x "$PY" ] || ! "$PY" -c "import torch, numpy" 2>/dev/null; then
-    echo "no usable venv at $VENV (needs torch + numpy): rerun with --install, or set VENV=/path/to/venv" >&2
+    echo "side_by_side.sh: no usable Python at $PY (needs torch + numpy): unset VENV to use scripts/pyenv.sh" >&2
     exit 2
 fi
 CSSDBG="${CSSDBG:-.build/release/cssdbg}"
 if [ "$TORCH_ONLY" = 0 ] && [ ! -x "$CSSDBG" ]; then
-    echo "cssdbg binary not found at $CSSDBG: swift build -c release --product cssdbg, set CSSDBG, or pass --torch-only" >&2
+    echo "side_by_side.sh: cssdbg binary not found at $CSSDBG: swift build -c release --product cssdbg, set CSSDBG, or pass --torch-only" >&2
     exit 2
 fi
+for m in "${MODELS[@]}"; do
+    if ! "$PY" bench/torch_reference.py --list-models | grep -qx "$m"; then
+        echo "side_by_side.sh: bench/torch_reference.py has no model '$m' (it has: $("$PY" bench/torch_reference.py --list-models | tr '\n' ' '))" >&2
+        exit 2
+    fi
+done
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cssdbg-bench.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-# (ii) NumPy float32 matmul peak: 1024^3, best of 10; the OpenBLAS overrides of this environment
-# are removed for this command only.
+# NumPy float32 matmul peak: 1024^3, best of 10; the OpenBLAS overrides of this environment are
+# removed for this command only.
 echo "+ numpy float32 matmul peak (1024^3, best of 10)" >&2
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" - > "$WORK/peak.json" <<'EOF'
 import json, time, os
@@ -78,90 +85,124 @@ for _ in range(10):
 print(json.dumps({"gflops": 2 * 1024 ** 3 / best / 1e9, "cpus": os.cpu_count()}))
 EOF
 
-ARGS=(--model "$MODEL" --batch "$BATCH" -T "$T" --beta "$BETA" --silent "$SILENT" --threads "$THREADS")
-OURS_CMD="$CSSDBG bench ${ARGS[*]} --iters $ITERS --json"
-TORCH_CMD="$PY bench/torch_reference.py ${ARGS[*]} --iters $ITERS --json"
-if [ "$TORCH_ONLY" = 0 ]; then
-    # Like the NumPy peak, with this environment's OpenBLAS overrides removed (they force AVX2
-    # kernels on AVX-512 machines); a second run keeps the environment as it is.
-    echo "+ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $OURS_CMD" >&2
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}" --iters "$ITERS" --json > "$WORK/ours.out"
-    echo "+ $OURS_CMD   (environment as is: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})" >&2
-    "$CSSDBG" bench "${ARGS[@]}" --iters "$ITERS" --json > "$WORK/ours_env.out"
-    # What Winograd buys: the same run with every convolution on the plain im2col + GEMM path.
-    echo "+ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $OURS_CMD --conv im2col" >&2
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}" --iters "$ITERS" --json --conv im2col \
-        > "$WORK/ours_im2col.out"
-else
-    echo '{}' > "$WORK/ours.out"
-    echo '{}' > "$WORK/ours_env.out"
-    echo '{}' > "$WORK/ours_im2col.out"
-fi
-echo "+ $TORCH_CMD" >&2
-"$PY" bench/torch_reference.py "${ARGS[@]}" --iters "$ITERS" --json > "$WORK/torch.out"
+# run NAME CMD... : appends the command's last JSON line to $WORK/NAME.jsonl
+run() {
+    local name="$1"; shift
+    echo "+ $*" >&2
+    "$@" | grep '^{' | tail -n 1 >> "$WORK/$name.jsonl"
+}
 
-"$PY" - "$WORK/peak.json" "$WORK/ours.out" "$WORK/torch.out" "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $OURS_CMD" "$TORCH_CMD" "$TORCH_ONLY" "$WORK/ours_env.out" "${OPENBLAS_CORETYPE:-unset}" "$WORK/ours_im2col.out" <<'EOF'
-import json, sys
+for round in $(seq 1 "$ROUNDS"); do
+    for m in "${MODELS[@]}"; do
+        echo "== round $round/$ROUNDS, $m" >&2
+        ARGS=(--model "$m" --batch "$BATCH" -T "$T" --beta "$BETA" --silent "$SILENT" --threads "$THREADS" --iters "$ITERS" --json)
+        if [ "$TORCH_ONLY" = 0 ]; then
+            # Like the NumPy peak, without this environment's OpenBLAS overrides (they force AVX2
+            # kernels on AVX-512 machines).
+            run "$m.ours" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}"
+        fi
+        run "$m.eager" "$PY" bench/torch_reference.py "${ARGS[@]}"
+        if [ "$COMPILE" = 1 ]; then
+            run "$m.compile" "$PY" bench/torch_reference.py "${ARGS[@]}" --compile
+        fi
+        if [ "$TORCH_ONLY" = 0 ] && [ "$VARIANTS" = 1 ]; then
+            run "$m.dense" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}" --no-sparse
+            run "$m.im2col" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}" --no-sparse --conv im2col
+            run "$m.env" "$CSSDBG" bench "${ARGS[@]}"
+        fi
+    done
+done
 
-def last_json(path):
-    lines = [l for l in open(path).read().splitlines() if l.strip().startswith("{")]
-    return json.loads(lines[-1]) if lines else {}
+for m in "${MODELS[@]}"; do
+    ARGS="--model $m --batch $BATCH -T $T --beta $BETA --silent $SILENT --threads $THREADS --iters $ITERS --json"
+    "$PY" - "$WORK" "$m" "$ROUNDS" "${OPENBLAS_CORETYPE:-unset}" \
+        "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $CSSDBG bench $ARGS" \
+        "python bench/torch_reference.py $ARGS" <<'EOF'
+import json, os, statistics, sys
 
-peak = json.load(open(sys.argv[1]))
-ours, ref = last_json(sys.argv[2]), last_json(sys.argv[3])
-ours_cmd, torch_cmd, torch_only = sys.argv[4], sys.argv[5], sys.argv[6] == "1"
-flops = ref["ann_flops_per_sample"]  # 2 x MACs of conv/linear per sample (same net both sides)
-T = ref["T"]
+work, model, rounds, coretype, ours_cmd, torch_cmd = sys.argv[1:7]
+peak = json.load(open(os.path.join(work, "peak.json")))
+
+
+def runs(kind):
+    path = os.path.join(work, f"{model}.{kind}.jsonl")
+    if not os.path.exists(path):
+        return []
+    return [json.loads(l) for l in open(path) if l.strip()]
+
+
+def med(kind, key):
+    vals = [r[key] for r in runs(kind) if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+
+def spread(kind, key):
+    vals = [r[key] for r in runs(kind) if r.get(key) is not None]
+    return f"{min(vals):,.2f}–{max(vals):,.2f}" if len(vals) > 1 else ""
+
 
 def f(v, d=2):
     return "n/a" if v is None else f"{v:,.{d}f}"
 
+
 def ratio(a, b):
     return None if a is None or b in (None, 0) else a / b
 
-def x(v):
-    return "" if v is None else "×"
 
-def p(v):
-    return "" if v is None else "%"
+def r(a, b):
+    v = ratio(a, b)
+    return "" if v is None else f"{v:.2f}×"
+
+
+ref = (runs("eager") or [{}])[-1]
+flops = ref.get("ann_flops_per_sample")
+Tn = ref.get("T")
+o_snn, e_snn, c_snn = med("ours", "snn_samples_per_s"), med("eager", "snn_samples_per_s"), med("compile", "snn_samples_per_s")
+o_ann, e_ann, c_ann = med("ours", "ann_samples_per_s"), med("eager", "ann_samples_per_s"), med("compile", "ann_samples_per_s")
+
+
+def gf(rate, steps=1):
+    return None if rate is None or flops is None else flops * steps * rate / 1e9
+
 
 def pct(g):
     return None if g is None else 100 * g / peak["gflops"]
 
-o_snn, o_ann = ours.get("snn_samples_per_s"), ours.get("ann_samples_per_s")
-t_snn, t_ann = ref["snn_samples_per_s"], ref["ann_samples_per_s"]
-o_gf = ours.get("dense_gflops")
-t_gf = ref["dense_gflops"]
-o_ann_gf = None if o_ann is None else flops * o_ann / 1e9
-t_ann_gf = flops * t_ann / 1e9
 
-print(f"### {ref['model']}, batch {ref['batch']}, T={T}, L={ref['silent']}, {ref['threads']} threads\n")
-print("| | cssdbg | PyTorch eager | cssdbg / PyTorch |")
-print("|---|---:|---:|---:|")
-print(f"| SNN samples/s | {f(o_snn)} | {f(t_snn)} | {f(ratio(o_snn, t_snn))}{x(o_snn)} |")
-print(f"| ANN samples/s | {f(o_ann)} | {f(t_ann)} | {f(ratio(o_ann, t_ann))}{x(o_ann)} |")
-print(f"| SNN dense-equivalent GFLOP/s | {f(o_gf, 1)} | {f(t_gf, 1)} | {f(ratio(o_gf, t_gf))}{x(o_gf)} |")
-print(f"| SNN % of matmul peak | {f(pct(o_gf), 1)}{p(o_gf)} | {f(pct(t_gf), 1)}{p(t_gf)} | |")
-print(f"| ANN GFLOP/s | {f(o_ann_gf, 1)} | {f(t_ann_gf, 1)} | {f(ratio(o_ann_gf, t_ann_gf))}{x(o_ann_gf)} |")
-print(f"| ANN % of matmul peak | {f(pct(o_ann_gf), 1)}{p(o_ann_gf)} | {f(pct(t_ann_gf), 1)}{p(t_ann_gf)} | |")
-print(f"| peak RSS (MB) | {f(ours.get('peak_rss_mb'), 0)} | {f(ref.get('peak_rss_mb'), 0)} | |")
-env_run = last_json(sys.argv[7])
-if env_run:
-    e_snn, e_ann = env_run.get("snn_samples_per_s"), env_run.get("ann_samples_per_s")
-    print(f"| SNN / ANN samples/s with OPENBLAS_CORETYPE={sys.argv[8]} kept | {f(e_snn)} / {f(e_ann)} | | "
-          f"{f(ratio(e_snn, t_snn))}{x(e_snn)} / {f(ratio(e_ann, t_ann))}{x(e_ann)} |")
-plain = last_json(sys.argv[9])
-if plain:
-    i_snn, i_ann = plain.get("snn_samples_per_s"), plain.get("ann_samples_per_s")
-    print(f"| SNN / ANN samples/s with `--conv im2col` (no Winograd) | {f(i_snn)} / {f(i_ann)} | | "
-          f"{f(ratio(i_snn, t_snn))}{x(i_snn)} / {f(ratio(i_ann, t_ann))}{x(i_ann)} |")
+print(f"### {model}, batch {ref.get('batch')}, T={Tn}, L={ref.get('silent')}, {ref.get('threads')} threads "
+      f"(median of {rounds} alternated rounds)\n")
+print("| | cssdbg | PyTorch eager | torch.compile | cssdbg / eager | cssdbg / compile |")
+print("|---|---:|---:|---:|---:|---:|")
+print(f"| SNN samples/s | {f(o_snn)} | {f(e_snn)} | {f(c_snn)} | {r(o_snn, e_snn)} | {r(o_snn, c_snn)} |")
+print(f"| ANN samples/s | {f(o_ann)} | {f(e_ann)} | {f(c_ann)} | {r(o_ann, e_ann)} | {r(o_ann, c_ann)} |")
+print(f"| SNN range over rounds | {spread('ours', 'snn_samples_per_s')} | {spread('eager', 'snn_samples_per_s')} "
+      f"| {spread('compile', 'snn_samples_per_s')} | | |")
+g = [gf(v, Tn) for v in (o_snn, e_snn, c_snn)]
+print(f"| SNN dense-equivalent GFLOP/s | {f(g[0], 1)} | {f(g[1], 1)} | {f(g[2], 1)} | | |")
+print(f"| SNN % of matmul peak | {f(pct(g[0]), 1)} | {f(pct(g[1]), 1)} | {f(pct(g[2]), 1)} | | |")
+a = [gf(v) for v in (o_ann, e_ann, c_ann)]
+print(f"| ANN % of matmul peak | {f(pct(a[0]), 1)} | {f(pct(a[1]), 1)} | {f(pct(a[2]), 1)} | | |")
+print(f"| peak RSS (MB) | {f(med('ours', 'peak_rss_mb'), 0)} | {f(med('eager', 'peak_rss_mb'), 0)} "
+      f"| {f(med('compile', 'peak_rss_mb'), 0)} | | |")
+for kind, label in (("dense", "cssdbg `--no-sparse` (dense only)"),
+                    ("im2col", "cssdbg `--no-sparse --conv im2col` (no Winograd)"),
+                    ("env", f"cssdbg with OPENBLAS_CORETYPE={coretype} kept")):
+    s, n = med(kind, "snn_samples_per_s"), med(kind, "ann_samples_per_s")
+    if s is not None:
+        print(f"| SNN / ANN samples/s, {label} | {f(s)} / {f(n)} | | | {r(s, e_snn)} / {r(n, e_ann)} "
+              f"| {r(s, c_snn)} / {r(n, c_ann)} |")
+agree = med("compile", "compiled_prediction_agreement")
+compile_s = med("compile", "compile_s")
 print()
-print(f"NumPy float32 matmul peak (1024³, best of 10, {peak['cpus']} CPUs, all BLAS threads): "
-      f"{peak['gflops']:.1f} GFLOP/s")
-print(f"Dense-equivalent = ANN conv/linear FLOPs per sample ({flops / 1e6:.1f} MFLOP) × T × samples/s "
-      f"(cssdbg's own dense_gflops for cssdbg). PyTorch peak RSS includes the Python/torch runtime.")
+print(f"NumPy float32 matmul peak (1024³, best of 10, {peak['cpus']} CPUs, all BLAS threads): {peak['gflops']:.1f} GFLOP/s. "
+      f"Dense-equivalent = ANN conv/linear FLOPs per sample ({f(None if flops is None else flops / 1e6, 1)} MFLOP) × T × samples/s.")
+if compile_s is not None:
+    print(f"torch.compile: {compile_s:.0f} s to compile (not timed); predictions equal to eager's on "
+          f"{100 * agree:.1f} % of the batch.")
 print()
-print("Commands:")
-print(f"- `{ours_cmd}`" + ("  (skipped: --torch-only)" if torch_only else ""))
-print(f"- `{torch_cmd}`")
+print("Commands (one of each per round):")
+print(f"- `{ours_cmd}`")
+print(f"- `{torch_cmd}` and the same with `--compile`")
+print()
 EOF
+done

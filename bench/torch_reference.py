@@ -255,6 +255,39 @@ def tsa_relu(X: torch.Tensor, c: Coding):
     return S, h
 
 
+def encode_pure(x: torch.Tensor, theta0: float, c: Coding) -> torch.Tensor:
+    """`encode` without in-place writes into a preallocated tensor, for torch.compile."""
+    u = x / theta0 / (c.beta ** c.T)
+    out = []
+    for _ in range(c.T):
+        u = u * c.beta
+        s = (u >= 1).to(x.dtype) - (u <= -1).to(x.dtype)
+        out.append(s)
+        u = u - s
+    return torch.stack(out)
+
+
+def tsa_relu_pure(X: torch.Tensor, c: Coding):
+    """`tsa_relu` as out-of-place tensor ops (same operations in the same order), for torch.compile,
+    which fuses the whole recurrence of a layer into one loop over its neurons."""
+    T, L, beta = c.T, c.L, c.beta
+    h = torch.zeros_like(X[0])
+    G = torch.zeros_like(X[0])
+    S = []
+    for k in range(T + L):
+        h = h * beta + X[k] if k < T else h * beta
+        if k < L:
+            continue
+        G = G * beta
+        o = torch.clamp(h, min=0.0) - G
+        s = (o >= c.v).to(X.dtype)
+        if c.negative:
+            s = s - (o <= -c.v).to(X.dtype)
+        S.append(s)
+        G = G + s * c.bl
+    return torch.stack(S), h
+
+
 class LayerStats:
     def __init__(self, name: str):
         self.name = name
@@ -309,6 +342,7 @@ class SNN:
         self.theta0 = theta0
         self.stats: list[LayerStats] | None = None
         self.ann_acts: list[torch.Tensor] | None = None
+        self.pure = False  # out-of-place ops only (what torch.compile traces)
         for a in self.acts:
             a.hook = self._spiking
 
@@ -316,6 +350,9 @@ class SNN:
         T = self.c.T
         theta = self.thetas[act.index]
         X = (z / theta).reshape(T, -1)
+        if self.pure:
+            S, _ = tsa_relu_pure(X, self.c)
+            return (S * theta).view(z.shape)
         S, h = tsa_relu(X, self.c)
         if self.stats is not None:
             ann = self.ann_acts[act.index].double().numpy().reshape(-1) if self.ann_acts is not None else None
@@ -329,6 +366,13 @@ class SNN:
         T, B = self.c.T, x.shape[0]
         s0 = encode(x, self.theta0, self.c)
         z = self.net(s0.mul_(self.theta0).view((T * B,) + tuple(x.shape[1:])))
+        return torch.tensordot(self.c.w, z.view((T, B) + tuple(z.shape[1:])), dims=([0], [0]))
+
+    def forward_pure(self, x: torch.Tensor) -> torch.Tensor:
+        """The same simulation without in-place ops or statistics: what `--compile` compiles."""
+        T, B = self.c.T, x.shape[0]
+        s0 = encode_pure(x, self.theta0, self.c) * self.theta0
+        z = self.net(s0.view((T * B,) + tuple(x.shape[1:])))
         return torch.tensordot(self.c.w, z.view((T, B) + tuple(z.shape[1:])), dims=([0], [0]))
 
 
@@ -388,18 +432,48 @@ def bench(args) -> dict:
     x = torch.randn((args.batch,) + shape, generator=g)
     thetas, theta0 = calibrate(net, calib, c)  # not timed
     snn = SNN(net, c, thetas, theta0)
-
-    def ann():
+    extra = {}
+    if args.compile:
+        # torch.compile (Inductor, default mode, static shapes) of the same simulation and of the
+        # ANN; the first warm-up call compiles (timed separately, not in the samples/s).
         with torch.inference_mode():
-            net(x)
+            eager_out = snn(x)
+        snn.pure = True
+        snn_c = torch.compile(snn.forward_pure, dynamic=False)
+        ann_c = torch.compile(net, dynamic=False)
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            compiled_out = snn_c(x)
+            ann_c(x)
+        extra["compile_s"] = round(time.perf_counter() - t0, 1)
+        # Inductor may reorder float operations, so a threshold tie can flip: report how close it is.
+        extra["compiled_prediction_agreement"] = float(
+            (compiled_out.argmax(1) == eager_out.argmax(1)).double().mean())
+
+        def run_snn():
+            with torch.inference_mode():
+                snn_c(x)
+
+        def ann():
+            with torch.inference_mode():
+                ann_c(x)
+    else:
+        def run_snn():
+            snn(x)
+
+        def ann():
+            with torch.inference_mode():
+                net(x)
 
     t_ann = timed(ann, args.iters)
-    t_snn = timed(lambda: snn(x), args.iters)
+    t_snn = timed(run_snn, args.iters)
     snn_rate, ann_rate = args.batch / t_snn, args.batch / t_ann
     flops = dense_flops(net, shape)
     return {
         "model": args.model, "batch": args.batch, "T": args.T, "silent": args.silent, "threads": args.threads,
+        "mode": "compile" if args.compile else "eager",
         "snn_samples_per_s": round(snn_rate, 3), "ann_samples_per_s": round(ann_rate, 3),
+        **extra,
         # extra fields (not in the cssdbg bench schema): the same dense-equivalent definition as
         # cssdbg (ANN conv/linear FLOPs per sample x T x SNN samples/s) and this process's peak RSS
         "ann_flops_per_sample": flops,
@@ -538,6 +612,8 @@ def main(argv=None) -> int:
     ap.add_argument("--iters", type=int, default=5, help="timed iterations (median reported)")
     ap.add_argument("--calib-samples", type=int, default=4, help="random calibration samples (bench)")
     ap.add_argument("--json", action="store_true", help="print JSON only")
+    ap.add_argument("--compile", action="store_true",
+                    help="benchmark torch.compile (Inductor) of the same simulation and ANN instead of eager")
     ap.add_argument("--export", metavar="PATH.onnx", help="write ONNX (opset 17) + PATH.pt state dict")
     ap.add_argument("--data", type=int, default=0, help="with --export: write N random inputs as data.npy")
     ap.add_argument("--calib", type=int, default=0, help="with --export: write N random inputs as calib.npy")
@@ -545,7 +621,12 @@ def main(argv=None) -> int:
     ap.add_argument("--check", metavar="BUNDLE_DIR", help="simulate a bundle written by --export")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--indent", type=int, default=None)
+    ap.add_argument("--list-models", action="store_true", help="print the built-in model names, one a line")
     args = ap.parse_args(argv)
+
+    if args.list_models:
+        print("\n".join(sorted(MODELS)))
+        return 0
 
     if args.export:
         export(args)
@@ -557,7 +638,7 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(r))
     else:
-        print(f"{r['model']} batch {r['batch']} T {r['T']} L {r['silent']} threads {r['threads']}: "
+        print(f"{r['model']} ({r['mode']}) batch {r['batch']} T {r['T']} L {r['silent']} threads {r['threads']}: "
               f"SNN {r['snn_samples_per_s']:.2f} samples/s, ANN {r['ann_samples_per_s']:.2f} samples/s")
     return 0
 

@@ -17,10 +17,20 @@ public struct Network: Sendable {
     /// Transformed filters of the convolutions computed by Winograd F(2×2, 3×3), by node index
     /// (computed once here, not per call).
     public let winograd: [Int: WinogradFilter]
+    /// Event-driven weights of the convolutions, by node index: columns of spikes sparse enough
+    /// run on `SparseConv` (chosen per column from its density), the rest on the dense path.
+    public let sparse: [Int: SparseConvFilter]
 
-    /// - Parameter winograd: false keeps every convolution on the plain im2col + GEMM path
-    ///   (for comparisons; the results differ by float rounding only).
-    public init(_ graph: Graph, winograd useWinograd: Bool = true) throws {
+    /// - Parameters:
+    ///   - winograd: false keeps every convolution on the plain im2col + GEMM path
+    ///     (for comparisons; the results differ by float rounding only).
+    ///   - sparse: true builds the event-driven weights and lets sparse columns use them. Off by
+    ///     default: at the spike densities measured on our models (17–52 % per conv input) no column
+    ///     is below the break-even, and the extra weights would cost memory for nothing.
+    ///   - sparseDensity: the density below which a column goes event-driven, instead of each
+    ///     layer's measured break-even (to measure that break-even, and in tests).
+    public init(_ graph: Graph, winograd useWinograd: Bool = true, sparse useSparse: Bool = false,
+                sparseDensity: Float? = nil) throws {
         self.graph = graph
         self.shapes = try graph.inferShapes()
         var spiking: [Int] = []
@@ -55,6 +65,15 @@ public struct Network: Sendable {
             }
         }
         self.winograd = filters
+        var events: [Int: SparseConvFilter] = [:]
+        if useSparse {
+            for (i, node) in graph.nodes.enumerated() {
+                if case .conv(let c) = node.op, let f = SparseConvFilter(c, winograd: filters[i] != nil, maximumDensity: sparseDensity) {
+                    events[i] = f
+                }
+            }
+        }
+        self.sparse = events
     }
 
     /// Whether any convolution runs on the Winograd path.

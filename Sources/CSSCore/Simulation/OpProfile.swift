@@ -7,6 +7,8 @@ public final class OpProfile: @unchecked Sendable {
     private let lock = NSLock()
     private var seconds: [Int: Double] = [:]
     private var calls: [Int: Int] = [:]
+    private var nonzero: [Int: (nonzero: Int, total: Int)] = [:]
+    private var eventColumns: [Int: (event: Int, columns: Int)] = [:]
 
     public init() {}
 
@@ -16,6 +18,33 @@ public final class OpProfile: @unchecked Sendable {
             seconds[node, default: 0] += s
             calls[node, default: 0] += 1
         }
+    }
+
+    /// Counts the non-zero values of a node's first input: the density sparse kernels would see
+    /// (for spike inputs, the fraction of slots that carry a spike).
+    /// With `sparse`, also how many of its columns the event-driven convolution takes.
+    func recordDensity(node: Int, of x: Activation, sparse: SparseConvFilter? = nil) {
+        let counts = SparseConv.nonzeroCounts(x)
+        let nz = counts.reduce(0, +)
+        let event = sparse.map { SparseConv.eventColumns(x, $0).columns.count }  // the conv's own choice
+        lock.withLock {
+            let old = nonzero[node] ?? (0, 0)
+            nonzero[node] = (old.nonzero + nz, old.total + x.data.count)
+            if let event {
+                let e = eventColumns[node] ?? (0, 0)
+                eventColumns[node] = (e.event + event, e.columns + x.columns)
+            }
+        }
+    }
+
+    /// Fraction of columns on the event-driven path per convolution that has one.
+    public var eventColumnFraction: [Int: Double] {
+        lock.withLock { eventColumns.mapValues { $0.columns > 0 ? Double($0.event) / Double($0.columns) : 0 } }
+    }
+
+    /// Fraction of non-zero input values per node (conv and dense nodes), summed over runs.
+    public var inputDensity: [Int: Double] {
+        lock.withLock { nonzero.mapValues { $0.total > 0 ? Double($0.nonzero) / Double($0.total) : 0 } }
     }
 
     /// `(node index, seconds, calls)` in graph order.

@@ -114,6 +114,12 @@ public struct Simulator: Sendable {
                 continue
             }
             let ins = node.inputs.map { values[$0]! }
+            if let profile {
+                switch node.op {
+                case .conv, .dense: profile.recordDensity(node: i, of: ins[0], sparse: network.sparse[i])
+                default: break
+                }
+            }
             let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             defer { profile?.record(node: i, since: start) }
             let y: Activation
@@ -122,7 +128,8 @@ public struct Simulator: Sendable {
                 layer += 1
             } else {
                 y = AffineOps.apply(node.op, ins, outShape: network.shapes[node.output]!, constantScale: constantScale,
-                                    scratch: scratch, winograd: network.winograd[i])
+                                    scratch: scratch, winograd: network.winograd[i],
+                                    sparse: network.sparse[i])
             }
             if !keep {
                 for name in node.inputs where network.lastUse[name] == i && name != graph.output { values[name] = nil }
