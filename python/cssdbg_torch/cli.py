@@ -14,7 +14,7 @@ import torch
 from .config import Config
 from .errors import CSSError, SettingError
 from .jsonfmt import render
-from .network import CSSNetwork, bundle_name, calibration_percentiles, load_labels, load_npy, resolve_bundle
+from .network import CSSNetwork, bundle_name, evaluate_dataset, load_labels, load_npy, resolve_bundle
 from .onnx_import import load_graph
 from .theta import read_theta
 
@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--batch", type=int, default=64, help="samples per batch (default 64; results do not depend on it "
                                                           "beyond float rounding)")
     e.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    e.add_argument("--threads", type=int, help="CPU threads per process (default: PyTorch's)")
+    e.add_argument("--threads", type=int, help="CPU threads per process, each simulating whole batches (default: "
+                                               "PyTorch's thread count, 1 under torchrun)")
     e.add_argument("--double", action="store_true", help="run the layers in float64 instead of float32")
     e.add_argument("--json", action="store_true", help="print one JSON object (the schema of `cssdbg eval --json`)")
     return ap
@@ -62,6 +63,10 @@ def _check(args) -> None:
         raise _Usage(f"--device must be cpu or cuda, not '{args.device}'")
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise SettingError("--device cuda: no CUDA device is available to PyTorch")
+
+
+def device_of(args, comm):
+    return comm.device if comm is not None else torch.device(args.device)
 
 
 def evaluate(args, comm=None) -> dict | None:
@@ -89,37 +94,20 @@ def evaluate(args, comm=None) -> dict | None:
         labels = labels[:args.limit] if labels is not None else None
     calib = load_npy(b["calib"], graph.input_shape) if b["calib"] else data
     dtype = torch.float64 if args.double else torch.float32
-    device = comm.device if comm is not None else torch.device(args.device)
+    # Batches in parallel, each on one thread: the numbers do not depend on the thread count.
+    workers = args.threads or torch.get_num_threads()
+    if device_of(args, comm).type == "cpu":
+        torch.set_num_threads(1)
+    else:
+        workers = 1
+    device = device_of(args, comm)
     n_layers = len(tensors)
     net = CSSNetwork(graph, cfg, 1.0, [1.0] * n_layers, name=bundle_name(args.model), dtype=dtype).to(device)
     if tf is not None:
         net.theta_input, net.theta = tf.input, [tf.layers[t] for t in tensors]
     else:
-        net.calibrate(calib, batch_size=args.batch, comm=comm)
-    rank, world = (comm.rank, comm.world) if comm is not None else (0, 1)
-    stats = net.new_stats(len(data))
-    B = args.batch
-    for j, lo in enumerate(range(0, len(data), B)):
-        if j % world != rank:
-            continue
-        x = torch.from_numpy(data[lo:lo + B]).to(device)
-        y_ann, acts = net.ann(x, keep=True)
-        y = net.simulate(x, acts, stats)
-        n = x.shape[0]
-        stats.add_predictions(np.arange(lo, lo + n), torch.argmax(y_ann.reshape(n, -1), 1).cpu().numpy(),
-                              torch.argmax(y.reshape(n, -1), 1).cpu().numpy(),
-                              labels[lo:lo + n] if labels is not None else None)
-    return net.report(stats, comm=comm) if labels is not None else _unlabeled(net, stats, comm)
-
-
-def _unlabeled(net, stats, comm):
-    net._unlabeled = True
-    summary = stats.local_summary()
-    parts = comm.gather(summary) if comm is not None else [summary]
-    if parts is None:
-        return None
-    from .stats import merge_summaries
-    return net._report_from(merge_summaries(parts, has_labels=False))
+        net.calibrate(calib, batch_size=args.batch, comm=comm, workers=workers)
+    return evaluate_dataset(net, data, labels, args.batch, comm, workers)
 
 
 def _table(r: dict) -> str:
@@ -148,8 +136,6 @@ def main(argv=None) -> int:
     comm = None
     try:
         _check(args)
-        if args.threads:
-            torch.set_num_threads(args.threads)
         from .dist import Comm
         if Comm.wanted():
             comm = Comm(args.device)

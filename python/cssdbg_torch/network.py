@@ -247,11 +247,11 @@ class CSSNetwork(nn.Module):
         return (y, acts) if keep else y
 
     @torch.no_grad()
-    def calibrate(self, calib, batch_size=64, comm=None) -> None:
+    def calibrate(self, calib, batch_size=64, comm=None, workers=1) -> None:
         """θ_l = p_l/Σw with p_l the configured percentile of the non-zero ANN Relu outputs
         (|input| for θ_0) over the calibration inputs (§3); a layer that never fires gets p = 1.
         With `comm`, the calibration batches are shared among processes."""
-        p = calibration_percentiles(self, calib, self.config.percentile, batch_size, comm)
+        p = calibration_percentiles(self, calib, self.config.percentile, batch_size, comm, workers)
         sw = self.config.sum_weights
         self.theta_input = (p[0] if p[0] > 0 else 1.0) / sw
         self.theta = [(v if v > 0 else 1.0) / sw for v in p[1:]]
@@ -401,12 +401,17 @@ class CSSNetwork(nn.Module):
                 for s in self.layer_shapes]
         return RunStats(self.config.window, len(self.tensors), caps)
 
-    def report(self, stats: RunStats | None = None, comm=None):
-        """The `cssdbg eval --json` object for the batches seen (by every process with `comm`;
-        None on ranks other than 0)."""
-        st = stats or self._stats
+    def evaluate(self, data, labels=None, batch_size=64, comm=None, workers=1) -> dict:
+        """The `cssdbg eval --json` object for a whole data set (does not touch `report()`'s
+        statistics)."""
+        return evaluate_dataset(self, data, labels, batch_size, comm, workers)
+
+    def report(self, comm=None):
+        """The `cssdbg eval --json` object for the batches `forward` has seen since
+        `reset_stats()` (by every process with `comm`; None on ranks other than 0)."""
+        st = self._stats
         summary = st.local_summary()
-        labeled = not self._unlabeled if stats is None else True
+        labeled = not self._unlabeled and st.samples > 0
         parts = comm.gather(summary) if comm is not None else [summary]
         if parts is None:
             return None
@@ -456,40 +461,107 @@ def first_argmax(y: torch.Tensor) -> np.ndarray:
     return torch.argmax(y, dim=1).cpu().numpy()
 
 
+def in_batches(fn, starts, workers: int):
+    """fn(start) for every batch start, `workers` batches at a time, results in order.
+
+    Each batch runs single-threaded (intra-op threads 1, set by the caller), so its numbers do
+    not depend on how many threads or processes share the work: PyTorch's CPU GEMMs round
+    differently for different thread counts, batches computed on one thread each do not."""
+    starts = list(starts)
+    if workers <= 1:
+        for j in starts:
+            yield fn(j)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    # OpenMP's thread count is a per-thread setting: each worker sets its own.
+    with ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,)) as ex:
+        pending = []
+        for j in starts:
+            pending.append(ex.submit(fn, j))
+            if len(pending) >= 2 * workers:
+                yield pending.pop(0).result()
+        for f in pending:
+            yield f.result()
+
+
+def _batch_plan(n: int, batch_size: int, comm):
+    """This process's batch starts: batch j goes to rank j mod world (every sample once)."""
+    rank, world = (comm.rank, comm.world) if comm is not None else (0, 1)
+    return [lo for j, lo in enumerate(range(0, n, batch_size)) if j % world == rank]
+
+
 @torch.no_grad()
-def calibration_percentiles(net: CSSNetwork, calib, q: float, batch_size: int, comm=None) -> list:
+def calibration_percentiles(net: CSSNetwork, calib, q: float, batch_size: int, comm=None, workers: int = 1) -> list:
     """[p_0, p_1, ...]: exact percentiles of the non-zero values (§3), in two passes (count, then
     the top values the percentile needs), so memory stays small on large calibration sets."""
+    from .stats import TopValues
     calib = calib.cpu().numpy() if torch.is_tensor(calib) else np.asarray(calib)
     calib = calib.astype(np.float32, copy=False)
-    N = len(calib)
-    rank, world = (comm.rank, comm.world) if comm is not None else (0, 1)
-    mine = [j for j in range(0, N, batch_size) if (j // batch_size) % world == rank]
-    # Input: every process reads the whole (cheap) input array.
+    mine = _batch_plan(len(calib), batch_size, comm)
+    # Input: every process reads the whole input array (cheap).
     xin = np.abs(calib.reshape(-1))
     xin = xin[xin != 0]
     p0 = percentile_from_top(np.sort(xin)[::-1], xin.size, q)
-    counts = np.zeros(len(net.tensors), np.int64)
-    for j in mine:
+    n_layers = len(net.tensors)
+
+    def count(j):
         _, acts = net.ann(calib[j:j + batch_size], keep=True)
-        for l, a in enumerate(acts):
-            counts[l] += int((a > 0).sum())
+        return np.array([int((a > 0).sum()) for a in acts], np.int64)
+
+    counts = np.zeros(n_layers, np.int64)
+    for c in in_batches(count, mine, workers):
+        counts += c
     if comm is not None:
         counts = comm.allreduce(counts)
     caps = [top_count(int(c), q) for c in counts]
-    from .stats import TopValues
     tops = [TopValues(c) for c in caps]
-    for j in mine:
+
+    def top(j):
         _, acts = net.ann(calib[j:j + batch_size], keep=True)
+        out = []
         for l, a in enumerate(acts):
             v = a[a > 0]
+            out.append(torch.topk(v, caps[l], sorted=False).values if v.numel() > caps[l] else v)
+        return out
+
+    for vs in in_batches(top, mine, workers):
+        for t, v in zip(tops, vs):
             if v.numel():
-                tops[l].add(v)
+                t.add(v)
     local = [t.descending() for t in tops]
     if comm is not None:
         gathered = comm.allgather(local)
-        local = [np.sort(np.concatenate([g[l] for g in gathered]))[::-1][:caps[l]] for l in range(len(caps))]
-    return [p0] + [percentile_from_top(local[l], int(counts[l]), q) for l in range(len(caps))]
+        local = [np.sort(np.concatenate([g[l] for g in gathered]))[::-1][:caps[l]] for l in range(n_layers)]
+    return [p0] + [percentile_from_top(local[l], int(counts[l]), q) for l in range(n_layers)]
+
+
+@torch.no_grad()
+def evaluate_dataset(net: CSSNetwork, data, labels=None, batch_size: int = 64, comm=None, workers: int = 1):
+    """`cssdbg eval`'s report of the data set (rank 0's; None on other ranks): batches shared
+    among processes (`comm`) and among `workers` threads, statistics combined exactly."""
+    data = data.cpu().numpy() if torch.is_tensor(data) else np.asarray(data, np.float32)
+    if labels is not None:
+        labels = np.asarray(labels.cpu() if torch.is_tensor(labels) else labels, np.int64).reshape(-1)
+    total = net.new_stats(len(data))
+    device = net.device
+
+    def one(lo):
+        st = net.new_stats(len(data))
+        x = torch.from_numpy(np.ascontiguousarray(data[lo:lo + batch_size])).to(device)
+        n = x.shape[0]
+        y_ann, acts = net.ann(x, keep=True)
+        y = net.simulate(x, acts, st)
+        st.add_predictions(np.arange(lo, lo + n), first_argmax(y_ann.reshape(n, -1)), first_argmax(y.reshape(n, -1)),
+                           labels[lo:lo + n] if labels is not None else None)
+        return st
+
+    for st in in_batches(one, _batch_plan(len(data), batch_size, comm), workers):
+        total.absorb(st)
+    summary = total.local_summary()
+    parts = comm.gather(summary) if comm is not None else [summary]
+    if parts is None:
+        return None
+    return net._report_from(merge_summaries(parts, has_labels=labels is not None))
 
 
 # ---------------------------------------------------------------------- bundles and .npy

@@ -102,6 +102,26 @@ class RunStats:
         if labels is not None:
             self.labels.append(np.asarray(labels, np.int64).reshape(-1))
 
+    def absorb(self, o: "RunStats") -> None:
+        """Adds another batch's statistics (results do not depend on the order)."""
+        self.samples += o.samples
+        self.sample_index += o.sample_index
+        self.ann_pred += o.ann_pred
+        self.snn_pred += o.snn_pred
+        self.labels += o.labels
+        for a, b in zip(self.layers, o.layers):
+            a.pairs += b.pairs
+            a.over_one += b.over_one
+            a.overflow += b.overflow
+            a.coupling += b.coupling
+            a.violations += b.violations
+            a.first += b.first
+            a.pos += b.pos
+            a.neg += b.neg
+            a.sq_by_sample += b.sq_by_sample
+            for part in b.top.parts:
+                a.top.add(part)
+
     # ------------------------------------------------------------------ merging
 
     def local_summary(self) -> dict:
@@ -112,7 +132,7 @@ class RunStats:
             "index": cat(self.sample_index),
             "ann": cat(self.ann_pred),
             "snn": cat(self.snn_pred),
-            "labels": cat(self.labels) if self.labels else None,
+            "labels": cat(self.labels),
             "layers": [{
                 "pairs": s.pairs, "over_one": s.over_one, "overflow": s.overflow, "coupling": s.coupling,
                 "violations": s.violations, "first": s.first, "pos": s.pos, "neg": s.neg,
@@ -129,7 +149,7 @@ def merge_summaries(parts: list[dict], has_labels: bool) -> dict:
     ann = np.concatenate([p["ann"] for p in parts])[order]
     snn = np.concatenate([p["snn"] for p in parts])[order]
     labels = None
-    if has_labels and all(p["labels"] is not None for p in parts):
+    if has_labels:
         labels = np.concatenate([p["labels"] for p in parts])[order]
     layers = []
     for li in range(len(parts[0]["layers"])):

@@ -12,6 +12,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+
+# One thread: the suite shares 2 cores with the rest of CI, and OpenMP threads that spin-wait
+# for a busy core make a run several times slower (results do not depend on it).
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
 SAMPLES = REPO / "samples"
 
 
@@ -38,14 +44,33 @@ def swift_eval(*args) -> dict:
     return json.loads(run([cssdbg_binary(), "eval", "--json", *args]).stdout)
 
 
-def py_eval(*args, env=None) -> dict:
-    return json.loads(run([sys.executable, "-m", "cssdbg_torch", "eval", "--json", *args], env=env).stdout)
+def py_cli(*args):
+    """`python -m cssdbg_torch ARGS` in this process (no new interpreter to start, torch is
+    imported once): (exit status, stdout, stderr)."""
+    import contextlib
+    import io
+
+    from cssdbg_torch.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = main([str(a) for a in args])
+        except SystemExit as e:  # argparse
+            rc = e.code
+    return rc, out.getvalue(), err.getvalue()
+
+
+def py_eval(*args) -> dict:
+    rc, out, err = py_cli("eval", "--json", *args)
+    assert rc == 0, err
+    return json.loads(out)
 
 
 def assert_reports_agree(a: dict, b: dict, what: str = "") -> None:
     """Two `eval --json` reports within css-spec §9: accuracy and agreement within half a
     percentage point, residual p99.9 within 3 %, overflow/coupling/|u| ≥ 1 counts and every
-    per-step count within 2 % or 5; structure, names and sizes exactly."""
+    per-step count within 2 % or 5, spike counts and activation RMSE within 2 %; structure,
+    names, sizes, windows and the config exactly; θ to 1e-5 (calibrated from float32 ANNs)."""
     pre = f"{what}: " if what else ""
     assert list(a) == list(b), pre + "top-level keys differ"
     for k in ("model", "config", "samples", "latency"):
@@ -68,8 +93,9 @@ def assert_reports_agree(a: dict, b: dict, what: str = "") -> None:
         assert abs(la["theta"] - lb["theta"]) <= 1e-5 * lb["theta"], f"{n} theta: {la['theta']} vs {lb['theta']}"
         assert abs(la["residual_p999"] - lb["residual_p999"]) <= 0.03 * max(lb["residual_p999"], 1e-9), \
             f"{n} residual_p999: {la['residual_p999']} vs {lb['residual_p999']}"
-        assert abs(la["residual_max"] - lb["residual_max"]) <= 0.03 * max(lb["residual_max"], 1e-9) + 1e-6, \
-            f"{n} residual_max: {la['residual_max']} vs {lb['residual_max']}"
+        # residual_max is one neuron of one sample: a single threshold tie moves it, and §9 holds
+        # it to nothing.
+        assert la["residual_max"] >= la["residual_p999"] and lb["residual_max"] >= lb["residual_p999"]
         for k in ("over_one", "overflow", "coupling"):
             assert count_ok(la[k], lb[k]), f"{n} {k}: {la[k]} vs {lb[k]}"
         for k in ("violations_by_step", "first_violation_by_step"):

@@ -131,11 +131,12 @@ def test_double_precision_agrees_with_single():
 
 
 def test_cli_errors_are_one_line(tmp_path):
-    from conftest import run
-    import sys
-    bad = run([sys.executable, "-m", "cssdbg_torch", "eval", str(tmp_path / "missing")], check=False)
-    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "no such file or directory" in bad.stderr
-    bad = run([sys.executable, "-m", "cssdbg_torch", "eval", str(SAMPLES / "digits-cnn"), "-T", "0"], check=False)
-    assert bad.returncode == 1 and "T must be between 1 and 64, got 0" in bad.stderr
-    bad = run([sys.executable, "-m", "cssdbg_torch", "eval", str(SAMPLES / "digits-cnn"), "--limit", "0"], check=False)
-    assert bad.returncode == 2 and "--limit must be positive" in bad.stderr
+    from conftest import py_cli
+    rc, out, err = py_cli("eval", tmp_path / "missing")
+    assert rc == 1 and out == "" and err.count("\n") == 1 and "no such file or directory" in err
+    rc, _, err = py_cli("eval", SAMPLES / "digits-cnn", "-T", "0")
+    assert rc == 1 and err == "cssdbg-torch: T must be between 1 and 64, got 0\n"
+    rc, _, err = py_cli("eval", SAMPLES / "digits-cnn", "--limit", "0")
+    assert rc == 2 and "--limit must be positive" in err
+    rc, _, err = py_cli("eval", SAMPLES / "digits-cnn", "--data", SAMPLES / "digits-mlp" / "labels.npy")
+    assert rc == 1 and err.count("\n") == 1 and "labels.npy: has shape [360] but the model expects [N, 1, 8, 8]" in err
