@@ -3,7 +3,7 @@
 #
 #   bench/check_against_swift.sh [--model vgg-tiny] [--data N] [--calib N] [--keep] [-- extra eval flags]
 #
-# Environment: VENV (default bench/.venv; e.g. VENV=/work/venv), CSSDBG (default .build/release/cssdbg,
+# Environment: VENV (default: the tooling venv of scripts/pyenv.sh), CSSDBG (default .build/release/cssdbg,
 # falling back to .build/debug/cssdbg), NUMPY_REF=0 to skip the Float64 NumPy reference column.
 #
 # 1. exports the built-in model (ONNX opset 17 + state dict) and N(0,1) data.npy / calib.npy into a
@@ -13,7 +13,7 @@
 # 3. runs `cssdbg eval BUNDLE --json` (and scripts/reference_sim.py when onnx is importable);
 # 4. fails (exit 1) unless every layer's spikes_positive / spikes_negative agree within 1% relative
 #    and ≥ 99% of the SNN predictions agree. Residual p99.9, overflow and coupling are printed;
-#    residual p99.9 beyond 5% relative only warns (ties at thresholds may flip spikes, css-spec §9).
+#    residual p99.9 beyond 5% relative only warns (ties at thresholds may flip spikes, docs/numerics.md §9).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-VENV="${VENV:-$ROOT/bench/.venv}"
+if [ -z "${VENV:-}" ]; then VENV="$(dirname "$(dirname "$("$ROOT/scripts/pyenv.sh")")")"; fi
 PY="$VENV/bin/python"
 if [ ! -x "$PY" ]; then
     echo "no Python at $PY: run bench/side_by_side.sh --install, or set VENV=/path/to/venv" >&2

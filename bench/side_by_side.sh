@@ -4,9 +4,9 @@
 #   bench/side_by_side.sh [--install] [--model vgg16|resnet18] [--batch 16] [-T 10] [--beta 1.5]
 #                         [--silent 1] [--threads 2] [--iters 5] [--torch-only]
 #
-# Environment: VENV (default bench/.venv), CSSDBG (default .build/release/cssdbg).
-# --install creates $VENV if needed and pip-installs torch, numpy and onnx from PyPI (onnx is only
-# needed by --export / check_against_swift.sh). Without --install nothing is downloaded.
+# Environment: VENV (a venv with torch and numpy; default: the tooling venv of scripts/pyenv.sh,
+# $CSSDBG_VENV or .venv/, created from tools/requirements.txt), CSSDBG (default .build/release/cssdbg).
+# --install (with VENV set) creates $VENV if needed and pip-installs torch, numpy and onnx from PyPI.
 # --torch-only skips cssdbg (table shows n/a for it).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,7 +37,11 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-VENV="${VENV:-$ROOT/bench/.venv}"
+if [ -z "${VENV:-}" ]; then
+    PY="$("$ROOT/scripts/pyenv.sh")"
+    VENV="$(dirname "$(dirname "$PY")")"
+    INSTALL=0
+fi
 PY="$VENV/bin/python"
 if [ "$INSTALL" = 1 ]; then
     [ -x "$PY" ] || python3 -m venv "$VENV"

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""PyTorch eager-CPU implementation of /work/shared/css-spec.md, used as a speed and a
+"""PyTorch eager-CPU implementation of docs/numerics.md, used as a speed and a
 correctness reference for `cssdbg`.
 
-How the simulation maps onto PyTorch (css-spec §1-§5):
+How the simulation maps onto PyTorch (docs/numerics.md §1-§5):
 
   * Every spiking layer sees its whole coding window at once: the T slots are stacked into the
     batch dimension (slot-major, [T*B, C, H, W]) and the affine map in front of it (conv / linear /
@@ -208,12 +208,12 @@ class Coding:
 
 def encode(x: torch.Tensor, theta0: float, c: Coding) -> torch.Tensor:
     """Signed encoder (§4): x [B, ...] -> spikes [T, B, ...] in {-1, 0, 1}."""
-    u = x / theta0 / (c.beta ** c.T)
+    u = x.double() / theta0 / (c.beta ** c.T)  # Float64, ties fire (docs/numerics.md §4)
     out = torch.empty((c.T,) + tuple(x.shape), dtype=x.dtype)
     for t in range(c.T):
         u = u * c.beta
-        s = (u >= 1).to(x.dtype) - (u <= -1).to(x.dtype)
-        out[t] = s
+        s = (u >= 1 - 1e-6).double() - (u <= -1 + 1e-6).double()
+        out[t] = s.to(x.dtype)
         u = u - s
     return out
 

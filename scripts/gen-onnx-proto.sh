@@ -6,10 +6,11 @@
 #
 # Inputs (override with environment variables):
 #   ONNX_PROTO        path to onnx.proto (default: the one shipped in the onnx pip package of
-#                     the project venv, found with `python -c 'import onnx'`)
+#                     the tooling venv, scripts/pyenv.sh)
 #   PROTOC_GEN_SWIFT  path to protoc-gen-swift built from the same swift-protobuf version as
 #                     Package.swift resolves (1.39.0 at the time of writing). If it is missing,
-#                     it is built from SWIFT_PROTOBUF_DIR (a swift-protobuf checkout).
+#                     it is built from SWIFT_PROTOBUF_DIR (a swift-protobuf checkout; default
+#                     .build/swift-protobuf inside this repository, git-ignored).
 #   protoc            Debian package protobuf-compiler (`apt-get install protobuf-compiler`).
 set -euo pipefail
 
@@ -17,13 +18,12 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/Sources/CSSImport/ONNX"
 
 if [[ -z "${ONNX_PROTO:-}" ]]; then
-    py="${PYTHON:-/work/venv/bin/python}"
-    [[ -x "$py" ]] || py=python3
+    py="$("$root/scripts/pyenv.sh")"
     ONNX_PROTO="$("$py" -c 'import onnx, os; print(os.path.join(os.path.dirname(onnx.__file__), "onnx.proto"))')"
 fi
 [[ -f "$ONNX_PROTO" ]] || { echo "onnx.proto not found at $ONNX_PROTO" >&2; exit 1; }
 
-SWIFT_PROTOBUF_DIR="${SWIFT_PROTOBUF_DIR:-/tmp/spb}"
+SWIFT_PROTOBUF_DIR="${SWIFT_PROTOBUF_DIR:-$root/.build/swift-protobuf}"
 PROTOC_GEN_SWIFT="${PROTOC_GEN_SWIFT:-$SWIFT_PROTOBUF_DIR/.build/release/protoc-gen-swift}"
 if [[ ! -x "$PROTOC_GEN_SWIFT" ]]; then
     [[ -d "$SWIFT_PROTOBUF_DIR" ]] || {

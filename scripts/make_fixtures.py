@@ -9,7 +9,7 @@ input/ort files. MANIFEST.md lists everything.
 It also writes Tests/Fixtures/ort/<sample>.ort.npy: onnxruntime outputs on the first 64 rows of
 samples/<sample>/data.npy (run scripts/make_samples.py first).
 
-Usage:  /work/venv/bin/python scripts/make_fixtures.py
+Usage:  "$(scripts/pyenv.sh)" scripts/make_fixtures.py
 """
 
 from __future__ import annotations

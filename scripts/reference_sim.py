@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent Float64 NumPy reference of /work/shared/css-spec.md (CSS coding, TSA neurons).
+"""Independent Float64 NumPy reference of docs/numerics.md (CSS coding, TSA neurons).
 
 Walks an ONNX graph with NumPy; every Relu becomes a TSA-ReLU spiking layer and everything between
 spiking layers stays an affine map applied to each coding slot. Prints one JSON object with the
@@ -303,13 +303,16 @@ class Config:
         return float(self.weights.sum())
 
 
+TIE = 1e-6  # §4: u within TIE of ±1 counts as reaching it (ties fire)
+
+
 def encode(x: np.ndarray, theta0: float, cfg: Config) -> np.ndarray:
-    """Signed input encoder (§4). x [N, ...] -> spikes [T, N, ...] in {-1, 0, 1}."""
+    """Signed input encoder (§4), ties fire. x [N, ...] -> spikes [T, N, ...] in {-1, 0, 1}."""
     u = x.astype(np.float64) / theta0 / cfg.beta ** cfg.T
     out = np.zeros((cfg.T,) + x.shape)
     for t in range(cfg.T):
         u = cfg.beta * u
-        s = np.where(u >= 1, 1.0, np.where(u <= -1, -1.0, 0.0))
+        s = np.where(u >= 1 - TIE, 1.0, np.where(u <= -1 + TIE, -1.0, 0.0))
         out[t] = s
         u = u - s
     return out
@@ -556,7 +559,7 @@ def evaluate(bundle: Path, cfg: Config, theta_override: dict | None, limit: int 
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="Float64 NumPy reference of css-spec.md")
+    ap = argparse.ArgumentParser(description="Float64 NumPy reference of docs/numerics.md")
     ap.add_argument("bundle", type=Path)
     ap.add_argument("-T", type=int, default=None)
     ap.add_argument("--beta", type=float, default=None)

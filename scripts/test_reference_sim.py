@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Plain-assert checks of scripts/reference_sim.py against css-spec.md §8 and onnxruntime.
+"""Plain-assert checks of scripts/reference_sim.py against docs/numerics.md §4, §8 and onnxruntime.
 
-Run:  /work/venv/bin/python scripts/test_reference_sim.py
+Run:  "$(scripts/pyenv.sh)" scripts/test_reference_sim.py      (scripts/test runs it as a stage)
 """
 
 from __future__ import annotations
@@ -36,6 +36,28 @@ def test_encoder():
     assert s.tolist() == [-1, 0, -1], s
     # weights are β^(T-1-i)
     assert c.weights.tolist() == [4.0, 2.0, 1.0] and c.sum_w == 7.0
+
+
+def test_encoder_ties_fire():
+    # §4: x = ±θ0·Σw with θ0 = p0/Σw (calibration, p0 the input maximum) encodes as T spikes of
+    # its sign for every T and β; a value short of the tie by more than the tolerance does not
+    # fire at the last slot.
+    maxima = np.array([1.0, 2.062, 1.8453612, 2.6587, 0.1, 7.25, 3.0e-3, 1234.5], dtype=np.float32)
+    for beta in (1.25, 1.5, 2.0):
+        for T in range(1, 17):
+            c = cfg(T, beta, 0)
+            for p in maxima.astype(np.float64):
+                theta0 = p / c.sum_w
+                s = rs.encode(np.array([p, -p], dtype=np.float32), theta0, c)
+                assert s[:, 0].tolist() == [1.0] * T, (beta, T, p, s[:, 0])
+                assert s[:, 1].tolist() == [-1.0] * T, (beta, T, p, s[:, 1])
+                assert abs(float(c.weights @ s[:, 0]) * theta0 - p) <= p * 1e-12
+                short = p * (1 - 4e-6 / c.sum_w)
+                assert rs.encode(np.array([short]), theta0, c)[-1, 0] == 0, (beta, T, p)
+    # within 1e-6 of ±1 fires, 3e-6 away does not
+    c = cfg(1, 2.0, 0)
+    s = rs.encode(np.array([1 - 5e-7, -1 + 5e-7, 1 - 3e-6, -1 + 3e-6]), 1.0, c)[0]
+    assert s.tolist() == [1, -1, 0, 0], s
 
 
 def coupling_neuron(L, negative):

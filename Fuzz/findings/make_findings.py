@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates the minimized repro files in Fuzz/findings/ (see Fuzz/README.md, F1-F11).
 
-Usage:  /work/venv/bin/python Fuzz/findings/make_findings.py   (needs the onnx and numpy packages)
+Usage:  "$(scripts/pyenv.sh)" Fuzz/findings/make_findings.py   (needs the onnx and numpy packages)
 """
 import sys
 from pathlib import Path

@@ -81,7 +81,7 @@ final class IncrementalTests: XCTestCase {
     }
 
     /// Winograd against the plain im2col path on a whole simulation: the same predictions and,
-    /// per layer, spike counts within a few tie flips (css-spec §9).
+    /// per layer, spike counts within a few tie flips (docs/numerics.md §9).
     func testWinogradSimulationMatchesPlainConvolution() throws {
         let fast = try RandomNetworks.winogradCNN(seed: 5)
         let plain = try RandomNetworks.winogradCNN(seed: 5, winograd: false)

@@ -292,7 +292,7 @@ final class KernelFastPathTests: XCTestCase {
         var stats: LayerStatistics
     }
 
-    /// The recurrence and §6 diagnostics neuron by neuron, written from css-spec §5–§6.
+    /// The recurrence and §6 diagnostics neuron by neuron, written from docs/numerics.md §5–§6.
     static func naiveTSA(z: Activation, theta: Float, config cfg: ConversionConfig, batch B: Int, layer: Int,
                          sampleOffset: Int) -> NaiveTSA {
         let T = cfg.T, L = cfg.silent, window = T + L

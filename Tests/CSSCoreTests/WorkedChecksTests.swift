@@ -1,7 +1,7 @@
 import XCTest
 @testable import CSSCore
 
-/// The hand-computable checks of css-spec §8 and the invariants around them.
+/// The hand-computable checks of docs/numerics.md §8 and the invariants around them.
 final class WorkedChecksTests: XCTestCase {
     /// Definition 2: two inputs into one TSA-ReLU neuron with weights 1, 1, then a 1→1 readout.
     static func couplingNetwork() throws -> Network {
@@ -25,6 +25,49 @@ final class WorkedChecksTests: XCTestCase {
         XCTAssertEqual(s79, [1, 1, 1])
         let (_, sNeg) = sim.encode([-5], count: 1, theta0: 1, config: config)
         XCTAssertEqual(sNeg, [-1, 0, -1], "negative inputs give negative spikes")
+    }
+
+    /// docs/numerics.md §4, ties fire: x = ±θ_0·Σw with θ_0 = p_0/Σw (how calibration sets it,
+    /// p_0 the input's maximum) encodes as T spikes of its sign, for every T and β, while a value
+    /// a little short of a tie does not fire at the last slot.
+    func testEncoderTiesFireForEveryTAndBeta() throws {
+        let net = try Network(Graph(name: "enc", input: "x", inputShape: [1], output: "r",
+                                    nodes: [Node(name: "r", op: .relu, inputs: ["x"], output: "r")]))
+        let sim = Simulator(network: net)
+        // Saturated normalised pixels and other calibration maxima; 8-bit levels among them.
+        let maxima: [Float] = [1, 2.0620, 1.8453612, 255.0 / 255.0 * 2.6587, 0.1, 7.25, 3.0e-3, 1234.5]
+        for beta in [1.25, 1.5, 2.0] {
+            for T in 1...16 {
+                let config = ConversionConfig(T: T, beta: beta, silent: 0)
+                let sw = config.sumWeights
+                for p in maxima {
+                    let theta0 = Double(p) / sw
+                    let (act, s) = sim.encode([p, -p], count: 2, theta0: theta0, config: config)
+                    XCTAssertEqual(Array(s[0..<T]), [Int8](repeating: 1, count: T), "x=\(p) T=\(T) β=\(beta)")
+                    XCTAssertEqual(Array(s[T...]), [Int8](repeating: -1, count: T), "x=-\(p) T=\(T) β=\(beta)")
+                    XCTAssertEqual(act.data.count, 2 * T)
+                    // Encoded exactly: Σ w_i θ_0 S_i = ±p.
+                    let e = zip(s[0..<T], config.slotWeights).map { Double($0) * $1 }.reduce(0, +) * theta0
+                    XCTAssertEqual(e, Double(p), accuracy: Double(p) * 1e-12)
+                    // Below the tie by more than the tolerance: the last slot stays silent.
+                    let short = Float(Double(p) * (1 - 4e-6 / sw))
+                    if short < p {
+                        let (_, s2) = sim.encode([short], count: 1, theta0: theta0, config: config)
+                        XCTAssertEqual(s2.last, 0, "x just short of the tie, T=\(T) β=\(beta)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Within 1e-6 of ±1 counts as reaching it; further away does not.
+    func testEncoderTieTolerance() throws {
+        var fired: [Int8] = []
+        Simulator.encodeValue(Float(1 - 5e-7), theta0: 1, beta: 2, T: 1) { _, s in fired.append(s) }
+        Simulator.encodeValue(Float(-1 + 5e-7), theta0: 1, beta: 2, T: 1) { _, s in fired.append(s) }
+        Simulator.encodeValue(Float(1 - 3e-6), theta0: 1, beta: 2, T: 1) { _, s in fired.append(s) }
+        Simulator.encodeValue(Float(-1 + 3e-6), theta0: 1, beta: 2, T: 1) { _, s in fired.append(s) }
+        XCTAssertEqual(fired, [1, -1, 0, 0])
     }
 
     /// Theorem 2: the encoder's error |x/θ0 − Σ w S| stays below one spike's worth for |x/θ0| < β^T.

@@ -21,7 +21,7 @@ struct SplitMix {
     mutating func signed() -> Double { Double(next() >> 11) / Double(1 << 52) - 1 }
 }
 
-/// A small hand-built network whose traces follow css-spec §4–§6 exactly (the neuron model is
+/// A small hand-built network whose traces follow docs/numerics.md §4–§6 exactly (the neuron model is
 /// re-implemented here in a few lines), so the view is tested on realistic snapshots.
 enum Fixture {
     static let config = ConversionConfig(T: 6, beta: 1.5, silent: 1, negative: true)
@@ -43,7 +43,7 @@ enum Fixture {
                              outputStart: depth * c.silent, latency: c.T + (depth + 1) * c.silent, outputCount: 10)
     }
 
-    /// TSA-ReLU over one window (css-spec §5): membrane o, spikes, target, encoded, margins.
+    /// TSA-ReLU over one window (docs/numerics.md §5): membrane o, spikes, target, encoded, margins.
     static func neuron(_ X: [Double], c: ConversionConfig)
         -> (o: [Float], s: [Int8], a: Float, e: Float, m: [Float]) {
         let beta = c.beta, L = c.silent, T = c.T
@@ -81,7 +81,7 @@ enum Fixture {
         let l = layout(wideName: wideName)
         let c = l.config
         var rng = SplitMix(UInt64(sample) &* 7919 &+ 17)
-        // Encoder (css-spec §4).
+        // Encoder (docs/numerics.md §4).
         let inputs = (0..<36).map { _ in Float(rng.signed() * 2) }
         let theta0 = 2.0 / c.sumWeights
         var encSpikes = [Int8]()

@@ -381,7 +381,7 @@ final class UpdateTests: XCTestCase {
     }
 
     func testFixtureFollowsSpecWorkedExample() {
-        // css-spec §8: X = [0, 2], β = 2, T = 2, L = 1 → spikes 1, 0, margins 2, 2, 2, 1.
+        // docs/numerics.md §8: X = [0, 2], β = 2, T = 2, L = 1 → spikes 1, 0, margins 2, 2, 2, 1.
         let c = ConversionConfig(T: 2, beta: 2, silent: 1, negative: true)
         let r = Fixture.neuron([0, 2], c: c)
         XCTAssertEqual(r.s, [1, 0])

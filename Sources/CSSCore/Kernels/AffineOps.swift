@@ -1,6 +1,6 @@
 /// Executes the affine operators on a batch of columns. `constantScale` multiplies every
 /// constant term (biases, BatchNorm shift, constant addends): 1 for the ANN, 1/Σw inside the
-/// converted network (css-spec §3), so one implementation serves both.
+/// converted network (docs/numerics.md §3), so one implementation serves both.
 enum AffineOps {
     static func apply(_ op: Op, _ inputs: [Activation], outShape: [Int], constantScale: Float,
                       scratch: ScratchPool, winograd: WinogradFilter? = nil) -> Activation {

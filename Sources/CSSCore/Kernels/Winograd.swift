@@ -3,7 +3,7 @@
 /// GEMM work of VGG-style layers drops by 2.25×. The 16 products are 16 independent GEMMs
 /// `M_ξ[cout × tiles] = U_ξ[cout × cin] · V_ξ[cin × tiles]`, and the input transform replaces
 /// im2col (16 values per tile and channel instead of 36). Results differ from the plain
-/// convolution by float rounding only (css-spec §9 allows spike flips at exact ties).
+/// convolution by float rounding only (docs/numerics.md §9 allows spike flips at exact ties).
 ///
 /// Matrices (correlation form, as ONNX Conv):
 /// `Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]`, `G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]`,

@@ -1,4 +1,4 @@
-/// Calibration (css-spec §3), data-set evaluation (§5–§6) and amplitude adjustment (§7).
+/// Calibration (docs/numerics.md §3), data-set evaluation (§5–§6) and amplitude adjustment (§7).
 public struct Evaluator: Sendable {
     public let simulator: Simulator
     /// Samples per simulated batch (the window GEMM has T × batch columns). 16 rather than 32:
@@ -143,7 +143,7 @@ public struct AdjustmentStep: Sendable, Equatable {
 }
 
 public enum AmplitudeAdjustment {
-    /// The scale factor s of css-spec §7 for residual percentile r.
+    /// The scale factor s of docs/numerics.md §7 for residual percentile r.
     public static func factor(residualP999 r: Double, sumWeights sw: Double) -> Double {
         let d = r - 1
         if d <= 0 { return 1 }
@@ -177,7 +177,7 @@ public enum AmplitudeAdjustment {
     }
 }
 
-/// Calibration percentiles of the ANN (css-spec §3), before division by Σw.
+/// Calibration percentiles of the ANN (docs/numerics.md §3), before division by Σw.
 public struct CalibrationPercentiles: Sendable, Equatable {
     public var percentile: Double
     public var input: Double

@@ -1,4 +1,4 @@
-/// Running diagnostics of one spiking layer over many samples (css-spec §5–§6). Partial
+/// Running diagnostics of one spiking layer over many samples (docs/numerics.md §5–§6). Partial
 /// statistics from blocks of channels are merged in block order, so results do not depend on
 /// how many threads produced them.
 public struct LayerStatistics: Sendable {

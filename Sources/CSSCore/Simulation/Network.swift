@@ -66,7 +66,7 @@ public struct Network: Sendable {
     /// Tensor names of the spiking layers (the keys of θ files).
     public var layerTensors: [String] { spikingNodes.map { graph.nodes[$0].output } }
 
-    /// Windows in global time for a config (css-spec §2): a layer at depth d starts at (d-1)·L.
+    /// Windows in global time for a config (docs/numerics.md §2): a layer at depth d starts at (d-1)·L.
     public func layout(_ config: ConversionConfig) -> NetworkLayout {
         let L = config.silent
         let infos = spikingNodes.enumerated().map { (l, i) -> SpikingLayerInfo in

@@ -54,7 +54,7 @@ public struct SNNBatch: Sendable {
 }
 
 /// Every tensor of a previous run of one batch, so that a θ change at layer l recomputes only
-/// layer l and what it feeds (css-spec §7: earlier layers do not change).
+/// layer l and what it feeds (docs/numerics.md §7: earlier layers do not change).
 public struct SimulationCache: Sendable {
     let config: ConversionConfig
     let amplitudes: Amplitudes
@@ -146,36 +146,51 @@ public struct Simulator: Sendable {
         return ANNBatch(outputs: outputs, activations: acts)
     }
 
-    /// Signed Theorem-2 encoder (css-spec §4) for a batch: θ_0·S_0, T·B columns slot-major.
+    /// How close to ±1 the encoder's `u` must come to fire (docs/numerics.md §4: ties fire).
+    public static let encoderTieTolerance = 1e-6
+
+    /// Signed Theorem-2 encoder (docs/numerics.md §4) for a batch: θ_0·S_0, T·B columns slot-major.
+    /// Computed in Float64 with the tie rule, so that x = ±θ_0·Σw — the calibration maximum of
+    /// quantised inputs, which occurs many times — encodes as T spikes of its sign for every T and β
+    /// instead of depending on Float32 rounding at the last slot.
     func encode(_ x: ArraySlice<Float>, count B: Int, theta0: Double, config: ConversionConfig)
         -> (Activation, [Int8])
     {
         let T = config.T, size = network.inputShape.reduce(1, *)
         let C = network.inputShape.first ?? 1, hw = size / C
-        let beta = Float(config.beta)
-        let scale = Float(1 / theta0 / pow(config.beta, Double(T)))
         var spikes = [Int8](repeating: 0, count: B * size * T)
         var act = Activation(zeros: network.inputShape, columns: T * B)
         let th = Float(theta0)
         x.withUnsafeBufferPointer { xp in
-            act.data.withUnsafeMutableBufferPointer { ap in
-                for b in 0..<B {
-                    for e in 0..<size {
-                        var u = xp[b * size + e] * scale
-                        let c = e / hw, p = e % hw
-                        for t in 0..<T {
-                            u *= beta
-                            var s: Float = 0
-                            if u >= 1 { s = 1 } else if u <= -1 { s = -1 }
-                            u -= s
-                            spikes[(b * size + e) * T + t] = Int8(s)
-                            ap[(c * T * B + t * B + b) * hw + p] = th * s
+            spikes.withUnsafeMutableBufferPointer { sp in
+                act.data.withUnsafeMutableBufferPointer { ap in
+                    for b in 0..<B {
+                        for e in 0..<size {
+                            let c = e / hw, p = e % hw
+                            Self.encodeValue(xp[b * size + e], theta0: theta0, beta: config.beta, T: T) { t, s in
+                                sp[(b * size + e) * T + t] = s
+                                ap[(c * T * B + t * B + b) * hw + p] = th * Float(s)
+                            }
                         }
                     }
                 }
             }
         }
         return (act, spikes)
+    }
+
+    /// One input value through the encoder: `emit(t, S_0[t])` for t = 0..<T. The one
+    /// implementation of docs/numerics.md §4 (batches and the focused sample both come here).
+    @inline(__always)
+    public static func encodeValue(_ x: Float, theta0: Double, beta: Double, T: Int, _ emit: (Int, Int8) -> Void) {
+        let fire = 1 - encoderTieTolerance
+        var u = Double(x) / theta0 / pow(beta, Double(T))
+        for t in 0..<T {
+            u *= beta
+            let s: Int8 = u >= fire ? 1 : (u <= -fire ? -1 : 0)
+            u -= Double(s)
+            emit(t, s)
+        }
     }
 
     /// The converted network over a batch of `count` samples. With `trace` (count must be 1)

@@ -64,14 +64,14 @@ final class TraceRecorder: @unchecked Sendable {
     }
 }
 
-/// One spiking layer over its whole window for a batch: TSA-ReLU recurrence (css-spec §5),
+/// One spiking layer over its whole window for a batch: TSA-ReLU recurrence (docs/numerics.md §5),
 /// fused per channel over contiguous runs, plus the decoupling diagnostics (§6).
 ///
 /// One implementation for batches and for the focused sample: raw pointers, silent and firing
 /// steps split, margins for every k0 computed as vector passes over contiguous runs, residuals
 /// added in bulk. For the focused sample (batch of one) the same passes also keep o, X and the
 /// margins step-major, copied into the recorder's per-neuron rows after each channel. The tests
-/// hold both uses to a plain per-neuron implementation of css-spec, bit for bit.
+/// hold both uses to a plain per-neuron implementation of docs/numerics.md, bit for bit.
 enum TSALayer {
     /// - Parameters:
     ///   - z: the layer's input in ANN units, T·B columns ordered slot-major (column = k·B + b).

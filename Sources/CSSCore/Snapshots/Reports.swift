@@ -12,7 +12,7 @@ public struct SpikingLayerInfo: Sendable, Equatable {
     /// Per-sample shape, `[C, H, W]` or `[N]`.
     public var shape: [Int]
     public var neurons: Int
-    /// Global step `d_l` at which the layer's window starts (css-spec §2).
+    /// Global step `d_l` at which the layer's window starts (docs/numerics.md §2).
     public var windowStart: Int
     /// Number of spiking layers on the longest path up to and including this one.
     public var depth: Int
@@ -63,7 +63,7 @@ public struct Amplitudes: Sendable, Equatable, Codable {
     }
 }
 
-/// A layer's phase at a global step (css-spec §2).
+/// A layer's phase at a global step (docs/numerics.md §2).
 public enum LayerPhase: String, Sendable {
     /// The window has not started.
     case waiting

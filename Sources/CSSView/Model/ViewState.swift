@@ -108,7 +108,7 @@ public struct TraceSummary: Sendable {
     /// `[layer][slot]` cumulative positive / negative spikes through slot.
     public var cumulativePositive: [[Int]]
     public var cumulativeNegative: [[Int]]
-    /// Per layer, neurons of this sample that overflow / couple (css-spec §6).
+    /// Per layer, neurons of this sample that overflow / couple (docs/numerics.md §6).
     public var overflow: [Int]
     public var coupling: [Int]
     /// Per layer, 99.9th percentile of |u[T]| over this sample's neurons.
