@@ -13,6 +13,7 @@ import torch
 
 from .errors import CSSError
 from .onnx_import import load_graph
+from .theta import _umask_mode
 
 
 def _array(x, what: str, dtype) -> np.ndarray:
@@ -32,6 +33,7 @@ def _save_npy(path: Path, a: np.ndarray) -> None:
             np.save(f, a, allow_pickle=False)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -98,6 +98,13 @@ def read_theta(path, tensors: list[str]) -> ThetaFile:
     return ThetaFile(model=doc.get("model") or "", config=config, input=inp, layers=layers)
 
 
+def _umask_mode() -> int:
+    """0666 less the umask: what `open()` would have created (mkstemp makes 0600 files)."""
+    old = os.umask(0)
+    os.umask(old)
+    return 0o666 & ~old
+
+
 def atomic_write(path, text: str) -> None:
     """Temporary file in the same directory, fsync, rename, fsync of the directory: a failed
     write leaves the previous file intact."""
@@ -109,6 +116,7 @@ def atomic_write(path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         try:
