@@ -118,11 +118,11 @@ def _table(r: dict) -> str:
              f"samples {r['samples']}  latency {r['latency']} steps  ANN accuracy {pct(r['ann_accuracy'])}  "
              f"SNN accuracy {pct(r['snn_accuracy'])}  agreement {pct(r['agreement'])}", "",
              f"{'layer':<20}{'neurons':>9}{'start':>6}{'θ':>10}{'p99.9|u|':>10}{'max|u|':>8}{'≥1':>6}"
-             f"{'overflow':>10}{'coupling':>10}{'spikes +/-':>14}{'rmse':>10}"]
+             f"{'overflow':>10}{'coupling':>10}{'spikes +/-':>13}{'rmse':>10}"]
     for l in r["layers"]:
         lines.append(f"{l['name'][:19]:<20}{l['neurons']:>9}{l['window_start']:>6}{l['theta']:>10.4g}"
                      f"{l['residual_p999']:>10.3f}{l['residual_max']:>8.3f}{l['over_one']:>6}{l['overflow']:>10}"
-                     f"{l['coupling']:>10}{str(l['spikes_positive']) + '/' + str(l['spikes_negative']):>14}"
+                     f"{l['coupling']:>10}{str(l['spikes_positive']) + '/' + str(l['spikes_negative']):>13}"
                      f"{l['activation_rmse']:>10.4f}")
     lines += ["", "violations by k0 (decoupling margin ≤ 0):"]
     for l in r["layers"]:

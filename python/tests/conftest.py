@@ -18,6 +18,13 @@ REPO = Path(__file__).resolve().parents[2]
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+
+try:  # the installed package (scripts/test-python.sh installs it), else this checkout's python/
+    import cssdbg_torch  # noqa: E402,F401
+except ImportError:
+    sys.path.insert(0, str(REPO / "python"))
+    import cssdbg_torch  # noqa: E402,F401
+PACKAGE_ROOT = str(Path(cssdbg_torch.__file__).resolve().parents[1])
 SAMPLES = REPO / "samples"
 
 
@@ -30,8 +37,8 @@ def cssdbg_binary() -> str:
 
 def run(cmd, check=True, env=None, timeout=600):
     e = dict(os.environ)
-    # The package under test: the installed one, or this checkout's python/ when not installed.
-    e["PYTHONPATH"] = os.pathsep.join([str(REPO / "python")] + ([e["PYTHONPATH"]] if e.get("PYTHONPATH") else []))
+    # Child processes (torchrun) import the same package as this one.
+    e["PYTHONPATH"] = os.pathsep.join([PACKAGE_ROOT] + ([e["PYTHONPATH"]] if e.get("PYTHONPATH") else []))
     if env:
         e.update(env)
     p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=e, timeout=timeout)
