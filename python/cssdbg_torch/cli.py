@@ -143,8 +143,10 @@ def main(argv=None) -> int:
         if report is not None:
             print(render(report) if args.json else _table(report), flush=True)
         return 0
+    except BrokenPipeError:  # `| head`: the reader left, which is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except _Usage as e:
-        ap.parse_args([args.command, "--help"]) if False else None
         print(f"python -m cssdbg_torch: error: {e}", file=sys.stderr)
         return 2
     except (CSSError, SettingError) as e:
