@@ -1,0 +1,651 @@
+"""`CSSNetwork`: the converted network as a `torch.nn.Module`, computed as docs/numerics.md
+(css-spec) says — signed encoder with its tie rule in float64 (§4), every Relu a TSA-ReLU
+spiking layer with silent period (§5), everything between them affine per time step with
+constant terms scaled by 1/Σw (§3), a non-spiking output integrator (§5) — batched, on CPU or
+CUDA, with the per-layer diagnostics of `cssdbg eval --json` (§6) for the batches seen.
+
+Layers run in float32 with the operations in the order cssdbg's simulator uses, so the two
+agree except on hidden-layer threshold ties (§9)."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import Config
+from .errors import CSSError, SettingError
+from .onnx_import import Graph, display_name, load_graph
+from .stats import LayerStats, RunStats, merge_summaries, percentile_from_top, top_count
+from .theta import ThetaFile, read_theta, write_theta
+
+# Encoder ties (§4): u within this of ±1 counts as reaching it.
+TIE = 1e-6
+_NO_VIOLATION = 1 << 30
+
+
+def _f32(x: float) -> float:
+    return float(np.float32(x))
+
+
+class _Affine(nn.Module):
+    """The lowered graph (everything but the Relus) with its weights as buffers, so
+    `.to(device)` moves them."""
+
+    def __init__(self, graph: Graph, dtype):
+        super().__init__()
+        self.graph = graph
+        for k, op in enumerate(graph.ops):
+            for name, v in op.p.items():
+                if isinstance(v, np.ndarray):
+                    self.register_buffer(f"op{k}_{name}", torch.from_numpy(np.ascontiguousarray(v)).to(dtype))
+        self.last_use = {}
+        for k, op in enumerate(graph.ops):
+            for name in op.inputs:
+                self.last_use[name] = k
+
+    def buf(self, k, name):
+        return getattr(self, f"op{k}_{name}", None)
+
+    def apply(self, k, op, ins, cscale):
+        x = ins[0]
+        if op.kind == "conv":
+            w, b = self.buf(k, "weight"), self.buf(k, "bias")
+            t, l, bo, r = op.p["pads"]
+            if b is not None and cscale != 1:
+                b = b * cscale
+            if t == bo and l == r:
+                pad = (t, l)
+            else:
+                x = F.pad(x, (l, r, t, bo))
+                pad = (0, 0)
+            return F.conv2d(x, w, b, stride=op.p["stride"], padding=pad, dilation=op.p["dilation"], groups=op.p["groups"])
+        if op.kind == "dense":
+            w, b = self.buf(k, "weight"), self.buf(k, "bias")
+            if b is not None and cscale != 1:
+                b = b * cscale
+            return F.linear(x, w, b)
+        if op.kind == "affine":
+            s, sh = self.buf(k, "scale"), self.buf(k, "shift")
+            y = x * s if s is not None else x
+            if sh is not None:
+                y = y + (sh * cscale if cscale != 1 else sh)
+            return y
+        if op.kind == "add":
+            return ins[0] + ins[1]
+        if op.kind == "avgpool":
+            t, l, bo, r = op.p["pads"]
+            kh, kw = op.p["kernel"]
+            xp = F.pad(x, (l, r, t, bo)) if (t or l or bo or r) else x
+            sums = F.avg_pool2d(xp, (kh, kw), op.p["stride"], divisor_override=1)
+            if op.p["count_include_pad"] or not (t or l or bo or r):
+                return sums / float(kh * kw)
+            ones = F.pad(torch.ones((1, 1) + tuple(x.shape[2:]), dtype=x.dtype, device=x.device), (l, r, t, bo))
+            counts = F.avg_pool2d(ones, (kh, kw), op.p["stride"], divisor_override=1)
+            return sums / counts
+        if op.kind == "gap":
+            y = x.mean(dim=(2, 3), keepdim=True)
+            return y if op.p["keep"] else y.reshape(y.shape[0], -1)
+        if op.kind == "reshape":
+            return x.reshape((x.shape[0],) + tuple(op.p["target"]))
+        raise AssertionError(op.kind)
+
+    def run(self, x, cscale, relu):
+        """Walks the graph; `relu(layer, z)` computes each Relu."""
+        env = {self.graph.input: x}
+        layer = 0
+        for k, op in enumerate(self.graph.ops):
+            ins = [env[n] for n in op.inputs]
+            if op.kind == "relu":
+                y = relu(layer, ins[0])
+                layer += 1
+            else:
+                y = self.apply(k, op, ins, cscale)
+            for n in set(op.inputs):
+                if self.last_use.get(n) == k and n != self.graph.output:
+                    env.pop(n, None)
+            env[op.output] = y
+        return env[self.graph.output]
+
+
+class CSSNetwork(nn.Module):
+    """The CSS-coded spiking network converted from an ONNX model.
+
+    `forward(x)` returns the decoded output (ANN units) after the full latency; while
+    `track_stats` is on it also runs the ANN and accumulates what `cssdbg eval --json` reports
+    (see `report()`). θ comes from calibration inputs or a `cssdbg-theta/1` file.
+    """
+
+    def __init__(self, graph: Graph, config: Config, theta_input: float, theta_layers: list, name: str | None = None,
+                 dtype=torch.float32):
+        super().__init__()
+        self.config = config.validate()
+        self.graph = graph
+        self.name = name or graph.name
+        self.dtype = dtype
+        self.body = _Affine(graph, dtype)
+        self.theta_input = float(theta_input)
+        self.theta = [float(t) for t in theta_layers]
+        relus = graph.relus
+        self.tensors = [o.output for o in relus]
+        self.layer_names = [display_name(o.name, o.output) for o in relus]
+        self.layer_shapes = [o.shape for o in relus]
+        depth = graph.depths()
+        self.depths = [depth[o.output] for o in relus]
+        self.output_depth = depth[graph.output]
+        self.track_stats = True
+        self._expected = None
+        self.reset_stats()
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_onnx(cls, path, calib=None, theta=None, T=None, beta=None, silent=None, negative=None, percentile=None,
+                  rate=False, device=None, batch_size=64, name=None, dtype=torch.float32):
+        """From an `.onnx` file and calibration inputs (tensor or array `[N, ...]`) or a θ file.
+
+        Settings left at None come from the θ file's config, else the defaults
+        (T 10, β 1.5, L 1, negative spikes, percentile 99.99); `rate=True` is β 1, L 0, no
+        negative spikes."""
+        graph = load_graph(path)
+        tensors = [o.output for o in graph.relus]
+        tf = read_theta(theta, tensors) if theta is not None else None
+        cfg = (tf.config if tf else Config()).with_(T=T, beta=None if beta is None else float(beta), silent=silent,
+                                                       negative=negative,
+                                                       percentile=None if percentile is None else float(percentile))
+        if rate:
+            cfg = Config.rate(cfg.T, cfg.percentile)
+        cfg.validate()
+        if name is None:
+            name = Path(path).stem
+        if tf is not None:
+            net = cls(graph, cfg, tf.input, [tf.layers[t] for t in tensors], name=name, dtype=dtype)
+        else:
+            if calib is None:
+                raise CSSError(str(path), "needs calibration inputs or a θ file", "pass calib= or theta=")
+            net = cls(graph, cfg, 1.0, [1.0] * len(tensors), name=name, dtype=dtype)
+        if device is not None:
+            net.to(device)
+        if tf is None:
+            net.calibrate(calib, batch_size=batch_size)
+        return net
+
+    @classmethod
+    def from_bundle(cls, path, theta=None, T=None, beta=None, silent=None, negative=None, percentile=None, rate=False,
+                    calib=None, device=None, batch_size=64, dtype=torch.float32):
+        """From a bundle directory (model.onnx, calib.npy else data.npy; theta.json when present
+        and `theta` is not given) or an `.onnx` file."""
+        b = resolve_bundle(path, calib=calib, theta=theta)
+        graph_in = None
+        calib_arr = None
+        if b["theta"] is None:
+            src = b["calib"] or b["data"]
+            if src is None:
+                raise CSSError(str(path), "has no calibration inputs", "put calib.npy or data.npy in the bundle, or pass theta=")
+            graph_in = load_graph(b["model"])
+            calib_arr = load_npy(src, graph_in.input_shape)
+        net = cls.from_onnx(b["model"], calib=calib_arr, theta=b["theta"], T=T, beta=beta, silent=silent,
+                            negative=negative, percentile=percentile, rate=rate, device=device,
+                            batch_size=batch_size, name=bundle_name(path), dtype=dtype)
+        return net
+
+    @property
+    def device(self):
+        for b in self.body.buffers():
+            return b.device
+        return torch.device("cpu")
+
+    @property
+    def input_shape(self):
+        return self.graph.input_shape
+
+    # ------------------------------------------------------------------ θ
+
+    def theta_dict(self) -> dict:
+        return {"input": self.theta_input, **dict(zip(self.tensors, self.theta))}
+
+    def load_theta(self, path) -> None:
+        """Takes θ from a `cssdbg-theta/1` file (refused when its tensors do not match)."""
+        tf = read_theta(path, self.tensors)
+        self.theta_input = tf.input
+        self.theta = [tf.layers[t] for t in self.tensors]
+
+    def save_theta(self, path) -> None:
+        """Writes θ and the config as a `cssdbg-theta/1` file (atomically), which `cssdbg --theta` reads."""
+        write_theta(path, ThetaFile(self.name, self.config, self.theta_input, dict(zip(self.tensors, self.theta))))
+
+    # ------------------------------------------------------------------ ANN and calibration
+
+    def _as_input(self, x):
+        if isinstance(x, np.ndarray):
+            x = torch.from_numpy(np.ascontiguousarray(x))
+        x = x.to(device=self.device, dtype=self.dtype)
+        if tuple(x.shape[1:]) != tuple(self.input_shape):
+            if int(np.prod(x.shape[1:])) != int(np.prod(self.input_shape)):
+                raise ValueError(f"input of shape {list(x.shape)} does not fit the model's [N, {', '.join(map(str, self.input_shape))}]")
+            x = x.reshape((x.shape[0],) + tuple(self.input_shape))
+        return x
+
+    @torch.no_grad()
+    def ann(self, x, keep=False):
+        """The ANN's output (and, with keep, every Relu's output)."""
+        x = self._as_input(x)
+        acts = []
+
+        def relu(_, z):
+            r = torch.relu(z)
+            if keep:
+                acts.append(r)
+            return r
+
+        y = self.body.run(x, 1.0, relu)
+        return (y, acts) if keep else y
+
+    @torch.no_grad()
+    def calibrate(self, calib, batch_size=64, comm=None, workers=1) -> None:
+        """θ_l = p_l/Σw with p_l the configured percentile of the non-zero ANN Relu outputs
+        (|input| for θ_0) over the calibration inputs (§3); a layer that never fires gets p = 1.
+        With `comm`, the calibration batches are shared among processes."""
+        p = calibration_percentiles(self, calib, self.config.percentile, batch_size, comm, workers)
+        sw = self.config.sum_weights
+        self.theta_input = (p[0] if p[0] > 0 else 1.0) / sw
+        self.theta = [(v if v > 0 else 1.0) / sw for v in p[1:]]
+
+    # ------------------------------------------------------------------ SNN
+
+    def encode(self, x):
+        """Signed Theorem-2 encoder (§4) in float64 with its tie rule: spikes [T, N, ...]."""
+        cfg = self.config
+        u = x.to(torch.float64) / self.theta_input / cfg.beta ** cfg.T
+        out = []
+        for _ in range(cfg.T):
+            u = u * cfg.beta
+            s = (u >= 1 - TIE).to(torch.float64) - (u <= -1 + TIE).to(torch.float64)
+            out.append(s)
+            u = u - s
+        return torch.stack(out)
+
+    def _tsa(self, z, l, ann, stats: LayerStats | None, n):
+        """TSA-ReLU over the window (§5) for layer l; z is [T·N, ...] slot-major in ANN units.
+        Returns θ·S in the same layout and accumulates the layer's diagnostics (§6)."""
+        cfg = self.config
+        T, L, W = cfg.T, cfg.silent, cfg.window
+        dt = self.dtype
+        one = np.float32 if dt == torch.float32 else np.float64
+        theta = one(self.theta[l])
+        inv = float(one(1) / theta)
+        beta = float(one(cfg.beta))
+        thr, reset = float(one(cfg.threshold)), float(one(cfg.reset))
+        shape = z.shape
+        X = z.reshape(T, -1)
+        P = X.shape[1]
+        h = torch.zeros(P, dtype=dt, device=z.device)
+        g = torch.zeros(P, dtype=dt, device=z.device)
+        S = torch.empty((T, P), dtype=dt, device=z.device)
+        for k in range(W):
+            if k < T:
+                h = beta * h + X[k] * inv
+            else:
+                h = beta * h
+            if k < L:
+                continue
+            g = beta * g
+            o = torch.where(h >= 0, h - g, -g)
+            s = (o >= thr).to(dt)
+            if cfg.negative:
+                s = s - (o <= -thr).to(dt)
+            S[k - L] = s
+            g = g + reset * s
+        if stats is not None:
+            self._diagnose(S, h, l, ann, stats, n)
+        return (S * float(theta)).reshape(shape)
+
+    def _diagnose(self, S, h, l, ann, st: LayerStats, n):
+        cfg = self.config
+        T, L, W = cfg.T, cfg.silent, cfg.window
+        dt = self.dtype
+        one = np.float32 if dt == torch.float32 else np.float64
+        beta = float(one(cfg.beta))
+        w = cfg.slot_weights
+        wf = [float(one(x)) for x in w]
+        cap = [float(one(1 + (sum(w[max(0, k0 - L):]) if max(0, k0 - L) < T else 0))) for k0 in range(W + 1)]
+        a = torch.clamp(h, min=0) / float(one(cfg.reset))
+        pending = a.clone()
+        e = torch.zeros_like(a)
+        first = torch.full(a.shape, _NO_VIOLATION, dtype=torch.int32, device=a.device)
+        counts = []
+        for k0 in range(W + 1):
+            slot = k0 - 1 - L
+            if 0 <= slot < T:
+                e = e * beta + S[slot]
+                pending = pending - wf[slot] * S[slot]
+            viol = (cap[k0] - pending.abs()) <= 0
+            counts.append(viol.sum())
+            first = torch.where(viol & (first == _NO_VIOLATION), torch.full_like(first, k0), first)
+        u = (a - e).abs()
+        has = first != _NO_VIOLATION
+        fv = first[has].to(torch.int64)
+        hist = torch.bincount(fv, minlength=W + 1)
+        small = torch.stack([torch.stack(counts), hist]).cpu().numpy()
+        st.violations += small[0]
+        st.first += small[1]
+        scal = torch.stack([(S > 0).sum(), (S < 0).sum(), (u >= 1).sum(), (fv == 0).sum(), (fv > 0).sum()]).cpu().tolist()
+        st.pos += int(scal[0])
+        st.neg += int(scal[1])
+        st.over_one += int(scal[2])
+        st.overflow += int(scal[3])
+        st.coupling += int(scal[4])
+        st.pairs += u.numel()
+        st.top.add(u)
+        if ann is not None:
+            d = (float(one(self.theta[l])) * e - ann.reshape(-1)).to(torch.float64).reshape(n, -1)
+            # cumsum is a sequential sum: the same per sample on any number of threads.
+            st.sq_by_sample.append(torch.cumsum(d * d, dim=1)[:, -1].cpu().numpy())
+
+    @torch.no_grad()
+    def simulate(self, x, ann_acts=None, stats: RunStats | None = None):
+        """The converted network on a batch: decoded output [N, ...] in ANN units."""
+        cfg = self.config
+        x = self._as_input(x)
+        n = x.shape[0]
+        s0 = self.encode(x)  # [T, N, ...]
+        one = np.float32 if self.dtype == torch.float32 else np.float64
+        slots = (s0 * float(one(self.theta_input))).to(self.dtype).reshape((cfg.T * n,) + tuple(self.input_shape))
+        cscale = float(one(1 / cfg.sum_weights))
+
+        def relu(l, z):
+            return self._tsa(z, l, ann_acts[l] if ann_acts is not None else None,
+                             stats.layers[l] if stats is not None else None, n)
+
+        y = self.body.run(slots, cscale, relu)
+        y = y.reshape((cfg.T, n) + tuple(y.shape[1:]))
+        out = torch.zeros_like(y[0])
+        for k, wk in enumerate(cfg.slot_weights):
+            out = out + float(one(wk)) * y[k]
+        return out
+
+    def forward(self, x, labels=None):
+        """Decoded logits of the converted network; with `track_stats`, also the statistics."""
+        if not self.track_stats:
+            return self.simulate(x)
+        x = self._as_input(x)
+        y_ann, acts = self.ann(x, keep=True)
+        y = self.simulate(x, acts, self._stats)
+        n = x.shape[0]
+        start = self._stats.samples
+        self._stats.add_predictions(np.arange(start, start + n),
+                                    first_argmax(y_ann.reshape(n, -1)), first_argmax(y.reshape(n, -1)),
+                                    None if labels is None else np.asarray(labels.cpu() if torch.is_tensor(labels) else labels))
+        if labels is None:
+            self._unlabeled = True
+        return y
+
+    # ------------------------------------------------------------------ statistics
+
+    def reset_stats(self, expected_samples: int | None = None) -> None:
+        """Forgets the statistics. With `expected_samples`, residual percentiles keep only the
+        largest |u[T]| values they need (exact for up to that many samples) instead of all."""
+        self._expected = expected_samples
+        caps = [None if expected_samples is None else top_count(expected_samples * int(np.prod(s)), 99.9)
+                for s in self.layer_shapes]
+        self._stats = RunStats(self.config.window, len(self.tensors), caps)
+        self._unlabeled = False
+
+    def new_stats(self, expected_samples: int | None) -> RunStats:
+        caps = [None if expected_samples is None else top_count(expected_samples * int(np.prod(s)), 99.9)
+                for s in self.layer_shapes]
+        return RunStats(self.config.window, len(self.tensors), caps)
+
+    def evaluate(self, data, labels=None, batch_size=64, comm=None, workers=1) -> dict:
+        """The `cssdbg eval --json` object for a whole data set (does not touch `report()`'s
+        statistics)."""
+        return evaluate_dataset(self, data, labels, batch_size, comm, workers)
+
+    def report(self, comm=None):
+        """The `cssdbg eval --json` object for the batches `forward` has seen since
+        `reset_stats()` (by every process with `comm`; None on ranks other than 0)."""
+        st = self._stats
+        summary = st.local_summary()
+        labeled = not self._unlabeled and st.samples > 0
+        parts = comm.gather(summary) if comm is not None else [summary]
+        if parts is None:
+            return None
+        m = merge_summaries(parts, has_labels=labeled)
+        return self._report_from(m)
+
+    def _report_from(self, m) -> dict:
+        cfg = self.config
+        L = cfg.silent
+        layers = []
+        for l, ls in enumerate(m["layers"]):
+            n = ls["pairs"]
+            layers.append({
+                "name": self.layer_names[l],
+                "tensor": self.tensors[l],
+                "neurons": int(np.prod(self.layer_shapes[l])),
+                "window_start": (self.depths[l] - 1) * L,
+                "theta": self.theta[l],
+                "residual_p999": percentile_from_top(ls["top"], n, 99.9),
+                "residual_max": float(ls["top"][0]) if n else 0.0,
+                "over_one": int(ls["over_one"]),
+                "overflow": int(ls["overflow"]),
+                "coupling": int(ls["coupling"]),
+                "violations_by_step": [int(v) for v in ls["violations"]],
+                "first_violation_by_step": [int(v) for v in ls["first"]],
+                "spikes_positive": int(ls["pos"]),
+                "spikes_negative": int(ls["neg"]),
+                "activation_rmse": math.sqrt(ls["sq"] / n) if n else 0.0,
+            })
+        samples = m["samples"]
+        labels = m["labels"]
+        acc = lambda p: float((p == labels).sum()) / samples if labels is not None and samples else None  # noqa: E731
+        return {
+            "model": self.name,
+            "config": cfg.json(),
+            "samples": samples,
+            "latency": cfg.T + (self.output_depth + 1) * L,
+            "ann_accuracy": acc(m["ann"]),
+            "snn_accuracy": acc(m["snn"]),
+            "agreement": float((m["ann"] == m["snn"]).sum()) / samples if samples else 0.0,
+            "layers": layers,
+        }
+
+
+def first_argmax(y: torch.Tensor) -> np.ndarray:
+    """Index of the first maximum per row (cssdbg's prediction)."""
+    return torch.argmax(y, dim=1).cpu().numpy()
+
+
+def in_batches(fn, starts, workers: int):
+    """fn(start) for every batch start, `workers` batches at a time, results in order.
+
+    Each batch runs single-threaded (intra-op threads 1, set by the caller), so its numbers do
+    not depend on how many threads or processes share the work: PyTorch's CPU GEMMs round
+    differently for different thread counts, batches computed on one thread each do not."""
+    starts = list(starts)
+    if workers <= 1:
+        for j in starts:
+            yield fn(j)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    # OpenMP's thread count is a per-thread setting: each worker sets its own.
+    with ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,)) as ex:
+        pending = []
+        for j in starts:
+            pending.append(ex.submit(fn, j))
+            if len(pending) >= 2 * workers:
+                yield pending.pop(0).result()
+        for f in pending:
+            yield f.result()
+
+
+def _batch_plan(n: int, batch_size: int, comm):
+    """This process's batch starts: batch j goes to rank j mod world (every sample once)."""
+    rank, world = (comm.rank, comm.world) if comm is not None else (0, 1)
+    return [lo for j, lo in enumerate(range(0, n, batch_size)) if j % world == rank]
+
+
+@torch.no_grad()
+def calibration_percentiles(net: CSSNetwork, calib, q: float, batch_size: int, comm=None, workers: int = 1) -> list:
+    """[p_0, p_1, ...]: exact percentiles of the non-zero values (§3), in two passes (count, then
+    the top values the percentile needs), so memory stays small on large calibration sets."""
+    from .stats import TopValues
+    calib = calib.cpu().numpy() if torch.is_tensor(calib) else np.asarray(calib)
+    calib = calib.astype(np.float32, copy=False)
+    mine = _batch_plan(len(calib), batch_size, comm)
+    # Input: every process reads the whole input array (cheap).
+    xin = np.abs(calib.reshape(-1))
+    xin = xin[xin != 0]
+    p0 = percentile_from_top(np.sort(xin)[::-1], xin.size, q)
+    n_layers = len(net.tensors)
+
+    def count(j):
+        _, acts = net.ann(calib[j:j + batch_size], keep=True)
+        return np.array([int((a > 0).sum()) for a in acts], np.int64)
+
+    counts = np.zeros(n_layers, np.int64)
+    for c in in_batches(count, mine, workers):
+        counts += c
+    if comm is not None:
+        counts = comm.allreduce(counts)
+    caps = [top_count(int(c), q) for c in counts]
+    tops = [TopValues(c) for c in caps]
+
+    def top(j):
+        _, acts = net.ann(calib[j:j + batch_size], keep=True)
+        out = []
+        for l, a in enumerate(acts):
+            v = a[a > 0]
+            out.append(torch.topk(v, caps[l], sorted=False).values if v.numel() > caps[l] else v)
+        return out
+
+    for vs in in_batches(top, mine, workers):
+        for t, v in zip(tops, vs):
+            if v.numel():
+                t.add(v)
+    local = [t.descending() for t in tops]
+    if comm is not None:
+        gathered = comm.allgather(local)
+        local = [np.sort(np.concatenate([g[l] for g in gathered]))[::-1][:caps[l]] for l in range(n_layers)]
+    return [p0] + [percentile_from_top(local[l], int(counts[l]), q) for l in range(n_layers)]
+
+
+@torch.no_grad()
+def evaluate_dataset(net: CSSNetwork, data, labels=None, batch_size: int = 64, comm=None, workers: int = 1):
+    """`cssdbg eval`'s report of the data set (rank 0's; None on other ranks): batches shared
+    among processes (`comm`) and among `workers` threads, statistics combined exactly."""
+    data = data.cpu().numpy() if torch.is_tensor(data) else np.asarray(data, np.float32)
+    if labels is not None:
+        labels = np.asarray(labels.cpu() if torch.is_tensor(labels) else labels, np.int64).reshape(-1)
+    total = net.new_stats(len(data))
+    device = net.device
+
+    def one(lo):
+        st = net.new_stats(len(data))
+        x = torch.from_numpy(np.ascontiguousarray(data[lo:lo + batch_size])).to(device)
+        n = x.shape[0]
+        y_ann, acts = net.ann(x, keep=True)
+        y = net.simulate(x, acts, st)
+        st.add_predictions(np.arange(lo, lo + n), first_argmax(y_ann.reshape(n, -1)), first_argmax(y.reshape(n, -1)),
+                           labels[lo:lo + n] if labels is not None else None)
+        return st
+
+    for st in in_batches(one, _batch_plan(len(data), batch_size, comm), workers):
+        total.absorb(st)
+    summary = total.local_summary()
+    parts = comm.gather(summary) if comm is not None else [summary]
+    if parts is None:
+        return None
+    return net._report_from(merge_summaries(parts, has_labels=labels is not None))
+
+
+# ---------------------------------------------------------------------- bundles and .npy
+
+
+def bundle_name(path) -> str:
+    """The bundle directory's name, or the .onnx file's name without its extension."""
+    p = Path(os.path.abspath(path))
+    return p.stem if p.suffix == ".onnx" else p.name
+
+
+def resolve_bundle(path, data=None, labels=None, calib=None, theta=None) -> dict:
+    """A bundle directory (model.onnx and optionally data.npy, labels.npy, calib.npy, theta.json)
+    or an .onnx file; explicit paths override the bundle's files and must exist."""
+    path = str(path)
+    if not os.path.exists(path):
+        raise CSSError(path, "no such file or directory", "pass a bundle directory containing model.onnx, or an .onnx file")
+    out = {"model": path, "data": None, "labels": None, "calib": None, "theta": None}
+    if os.path.isdir(path):
+        model = os.path.join(path, "model.onnx")
+        if not os.path.isfile(model):
+            raise CSSError(path, "directory has no model.onnx",
+                           "a bundle is a directory with model.onnx and optionally data.npy, labels.npy, calib.npy, theta.json")
+        out["model"] = model
+        for key, f in (("data", "data.npy"), ("labels", "labels.npy"), ("calib", "calib.npy"), ("theta", "theta.json")):
+            p = os.path.join(path, f)
+            if os.path.isfile(p):
+                out[key] = p
+    for key, v, what in (("data", data, "data"), ("labels", labels, "labels"), ("calib", calib, "calibration"),
+                         ("theta", theta, "θ")):
+        if v is None:
+            continue
+        v = str(v)
+        if not os.path.isfile(v):
+            raise CSSError(v, "is not a regular file" if os.path.exists(v) else "no such file", f"given as the {what} file")
+        out[key] = v
+    return out
+
+
+def load_npy(path, input_shape) -> np.ndarray:
+    """Inputs `[N, ...input shape]` as float32, checked as cssdbg checks them."""
+    a = _read_npy(path)
+    if a.dtype.kind not in "fiub":
+        raise CSSError(path, f"has dtype {a.dtype}; expected numbers")
+    if a.ndim < 1:
+        raise CSSError(path, f"holds a scalar; expected shape [N, {', '.join(map(str, input_shape))}]")
+    rest = tuple(a.shape[1:])
+    sq = lambda s: tuple(d for d in s if d != 1)  # noqa: E731
+    if not (rest == tuple(input_shape) or (int(np.prod(rest)) == int(np.prod(input_shape)) and sq(rest) == sq(input_shape))):
+        dims = ", ".join(map(str, input_shape))
+        raise CSSError(path, f"has shape {list(a.shape)} but the model expects [N, {dims}]",
+                       f"save the inputs as an array of shape (N, {dims})")
+    if a.shape[0] == 0:
+        raise CSSError(path, f"holds no samples (shape {list(a.shape)})")
+    a = a.astype(np.float32).reshape((a.shape[0],) + tuple(input_shape))
+    if not np.all(np.isfinite(a)):
+        bad = int(np.argmax(~np.isfinite(a.reshape(-1))))
+        raise CSSError(path, f"holds a NaN or infinite value at flat index {bad}")
+    return a
+
+
+def load_labels(path, n: int, classes: int | None) -> np.ndarray:
+    a = _read_npy(path)
+    if a.dtype.kind not in "iub" and not (a.dtype.kind == "f" and np.all(a == np.round(a))):
+        raise CSSError(path, f"has dtype {a.dtype}; expected integer class indices")
+    if a.shape not in ((n,), (n, 1)):
+        raise CSSError(path, f"has shape {list(a.shape)} but the data has {n} samples",
+                       f"labels must be a vector of {n} class indices")
+    a = a.reshape(-1).astype(np.int64)
+    bad = np.nonzero((a < 0) | ((a >= classes) if classes else False))[0]
+    if bad.size:
+        k = int(bad[0])
+        raise CSSError(path, f"label {a[k]} at index {k} is not a class index"
+                       + (f" of the model's {classes} outputs" if classes else ""))
+    return a
+
+
+def _read_npy(path) -> np.ndarray:
+    path = str(path)
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise CSSError(path, "no such file") from None
+    except ValueError as e:
+        raise CSSError(path, f"is not a NumPy .npy file this can read ({e})") from None
+    except OSError as e:
+        raise CSSError(path, f"cannot read ({e.strerror or e})") from None
