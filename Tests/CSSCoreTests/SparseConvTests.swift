@@ -121,7 +121,7 @@ final class SparseConvTests: XCTestCase {
     }
 
     /// Whole simulations with event-driven columns against the dense paths only: the same
-    /// predictions and spike counts within a few tie flips (css-spec §9); per sample the same
+    /// predictions and spike counts within a few tie flips (docs/numerics.md §9); per sample the same
     /// bits whatever the batch size.
     func testSimulationWithSparseColumnsMatchesDensePath() throws {
         let sparse = try RandomNetworks.winogradCNN(seed: 5, sparseDensity: 0.4)

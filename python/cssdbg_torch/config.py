@@ -1,4 +1,4 @@
-"""The conversion settings of css-spec §1 and §5 (docs/numerics.md §1, §5)."""
+"""The conversion settings of docs/numerics.md §1 and §5."""
 
 from __future__ import annotations
 

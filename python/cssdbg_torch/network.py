@@ -1,5 +1,5 @@
 """`CSSNetwork`: the converted network as a `torch.nn.Module`, computed as docs/numerics.md
-(css-spec) says — signed encoder with its tie rule in float64 (§4), every Relu a TSA-ReLU
+(docs/numerics.md) says — signed encoder with its tie rule in float64 (§4), every Relu a TSA-ReLU
 spiking layer with silent period (§5), everything between them affine per time step with
 constant terms scaled by 1/Σw (§3), a non-spiking output integrator (§5) — batched, on CPU or
 CUDA, with the per-layer diagnostics of `cssdbg eval --json` (§6) for the batches seen.

@@ -1,4 +1,4 @@
-"""Per-layer statistics of `cssdbg eval --json` (css-spec §5–§6), accumulated over batches and
+"""Per-layer statistics of `cssdbg eval --json` (docs/numerics.md §5–§6), accumulated over batches and
 merged across processes with identical results: counts are integers, residual percentiles come
 from the exact top of the |u[T]| values (enough of them to interpolate the percentile of the
 whole set), squared errors are summed per sample and added with `math.fsum`, which does not

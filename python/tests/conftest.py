@@ -74,7 +74,7 @@ def py_eval(*args) -> dict:
 
 
 def assert_reports_agree(a: dict, b: dict, what: str = "") -> None:
-    """Two `eval --json` reports within css-spec §9: accuracy and agreement within half a
+    """Two `eval --json` reports within docs/numerics.md §9: accuracy and agreement within half a
     percentage point, residual p99.9 within 3 %, overflow/coupling/|u| ≥ 1 counts and every
     per-step count within 2 % or 5, spike counts and activation RMSE within 2 %; structure,
     names, sizes, windows and the config exactly; θ to 1e-5 (calibrated from float32 ANNs)."""

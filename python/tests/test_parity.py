@@ -1,4 +1,4 @@
-"""`python -m cssdbg_torch eval --json` against `cssdbg eval --json` on the samples (css-spec §9),
+"""`python -m cssdbg_torch eval --json` against `cssdbg eval --json` on the samples (docs/numerics.md §9),
 at the defaults and at `--silent 0 --no-negative`, and with a θ file from `cssdbg tune`."""
 
 import json

@@ -1,4 +1,4 @@
-"""The numerical contract's hand-computable checks (css-spec §4, §8), percentiles, θ files and
+"""The numerical contract's hand-computable checks (docs/numerics.md §4, §8), percentiles, θ files and
 the API a PyTorch user calls."""
 
 import json

@@ -7,7 +7,7 @@
 /// The path is chosen per column from that column's own density (`SparseConv.eventColumns`), so a
 /// column's result never depends on which other columns share its batch or on the thread count.
 /// The sums run in a fixed order (receptive-field position, then input channel), which differs
-/// from the dense paths' by float rounding only (css-spec §9: spike flips at exact ties).
+/// from the dense paths' by float rounding only (docs/numerics.md §9: spike flips at exact ties).
 public struct SparseConvFilter: Sendable {
     /// `w[block][ky][kx][cin][64]`: output channels in blocks of 64 lanes, zero-padded past cout.
     let w: [Float]
