@@ -116,7 +116,10 @@ if wait_for "Layers" && report_ready && pane_alive; then ok "D: survives a resiz
 keys n
 check "D: keys still work after the storm (n steps)" wait_re "g 1/[0-9]+"
 keys q
-check "D: q quits after the storm and restores the terminal" all wait_dead restored
+# --no-session with an unsaved change (:set beta): q asks first (issue 14), y quits.
+check "D: q after the storm asks about the unsaved change" wait_for "Quit without saving?"
+keys y
+check "D: y quits after the storm and restores the terminal" all wait_dead restored
 
 # E. bad θ files
 echo '{"format":"cssdbg-theta/1","theta":{"input":1}}' > "$E2E_TMP/bad.json"

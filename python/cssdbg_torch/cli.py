@@ -107,7 +107,26 @@ def evaluate(args, comm=None) -> dict | None:
         net.theta_input, net.theta = tf.input, [tf.layers[t] for t in tensors]
     else:
         net.calibrate(calib, batch_size=args.batch, comm=comm, workers=workers)
-    return evaluate_dataset(net, data, labels, args.batch, comm, workers)
+    return with_theta_source(evaluate_dataset(net, data, labels, args.batch, comm, workers), args, b)
+
+
+def with_theta_source(report: dict | None, args, b: dict) -> dict | None:
+    """`"theta_source"` ("calibration", "bundle", "--theta") and `"theta_file"` after `"config"`,
+    as `cssdbg eval --json` has them: which θ the numbers were computed with."""
+    if report is None:
+        return None
+    if args.theta:
+        source, path = "--theta", args.theta
+    elif b["theta"]:
+        source, path = "bundle", (args.model if args.model.endswith("/") else args.model + "/") + "theta.json"
+    else:
+        source, path = "calibration", None
+    out = {}
+    for k, v in report.items():
+        out[k] = v
+        if k == "config":
+            out["theta_source"], out["theta_file"] = source, path
+    return out
 
 
 def _table(r: dict) -> str:

@@ -20,7 +20,7 @@ from torch import nn
 
 from .config import Config
 from .errors import CSSError, SettingError
-from .onnx_import import Graph, display_name, load_graph
+from .onnx_import import Graph, load_graph, unique_names
 from .stats import LayerStats, RunStats, merge_summaries, percentile_from_top, top_count
 from .theta import ThetaFile, read_theta, write_theta
 
@@ -133,7 +133,7 @@ class CSSNetwork(nn.Module):
         self.theta = [float(t) for t in theta_layers]
         relus = graph.relus
         self.tensors = [o.output for o in relus]
-        self.layer_names = [display_name(o.name, o.output) for o in relus]
+        self.layer_names = unique_names([o.p.get("scope") for o in relus], [o.output for o in relus])
         self.layer_shapes = [o.shape for o in relus]
         depth = graph.depths()
         self.depths = [depth[o.output] for o in relus]

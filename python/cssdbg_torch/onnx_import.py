@@ -66,19 +66,111 @@ class Graph:
         return d
 
 
-def display_name(node_name: str, output: str) -> str:
-    """`/layer1/layer1.0/relu/Relu` → `layer1.0.relu`, as cssdbg shows layers; else the tensor name."""
+def _is_operator_part(s: str) -> bool:
+    """`Relu`, `Relu_3`, `LeakyRelu`: what the TorchScript exporter appends to a node's scope."""
+    if not s or not s[0].isupper():
+        return False
+    op = s.split("_", 1)
+    return op[0].isalpha() and (len(op) == 1 or op[1].isdigit())
+
+
+def scope_from_node_name(node_name: str):
+    """(module path, is-activation-module) from a node name, as cssdbg's `LayerScope(nodeName:)`:
+    `/layer1/layer1.0/relu_1/Relu` → (`layer1.0.relu_1`, None); any other name as it is (without
+    the dynamo exporter's `node_` prefix), a module; None for an empty name."""
+    if not node_name:
+        return None
+    if not node_name.startswith("/"):
+        name = node_name[5:] if node_name.startswith("node_") and len(node_name) > 5 else node_name
+        return (name, True)
     parts = [p for p in node_name.split("/") if p]
-    if parts and (parts[-1] == "Relu" or parts[-1].startswith("Relu_")):
+    if parts and _is_operator_part(parts[-1]):
         parts.pop()
-    if len(parts) >= 2:
-        parts = parts[-2:]
-    name = ".".join(parts)
-    if len(parts) == 2 and parts[1].startswith(parts[0] + "."):
-        name = parts[1]
-    if name.startswith("node_"):
-        name = name[5:]
-    return name or output
+    comps: list = []
+    for p in parts:  # a Sequential's child is named after its parent's scope (`block` → `block.1`)
+        if comps and p.startswith(comps[-1] + "."):
+            comps[-1] = p
+        else:
+            comps.append(p)
+    return (".".join(comps), None)
+
+
+def _python_strings(text: str) -> list:
+    """The string elements of a Python list literal, `['', 'a.b', "c"]`."""
+    out, cur, quote, esc = [], None, "'", False
+    for ch in text:
+        if cur is not None:
+            if esc:
+                cur += ch
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == quote:
+                out.append(cur)
+                cur = None
+            else:
+                cur += ch
+        elif ch in ("'", '"'):
+            quote, cur = ch, ""
+    return out
+
+
+def _scope_of(paths: list, classes) -> tuple:
+    path = paths[-1] if paths else ""
+    if not classes:
+        return (path, None)
+    cls = classes[-1]
+    return (path, bool(path) and (cls == "ReLU" or cls.endswith(".ReLU")))
+
+
+def exporter_scope(node):
+    """Where the dynamo exporter says a node comes from (`pkg.torch.onnx.name_scopes` and
+    `class_hierarchy`, or the older `namespace`), as cssdbg's importer reads it; None without it."""
+    props = {p.key: p.value for p in node.metadata_props}
+    if "pkg.torch.onnx.name_scopes" in props:
+        s = _python_strings(props["pkg.torch.onnx.name_scopes"])
+        if len(s) >= 2:
+            c = _python_strings(props["pkg.torch.onnx.class_hierarchy"]) if "pkg.torch.onnx.class_hierarchy" in props else None
+            return _scope_of(s[:-1], c[:-1] if c is not None and len(c) == len(s) else None)
+    if "namespace" in props:
+        levels = []
+        for level in props["namespace"].split("/"):
+            parts = [x.strip() for x in level.split(":", 1)]
+            levels.append((parts[0], parts[1] if len(parts) > 1 else ""))
+        if len(levels) >= 2:
+            mods = levels[:-1]
+            return _scope_of([m[0] for m in mods], [m[1] for m in mods])
+    return None
+
+
+def unique_names(scopes: list, tensors: list) -> list:
+    """Display names of the spiking layers, as cssdbg makes them (`LayerNames.unique`): the module
+    path; a functional relu, or one at the top level, gets `.relu`; repeats are numbered like
+    PyTorch numbers repeated calls (`layer1.0.relu`, `layer1.0.relu_1`); never another layer's
+    tensor name."""
+    bases = [sc[0] if sc else "" for sc in scopes]
+    occ: dict = {}
+    for b in bases:
+        occ[b] = occ.get(b, 0) + 1
+    wanted = []
+    for i, sc in enumerate(scopes):
+        if sc is None:
+            wanted.append(tensors[i])
+            continue
+        b, is_module = sc
+        if (occ[b] > 1 or not b) and is_module is not True:
+            b = "relu" if not b else b + ".relu"
+        wanted.append(b or tensors[i])
+    owner = {t: i for i, t in enumerate(tensors)}
+    taken, names = set(), []
+    for i, w in enumerate(wanted):
+        name, k = w, 0
+        while name in taken or owner.get(name, i) != i:
+            k += 1
+            name = f"{w}_{k}"
+        taken.add(name)
+        names.append(name)
+    return names
 
 
 def _attrs(node) -> dict:
@@ -309,7 +401,8 @@ class _Lowerer:
         V = self.values
 
         def relu_of(x):
-            return self._emit(n, i, "relu", [(x[1], x[2])], out, x[2])
+            return self._emit(n, i, "relu", [(x[1], x[2])], out, x[2],
+                              scope=exporter_scope(n) or scope_from_node_name(n.name))
 
         if op == "Constant":
             V[out] = ("const", self._constant(at, refuse))

@@ -80,8 +80,8 @@ def assert_reports_agree(a: dict, b: dict, what: str = "") -> None:
     names, sizes, windows and the config exactly; θ to 1e-5 (calibrated from float32 ANNs)."""
     pre = f"{what}: " if what else ""
     assert list(a) == list(b), pre + "top-level keys differ"
-    for k in ("model", "config", "samples", "latency"):
-        assert a[k] == b[k], f"{pre}{k}: {a[k]} vs {b[k]}"
+    for k in ("model", "config", "theta_source", "theta_file", "samples", "latency"):
+        assert a.get(k) == b.get(k), f"{pre}{k}: {a.get(k)} vs {b.get(k)}"
     for k in ("ann_accuracy", "snn_accuracy", "agreement"):
         if a[k] is None or b[k] is None:
             assert a[k] is None and b[k] is None, f"{pre}{k}: {a[k]} vs {b[k]}"
