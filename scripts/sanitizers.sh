@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 # Tests whose cost is the simulation of whole sample data sets (tens of seconds unsanitized,
 # several minutes under TSan) without covering code the other tests miss.
-SLOW='ReferenceAgreementTests[./](testSNNAccuracyCloseToANNAtDefaults|testSamplesAtDefaults|testSamplesWithoutSilentPeriodOrNegativeSpikesShowCoupling)'
+SLOW='ReferenceAgreementTests[./](testSNNAccuracyCloseToANNAtDefaults|testSamplesWithoutSilentPeriodOrNegativeSpikesShowCoupling|test(DigitsMLP|DigitsCNN|DigitsResNet)AgreesWithReferenceOnEveryField)|LargeTReferenceTests[./]testLargeTAgreesWithReferenceUpToTheLimit'
 
 sans=()
 full=0

@@ -50,7 +50,7 @@ def test_theta_from_cssdbg_tune_gives_the_same_numbers(tmp_path):
 
 def test_a_theta_file_of_another_model_is_refused_like_cssdbg(tmp_path):
     theta = tmp_path / "cnn.json"
-    run([cssdbg_binary(), "tune", SAMPLES / "digits-cnn", "--rounds", "0", "--limit", "10", "--out", theta])
+    run([cssdbg_binary(), "tune", SAMPLES / "digits-cnn", "--rounds", "1", "--limit", "10", "--out", theta])
     rc, out, err = py_cli("eval", SAMPLES / "digits-mlp", "--theta", theta)
     theirs = run([cssdbg_binary(), "eval", SAMPLES / "digits-mlp", "--theta", theta], check=False)
     assert rc == 1 and theirs.returncode == 1
