@@ -400,6 +400,14 @@ class _Lowerer:
         op = n.op_type
         V = self.values
 
+        def axes_of():
+            """ReduceMean/Squeeze/Unsqueeze axes: the attribute (older opsets) or the second input."""
+            if len(ins) > 1 and ins[1] is not None:
+                if ins[1][0] != "const":
+                    raise refuse("has non-constant axes")
+                return [int(a) for a in ins[1][1].reshape(-1)]
+            return at.get("axes")
+
         def relu_of(x):
             return self._emit(n, i, "relu", [(x[1], x[2])], out, x[2],
                               scope=exporter_scope(n) or scope_from_node_name(n.name))
@@ -517,11 +525,7 @@ class _Lowerer:
             x = inp(0)
             if x[0] != "act":
                 raise refuse("has no activation input")
-            axes = at.get("axes")
-            if len(ins) > 1 and ins[1] is not None:
-                if ins[1][0] != "const":
-                    raise refuse("has non-constant axes")
-                axes = [int(a) for a in ins[1][1].reshape(-1)]
+            axes = axes_of()
             s = x[2]
             r = len(s) + 1
             norm = {a + r if a < 0 else a for a in (axes or [])}
@@ -552,11 +556,7 @@ class _Lowerer:
             x = inp(0)
             if x[0] != "act":
                 raise refuse("has no activation input")
-            axes = at.get("axes")
-            if len(ins) > 1 and ins[1] is not None:
-                if ins[1][0] != "const":
-                    raise refuse("has non-constant axes")
-                axes = [int(a) for a in ins[1][1].reshape(-1)]
+            axes = axes_of()
             full = [-1] + list(x[2])
             if op == "Squeeze":
                 r = len(full)
