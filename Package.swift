@@ -12,7 +12,7 @@ let coreSettings: [SwiftSetting] = []
 
 let package = Package(
     name: "cssdbg",
-    platforms: [.macOS(.v13)],
+    // No `platforms:` claim: the package is built and tested on Linux only (scripts/test, .ci/run).
     products: [
         .executable(name: "cssdbg", targets: ["cssdbg"]),
         // For the fuzz harnesses in Fuzz/ (a separate package that depends on this one by path).
@@ -27,8 +27,12 @@ let package = Package(
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("openblas")]),
         .target(name: "CNcurses", linkerSettings: [.linkedLibrary("ncursesw")]),
 
+        // MARK: Snapshots — the values the view and the backend exchange, the backend protocol
+        // (tuning included) and the one lock; no simulation, no C
+        .target(name: "CSSSnapshots"),
+
         // MARK: Simulation core — no terminal code, no file formats
-        .target(name: "CSSCore", dependencies: ["CBLAS"], swiftSettings: coreSettings),
+        .target(name: "CSSCore", dependencies: ["CSSSnapshots", "CBLAS"], swiftSettings: coreSettings),
 
         // MARK: Import layer — ONNX, NumPy, θ and session files
         .target(
@@ -36,11 +40,12 @@ let package = Package(
             dependencies: ["CSSCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
 
-        // MARK: View — renders snapshots into an in-memory cell grid; never simulates
-        .target(name: "CSSView", dependencies: ["CSSCore"]),
+        // MARK: View — renders snapshots into an in-memory cell grid; never simulates, and cannot:
+        // it sees CSSSnapshots only (scripts/check-architecture.sh fails if it reaches CSSCore or BLAS)
+        .target(name: "CSSView", dependencies: ["CSSSnapshots"]),
 
         // MARK: Terminal adapter — the only code that touches ncurses
-        .target(name: "CSSTerminal", dependencies: ["CSSView", "CNcurses"]),
+        .target(name: "CSSTerminal", dependencies: ["CSSSnapshots", "CSSView", "CNcurses"]),
 
         // MARK: App — the debugger's commands and session persistence, wiring core, import and view
         .target(name: "CSSApp", dependencies: ["CSSCore", "CSSImport", "CSSView"]),
@@ -54,11 +59,13 @@ let package = Package(
             ]
         ),
 
-        // MARK: Tests
-        .testTarget(name: "CSSCoreTests", dependencies: ["CSSCore"]),
-        .testTarget(name: "CSSImportTests", dependencies: ["CSSImport", "CSSCore"]),
-        .testTarget(name: "CSSViewTests", dependencies: ["CSSView", "CSSCore", "CSSImport"], exclude: ["Golden"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["CSSImport", "CSSCore"]),
-        .testTarget(name: "AppTests", dependencies: ["CSSApp", "CSSView", "CSSImport", "CSSCore"]),
+        // MARK: Tests (TestSupport: the helpers they share — seeded generator, repository paths)
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CSSCoreTests", dependencies: ["CSSCore", "TestSupport"]),
+        .testTarget(name: "CSSImportTests", dependencies: ["CSSImport", "CSSCore", "TestSupport"]),
+        .testTarget(name: "CSSViewTests", dependencies: ["CSSView", "CSSCore", "CSSImport", "TestSupport"],
+                    exclude: ["Golden"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CSSImport", "CSSCore", "TestSupport"]),
+        .testTarget(name: "AppTests", dependencies: ["CSSApp", "CSSView", "CSSImport", "CSSCore", "TestSupport"]),
     ]
 )

@@ -131,22 +131,9 @@ public struct SessionStore: Sendable {
             guard (st.amplitudes.layers + [st.amplitudes.input]).allSatisfy({ $0.isFinite && $0 > 0 }) else {
                 throw ImportError(file: path, problem: "the session holds a θ that is not a positive number")
             }
-            do { try st.config.validate() } catch let e as GraphError { throw ImportError(file: path, problem: e.description) }
+            do { try st.config.validate() } catch let e as ConfigError { throw ImportError(file: path, problem: e.description) }
         }
         return s
-    }
-}
-
-/// A value behind a lock, for the few mutable things the `Sendable` command host keeps.
-final class LockedValue<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T
-
-    init(_ value: T) { stored = value }
-
-    var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); defer { lock.unlock() }; stored = newValue }
     }
 }
 

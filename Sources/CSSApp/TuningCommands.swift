@@ -9,14 +9,14 @@ public final class TuningCommands: Sendable {
     public static let names = ["theta", "scale", "adjust", "reset", "undo", "redo", "set", "w", "w!", "load", "restore",
                                "discard", "memory"]
 
-    public let backend: LocalBackend
+    public let backend: any TunableBackend
     public let modelName: String
     /// Where `:w` writes when no file is named.
     public let defaultThetaPath: String
     public let store: SessionStore?
     /// The session found on disk at start-up, offered for restoring: `:restore` brings it back
     /// until this session's first change is saved over it (and then it is in the backup file).
-    private let offered: LockedValue<OfferedSession?>
+    private let offered: Locked<OfferedSession?>
 
     struct OfferedSession: Sendable {
         var saved: SavedSession
@@ -24,17 +24,17 @@ public final class TuningCommands: Sendable {
         var backedUp = false
     }
 
-    public init(backend: LocalBackend, modelName: String, defaultThetaPath: String, store: SessionStore?,
+    public init(backend: any TunableBackend, modelName: String, defaultThetaPath: String, store: SessionStore?,
                 pendingRestore: SavedSession?) {
         self.backend = backend
         self.modelName = modelName
         self.defaultThetaPath = defaultThetaPath
         self.store = store
-        self.offered = LockedValue(pendingRestore.map { OfferedSession(saved: $0) })
+        self.offered = Locked(pendingRestore.map { OfferedSession(saved: $0) })
     }
 
     /// The state last written with `:w` (nil: none yet, compare with the session's start).
-    private let written = LockedValue<TuningState?>(nil)
+    private let written = Locked<TuningState?>(nil)
 
     /// Whether quitting now loses θ or config changes: only without a session file, and only when
     /// the state differs from the last `:w` (or from the start of the session).
@@ -82,11 +82,11 @@ public final class TuningCommands: Sendable {
     }
 
     /// `:memory`: how the `--memory` budget is spent and what the backend holds now.
-    static func describe(_ plan: MemoryPlan, held: Int) -> String {
+    static func describe(_ use: MemoryUse) -> String {
         let d = MemoryBudget.describe
-        return "memory \(d(plan.budget)): data+weights \(d(plan.fixed)), focused sample \(d(plan.focused))"
-            + ", batches of \(plan.batchSize), trace cache \(plan.traceCache ? "on" : "off")"
-            + ", data-set cache \(d(plan.dataCache)); holding \(d(held))"
+        return "memory \(d(use.budget)): data+weights \(d(use.fixed)), focused sample \(d(use.focused))"
+            + ", batches of \(use.batchSize), trace cache \(use.traceCache ? "on" : "off")"
+            + ", data-set cache \(d(use.dataCache)); holding \(d(use.held))"
     }
 
     /// Runs one command; `position` is where the user is (saved with the session).
@@ -154,7 +154,7 @@ public final class TuningCommands: Sendable {
             return try await change(.setConfig(try configChange(args[0], args[1], await backend.config)))
         case "memory":
             guard args.isEmpty else { throw GraphError("usage: :memory") }
-            return Outcome(message: Self.describe(try await backend.plan(), held: await backend.heldBytes()))
+            return Outcome(message: Self.describe(try await backend.memoryUse()))
         case "w", "w!":
             // Like vim: `:w` never replaces a file holding something else (θ of another model or
             // config, not a θ file); `:w!` does.

@@ -43,8 +43,12 @@ struct Bench: AsyncParsableCommand {
         if let threads, threads <= 0 { throw Usage.error("--threads", String(threads), "must be 1 or more") }
         do {
             try ConversionConfig(T: steps, beta: beta, silent: silent).validate()
-        } catch let e as GraphError {
-            let flag = e.description.hasPrefix("T ") ? "-T \(steps)" : (e.description.hasPrefix("beta") ? "--beta \(beta)" : "--silent \(silent)")
+        } catch let e as ConfigError {
+            let flag = switch e.setting {
+            case .T: "-T \(steps)"
+            case .beta: "--beta \(beta)"
+            case .silent, .percentile: "--silent \(silent)"  // bench has no --percentile
+            }
             throw ValidationError("\(flag): \(e.description)")
         }
     }
@@ -59,11 +63,9 @@ struct Bench: AsyncParsableCommand {
                 let bundle = try ModelBundle.resolve(path: model, data: nil, labels: nil, calib: nil, theta: nil)
                 graph = try bundle.loadModel()
             }
-            guard conv == "winograd" || conv == "im2col" else {
-                throw GraphError("--conv must be winograd or im2col, not '\(conv)'")
-            }
+            // (`--conv` is checked in `validate`.)
             if let d = sparseDensity, !(d >= 0 && d <= 1.01) {
-                throw GraphError("--sparse-density must be between 0 and 1.01, not \(d)")
+                throw UsageError("--sparse-density must be between 0 and 1.01, not \(d)")
             }
             let network = try Network(graph, winograd: conv == "winograd", sparse: sparse || sparseDensity != nil,
                                       sparseDensity: sparseDensity)

@@ -7,14 +7,21 @@ import Glibc
 #endif
 
 /// Runs a command body and turns known errors into one line on stderr and exit status 1 (usage
-/// errors found late, e.g. `--sample` beyond the data, pass through and exit 64).
+/// errors found late, e.g. `--sample` beyond the data, exit 64: `UsageError` here, the parser's
+/// `ValidationError` passes through).
 func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
+    } catch let e as UsageError {
+        writeStderr("cssdbg: \(e.description)\n")
+        throw ExitCode(Usage.exitCode)
     } catch let e as ImportError {
         writeStderr("cssdbg: \(e.description)\n")
         throw ExitCode(1)
     } catch let e as GraphError {
+        writeStderr("cssdbg: \(e.description)\n")
+        throw ExitCode(1)
+    } catch let e as ConfigError {
         writeStderr("cssdbg: \(e.description)\n")
         throw ExitCode(1)
     }

@@ -63,15 +63,15 @@ struct ModelOptions: ParsableArguments {
         if rate { c = .rate(T: c.T, percentile: c.percentile) }
         do {
             try c.validate()
-        } catch let e as GraphError {
+        } catch let e as ConfigError {
             let text = e.description
-            let given: [(flag: String, value: String?, words: [String])] = [
-                ("-T", steps.map(String.init), ["T "]),
-                ("--beta", beta.map(Self.number), ["beta", "β"]),
-                ("--silent", silent.map(String.init), ["silent", "L "]),
-                ("--percentile", percentile.map(Self.number), ["percentile"]),
+            let given: [(flag: String, value: String?, setting: ConfigError.Setting)] = [
+                ("-T", steps.map(String.init), .T),
+                ("--beta", beta.map(Self.number), .beta),
+                ("--silent", silent.map(String.init), .silent),
+                ("--percentile", percentile.map(Self.number), .percentile),
             ]
-            if let g = given.first(where: { g in g.words.contains { text.hasPrefix($0) } }), let v = g.value {
+            if let g = given.first(where: { $0.setting == e.setting }), let v = g.value {
                 throw Usage.error(g.flag, v, text)
             }
             if let theta, base != nil { throw ImportError(file: theta, problem: text) }

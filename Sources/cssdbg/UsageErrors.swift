@@ -9,6 +9,13 @@ import Glibc
 /// flag or file. A usage error (unknown or missing flag, a value out of range, flags that
 /// contradict each other) exits 64 (EX_USAGE from sysexits.h, also what ArgumentParser uses);
 /// a problem with a file or its data exits 1.
+/// A usage error found while a command runs rather than in `validate` (e.g. a flag's value that
+/// only the loaded model or data can judge). Reported as it reads, one line, exit status 64.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 enum Usage {
     static let exitCode: Int32 = 64
 

@@ -3,13 +3,13 @@ import CSSCore
 import CSSImport
 import Foundation
 import XCTest
+import TestSupport
 
 /// Issue 14 "Work that is kept" and issue 10 §3 through the debugger's commands: `:w` never
 /// replaces θ of another model or config (`:w!` does), the default file is named after the
 /// model, and `:theta` takes the unique layer names of a ResNet that reuses its ReLU.
 final class ThetaFileCommandTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = Repository.root
 
     var dir: URL!
 
@@ -125,12 +125,12 @@ final class ThetaFileCommandTests: XCTestCase {
         XCTAssertEqual(layout.layers.map(\.name), ["relu", "layer1.0.relu", "layer1.0.relu_1", "layer1.1.relu", "layer1.1.relu_1"])
         var o = await run(c, "theta layer1.0.relu_1 0.25")
         XCTAssertFalse(o.isError, o.message)
-        var theta = await c.backend.amplitudes
+        var theta = try await c.backend.snapshot().session.current.amplitudes
         XCTAssertEqual(theta.layers[2], 0.25)
         XCTAssertNotEqual(theta.layers[1], 0.25)
         o = await run(c, "theta \(layout.layers[3].tensor) 0.125")
         XCTAssertFalse(o.isError, o.message)
-        theta = await c.backend.amplitudes
+        theta = try await c.backend.snapshot().session.current.amplitudes
         XCTAssertEqual(theta.layers[3], 0.125)
         o = await run(c, "scale layer1.0 2")
         XCTAssertTrue(o.isError)

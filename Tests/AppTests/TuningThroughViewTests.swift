@@ -4,12 +4,12 @@ import CSSImport
 import CSSView
 import Foundation
 import XCTest
+import TestSupport
 
 /// Tuning driven the way a user drives it: keys and `:` commands into the view's update loop,
 /// the host executing the custom commands, then the numbers compared with the headless paths.
 final class TuningThroughViewTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = Repository.root
 
     struct Rig {
         var model: LoadedModel

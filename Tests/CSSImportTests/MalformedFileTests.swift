@@ -2,6 +2,7 @@ import CSSCore
 import Foundation
 import XCTest
 @testable import CSSImport
+import TestSupport
 
 /// Generated malformed files, written to disk and read through the same path-based entry points
 /// the CLI uses. Every one must be refused with an `ImportError` whose description is a single

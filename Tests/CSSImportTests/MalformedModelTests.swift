@@ -2,6 +2,7 @@ import CSSCore
 import Foundation
 import XCTest
 @testable import CSSImport
+import TestSupport
 
 /// Damaged models must never crash the importer: every outcome is a graph that passes shape
 /// inference or an ImportError.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import CSSImport
+import TestSupport
 
 final class NumPyFileTests: XCTestCase {
     /// Hand-built .npy bytes for any descr / header text.
@@ -135,15 +136,3 @@ extension NumPyFile {
     static func readFloatsFrom(_ b: [UInt8]) throws -> [Float] { try floats(decode(b, file: "f.npy"), file: "f.npy") }
 }
 
-/// Deterministic generator for fuzz-style tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

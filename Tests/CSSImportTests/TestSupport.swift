@@ -1,18 +1,11 @@
 import CSSCore
 import Foundation
 @testable import CSSImport
+import TestSupport
 
 /// Paths of the repository's fixtures, found from this file (not SwiftPM resources).
 enum Paths {
-    static let repoRoot: URL = {
-        var u = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent()
-        while u.path != "/" {
-            if FileManager.default.fileExists(atPath: u.appendingPathComponent("Package.swift").path),
-               FileManager.default.fileExists(atPath: u.appendingPathComponent("Tests").path) { return u }
-            u.deleteLastPathComponent()
-        }
-        fatalError("repository root not found above \(#filePath)")
-    }()
+    static let repoRoot = Repository.root
     static let fixtures = repoRoot.appendingPathComponent("Tests/Fixtures/onnx")
     static let ortRefs = repoRoot.appendingPathComponent("Tests/Fixtures/ort")
     static let samples = repoRoot.appendingPathComponent("samples")

@@ -1,6 +1,7 @@
 import XCTest
 import CSSCore
 @testable import CSSView
+import TestSupport
 
 /// Bugs 1 and 6 of issue 14: counts are shortened with a unit, never cut, and layer names stay
 /// distinct at every width.

@@ -1,25 +1,11 @@
 import CSSCore
 import CSSView
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// Deterministic pseudo-random numbers (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func signed() -> Double { Double(next() >> 11) / Double(1 << 52) - 1 }
-}
 
 /// A small hand-built network whose traces follow docs/numerics.md §4–§6 exactly (the neuron model is
 /// re-implemented here in a few lines), so the view is tested on realistic snapshots.

@@ -2,13 +2,13 @@ import CSSCore
 import CSSImport
 import Foundation
 import XCTest
+import TestSupport
 
 /// `eval --json` on the bundled samples against the independent Float64 NumPy implementation
 /// of docs/numerics.md (`scripts/reference_sim.py`, outputs committed under Tests/Fixtures/reference
 /// by scripts/make_reference.sh), every report field, with the tolerances of docs/numerics.md §9.
 final class ReferenceAgreementTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = Repository.root
     static let digits = ["digits-mlp", "digits-cnn", "digits-resnet"]
     /// The grid of issue 10 §2: T × L × negative spikes (β = 1.5).
     static let grid: [(T: Int, L: Int, negative: Bool)] = [6, 8, 10, 12].flatMap { T in

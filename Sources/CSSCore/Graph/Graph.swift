@@ -130,8 +130,3 @@ public enum Op: Sendable {
         }
     }
 }
-
-public struct GraphError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}

@@ -1,3 +1,5 @@
+import CSSSnapshots
+
 extension Op {
     /// The per-sample output shape for the given per-sample input shapes, or an error that says
     /// what does not fit. Importers use this while lowering; the simulator relies on it.

@@ -1,7 +1,7 @@
+import CSSSnapshots
 import CBLAS
 import Dispatch
 import Foundation
-import Synchronization
 
 /// A batch of tensors in channel-major layout `[C][columns][H·W]`: for a fixed channel every
 /// column's spatial block is contiguous, so a layer's whole coding window (columns = T × batch)
@@ -83,10 +83,10 @@ func parallelBlocks(_ count: Int, blockSize: Int, _ body: (Range<Int>) -> Void) 
     // Blocks touch disjoint memory by construction; the box only carries the closure across.
     withoutActuallyEscaping(body) { body in
         let box = UncheckedSendable(body)
-        let next = Atomic<Int>(0)
+        let next = Locked(0)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
-                let b = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                let b = next.withLock { n in defer { n += 1 }; return n }
                 if b >= blocks { break }
                 let lo = b * blockSize
                 box.value(lo..<min(count, lo + blockSize))
@@ -104,15 +104,15 @@ struct UncheckedSendable<T>: @unchecked Sendable {
 /// OpenBLAS itself runs single-threaded: we tile GEMMs ourselves so results are bitwise the
 /// same whatever the thread count.
 public enum ComputeThreads {
-    private static let setting = Atomic<Int>(0)
+    private static let setting = Locked(0)
 
     public static var count: Int {
-        let n = setting.load(ordering: .relaxed)
+        let n = setting.value
         return n > 0 ? n : ProcessInfo.processInfo.activeProcessorCount
     }
 
     public static func set(_ n: Int) {
-        setting.store(max(1, n), ordering: .relaxed)
+        setting.value = max(1, n)
     }
 }
 
@@ -171,7 +171,7 @@ func sgemmSerial(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, tran
 
 /// Reusable uninitialised Float buffers (im2col tiles), so hot loops do not allocate, fault in
 /// and free megabytes per call. Keeps at most `limit` buffers and `floatLimit` floats (64 MiB).
-final class ScratchPool: @unchecked Sendable {
+final class ScratchPool: Sendable {
     static let limit = 4
     static let floatLimit = 1 << 24
 
@@ -180,17 +180,15 @@ final class ScratchPool: @unchecked Sendable {
         let capacity: Int
     }
 
-    // NSLock (a pthread mutex) rather than Synchronization.Mutex: ThreadSanitizer sees it.
-    private let lock = NSLock()
-    private var free: [Buffer] = []
+    private let free = Locked<[Buffer]>([])
 
     deinit {
-        for b in free { b.pointer.deallocate() }
+        for b in free.value { b.pointer.deallocate() }
     }
 
     /// A buffer of at least `count` floats (contents undefined).
     func take(_ count: Int) -> Buffer {
-        let found: Buffer? = lock.withLock {
+        let found: Buffer? = free.withLock { free in
             guard let i = free.indices.filter({ free[$0].capacity >= count })
                 .min(by: { free[$0].capacity < free[$1].capacity }) else { return nil }
             return free.remove(at: i)
@@ -201,7 +199,7 @@ final class ScratchPool: @unchecked Sendable {
     }
 
     func give(_ b: Buffer) {
-        let dropped: [Buffer] = lock.withLock {
+        let dropped: [Buffer] = free.withLock { free in
             free.append(b)
             var out: [Buffer] = []
             // Drop the smallest until both limits hold (a buffer above the float limit alone goes too).

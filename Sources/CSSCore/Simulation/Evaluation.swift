@@ -1,3 +1,5 @@
+import CSSSnapshots
+
 /// Calibration (docs/numerics.md §3), data-set evaluation (§5–§6) and amplitude adjustment (§7).
 public struct Evaluator: Sendable {
     public let simulator: Simulator
@@ -156,15 +158,6 @@ public struct EvaluationCache: Sendable {
                 + (b.sim?.encoderSpikes.count ?? 0)
         }
     }
-}
-
-/// One round of A.3 for one layer.
-public struct AdjustmentStep: Sendable, Equatable {
-    public var round: Int
-    public var layer: Int
-    public var residualP999: Double
-    public var factor: Double
-    public var theta: Double
 }
 
 public enum AmplitudeAdjustment {

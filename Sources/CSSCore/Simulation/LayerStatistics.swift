@@ -1,3 +1,5 @@
+import CSSSnapshots
+
 /// Running diagnostics of one spiking layer over many samples (docs/numerics.md §5–§6). Partial
 /// statistics from blocks of channels are merged in block order, so results do not depend on
 /// how many threads produced them.

@@ -1,8 +1,10 @@
+import CSSSnapshots
+
 /// The in-process simulation backend the debugger talks to. An actor: the view's requests are
 /// served one at a time off the UI thread, and every answer is an immutable snapshot. It keeps
 /// the last run of the focused sample and of the data set so a θ change recomputes only the
 /// layer that moved and what it feeds.
-public actor LocalBackend: SimulationBackend {
+public actor LocalBackend: TunableBackend {
     public let evaluator: Evaluator
     public let data: SampleSet
     public let calib: SampleSet
@@ -21,6 +23,8 @@ public actor LocalBackend: SimulationBackend {
     public private(set) var peakDatasetJobs = 0
     public var runningDatasetJobs: Int { datasetJobs }
     private var datasetJobWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Counts the changes to the session; a long change commits only if it is still the one it saw.
+    private var generation = 0
 
     /// - Parameters:
     ///   - start: the starting θ and config (from a θ file or calibration).
@@ -161,19 +165,71 @@ public actor LocalBackend: SimulationBackend {
     }
 
     /// Applies a tuning change and answers with the new state; callers then ask for the trace
-    /// (cheap, incremental) and the report (background).
-    public func apply(_ change: TuningChange, progress: (@Sendable (Double) -> Void)? = nil) async throws -> TuningSnapshot {
-        if case .adjust = change {
-            await beginDatasetJob()  // before reading the state: other changes may land meanwhile
+    /// (cheap, incremental) and the report (background). A.3 (`.adjust`) runs off the actor.
+    public nonisolated func apply(_ change: TuningChange,
+                                  progress: (@Sendable (Double) -> Void)?) async throws -> TuningSnapshot {
+        guard case .adjust(let layers, let rounds) = change else { return try await applyNow(change) }
+        await beginDatasetJob()  // before reading the state: other changes may land meanwhile
+        let result: Result<TuningSnapshot, Error>
+        do {
+            result = .success(try await adjust(layers: layers, rounds: rounds, progress: progress))
+        } catch {
+            result = .failure(error)
         }
-        defer { if case .adjust = change { endDatasetJob() } }
+        await endDatasetJob()
+        return try result.get()
+    }
+
+    /// A.3 rounds like `report`: the rounds run outside the actor on the state taken at the start,
+    /// so trace requests and other changes are answered meanwhile; the result is committed on the
+    /// actor only if the task was not cancelled and no other change landed in between.
+    private nonisolated func adjust(layers: [Int]?, rounds: Int,
+                                    progress: (@Sendable (Double) -> Void)?) async throws -> TuningSnapshot {
+        let start = try await adjustStart(layers: layers)
+        let (theta, steps) = try AmplitudeAdjustment.adjust(start.evaluator, calib: calib, amplitudes: start.state.amplitudes,
+                                                            config: start.state.config, rounds: rounds,
+                                                            layers: layers.map(Set.init), progress: progress)
+        let changed = Set(steps.filter { $0.factor != 1 }.map(\.layer)).count
+        let message = "\(start.label) ×\(rounds): \(changed) layer(s) changed"
+        return try await commit(theta, steps: steps, message: message, startedAt: start.generation,
+                                change: "\(start.label) ×\(rounds)")
+    }
+
+    private func adjustStart(layers: [Int]?) throws -> (state: TuningState, evaluator: Evaluator, generation: Int,
+                                                        label: String) {
+        let names = layout().layers.map(\.name)
+        for l in layers ?? [] where l < -1 || l >= names.count { throw GraphError("no spiking layer \(l)") }
+        let label = "adjust \(layers.map { $0.map { $0 < 0 ? "encoder" : names[$0] }.joined(separator: ",") } ?? "all")"
+        return (session.current, budgeted(try plan()), generation, label)
+    }
+
+    private func commit(_ theta: Amplitudes, steps: [AdjustmentStep], message: String, startedAt: Int,
+                        change: String) throws -> TuningSnapshot {
+        try Task.checkCancellation()
+        guard generation == startedAt else { throw SupersededError(change: change) }
+        var state = session.current
+        state.amplitudes = theta
+        push(state, label: message)
+        return TuningSnapshot(session: session, calibrated: try calibrated(), layout: layout(), message: message,
+                              steps: steps)
+    }
+
+    /// Every change to the session goes through here (or `restore`), so `generation` tells a
+    /// long change whether the state it started from is still the current one.
+    private func push(_ state: TuningState, label: String) {
+        let before = session
+        session.push(state, label: label)
+        if session != before { generation += 1 }
+    }
+
+    /// The changes that are quick enough to run on the actor.
+    private func applyNow(_ change: TuningChange) throws -> TuningSnapshot {
         var state = session.current
         let names = layout().layers.map(\.name)
         func name(_ l: Int) -> String { l < 0 ? "encoder" : names[l] }
         func check(_ l: Int) throws {
             guard l >= -1, l < names.count else { throw GraphError("no spiking layer \(l)") }
         }
-        var steps: [AdjustmentStep] = []
         let message: String
         switch change {
         case .setTheta(let l, let v):
@@ -181,22 +237,14 @@ public actor LocalBackend: SimulationBackend {
             guard v.isFinite, v > 0 else { throw GraphError("θ must be a positive number, got \(v)") }
             if l < 0 { state.amplitudes.input = v } else { state.amplitudes.layers[l] = v }
             message = "θ \(name(l)) = \(short(v))"
-            session.push(state, label: message)
+            push(state, label: message)
         case .scaleTheta(let l, let f):
             try check(l)
             if l < 0 { state.amplitudes.input *= f } else { state.amplitudes.layers[l] *= f }
             message = "θ \(name(l)) ×\(short(f))"
-            session.push(state, label: message)
-        case .adjust(let layers, let rounds):
-            try layers?.forEach(check)
-            let (theta, s) = try AmplitudeAdjustment.adjust(budgeted(try plan()), calib: calib, amplitudes: state.amplitudes,
-                                                            config: state.config, rounds: rounds,
-                                                            layers: layers.map(Set.init), progress: progress)
-            steps = s
-            state.amplitudes = theta
-            let changed = Set(s.filter { $0.factor != 1 }.map(\.layer)).count
-            message = "adjust \(layers.map { $0.map(name).joined(separator: ",") } ?? "all") ×\(rounds): \(changed) layer(s) changed"
-            session.push(state, label: message)
+            push(state, label: message)
+        case .adjust:
+            preconditionFailure("A.3 runs off the actor (apply)")
         case .reset(let layer):
             let cal = try calibrated()
             if let l = layer {
@@ -207,14 +255,14 @@ public actor LocalBackend: SimulationBackend {
                 state.amplitudes = cal
                 message = "reset all θ to calibration"
             }
-            session.push(state, label: message)
+            push(state, label: message)
         case .setConfig(let c):
             try c.validate()
             _ = try plan(for: c)  // e.g. a larger T may not fit the budget: refuse, keep the session
             state.config = c
             state.amplitudes = try percentilesFor(c).amplitudes(c)
             message = "reconverted: T=\(c.T) β=\(short(c.beta)) L=\(c.silent) negative \(c.negative ? "on" : "off") percentile \(short(c.percentile))"
-            session.push(state, label: message)
+            push(state, label: message)
         case .replace(let new, let label):
             try new.config.validate()
             _ = try plan(for: new.config)
@@ -223,14 +271,15 @@ public actor LocalBackend: SimulationBackend {
             }
             state = new
             message = "loaded \(label)"
-            session.push(state, label: message)
+            push(state, label: message)
         case .undo:
             message = session.undo().map { "undid: \($0)" } ?? "nothing to undo"
+            generation += 1
         case .redo:
             message = session.redo().map { "redid: \($0)" } ?? "nothing to redo"
+            generation += 1
         }
-        return TuningSnapshot(session: session, calibrated: try calibrated(), layout: layout(), message: message,
-                              steps: steps)
+        return TuningSnapshot(session: session, calibrated: try calibrated(), layout: layout(), message: message)
     }
 
     /// Replaces the whole session (restoring a saved one).
@@ -240,11 +289,18 @@ public actor LocalBackend: SimulationBackend {
             throw GraphError("the saved session has \(saved.current.amplitudes.layers.count) layers, the model \(evaluator.network.layerCount)")
         }
         session = saved
+        generation += 1
         return TuningSnapshot(session: session, calibrated: try calibrated(), layout: layout(), message: "session restored")
     }
 
     public func snapshot() throws -> TuningSnapshot {
         TuningSnapshot(session: session, calibrated: try calibrated(), layout: layout(), message: "")
+    }
+
+    public func memoryUse() throws -> MemoryUse {
+        let p = try plan()
+        return MemoryUse(budget: p.budget, fixed: p.fixed, focused: p.focused, batchSize: p.batchSize,
+                         traceCache: p.traceCache, dataCache: p.dataCache, held: heldBytes())
     }
 }
 

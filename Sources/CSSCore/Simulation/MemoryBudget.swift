@@ -1,3 +1,4 @@
+import CSSSnapshots
 import Foundation
 
 /// How much memory a session may use in all (`--memory`): the data set, the weights, the

@@ -1,3 +1,5 @@
+import CSSSnapshots
+
 /// A graph checked and annotated for simulation: shapes, which nodes are spiking layers, how
 /// deep each sits, and when every intermediate tensor can be released.
 public struct Network: Sendable {

@@ -1,22 +1,25 @@
+import CSSSnapshots
 import Dispatch
-import Foundation
 
 /// Wall time per graph node, summed over runs: where a simulation spends its time
 /// (`cssdbg bench --profile`). Shared by the simulator's callers, hence the lock.
-public final class OpProfile: @unchecked Sendable {
-    private let lock = NSLock()
-    private var seconds: [Int: Double] = [:]
-    private var calls: [Int: Int] = [:]
-    private var nonzero: [Int: (nonzero: Int, total: Int)] = [:]
-    private var eventColumns: [Int: (event: Int, columns: Int)] = [:]
+public final class OpProfile: Sendable {
+    private struct Totals {
+        var seconds: [Int: Double] = [:]
+        var calls: [Int: Int] = [:]
+        var nonzero: [Int: (nonzero: Int, total: Int)] = [:]
+        var eventColumns: [Int: (event: Int, columns: Int)] = [:]
+    }
+
+    private let totals = Locked(Totals())
 
     public init() {}
 
     func record(node: Int, since start: UInt64) {
         let s = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        lock.withLock {
-            seconds[node, default: 0] += s
-            calls[node, default: 0] += 1
+        totals.withLock { t in
+            t.seconds[node, default: 0] += s
+            t.calls[node, default: 0] += 1
         }
     }
 
@@ -27,28 +30,28 @@ public final class OpProfile: @unchecked Sendable {
         let counts = SparseConv.nonzeroCounts(x)
         let nz = counts.reduce(0, +)
         let event = sparse.map { SparseConv.eventColumns(x, $0).columns.count }  // the conv's own choice
-        lock.withLock {
-            let old = nonzero[node] ?? (0, 0)
-            nonzero[node] = (old.nonzero + nz, old.total + x.data.count)
+        totals.withLock { t in
+            let old = t.nonzero[node] ?? (0, 0)
+            t.nonzero[node] = (old.nonzero + nz, old.total + x.data.count)
             if let event {
-                let e = eventColumns[node] ?? (0, 0)
-                eventColumns[node] = (e.event + event, e.columns + x.columns)
+                let e = t.eventColumns[node] ?? (0, 0)
+                t.eventColumns[node] = (e.event + event, e.columns + x.columns)
             }
         }
     }
 
     /// Fraction of columns on the event-driven path per convolution that has one.
     public var eventColumnFraction: [Int: Double] {
-        lock.withLock { eventColumns.mapValues { $0.columns > 0 ? Double($0.event) / Double($0.columns) : 0 } }
+        totals.withLock { $0.eventColumns.mapValues { $0.columns > 0 ? Double($0.event) / Double($0.columns) : 0 } }
     }
 
     /// Fraction of non-zero input values per node (conv and dense nodes), summed over runs.
     public var inputDensity: [Int: Double] {
-        lock.withLock { nonzero.mapValues { $0.total > 0 ? Double($0.nonzero) / Double($0.total) : 0 } }
+        totals.withLock { $0.nonzero.mapValues { $0.total > 0 ? Double($0.nonzero) / Double($0.total) : 0 } }
     }
 
     /// `(node index, seconds, calls)` in graph order.
     public var entries: [(node: Int, seconds: Double, calls: Int)] {
-        lock.withLock { seconds.keys.sorted().map { ($0, seconds[$0]!, calls[$0]!) } }
+        totals.withLock { t in t.seconds.keys.sorted().map { ($0, t.seconds[$0]!, t.calls[$0]!) } }
     }
 }

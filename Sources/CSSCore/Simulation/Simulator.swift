@@ -1,3 +1,4 @@
+import CSSSnapshots
 import Dispatch
 #if canImport(Glibc)
 import Glibc

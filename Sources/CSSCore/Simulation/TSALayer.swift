@@ -1,3 +1,5 @@
+import CSSSnapshots
+
 /// Constants of the TSA-ReLU recurrence for one config, computed once.
 struct TSAParameters {
     let T: Int

@@ -127,7 +127,7 @@ public struct ThetaFile: Equatable, Sendable {
             config.silent = c.silent ?? config.silent
             config.negative = c.negative ?? config.negative
             config.percentile = c.percentile ?? config.percentile
-            do { try config.validate() } catch let e as GraphError { throw ImportError(file: path, problem: e.description) }
+            do { try config.validate() } catch let e as ConfigError { throw ImportError(file: path, problem: e.description) }
         }
         return ThetaFile(model: raw.model ?? "", config: config, amplitudes: amplitudes, tensors: expected)
     }

@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 
 /// Performs the backend commands `update` asks for. Shared by the terminal app loop and
 /// headless tests; results come back as messages through `send`.

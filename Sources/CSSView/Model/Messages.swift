@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 
 /// Input events, already decoded by the terminal adapter.
 public enum Key: Hashable, Sendable {

@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 
 /// Commands to issue when the debugger starts: layout, the initial sample's trace, the report.
 public func initialCommands(_ state: ViewState) -> [Command] {

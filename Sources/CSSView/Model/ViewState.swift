@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 
 /// The panes of the screen, in Tab order.
 public enum Pane: Int, CaseIterable, Sendable {

@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 
 /// The two status lines: where we are and how the network is doing.
 enum StatusPane {

@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 
 /// Layers × k0 violation counts over the data set, then the hotspot list sorted by severity.
 enum CouplingPane {

@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 
 /// One neuron over its window: o/v plot with ±v lines and spikes, then X[k], spikes and the
 /// decoupling margin at every k0 with violations marked.

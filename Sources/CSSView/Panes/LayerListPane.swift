@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 
 /// Encoder, every spiking layer, output: shape, θ, phase at g, spikes so far by sign,
 /// residual p99.9, overflow and coupling counts, coloured by severity. After a tuning change,

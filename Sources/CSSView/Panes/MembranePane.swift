@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 
 /// How the membrane pane lays out neurons: conv layers as channel tiles H×W, everything else as
 /// a wrapped vector. Used by rendering, paging and grid navigation alike.

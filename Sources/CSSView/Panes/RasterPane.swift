@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 
 /// Raster geometry: neurons down then across in blocks of `label + T slots`.
 struct RasterGeometry {

@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 
 /// What a click on a screen region selects.
 public enum HitTarget: Equatable, Sendable {

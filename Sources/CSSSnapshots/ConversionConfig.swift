@@ -67,18 +67,18 @@ public struct ConversionConfig: Sendable, Codable, Equatable, Hashable {
         return max(t, 1)
     }
 
-    /// Checks the ranges the simulator supports; the message names the setting.
+    /// Checks the ranges the simulator supports; the error says which setting and its range.
     public func validate() throws {
-        guard (1...64).contains(T) else { throw GraphError("T must be between 1 and 64, got \(T)") }
-        guard beta >= 1, beta <= 4, beta.isFinite else { throw GraphError("beta must be between 1 and 4, got \(beta)") }
+        guard (1...64).contains(T) else { throw ConfigError(.T, "T must be between 1 and 64, got \(T)") }
+        guard beta >= 1, beta <= 4, beta.isFinite else { throw ConfigError(.beta, "beta must be between 1 and 4, got \(beta)") }
         let limit = Self.maxT(beta: beta)
         guard T <= limit else {
             let b = beta == beta.rounded() ? String(Int(beta)) : "\(beta)"
-            throw GraphError("T must be at most \(limit) for beta \(b) (Float32 precision, docs/numerics.md §10), got \(T)")
+            throw ConfigError(.T, "T must be at most \(limit) for beta \(b) (Float32 precision, docs/numerics.md §10), got \(T)")
         }
-        guard (0...16).contains(silent) else { throw GraphError("silent period L must be between 0 and 16, got \(silent)") }
+        guard (0...16).contains(silent) else { throw ConfigError(.silent, "silent period L must be between 0 and 16, got \(silent)") }
         guard percentile > 0, percentile <= 100 else {
-            throw GraphError("percentile must be in (0, 100], got \(percentile)")
+            throw ConfigError(.percentile, "percentile must be in (0, 100], got \(percentile)")
         }
     }
 }

@@ -90,3 +90,20 @@ public struct TuningSnapshot: Sendable, Equatable {
         self.steps = steps
     }
 }
+
+/// One round of A.3 for one layer (docs/numerics.md §7).
+public struct AdjustmentStep: Sendable, Equatable {
+    public var round: Int
+    public var layer: Int
+    public var residualP999: Double
+    public var factor: Double
+    public var theta: Double
+
+    public init(round: Int, layer: Int, residualP999: Double, factor: Double, theta: Double) {
+        self.round = round
+        self.layer = layer
+        self.residualP999 = residualP999
+        self.factor = factor
+        self.theta = theta
+    }
+}
