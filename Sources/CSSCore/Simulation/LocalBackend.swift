@@ -217,9 +217,8 @@ public actor LocalBackend: TunableBackend {
     /// Every change to the session goes through here (or `restore`), so `generation` tells a
     /// long change whether the state it started from is still the current one.
     private func push(_ state: TuningState, label: String) {
-        let before = session
+        if state != session.current { generation += 1 }  // `TuningSession.push` ignores a no-op
         session.push(state, label: label)
-        if session != before { generation += 1 }
     }
 
     /// The changes that are quick enough to run on the actor.
@@ -273,11 +272,9 @@ public actor LocalBackend: TunableBackend {
             message = "loaded \(label)"
             push(state, label: message)
         case .undo:
-            message = session.undo().map { "undid: \($0)" } ?? "nothing to undo"
-            generation += 1
+            message = session.undo().map { generation += 1; return "undid: \($0)" } ?? "nothing to undo"
         case .redo:
-            message = session.redo().map { "redid: \($0)" } ?? "nothing to redo"
-            generation += 1
+            message = session.redo().map { generation += 1; return "redid: \($0)" } ?? "nothing to redo"
         }
         return TuningSnapshot(session: session, calibrated: try calibrated(), layout: layout(), message: message)
     }
