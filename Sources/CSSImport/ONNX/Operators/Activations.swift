@@ -4,7 +4,7 @@ import CSSCore
 /// converts, so the rest are refused with what to do instead.
 extension ONNXOperator {
     static let activationOperators: [ONNXOperator] = [
-        ONNXOperator(["Relu"], listed: true, doc: "a spiking layer (TSA-ReLU)",
+        ONNXOperator(["Relu"], listed: true, doc: "a spiking layer (TSA-ReLU); folded on constants",
                      lower: { l, c in
                          switch try c.input(0) {
                          case .const(let t):

@@ -4,10 +4,10 @@ import CSSCore
 extension ONNXOperator {
     static let convolutionOperators: [ONNXOperator] = [
         ONNXOperator(["Conv"], listed: true,
-                     doc: "2-D on `[N,C,H,W]` with constant weights: stride, pads, `auto_pad`, dilations, groups, depthwise",
+                     doc: "2-D on `[N,C,H,W]`, constant weights and bias: strides, pads, `auto_pad`, dilations, groups (depthwise)",
                      lower: { l, c in try l.conv(c.node, c.index, c.ins, c.at, c.out, c.refuse) }),
         ONNXOperator(["Gemm"], listed: true,
-                     doc: "activation × constant weights (`transB`, `alpha`, `beta`, bias): `nn.Linear`",
+                     doc: "activation × constant matrix (`transB`, `alpha`, `beta`, constant bias), as `nn.Linear` exports",
                      lower: { l, c in try l.gemm(c.node, c.index, c.ins, c.at, c.out, c.refuse) }),
         ONNXOperator(["MatMul"], listed: true,
                      doc: "`[N, features]` × a constant 2-D matrix",

@@ -5,7 +5,7 @@ import CSSCore
 extension ONNXOperator {
     static let elementwiseOperators: [ONNXOperator] = [
         ONNXOperator(["Add", "Sub", "Mul", "Div"], listed: true,
-                     doc: "with a constant (bias, scale, normalisation) or, Add/Sub, two activations of one shape (residual)",
+                     doc: "with a constant (bias, scale, input normalisation; Div only by one); Add and Sub also of two activations of one shape (residual)",
                      lower: { l, c in
                          let op = BinaryOp(rawValue: c.opType)!
                          return try l.binary(c.node, c.index, op, try c.input(0), try c.input(1), c.out, c.refuse)
@@ -15,7 +15,7 @@ extension ONNXOperator {
                          guard c.ins.count == 2 else { return nil }
                          return try l.binary(c.node, c.index, .add, try c.input(0), try c.input(1), c.out, c.refuse)
                      }),
-        ONNXOperator(["Neg"], doc: "on constants",
+        ONNXOperator(["Neg"], doc: "folded on constants",
                      constants: .fold { _, f in
                          let t = try f.c(0)
                          switch t.storage {
@@ -25,7 +25,7 @@ extension ONNXOperator {
                              return ConstTensor(shape: t.shape, ints: v.map { SymInt(coef: -$0.coef, batch: $0.batch) })
                          }
                      }),
-        ONNXOperator(["Sqrt", "Reciprocal"], doc: "on constants",
+        ONNXOperator(["Sqrt", "Reciprocal"], doc: "folded on constants",
                      constants: .fold { _, f in
                          let t = try f.c(0)
                          guard let v = t.floats else { throw FoldError(message: "needs numbers") }

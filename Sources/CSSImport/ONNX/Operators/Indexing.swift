@@ -4,17 +4,17 @@ import CSSCore
 /// constants exporters compute shapes with, but that no layer of cssdbg represents on activations.
 extension ONNXOperator {
     static let indexingOperators: [ONNXOperator] = [
-        ONNXOperator(["Gather"], doc: "on constants (shape arithmetic); refused on activations",
+        ONNXOperator(["Gather"], doc: "folded on constants (the shape arithmetic around Reshape); refused on activations",
                      constants: .fold { _, f in try foldGather(f) }, refusal: onActivationRefusal),
-        ONNXOperator(["Concat"], doc: "on constants; refused on activations (avoid channel concatenation)",
+        ONNXOperator(["Concat"], doc: "folded on constants; refused on activations (avoid channel concatenation)",
                      constants: .fold { _, f in try foldConcat(f) },
                      refusal: Refusal("concatenates activations, which cssdbg cannot represent", hint: "avoid channel concatenation")),
-        ONNXOperator(["Slice"], doc: "on constants; refused on activations",
+        ONNXOperator(["Slice"], doc: "folded on constants; refused on activations",
                      constants: .fold { _, f in try foldSlice(f) }, refusal: onActivationRefusal),
-        ONNXOperator(["Transpose"], doc: "on constants (weights); refused on activations (keep them in NCHW order)",
+        ONNXOperator(["Transpose"], doc: "folded on constants (weights); refused on activations (keep them in NCHW order)",
                      constants: .fold { _, f in try foldTranspose(f) },
                      refusal: Refusal("transposes an activation, which cssdbg cannot represent", hint: "keep activations in NCHW order")),
-        ONNXOperator(["Expand"], doc: "on constants; refused on activations",
+        ONNXOperator(["Expand"], doc: "folded on constants; refused on activations",
                      constants: .fold { _, f in
                          let t = try f.c(0)
                          let raw = try f.ints(1)
@@ -25,7 +25,7 @@ extension ONNXOperator {
                          return try t.broadcasted(to: outShape)
                      },
                      refusal: onActivationRefusal),
-        ONNXOperator(["Split", "Tile"], doc: "refused", refusal: onActivationRefusal),
+        ONNXOperator(["Split", "Tile"], doc: "refused on activations", refusal: onActivationRefusal),
         ONNXOperator(["Pad"], doc: "refused; use the padding of Conv/AveragePool instead",
                      refusal: Refusal("pads an activation with a separate Pad node", hint: "use the padding of Conv/AveragePool instead")),
     ]

@@ -128,3 +128,18 @@ struct FoldInputs {
         return at.ints("axes")
     }
 }
+
+extension ONNXOperator {
+    static let readmeBegin = "<!-- onnx:operators (generated from ONNXOperator.registry; OperatorRegistryTests checks it) -->"
+    static let readmeEnd = "<!-- /onnx:operators -->"
+
+    /// The README's operator table, between `readmeBegin` and `readmeEnd`: one row per entry.
+    static var readmeSection: String {
+        var lines = ["Supported operators (the list a refusal of an unknown operator gives): \(supportedList).", "",
+                     "| operator | what cssdbg does with it |", "| --- | --- |"]
+        for rule in registry {
+            lines.append("| \(rule.opTypes.map { "`\($0)`" }.joined(separator: ", ")) | \(rule.doc) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -4,7 +4,7 @@ import CSSCore
 /// shape (the batch dimension stays first); on constants they fold.
 extension ONNXOperator {
     static let reshapingOperators: [ONNXOperator] = [
-        ONNXOperator(["Flatten"], listed: true, doc: "from axis 1 (`torch.flatten(x, 1)`)",
+        ONNXOperator(["Flatten"], listed: true, doc: "from axis 1 (`torch.flatten(x, 1)`); folded on constants",
                      lower: { l, c in c.allConst ? nil : try l.flatten(c) },
                      constants: .fold { _, f in
                          let t = try f.c(0)
@@ -14,10 +14,10 @@ extension ONNXOperator {
                          }
                          return t.reshaped([outer, inner])
                      }),
-        ONNXOperator(["Reshape"], listed: true, doc: "to a constant shape that keeps the batch dimension first",
+        ONNXOperator(["Reshape"], listed: true, doc: "to a constant shape with the batch first (`x.view(x.size(0), -1)`); folded on constants",
                      lower: { l, c in c.allConst ? nil : try l.reshape(c) },
                      constants: .fold { _, f in try foldReshape(f) }),
-        ONNXOperator(["Squeeze", "Unsqueeze"], listed: true, doc: "of sample dimensions",
+        ONNXOperator(["Squeeze", "Unsqueeze"], listed: true, doc: "of sample dimensions (never the batch); folded on constants",
                      lower: { l, c in c.allConst ? nil : try l.squeezeOrUnsqueeze(c) },
                      constants: .fold { _, f in try f.opType == "Squeeze" ? foldSqueeze(f) : foldUnsqueeze(f) }),
     ]

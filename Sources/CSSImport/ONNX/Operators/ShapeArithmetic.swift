@@ -4,7 +4,7 @@ import CSSCore
 /// (`x.view(x.size(0), -1)`), evaluated with the batch size kept symbolic.
 extension ONNXOperator {
     static let shapeArithmeticOperators: [ONNXOperator] = [
-        ONNXOperator(["Shape"], doc: "a constant, the batch dimension symbolic; `start`/`end`",
+        ONNXOperator(["Shape"], doc: "a constant with a symbolic batch size (`start`/`end` too)",
                      lower: { _, c in
                          let full: [SymInt]
                          switch try c.input(0) {
@@ -18,7 +18,7 @@ extension ONNXOperator {
                          let sl = start < end ? Array(full[start..<end]) : []
                          return .const(ConstTensor(shape: [sl.count], ints: sl))
                      }),
-        ONNXOperator(["Size"], doc: "a constant, a multiple of the batch size for an activation",
+        ONNXOperator(["Size"], doc: "a constant (a multiple of the batch size for an activation)",
                      lower: { _, c in
                          switch try c.input(0) {
                          case .const(let t): return .const(ConstTensor(shape: [], known: [Int64(t.count)]))
@@ -27,9 +27,9 @@ extension ONNXOperator {
                              return .const(ConstTensor(shape: [], ints: [SymInt(coef: Int64(size), batch: true)]))
                          }
                      }),
-        ONNXOperator(["ConstantOfShape"], doc: "on constants",
+        ONNXOperator(["ConstantOfShape"], doc: "folded on constants",
                      constants: .fold { l, f in try foldConstantOfShape(l, f) }),
-        ONNXOperator(["Range"], doc: "integer ranges on constants",
+        ONNXOperator(["Range"], doc: "integer ranges, folded on constants",
                      constants: .fold { _, f in try foldRange(f) }),
     ]
 
