@@ -60,6 +60,7 @@ extension OperatorRegistryTests {
                 guard case (.const(let full), [])? = try? t.run("Shape", [x]) else { return XCTFail("Shape") }
                 XCTAssertEqual(full.syms, [.batchSize, .known(2), .known(3), .known(3)])
             },
+            "Pad": { t in t.expectLowered("Pad", [x, ints("p", [8], [0, 0, 1, 0, 0, 0, 2, 1])], kinds: ["Conv"], shape: [2, 6, 4]) },
             "Size": { t in
                 guard case (.const(let s), [])? = try? t.run("Size", [x]) else { return XCTFail("Size did not give a constant") }
                 XCTAssertEqual(s.syms, [SymInt(coef: 18, batch: true)])
@@ -119,7 +120,6 @@ extension OperatorRegistryTests {
         case "Gather", "Slice", "Split", "Expand", "Tile": return "uses \(op) on an activation, which cssdbg cannot represent"
         case "Concat": return "concatenates activations, which cssdbg cannot represent; avoid channel concatenation"
         case "Transpose": return "transposes an activation, which cssdbg cannot represent; keep activations in NCHW order"
-        case "Pad": return "pads an activation with a separate Pad node; use the padding of Conv/AveragePool instead"
         default: return nil
         }
     }

@@ -25,7 +25,7 @@ final class OperatorRegistryTests: XCTestCase {
     func testUnknownOperatorIsRefusedWithTheRegistrysList() throws {
         XCTAssertEqual(ONNXOperator.supportedList,
                        "Conv, Gemm, MatMul, Add, Sub, Mul, Div, BatchNormalization, AveragePool, GlobalAveragePool, "
-                       + "ReduceMean, Flatten, Reshape, Squeeze, Unsqueeze, Relu, Identity, Dropout")
+                       + "ReduceMean, Flatten, Reshape, Squeeze, Unsqueeze, Relu, Identity, Dropout, Pad")
         let message = refusal("Frobnicate", [act])
         XCTAssertEqual(message, "t.onnx: node '/n' uses Frobnicate, which cssdbg cannot convert; supported operators: "
                        + ONNXOperator.supportedList)
@@ -87,6 +87,7 @@ final class OperatorRegistryTests: XCTestCase {
     /// Lowers one node `/n` with `inputs` (name and value); returns its output and the IR emitted.
     func run(_ op: String, _ inputs: [(String, Val)], _ attrs: [Onnx_AttributeProto] = []) throws -> (Val, [String]) {
         var l = try Lowerer(model: Onnx_ModelProto(), file: "t.onnx")
+        l.opset = 13
         for (name, v) in inputs { l.values[name] = v }
         var n = Onnx_NodeProto()
         n.opType = op

@@ -1,7 +1,8 @@
 import CSSCore
 
-/// Gather, Concat, Slice, Transpose, Expand, Split, Tile and Pad: index arithmetic that folds on the
-/// constants exporters compute shapes with, but that no layer of cssdbg represents on activations.
+/// Gather, Concat, Slice, Transpose, Expand, Split and Tile: index arithmetic that folds on the
+/// constants exporters compute shapes with, but that no layer of cssdbg represents on
+/// activations; and Pad, whose zero padding of H and W is a convolution.
 extension ONNXOperator {
     static let indexingOperators: [ONNXOperator] = [
         ONNXOperator(["Gather"], doc: "folded on constants (the shape arithmetic around Reshape); refused on activations",
@@ -26,8 +27,9 @@ extension ONNXOperator {
                      },
                      refusal: onActivationRefusal),
         ONNXOperator(["Split", "Tile"], doc: "refused on activations", refusal: onActivationRefusal),
-        ONNXOperator(["Pad"], doc: "refused; use the padding of Conv/AveragePool instead",
-                     refusal: Refusal("pads an activation with a separate Pad node", hint: "use the padding of Conv/AveragePool instead")),
+        ONNXOperator(["Pad"], listed: true,
+                     doc: "zero padding of H and W on `[N,C,H,W]` (`nn.ZeroPad2d`, `F.pad`): a 1×1 identity depthwise Conv with those pads",
+                     lower: { l, c in c.allConst ? nil : try l.zeroPad(c) }),
     ]
 
     static let onActivationRefusal = Refusal({ op in "uses \(op) on an activation, which cssdbg cannot represent" })
@@ -176,5 +178,69 @@ extension ONNXOperator {
             }
             return here
         }
+    }
+}
+
+extension Lowerer {
+    /// Zero padding of H and W is exactly a depthwise 1×1 convolution with weight 1 and those
+    /// pads (x·1 + 0 is x in Float32), so it needs no IR op of its own.
+    mutating func zeroPad(_ c: NodeContext) throws -> Val {
+        let refuse = c.refuse, at = c.at, ins = c.ins
+        guard case .act(let x, let s) = try c.input(0) else { throw refuse("pads a constant by amounts that are not constant") }
+        let mode = at.string("mode") ?? "constant"
+        guard mode == "constant" else {
+            throw refuse("uses Pad with mode '\(mode)', which cssdbg cannot represent; only zero padding converts",
+                         "pad with zeros (F.pad(x, p) or the padding of Conv/AveragePool)")
+        }
+        // Opset 11 moved the pads and the value from attributes to inputs; opset 18 added axes.
+        var pads: [Int64]
+        var value: Float = 0
+        if opset < 11 {
+            guard let p = at.ints("pads") else { throw refuse("has no pads") }
+            pads = p
+            value = at.float("value", 0)
+        } else {
+            guard ins.count > 1, case .const(let t)? = ins[1], let p = t.knownInts else {
+                throw refuse("pads by amounts that are not constant")
+            }
+            pads = p
+            if ins.count > 2, let v = ins[2] {
+                guard case .const(let t) = v, let f = t.floats, f.count == 1 else {
+                    throw refuse("has a padding value that is not one constant")
+                }
+                value = f[0]
+            }
+        }
+        let rank = s.count + 1
+        var axes = Array(0..<rank)
+        if ins.count > 3, let a = ins[3] {
+            guard case .const(let t) = a, let v = t.knownInts else { throw refuse("has non-constant axes") }
+            let norm = v.compactMap { normAxis($0, rank: rank) }
+            guard norm.count == v.count, Set(norm).count == norm.count else { throw refuse("has invalid axes \(v)") }
+            axes = norm
+        }
+        guard pads.count == 2 * axes.count else { throw refuse("has \(pads.count) pads for \(axes.count) axes") }
+        guard value == 0 else { throw refuse("pads with the value \(value); only zero padding converts", "pad with zeros") }
+        guard pads.allSatisfy({ $0 >= 0 }) else {
+            throw refuse("has negative pads \(pads) (cropping), which cssdbg does not support")
+        }
+        guard pads.allSatisfy({ $0 <= 1 << 20 }) else { throw refuse("has absurd pads \(pads)") }
+        var begin = [Int](repeating: 0, count: rank), end = begin
+        for (k, a) in axes.enumerated() {
+            begin[a] = Int(pads[k])
+            end[a] = Int(pads[axes.count + k])
+        }
+        if (begin + end).allSatisfy({ $0 == 0 }) { return .act(x, s) }
+        guard s.count == 3, begin[0] == 0, end[0] == 0, begin[1] == 0, end[1] == 0 else {
+            throw refuse("pads dimensions other than H and W of a tensor of sample shape \(s); only spatial zero padding of [N,C,H,W] converts")
+        }
+        let padded = [s[0], s[1] + begin[2] + end[2], s[2] + begin[3] + end[3]]
+        guard let count = checkedProduct(padded), count <= Lowerer.maxInputElements else {
+            throw refuse("pads a sample of shape \(s) to \(padded), more than 2^28 values")
+        }
+        let identity = Conv2D(weight: [Float](repeating: 1, count: s[0]), bias: nil, outChannels: s[0], inChannels: s[0],
+                              kernel: (1, 1), pads: (top: begin[2], left: begin[3], bottom: end[2], right: end[3]),
+                              groups: s[0])
+        return try emit(c, .conv(identity), [(x, s)])
     }
 }
