@@ -78,7 +78,7 @@ final class PadLoweringTests: XCTestCase {
                        who + "pads dimensions other than H and W of a tensor of sample shape [2, 2, 3]; only spatial zero padding of [N,C,H,W] converts")
         XCTAssertEqual(refusal(padModel(pads: [0, 0, -1, 0, 0, 0, 0, 0])),
                        who + "has negative pads [0, 0, -1, 0, 0, 0, 0, 0] (cropping), which cssdbg does not support")
-        XCTAssertEqual(refusal(padModel(pads: [0, 0, 1, 0])), who + "has 4 pads for 4 axes")
+        XCTAssertEqual(refusal(padModel(pads: [0, 0, 1, 0])), who + "has 4 pads for 4 dimensions; Pad needs a begin and an end for each")
         XCTAssertEqual(refusal(padModel(pads: [0, 0, 1 << 40, 0, 0, 0, 0, 0])),
                        who + "has absurd pads [0, 0, 1099511627776, 0, 0, 0, 0, 0]")
         var computed = ModelBuilder(opset: 13, inputDims: [nil, 2, 2, 3])

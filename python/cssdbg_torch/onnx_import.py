@@ -704,7 +704,7 @@ class _Lowerer:
                 raise refuse(f"has invalid axes {v}")
             axes = norm
         if len(pads) != 2 * len(axes):
-            raise refuse(f"has {len(pads)} pads for {len(axes)} axes")
+            raise refuse(f"has {len(pads)} pads for {len(axes)} dimensions; Pad needs a begin and an end for each")
         if value != 0:
             raise refuse(f"pads with the value {np.float32(value)}; only zero padding converts", "pad with zeros")
         if any(p < 0 for p in pads):

@@ -219,7 +219,9 @@ extension Lowerer {
             guard norm.count == v.count, Set(norm).count == norm.count else { throw refuse("has invalid axes \(v)") }
             axes = norm
         }
-        guard pads.count == 2 * axes.count else { throw refuse("has \(pads.count) pads for \(axes.count) axes") }
+        guard pads.count == 2 * axes.count else {
+            throw refuse("has \(pads.count) pads for \(axes.count) dimensions; Pad needs a begin and an end for each")
+        }
         guard value == 0 else { throw refuse("pads with the value \(value); only zero padding converts", "pad with zeros") }
         guard pads.allSatisfy({ $0 >= 0 }) else {
             throw refuse("has negative pads \(pads) (cropping), which cssdbg does not support")
