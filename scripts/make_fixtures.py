@@ -375,6 +375,8 @@ def hand_fixtures():
     g.node("Relu", [h], "y")
     save_hand(g, [BATCH, 1, 6, 6], "y", "opset 20 CNN: Conv, BatchNormalization, Relu, AveragePool, Flatten, Gemm; Relu")
 
+    pad_fixtures()
+
     # Refusals
     g = G("refuse-maxpool")
     h = g.node("Conv", ["x", *conv_w(g, 2, 1, 3)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
@@ -406,6 +408,24 @@ def hand_fixtures():
         save_hand(g, [BATCH, 4], "y", what, check=False, write_ort=False)
 
 
+def pad_fixtures():
+    # Pad: zero padding of H and W, pads as an input (opset 13), before a Conv
+    g = G("pad-zero")
+    h = g.node("Pad", ["x", g.init("pads", np.array([0, 0, 1, 0, 0, 0, 2, 1], np.int64))])
+    h = g.node("Conv", [h, *conv_w(g, 3, 2, 3)], kernel_shape=[3, 3])
+    g.node("Relu", [h], "y")
+    save_hand(g, [BATCH, 2, 5, 5], "y", "Pad (zero, pads input [0,0,1,0,0,0,2,1]) then Conv 3x3; Relu")
+
+    # Pad with opset 18 axes and an explicit zero value, between a Relu and an AveragePool
+    g = G("pad-axes-opset18", opset=18)
+    h = g.node("Relu", ["x"])
+    h = g.node("Pad", [h, g.init("pads", np.array([1, 2, 0, 1], np.int64)), g.init("zero", np.array(0, np.float32)),
+                       g.init("axes", np.array([2, 3], np.int64))])
+    h = g.node("AveragePool", [h], kernel_shape=[2, 2], strides=[2, 2])
+    g.node("Relu", [h], "y")
+    save_hand(g, [BATCH, 2, 5, 5], "y", "Relu, Pad over axes [2,3] (opset 18, value 0), AveragePool 2x2; Relu")
+
+
 # --------------------------------------------------------------------------- exporter fixtures
 
 
@@ -420,7 +440,47 @@ class SmallMLP(nn.Module):
         return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
 
 
+class PadCNN(nn.Module):
+    """nn.ZeroPad2d and F.pad around a Conv, as torch exports them (Pad nodes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad = nn.ZeroPad2d((1, 2, 0, 1))  # left, right, top, bottom
+        self.conv = nn.Conv2d(2, 3, 3)
+        self.fc = nn.Linear(3 * 6 * 9, 4)
+
+    def forward(self, x):
+        h = torch.relu(self.conv(self.pad(x)))
+        return self.fc(torch.flatten(nn.functional.pad(h, (1, 1, 1, 1)), 1))
+
+
+def torch_pad_fixtures():
+    torch.manual_seed(99)
+    model = PadCNN().eval()
+    x = rand(rng_for("zeropad/input"), BATCH, 2, 5, 6, scale=1.0)
+    ex = torch.from_numpy(x)
+    name = "zeropad-torchscript"
+    clean(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (ex,), str(OUT / f"{name}.onnx"), dynamo=False, opset_version=17,
+                          input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+    finish_export(name, x, "nn.ZeroPad2d + Conv + ReLU + F.pad + Linear from torch.onnx.export(dynamo=False)", 17,
+                  "torch TorchScript exporter")
+    name = "zeropad-dynamo"
+    clean(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prog = torch.onnx.export(model, (ex,), dynamo=True, opset_version=18, input_names=["x"], output_names=["y"],
+                                 dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, verbose=False)
+    prog.save(str(OUT / f"{name}.onnx"), external_data=False)
+    strip_metadata(OUT / f"{name}.onnx")
+    finish_export(name, x, "nn.ZeroPad2d + Conv + ReLU + F.pad + Linear from torch.onnx.export(dynamo=True), weights inline", 18,
+                  "torch dynamo exporter")
+
+
 def torch_fixtures():
+    torch_pad_fixtures()
     torch.manual_seed(1234)
     model = SmallMLP().eval()
     x = rand(rng_for("mlp/input"), BATCH, 12, scale=1.0)

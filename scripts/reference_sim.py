@@ -198,6 +198,40 @@ def op_dropout(node, ins):
     return outs
 
 
+def op_pad(node, ins):
+    """Constant-mode Pad, pads and value as inputs (opset 11+) with optional axes (opset 18)."""
+    at = _attrs(node)
+    if _s(at.get("mode", "constant")) != "constant":
+        raise NotImplementedError("Pad mode other than constant")
+    x, pads = ins[0], [int(p) for p in ins[1]]
+    value = float(ins[2].reshape(-1)[0]) if len(ins) > 2 and ins[2] is not None else 0.0
+    axes = [int(a) % x.ndim for a in ins[3]] if len(ins) > 3 and ins[3] is not None else list(range(x.ndim))
+    width = [(0, 0)] * x.ndim
+    for k, a in enumerate(axes):
+        width[a] = (pads[k], pads[len(axes) + k])
+    return [np.pad(x, width, mode="constant", constant_values=value)]
+
+
+def op_slice(node, ins):
+    x = ins[0]
+    starts, ends = [int(v) for v in ins[1]], [int(v) for v in ins[2]]
+    axes = [int(v) for v in ins[3]] if len(ins) > 3 and ins[3] is not None else list(range(len(starts)))
+    steps = [int(v) for v in ins[4]] if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
+    sl = [slice(None)] * x.ndim
+    for a, b, e, st in zip(axes, starts, ends, steps):
+        sl[a] = slice(b, e, st)
+    return [x[tuple(sl)]]
+
+
+def op_constant_of_shape(node, ins):
+    at = _attrs(node)
+    value = numpy_helper.to_array(at["value"]).reshape(-1) if "value" in at else np.zeros(1, np.float32)
+    return [_as_f64(np.full([int(d) for d in ins[0]], value[0], dtype=value.dtype))]
+
+
+# ONNX TensorProto element types Cast produces in the graphs cssdbg reads.
+CAST_TYPES = {1: np.float64, 10: np.float64, 11: np.float64, 16: np.float64, 6: np.int32, 7: np.int64, 9: np.bool_}
+
 OPS = {
     "Conv": op_conv,
     "AveragePool": op_avgpool,
@@ -216,6 +250,13 @@ OPS = {
     "Identity": lambda n, i: [i[0]],
     "Dropout": op_dropout,
     "Constant": op_constant,
+    "Pad": op_pad,
+    # Shape arithmetic exporters write around Pad and Reshape (TorchScript's F.pad).
+    "ConstantOfShape": op_constant_of_shape,
+    "Concat": lambda n, i: [np.concatenate([v for v in i if v is not None], axis=_attrs(n).get("axis", 0))],
+    "Slice": op_slice,
+    "Transpose": lambda n, i: [np.transpose(i[0], _attrs(n).get("perm"))],
+    "Cast": lambda n, i: [i[0].astype(CAST_TYPES[_attrs(n)["to"]])],
 }
 
 

@@ -21,7 +21,7 @@ from onnx import numpy_helper
 from .errors import CSSError
 
 SUPPORTED = ("Conv, Gemm, MatMul, Add, Sub, Mul, Div, BatchNormalization, AveragePool, "
-             "GlobalAveragePool, ReduceMean, Flatten, Reshape, Squeeze, Unsqueeze, Relu, Identity, Dropout")
+             "GlobalAveragePool, ReduceMean, Flatten, Reshape, Squeeze, Unsqueeze, Relu, Identity, Dropout, Pad")
 
 NON_RELU = {"Sigmoid", "Tanh", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "Gelu", "HardSigmoid", "HardSwish",
             "Softplus", "Softsign", "Mish", "ThresholdedRelu", "Clip", "Erf", "Exp", "Log", "Abs", "Sign",
@@ -223,6 +223,7 @@ class _Lowerer:
             raise self.fail("declares no opset for the default ONNX domain")
         if opset < 7:
             raise self.fail(f"uses opset {opset}, which is too old", "re-export with opset_version between 13 and 20")
+        self.opset = opset
         if len(self.g.sparse_initializer):
             raise self.fail("has sparse initializers, which cssdbg does not read", "export dense weights")
         inits = set()
@@ -598,8 +599,8 @@ class _Lowerer:
             raise refuse("concatenates activations, which cssdbg cannot represent", "avoid channel concatenation")
         elif op == "Transpose":
             raise refuse("transposes an activation, which cssdbg cannot represent", "keep activations in NCHW order")
-        elif op == "Pad":
-            raise refuse("pads an activation with a separate Pad node", "use the padding of Conv/AveragePool instead")
+        elif op == "Pad" and not all_const:
+            V[out] = self._zero_pad(n, i, ins, at, out, refuse)
         elif op in ("LayerNormalization", "InstanceNormalization", "GroupNormalization", "LpNormalization"):
             raise refuse(f"uses {op}, which is not an affine map (it depends on the input's statistics)", "use BatchNormalization")
         elif op in ("Gather", "Slice", "Split", "Expand", "Tile"):
@@ -667,6 +668,63 @@ class _Lowerer:
                   "Mul": {"scale": c}}[op]
         shape = np.broadcast_shapes(x[2], *(v.shape for v in kw.values()))
         return self._emit(n, i, "affine", [(x[1], x[2])], out, shape, **kw)
+
+    def _zero_pad(self, n, i, ins, at, out, refuse):
+        """Zero padding of H and W: a 1x1 identity depthwise conv with those pads (as cssdbg)."""
+        if ins[0] is None or ins[0][0] != "act":
+            raise refuse("pads a constant by amounts that are not constant")
+        x = ins[0]
+        s = x[2]
+        mode = _s(at.get("mode", "constant"))
+        if mode != "constant":
+            raise refuse(f"uses Pad with mode '{mode}', which cssdbg cannot represent; only zero padding converts",
+                         "pad with zeros (F.pad(x, p) or the padding of Conv/AveragePool)")
+        value = 0.0
+        if self.opset < 11:
+            if "pads" not in at:
+                raise refuse("has no pads")
+            pads = [int(p) for p in at["pads"]]
+            value = float(at.get("value", 0.0))
+        else:
+            if len(ins) < 2 or ins[1] is None or ins[1][0] != "const" or ins[1][1].dtype.kind not in "iu":
+                raise refuse("pads by amounts that are not constant")
+            pads = [int(p) for p in ins[1][1].reshape(-1)]
+            if len(ins) > 2 and ins[2] is not None:
+                if ins[2][0] != "const" or ins[2][1].size != 1:
+                    raise refuse("has a padding value that is not one constant")
+                value = float(ins[2][1].reshape(-1)[0])
+        rank = len(s) + 1
+        axes = list(range(rank))
+        if len(ins) > 3 and ins[3] is not None:
+            if ins[3][0] != "const":
+                raise refuse("has non-constant axes")
+            v = [int(a) for a in ins[3][1].reshape(-1)]
+            norm = [a + rank if a < 0 else a for a in v]
+            if any(a < 0 or a >= rank for a in norm) or len(set(norm)) != len(norm):
+                raise refuse(f"has invalid axes {v}")
+            axes = norm
+        if len(pads) != 2 * len(axes):
+            raise refuse(f"has {len(pads)} pads for {len(axes)} dimensions; Pad needs a begin and an end for each")
+        if value != 0:
+            raise refuse(f"pads with the value {np.float32(value)}; only zero padding converts", "pad with zeros")
+        if any(p < 0 for p in pads):
+            raise refuse(f"has negative pads {pads} (cropping), which cssdbg does not support")
+        if any(p > 1 << 20 for p in pads):
+            raise refuse(f"has absurd pads {pads}")
+        begin, end = [0] * rank, [0] * rank
+        for k, a in enumerate(axes):
+            begin[a], end[a] = pads[k], pads[len(axes) + k]
+        if not any(begin) and not any(end):
+            return x
+        if len(s) != 3 or begin[:2] != [0, 0] or end[:2] != [0, 0]:
+            raise refuse(f"pads dimensions other than H and W of a tensor of sample shape {_shape_str(s)}; "
+                         "only spatial zero padding of [N,C,H,W] converts")
+        c = s[0]
+        padded = (c, s[1] + begin[2] + end[2], s[2] + begin[3] + end[3])
+        if int(np.prod(padded)) > 1 << 28:
+            raise refuse(f"pads a sample of shape {_shape_str(s)} to {_shape_str(padded)}, more than 2^28 values")
+        return self._emit(n, i, "conv", [(x[1], s)], out, padded, weight=np.ones((c, 1, 1, 1), np.float32), bias=None,
+                          stride=(1, 1), pads=(begin[2], begin[3], end[2], end[3]), dilation=(1, 1), groups=c)
 
     def _pair(self, v, what, refuse, default=1):
         if v is None:

@@ -143,3 +143,33 @@ def test_cli_errors_are_one_line(tmp_path):
     assert rc == 2 and "--limit must be positive" in err
     rc, _, err = py_cli("eval", SAMPLES / "digits-cnn", "--data", SAMPLES / "digits-mlp" / "labels.npy")
     assert rc == 1 and err.count("\n") == 1 and "labels.npy: has shape [360] but the model expects [N, 1, 8, 8]" in err
+
+
+@pytest.mark.parametrize("name", ["pad-zero", "pad-axes-opset18", "zeropad-torchscript", "zeropad-dynamo"])
+def test_zero_pad_imports_like_cssdbg(name):
+    """Pad (nn.ZeroPad2d, F.pad) lowers to an identity depthwise conv, as in cssdbg; the ANN
+    reproduces onnxruntime on the fixtures of both exporters."""
+    fixtures = SAMPLES.parent / "Tests" / "Fixtures" / "onnx"
+    g = load_graph(fixtures / f"{name}.onnx")
+    pads = [o.kind for o in g.ops if "pad" in o.name.lower()]
+    assert pads and set(pads) == {"conv"}, pads
+    x = np.load(fixtures / f"{name}.input.npy")
+    net = CSSNetwork(g, Config(), 1.0, [1.0] * len(g.relus), dtype=torch.float64)
+    y = net.ann(torch.from_numpy(x).double()).numpy()
+    assert np.allclose(y, np.load(fixtures / f"{name}.ort.npy"), atol=1e-4, rtol=1e-4)
+
+
+def test_padding_other_than_zero_padding_of_h_and_w_is_refused_like_cssdbg(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+    pads = helper.make_tensor("pads", TensorProto.INT64, [8], [0, 1, 0, 0, 0, 0, 0, 0])
+    graph = helper.make_graph([helper.make_node("Pad", ["x", "pads"], ["p"], name="/pad/Pad"),
+                               helper.make_node("Relu", ["p"], ["y"], name="/relu/Relu")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 2, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=[pads])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    with pytest.raises(CSSError) as e:
+        load_graph(path)
+    assert str(e.value) == (f"{path}: node '/pad/Pad' pads dimensions other than H and W of a tensor of sample shape "
+                            "[2, 2, 3]; only spatial zero padding of [N,C,H,W] converts")

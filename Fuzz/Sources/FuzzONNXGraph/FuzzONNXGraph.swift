@@ -49,10 +49,10 @@ struct PB {
 let ops = ["Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Reshape", "Flatten", "Squeeze",
            "Unsqueeze", "Concat", "Gather", "Slice", "Shape", "Size", "Transpose", "ConstantOfShape", "Expand",
            "Range", "Cast", "Constant", "Neg", "Sqrt", "Reciprocal", "BatchNormalization", "AveragePool",
-           "GlobalAveragePool", "ReduceMean", "Clip", "LeakyRelu", "Identity", "Dropout", "Sum", "MaxPool"]
+           "GlobalAveragePool", "ReduceMean", "Clip", "LeakyRelu", "Identity", "Dropout", "Sum", "MaxPool", "Pad"]
 let attrNames = ["axis", "axes", "perm", "value", "pads", "strides", "kernel_shape", "dilations", "group",
                  "auto_pad", "ceil_mode", "allowzero", "transA", "transB", "alpha", "beta", "epsilon", "to",
-                 "keepdims", "start", "end", "count_include_pad", "min", "max", "starts", "ends", "training_mode"]
+                 "keepdims", "start", "end", "count_include_pad", "min", "max", "starts", "ends", "training_mode", "mode"]
 let interesting: [Int64] = [0, 1, 2, 3, 4, -1, -2, 7, 16, 1 << 20, 1 << 24, (1 << 31) - 1, 1 << 31, 1 << 32,
                             1 << 40, 1 << 62, .max, .min, -(1 << 31)]
 let floats: [Float] = [0, 1, -1, 0.5, 2, 1e-30, 1e30, 3e38, .infinity, -.infinity, .nan, .leastNonzeroMagnitude]
