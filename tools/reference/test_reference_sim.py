@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Plain-assert checks of scripts/reference_sim.py against docs/numerics.md §4, §8 and onnxruntime.
+"""Plain-assert checks of tools/reference/reference_sim.py against docs/numerics.md §4, §8 and onnxruntime.
 
-Run:  "$(scripts/pyenv.sh)" scripts/test_reference_sim.py      (scripts/test runs it as a stage)
+Run:  "$(scripts/pyenv.sh)" tools/reference/test_reference_sim.py      (scripts/test runs it as a stage)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
 import reference_sim as rs  # noqa: E402

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Regenerates Tests/Fixtures/reference/*.json with the Float64 reference (scripts/reference_sim.py):
+# Regenerates Tests/Fixtures/reference/*.json with the Float64 reference (tools/reference/reference_sim.py):
 # every sample model for T ∈ {6, 8, 10, 12} × L ∈ {0, 1, 2} × negative spikes on/off at β = 1.5
 # (NAME-T{T}-L{L}-{neg,noneg}.json; the coupling example with its theta.json), plus the coupling
 # example at its own T = 2, β = 2 (coupling-L0.json, coupling-L1.json), and digits-mlp at large T
 # up to the limit of docs/numerics.md §10 (digits-mlp-beta{β}-T{T}-L{L}.json).
-# `scripts/make_reference.sh large-t` regenerates only the large-T files.
+# `tools/reference/make_reference.sh large-t` regenerates only the large-T files.
 # Run after scripts/make_samples.py. Python comes from scripts/pyenv.sh; one process for all runs.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 py="$("$root/scripts/pyenv.sh")"
 "$py" - "$root" "${1:-all}" <<'PY'
 import json, sys
 from pathlib import Path
 root = Path(sys.argv[1])
-sys.path.insert(0, str(root / "scripts"))
+sys.path.insert(0, str(root / "tools" / "reference"))
 import reference_sim as rs
 
 out = root / "Tests" / "Fixtures" / "reference"

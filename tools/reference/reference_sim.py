@@ -5,7 +5,7 @@ Walks an ONNX graph with NumPy; every Relu becomes a TSA-ReLU spiking layer and 
 spiking layers stays an affine map applied to each coding slot. Prints one JSON object with the
 schema of `cssdbg eval --json`.
 
-    python scripts/reference_sim.py BUNDLE_DIR [-T 10] [--beta 1.5] [--silent 1] [--no-negative]
+    python tools/reference/reference_sim.py BUNDLE_DIR [-T 10] [--beta 1.5] [--silent 1] [--no-negative]
         [--rate] [--percentile 99.99] [--theta FILE] [--limit N] [--rounds R]
 
 Notes on choices the spec leaves open (kept deliberately simple):
