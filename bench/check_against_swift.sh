@@ -10,7 +10,7 @@
 #    temporary bundle;
 # 2. runs the torch reference on it (--check), then writes the torch SNN predictions as the
 #    bundle's labels.npy, so `cssdbg eval`'s snn_accuracy IS the prediction agreement with torch;
-# 3. runs `cssdbg eval BUNDLE --json` (and scripts/reference_sim.py when onnx is importable);
+# 3. runs `cssdbg eval BUNDLE --json` (and tools/reference/reference_sim.py when onnx is importable);
 # 4. fails (exit 1) unless every layer's spikes_positive / spikes_negative agree within 1% relative
 #    and ≥ 99% of the SNN predictions agree. Residual p99.9, overflow and coupling are printed;
 #    residual p99.9 beyond 5% relative only warns (ties at thresholds may flip spikes, docs/numerics.md §9).
@@ -69,8 +69,8 @@ echo "+ $CSSDBG eval $BUNDLE --json ${EXTRA[*]}" >&2
 "$CSSDBG" eval "$BUNDLE" --json "${EXTRA[@]}" > "$WORK/swift.json"
 NUMPY_JSON=""
 if [ "${NUMPY_REF:-1}" != 0 ] && "$PY" -c "import onnx" 2>/dev/null; then
-    echo "+ scripts/reference_sim.py (Float64 NumPy)" >&2
-    "$PY" scripts/reference_sim.py "$BUNDLE" "${EXTRA[@]}" > "$WORK/numpy.json"
+    echo "+ tools/reference/reference_sim.py (Float64 NumPy)" >&2
+    "$PY" tools/reference/reference_sim.py "$BUNDLE" "${EXTRA[@]}" > "$WORK/numpy.json"
     NUMPY_JSON="$WORK/numpy.json"
 fi
 

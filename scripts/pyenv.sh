@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the Python interpreter of the tooling venv, creating or updating the venv first.
 #
-#   PY=$(scripts/pyenv.sh)        # then: "$PY" scripts/reference_sim.py ...
+#   PY=$(scripts/pyenv.sh)        # then: "$PY" tools/reference/reference_sim.py ...
 #
 # Location: $CSSDBG_VENV if set (CI keeps it outside the clone, so torch installs once per
 # machine), else .venv/ at the repository root (git-ignored). Requirements: tools/requirements.txt;

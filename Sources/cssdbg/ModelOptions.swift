@@ -3,8 +3,8 @@ import CSSCore
 import CSSImport
 import Foundation
 
-/// Options every command shares: what to load and how to convert it.
-struct ModelOptions: ParsableArguments {
+/// What to load: the model and its data (shared by every command, `sweep` included).
+struct SourceOptions: ParsableArguments {
     @Argument(help: "Bundle directory or .onnx file.")
     var model: String
 
@@ -12,33 +12,19 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Integer labels as .npy ([N]).") var labels: String?
     @Option(help: "Calibration inputs as .npy (default: the bundle's calib.npy, else the data).") var calib: String?
     @Option(help: "Start from a cssdbg-theta/1 file instead of calibrating.") var theta: String?
+}
 
-    @Option(name: .customShort("T"), parsing: .unconditional, help: "Coding time steps (default 10).") var steps: Int?
-    @Option(parsing: .unconditional, help: "Amplification factor β (default 1.5).") var beta: Double?
-    @Option(parsing: .unconditional, help: "Silent-period length L (default 1; 0 disables it).") var silent: Int?
-    @Flag(name: .customLong("no-negative"), help: "Positive spikes only (full threshold).") var noNegative = false
-    @Flag(help: "Rate-coding preset: β = 1, L = 0, no negative spikes.") var rate = false
+/// How to run: calibration percentile, how much data, threads and memory (shared by every command).
+struct RunOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Calibration percentile of non-zero activations (default 99.99).") var percentile: Double?
     @Option(parsing: .unconditional, help: "Use only the first N samples of the data.") var limit: Int?
     @Option(parsing: .unconditional, help: "Worker threads (default: all cores).") var threads: Int?
     @Option(parsing: .unconditional, help: "Memory the session may use in all, e.g. 2G, 1500M (default 2G): batches shrink and caches are dropped to fit.")
     var memory: String?
 
-    /// Values are checked before anything is loaded (negative numbers parse as values:
-    /// `--silent -1` is a value out of range, not a missing one).
     func validate() throws {
         if let limit, limit <= 0 { throw Usage.error("--limit", String(limit), "must be 1 or more") }
         if let threads, threads <= 0 { throw Usage.error("--threads", String(threads), "must be 1 or more") }
-        if rate {
-            // The preset fixes β, L and the sign; a flag that says otherwise is a contradiction.
-            let clashes = [beta.map { "--beta \(Self.number($0))" }, silent.map { "--silent \($0)" },
-                           noNegative ? "--no-negative" : nil].compactMap { $0 }
-            if !clashes.isEmpty {
-                throw ValidationError("--rate sets β = 1, L = 0 and positive spikes only; it cannot be combined with "
-                                      + clashes.joined(separator: ", "))
-            }
-        }
-        _ = try config(base: nil)
         _ = try memoryBudget()
     }
 
@@ -50,6 +36,60 @@ struct ModelOptions: ParsableArguments {
         }
         return b
     }
+
+    /// Model, data and θ file as the flags say (`calibrationSuffices`: the calibration set stands
+    /// in for missing data).
+    func load(_ source: SourceOptions, calibrationSuffices: Bool = false) throws -> LoadedModel {
+        if let threads { ComputeThreads.set(threads) }
+        return try LoadedModel.load(path: source.model, data: source.data, labels: source.labels, calib: source.calib,
+                                    theta: source.theta, limit: limit, calibrationSuffices: calibrationSuffices)
+    }
+
+    /// Batches of the headless commands sized to `--memory` (one job, no focused trace).
+    func headlessPlan(_ m: LoadedModel, config: ConversionConfig, model: String) throws -> MemoryPlan {
+        do {
+            return try MemoryPlan(budget: try memoryBudget(), needs: MemoryNeeds(network: m.network, config: config),
+                                  dataBytes: 4 * (m.data.inputs.count + m.calib.inputs.count), interactive: false)
+        } catch let e as GraphError {
+            throw ImportError(file: model, problem: e.description)
+        }
+    }
+}
+
+/// Options every command but `sweep` shares: what to load and how to convert it.
+struct ModelOptions: ParsableArguments {
+    @OptionGroup var source: SourceOptions
+
+    @Option(name: .customShort("T"), parsing: .unconditional, help: "Coding time steps (default 10).") var steps: Int?
+    @Option(parsing: .unconditional, help: "Amplification factor β (default 1.5).") var beta: Double?
+    @Option(parsing: .unconditional, help: "Silent-period length L (default 1; 0 disables it).") var silent: Int?
+    @Flag(name: .customLong("no-negative"), help: "Positive spikes only (full threshold).") var noNegative = false
+    @Flag(help: "Rate-coding preset: β = 1, L = 0, no negative spikes.") var rate = false
+
+    @OptionGroup var running: RunOptions
+
+    var model: String { source.model }
+    var theta: String? { source.theta }
+    var percentile: Double? { running.percentile }
+
+    /// Values are checked before anything is loaded (negative numbers parse as values:
+    /// `--silent -1` is a value out of range, not a missing one).
+    func validate() throws {
+        try running.validate()
+        if rate {
+            // The preset fixes β, L and the sign; a flag that says otherwise is a contradiction.
+            let clashes = [beta.map { "--beta \(Self.number($0))" }, silent.map { "--silent \($0)" },
+                           noNegative ? "--no-negative" : nil].compactMap { $0 }
+            if !clashes.isEmpty {
+                throw ValidationError("--rate sets β = 1, L = 0 and positive spikes only; it cannot be combined with "
+                                      + clashes.joined(separator: ", "))
+            }
+        }
+        _ = try config(base: nil)
+    }
+
+    /// The `--memory` budget (default 2 GiB).
+    func memoryBudget() throws -> MemoryBudget { try running.memoryBudget() }
 
     /// Defaults, overridden by the θ file's config, overridden by flags. A value out of range is
     /// a usage error naming its flag; a θ file's config out of range is an error naming the file.
@@ -86,26 +126,14 @@ struct ModelOptions: ParsableArguments {
     /// Loads model, data and θ, and settles the config: defaults, then the θ file's, then flags.
     /// `interactive`: the debugger sizes its own batches (`LocalBackend`); else `eval`/`tune`'s.
     func load(interactive: Bool = false, calibrationSuffices: Bool = false) throws -> Loaded {
-        if let threads { ComputeThreads.set(threads) }
-        let m = try LoadedModel.load(path: model, data: data, labels: labels, calib: calib, theta: theta, limit: limit,
-                                     calibrationSuffices: calibrationSuffices)
+        let m = try running.load(source, calibrationSuffices: calibrationSuffices)
         let config = try self.config(base: m.thetaFile?.config)
         // As the user would type it: the --theta path, or the bundle path plus theta.json.
         let thetaPath = m.thetaFile == nil ? nil
             : theta ?? (model.hasSuffix("/") ? model : model + "/") + ModelBundle.thetaFile
         var evaluator = Evaluator(network: m.network)
-        if !interactive { evaluator.batchSize = try headlessPlan(m, config: config).batchSize }
+        if !interactive { evaluator.batchSize = try running.headlessPlan(m, config: config, model: model).batchSize }
         return Loaded(model: m, config: config, evaluator: evaluator, thetaPath: thetaPath)
-    }
-
-    /// Batches of `eval` and `tune` sized to `--memory` (one job, no focused trace).
-    func headlessPlan(_ m: LoadedModel, config: ConversionConfig) throws -> MemoryPlan {
-        do {
-            return try MemoryPlan(budget: try memoryBudget(), needs: MemoryNeeds(network: m.network, config: config),
-                                  dataBytes: 4 * (m.data.inputs.count + m.calib.inputs.count), interactive: false)
-        } catch let e as GraphError {
-            throw ImportError(file: model, problem: e.description)
-        }
     }
 }
 

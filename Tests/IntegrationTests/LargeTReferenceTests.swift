@@ -6,7 +6,7 @@ import XCTest
 /// Issue 14 bug 3: every accepted T is exact to docs/numerics.md §9, and a T beyond the Float32
 /// limit of §10 is refused with the limit named. digits-mlp against the Float64 reference at
 /// T = 16, 32 (where accepted) and the largest accepted T for β = 1.25, 1.5, 2, L = 0 and 1
-/// (references from `scripts/make_reference.sh large-t`).
+/// (references from `tools/reference/make_reference.sh large-t`).
 final class LargeTReferenceTests: XCTestCase {
     static let cases: [(beta: Double, T: [Int])] = [(1.25, [16, 32, 43]), (1.5, [16, 25]), (2, [8, 16])]
 

@@ -5,8 +5,8 @@ import XCTest
 import TestSupport
 
 /// `eval --json` on the bundled samples against the independent Float64 NumPy implementation
-/// of docs/numerics.md (`scripts/reference_sim.py`, outputs committed under Tests/Fixtures/reference
-/// by scripts/make_reference.sh), every report field, with the tolerances of docs/numerics.md §9.
+/// of docs/numerics.md (`tools/reference/reference_sim.py`, outputs committed under Tests/Fixtures/reference
+/// by tools/reference/make_reference.sh), every report field, with the tolerances of docs/numerics.md §9.
 final class ReferenceAgreementTests: XCTestCase {
     static let root = Repository.root
     static let digits = ["digits-mlp", "digits-cnn", "digits-resnet"]
@@ -51,7 +51,7 @@ final class ReferenceAgreementTests: XCTestCase {
         "\(sample)-T\(T)-L\(L)-\(negative ? "neg" : "noneg")"
     }
 
-    /// Every field outside docs/numerics.md §9 (the rule scripts/compare_reports.py applies):
+    /// Every field outside docs/numerics.md §9 (the rule tools/reference/compare_reports.py applies):
     /// accuracy and agreement within half a point; θ to 1e-4; residual p99.9, max and RMSE within
     /// 3 % (at least 0.01); every count, per k0 included, within 2 % or 5.
     static func disagreements(_ ours: [String: Any], _ ref: [String: Any]) -> [String] {

@@ -210,7 +210,8 @@ public struct Simulator: Sendable {
     /// every layer's membrane, input, spikes and margins are recorded.
     public func simulate(_ x: ArraySlice<Float>, count B: Int, amplitudes: Amplitudes, config: ConversionConfig,
                          ann: ANNBatch?, sampleOffset: Int, trace: Bool = false,
-                         reuse: SimulationCache? = nil, keepCache: Bool = false) -> SNNBatch {
+                         reuse: SimulationCache? = nil, keepCache: Bool = false,
+                         observer: SimulationObserver? = nil) -> SNNBatch {
         precondition(!trace || B == 1)
         let params = TSAParameters(config)
         let layout = network.layout(config)
@@ -226,7 +227,8 @@ public struct Simulator: Sendable {
             simulated.append(l)
             let recorder = trace ? TraceRecorder(neurons: z.sampleSize, T: config.T, window: config.window) : nil
             let (out, s) = TSALayer.run(z: z, theta: amplitudes.layers[l], params: params, batch: B, layer: l,
-                                        ann: ann?.activations[l], sampleOffset: sampleOffset, recorder: recorder)
+                                        ann: ann?.activations[l], sampleOffset: sampleOffset, recorder: recorder,
+                                        observer: observer?.layer(l))
             if l < stats.count { stats[l] = s } else { stats.append(s) }
             if let r = recorder {
                 let n = z.sampleSize
@@ -252,6 +254,7 @@ public struct Simulator: Sendable {
             }
             return out
         }
+        observer?.output(y, batch: B)
         // Output integrator: Σ_k w_k · A_out(values at k).
         let classes = network.outputCount
         let w = config.slotWeights.map(Float.init)

@@ -80,8 +80,9 @@ enum TSALayer {
     ///   - ann: the ANN's ReLU output for the same batch (B columns), for the RMSE; optional.
     ///   - sampleOffset: index of the batch's first sample in the data set (for hotspots).
     /// - Returns: the output spikes scaled by θ (T·B columns) and the layer's statistics.
+    ///   - observer: sees each channel's per-neuron results as soon as they exist (breakpoints).
     static func run(z: Activation, theta: Double, params p: TSAParameters, batch B: Int, layer: Int,
-                    ann: Activation?, sampleOffset: Int, recorder: TraceRecorder?)
+                    ann: Activation?, sampleOffset: Int, recorder: TraceRecorder?, observer: LayerObserver? = nil)
         -> (Activation, LayerStatistics)
     {
         let C = z.channels, hw = z.spatial, T = p.T, L = p.L, window = T + L
@@ -109,6 +110,8 @@ enum TSALayer {
                                     p: p, theta: thetaF, invTheta: invTheta, layer: layer, ann: annBox.value,
                                     sampleOffset: sampleOffset, scratch: scratch, stats: &stats)
                             if let recorder { scratch.copyRecording(to: recorder, channel: c, run: run, T: T, window: window) }
+                            observer?.channel(c, target: scratch.target, absResidual: scratch.absResidual,
+                                              firstViolation: scratch.first, spikes: ob + c * T * run)
                         }
                         pb[channels.lowerBound / blockSize] = stats
                     }

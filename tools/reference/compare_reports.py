@@ -3,7 +3,7 @@
 docs/numerics.md §9 (the same rule Tests/IntegrationTests applies) and prints every field that is
 outside them. Exit status 0 when the reports agree, 1 otherwise.
 
-    "$(scripts/pyenv.sh)" scripts/compare_reports.py OURS.json REFERENCE.json [--quiet]
+    "$(scripts/pyenv.sh)" tools/reference/compare_reports.py OURS.json REFERENCE.json [--quiet]
 
 Tolerances: accuracy and agreement within half a percentage point; per layer θ within 1e-4
 (relative), residual p99.9, residual max and activation RMSE within 3 % (at least 0.01), every

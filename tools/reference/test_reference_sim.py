@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Plain-assert checks of scripts/reference_sim.py against docs/numerics.md §4, §8 and onnxruntime.
+"""Plain-assert checks of tools/reference/reference_sim.py against docs/numerics.md §4, §8 and onnxruntime.
 
-Run:  "$(scripts/pyenv.sh)" scripts/test_reference_sim.py      (scripts/test runs it as a stage)
+Run:  "$(scripts/pyenv.sh)" tools/reference/test_reference_sim.py      (scripts/test runs it as a stage)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
 import reference_sim as rs  # noqa: E402
@@ -164,6 +164,31 @@ def test_coupling_bundle_cli():
     with contextlib.redirect_stdout(buf):
         rs.main([str(bundle), "--theta", str(theta), "--silent", "1"])
     assert json.loads(buf.getvalue())["config"] == {"T": 2, "beta": 2.0, "silent": 1, "negative": True, "percentile": 99.99}
+
+
+def test_find_on_the_coupling_example():
+    # docs/numerics.md §8 and §11 by hand: L = 0 — spikes 0, 1, margins 2, 0, 0: the first violation,
+    # the spike, the margin's drop below 1 and the residual 1 all land at g = 1; L = 1 — one spike at
+    # slot 0 (g = L + 0 = 1), margins 2, 2, 2, 1: no coupling, no drop below 1, residual 0.
+    import reference_find as rf
+    bundle = ROOT / "samples" / "coupling"
+    theta = json.loads((bundle / "theta.json").read_text())["theta"]
+    conds = ["coupling", "spike 0 0", "margin 0 < 1", "residual > 0.5", "flip", "disagree"]
+    doc = rf.find(bundle, cfg(2, 2.0, 0), conds, theta)
+    assert [(h["break"], h["sample"], h["step"], h["tensor"], h["neuron"]) for h in doc["hits"]] == [
+        (1, 0, 1, "hidden", 0), (2, 0, 1, "hidden", 0), (3, 0, 1, "hidden", 0), (4, 0, 1, "hidden", 0)], doc["hits"]
+    doc = rf.find(bundle, cfg(2, 2.0, 1), conds, theta)
+    assert [(h["break"], h["step"]) for h in doc["hits"]] == [(2, 1)], doc["hits"]
+    assert rf.parse("margin hidden<0.5", ["hidden"]) == {"kind": "margin", "layer": "hidden", "value": 0.5,
+                                                          "text": "margin hidden<0.5"}
+
+
+def test_sweep_pareto_front():
+    import reference_find as rf
+    pts = [{"latency": 4, "snn_accuracy": 0.9, "agreement": 1}, {"latency": 6, "snn_accuracy": 0.9, "agreement": 1},
+           {"latency": 6, "snn_accuracy": 0.95, "agreement": 1}, {"latency": 8, "snn_accuracy": 0.95, "agreement": 1}]
+    rf.pareto(pts)
+    assert [p["pareto"] for p in pts] == [True, False, True, False]
 
 
 def test_rate_preset_is_rate_coding():

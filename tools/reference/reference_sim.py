@@ -5,7 +5,7 @@ Walks an ONNX graph with NumPy; every Relu becomes a TSA-ReLU spiking layer and 
 spiking layers stays an affine map applied to each coding slot. Prints one JSON object with the
 schema of `cssdbg eval --json`.
 
-    python scripts/reference_sim.py BUNDLE_DIR [-T 10] [--beta 1.5] [--silent 1] [--no-negative]
+    python tools/reference/reference_sim.py BUNDLE_DIR [-T 10] [--beta 1.5] [--silent 1] [--no-negative]
         [--rate] [--percentile 99.99] [--theta FILE] [--limit N] [--rounds R]
 
 Notes on choices the spec leaves open (kept deliberately simple):
@@ -437,10 +437,12 @@ class Simulator:
         out, _ = self.g.run(np.zeros((1,) + tuple(sample_shape)), relu_hook=hook)
         return consts, out
 
-    def simulate(self, x: np.ndarray, ann_relu: dict | None, stats: dict | None, chunk=40):
+    def simulate(self, x: np.ndarray, ann_relu: dict | None, stats: dict | None, chunk=40, observer=None):
         """Run the SNN on x [N, ...]. Returns decoded outputs [N, ...] in ANN units.
 
         If stats is given, accumulates per-layer statistics (ann_relu gives the ANN activations).
+        observer(kind, lo, n, ...) sees every chunk: ("layer", lo, n, tensor, NeuronResult) per
+        spiking layer and ("output", lo, n, z_out [T, n, ...]) for the output's slots.
         """
         cfg = self.cfg
         T, sw, w = cfg.T, cfg.sum_w, cfg.weights
@@ -459,12 +461,16 @@ class Simulator:
                 X = (z - shrink * consts[name]) / theta  # [T*n, ...]
                 shp = X.shape[1:]
                 res = tsa_relu(X.reshape(T, -1), cfg)
+                if observer is not None:
+                    observer("layer", lo, n, name, res)
                 if stats is not None:
                     self._accumulate(stats[name], res, ann_relu[name][lo:lo + n].reshape(-1) if ann_relu else None, n)
                 return (theta * res.spikes).reshape((T * n,) + shp)
 
             z_out, _ = self.g.run(x_slots, relu_hook=hook)
             z_out = (z_out - shrink * c_out).reshape((T, n) + z_out.shape[1:])
+            if observer is not None:
+                observer("output", lo, n, z_out)
             outs.append(np.tensordot(w, z_out, axes=(0, 0)))
         return np.concatenate(outs)
 

@@ -1,0 +1,95 @@
+/// Which T, β, L and spike sign a model needs: every combination converted, optionally tuned
+/// with A.3 rounds, and evaluated (`cssdbg sweep`, later the debugger's `:sweep`).
+
+/// One evaluated configuration.
+public struct SweepPoint: Sendable, Equatable {
+    public var config: ConversionConfig
+    /// A.3 rounds run on the calibration set before the evaluation.
+    public var rounds: Int
+    /// The θ evaluated (calibrated, then adjusted), so a point can be reconverted to.
+    public var amplitudes: Amplitudes
+    public var latency: Int
+    public var annAccuracy: Double?
+    public var snnAccuracy: Double?
+    public var agreement: Double
+    /// The worst layer's 99.9th percentile of |u[T]|.
+    public var residualP999Max: Double
+    public var overflow: Int
+    public var coupling: Int
+    /// On the Pareto front of SNN accuracy (agreement without labels) against latency.
+    public var pareto: Bool
+
+    /// What the front is drawn on: SNN accuracy, or agreement with the ANN when there are no labels.
+    public var score: Double { snnAccuracy ?? agreement }
+}
+
+public enum ConversionSweep {
+    /// Every combination, T outermost, then β, L and the sign; other settings from `base`.
+    public static func configurations(T: [Int], beta: [Double], silent: [Int], negative: [Bool],
+                                      base: ConversionConfig) -> [ConversionConfig] {
+        var out: [ConversionConfig] = []
+        for t in T {
+            for b in beta {
+                for l in silent {
+                    for n in negative {
+                        var c = base
+                        c.T = t
+                        c.beta = b
+                        c.silent = l
+                        c.negative = n
+                        out.append(c)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Evaluates every config on `data`: θ = p/Σw from the calibration percentiles (recomputed
+    /// when a config's percentile differs), then `rounds` A.3 rounds on `calib`. `progress` gets
+    /// (fraction, points done); cancelling the task throws `CancellationError` between batches.
+    public static func run(_ evaluator: Evaluator, data: SampleSet, calib: SampleSet,
+                           percentiles: CalibrationPercentiles, configs: [ConversionConfig], rounds: Int,
+                           progress: (@Sendable (Double) -> Void)? = nil) async throws -> [SweepPoint] {
+        var points: [SweepPoint] = []
+        // Work per point: one evaluation plus the rounds, each a pass over its set.
+        let perPoint = Double(data.count + rounds * calib.count)
+        for (i, config) in configs.enumerated() {
+            try Task.checkCancellation()
+            let base = Double(i) * perPoint, total = perPoint * Double(configs.count)
+            let p = config.percentile == percentiles.percentile ? percentiles
+                : try evaluator.calibrationPercentiles(calib, percentile: config.percentile)
+            var theta = p.amplitudes(config)
+            if rounds > 0 {
+                let share = Double(rounds * calib.count)
+                (theta, _) = try AmplitudeAdjustment.adjust(evaluator, calib: calib, amplitudes: theta, config: config,
+                                                            rounds: rounds, progress: progress.map { report in
+                    { @Sendable f in report((base + f * share) / total) }
+                })
+            }
+            let done = base + Double(rounds * calib.count)
+            let r = try evaluator.evaluate(data, amplitudes: theta, config: config, progress: progress.map { report in
+                { @Sendable f in report((done + f * Double(data.count)) / total) }
+            })
+            points.append(SweepPoint(config: config, rounds: rounds, amplitudes: theta, latency: r.layout.latency,
+                                     annAccuracy: r.annAccuracy, snnAccuracy: r.snnAccuracy, agreement: r.agreement,
+                                     residualP999Max: r.layers.map(\.residualP999).max() ?? 0,
+                                     overflow: r.layers.reduce(0) { $0 + $1.overflow },
+                                     coupling: r.layers.reduce(0) { $0 + $1.coupling }, pareto: false))
+        }
+        markParetoFront(&points)
+        return points
+    }
+
+    /// A point is on the front when no other point has a latency as low and a score as high,
+    /// one of them strictly (equal points are both on it).
+    public static func markParetoFront(_ points: inout [SweepPoint]) {
+        let all = points
+        for i in points.indices {
+            let p = all[i]
+            points[i].pareto = !all.contains { q in
+                q.latency <= p.latency && q.score >= p.score && (q.latency < p.latency || q.score > p.score)
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import CSSCore
+import CSSImport
+
+/// `cssdbg sweep`: which T, β, L and spike sign a model needs — every combination converted,
+/// optionally tuned, evaluated, with the Pareto front of accuracy against latency.
+struct Sweep: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate every combination of T, β, L and negative spikes; table, JSON or an SVG chart.",
+        discussion: """
+        Lists are comma-separated (-T 4,6,8 --silent 0,1,2 --negative on,off --beta 1.5,2); a setting \
+        not given keeps its default. θ is calibrated for every point (a θ file is not used), then \
+        --rounds N A.3 rounds run on the calibration set, as `cssdbg tune` does.
+        """)
+
+    @OptionGroup var source: SourceOptions
+    @Option(name: .customShort("T"), parsing: .unconditional, help: "Coding time steps to try, e.g. 4,6,8 (default 10).") var steps: String?
+    @Option(parsing: .unconditional, help: "Amplification factors β to try, each above 1, e.g. 1.5,2 (default 1.5).") var beta: String?
+    @Option(parsing: .unconditional, help: "Silent-period lengths L to try, e.g. 0,1,2 (default 1).") var silent: String?
+    @Option(parsing: .unconditional, help: "Spike signs to try: on (ternary), off (positive only), or on,off (default on).") var negative: String?
+    @OptionGroup var running: RunOptions
+    @Option(parsing: .unconditional, help: "A.3 adjustment rounds per point before it is evaluated (1 to 100).") var rounds: Int?
+    @Flag(help: "Print one JSON object (schema in the README).") var json = false
+    @Option(help: "Also write an SVG chart of accuracy against latency to FILE.") var svg: String?
+
+    func validate() throws {
+        if let rounds, !(1...100).contains(rounds) { throw Usage.error("--rounds", String(rounds), "must be between 1 and 100") }
+        if source.theta != nil {
+            throw ValidationError("--theta: sweep calibrates θ for every combination; it takes no θ file")
+        }
+        if let svg, svg.isEmpty { throw Usage.error("--svg", "''", "give a file name") }
+        _ = try configs()
+    }
+
+    /// Every combination, each checked like a single config (a T beyond the limit of its β
+    /// names -T and that T).
+    func configs() throws -> [ConversionConfig] {
+        let Ts = try Self.list(steps, flag: "-T", default: [ConversionConfig.default.T]) { Int($0) }
+        let betas = try Self.list(beta, flag: "--beta", default: [ConversionConfig.default.beta]) { Double($0) }
+        let Ls = try Self.list(silent, flag: "--silent", default: [ConversionConfig.default.silent]) { Int($0) }
+        let signs = try Self.list(negative, flag: "--negative", default: [true]) { Self.flag($0) }
+        for b in betas where !(b > 1) {
+            throw Usage.error("--beta", beta, "β must be more than 1, got \(JSONFormat.number(b)) (β = 1 is rate coding: cssdbg eval --rate)")
+        }
+        var base = ConversionConfig.default
+        if let p = running.percentile { base.percentile = p }
+        let all = ConversionSweep.configurations(T: Ts, beta: betas, silent: Ls, negative: signs, base: base)
+        for c in all {
+            do { try c.validate() } catch let e as GraphError {
+                let text = e.description
+                if text.hasPrefix("T ") { throw Usage.error("-T", String(c.T), text) }
+                if text.hasPrefix("beta") { throw Usage.error("--beta", JSONFormat.number(c.beta), text) }
+                if text.hasPrefix("silent") { throw Usage.error("--silent", String(c.silent), text) }
+                if text.hasPrefix("percentile") { throw Usage.error("--percentile", JSONFormat.number(c.percentile), text) }
+                throw ValidationError(text)
+            }
+        }
+        return all
+    }
+
+    /// A comma-separated list; each value parsed by `parse`, none twice.
+    static func list<V: Equatable>(_ text: String?, flag: String, default d: [V], _ parse: (String) -> V?) throws -> [V] {
+        guard let text else { return d }
+        var out: [V] = []
+        for word in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard !word.isEmpty else { throw Usage.error(flag, text, "an empty value in the list") }
+            guard let v = parse(word) else {
+                let what = flag == "--negative" ? "on or off" : (flag == "--beta" ? "a number" : "a whole number")
+                throw Usage.error(flag, text, "'\(word)' is not \(what)")
+            }
+            if out.contains(v) { throw Usage.error(flag, text, "'\(word)' is listed twice") }
+            out.append(v)
+        }
+        return out
+    }
+
+    static func flag(_ s: String) -> Bool? {
+        switch s.lowercased() {
+        case "on", "true", "yes": return true
+        case "off", "false", "no": return false
+        default: return nil
+        }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let configs = try self.configs()
+            let m = try running.load(source)
+            var evaluator = Evaluator(network: m.network)
+            // Batches sized for the most demanding point (the longest window).
+            let widest = configs.max { $0.window < $1.window } ?? .default
+            evaluator.batchSize = try running.headlessPlan(m, config: widest, model: source.model).batchSize
+            let percentile = configs.first?.percentile ?? ConversionConfig.default.percentile
+            let p = try evaluator.calibrationPercentiles(m.calib, percentile: percentile, progress: Progress.reporter("calibrating"))
+            let points = try await ConversionSweep.run(evaluator, data: m.data, calib: m.calib, percentiles: p, configs: configs,
+                                                       rounds: rounds ?? 0, progress: Progress.reporter("sweeping \(configs.count) points"))
+            Progress.finish()
+            if let svg {
+                try AtomicFile.write(Array(SweepChart.svg(points, model: m.name, samples: m.data.count).utf8), to: svg)
+            }
+            if json {
+                print(Self.json(points, model: m.name, samples: m.data.count).rendered())
+            } else {
+                if m.thetaFile != nil { print("θ calibrated for every point (the bundle's theta.json is not used)") }
+                print(Self.table(points, model: m.name, samples: m.data.count))
+                if let svg { print("wrote \(svg)") }
+            }
+        }
+    }
+
+    static func json(_ points: [SweepPoint], model: String, samples: Int) -> JSONValue {
+        .object([
+            ("model", .string(model)),
+            ("samples", .integer(samples)),
+            ("points", .array(points.map { p in
+                .object([("T", .integer(p.config.T)), ("beta", .number(p.config.beta)), ("silent", .integer(p.config.silent)),
+                         ("negative", .bool(p.config.negative)), ("rounds", .integer(p.rounds)), ("latency", .integer(p.latency)),
+                         ("ann_accuracy", p.annAccuracy.map { .number($0) } ?? .null),
+                         ("snn_accuracy", p.snnAccuracy.map { .number($0) } ?? .null),
+                         ("agreement", .number(p.agreement)), ("residual_p999_max", .number(p.residualP999Max)),
+                         ("overflow", .integer(p.overflow)), ("coupling", .integer(p.coupling)), ("pareto", .bool(p.pareto))])
+            })),
+        ])
+    }
+
+    static func table(_ points: [SweepPoint], model: String, samples: Int) -> String {
+        let rounds = points.first?.rounds ?? 0
+        var lines = ["model \(model)  \(samples) samples  \(points.count) points  A.3 rounds \(rounds)  (* Pareto front of \(points.first?.snnAccuracy == nil ? "agreement" : "SNN accuracy") against latency)"]
+        lines.append("")
+        // (title, width, right-aligned): header and rows from one list.
+        let columns: [(String, Int, Bool)] = [("T", 3, true), ("β", 4, true), ("L", 2, true), ("negative", 8, false),
+                                              ("latency", 7, true), ("ANN acc", 7, true), ("SNN acc", 7, true),
+                                              ("agreement", 9, true), ("p99.9|u| max", 12, true), ("overflow", 8, true),
+                                              ("coupling", 8, true), ("front", 5, false)]
+        func row(_ cells: [String]) -> String {
+            zip(cells, columns).map { c, col in col.2 ? lpad(c, col.1) : pad(c, col.1) }.joined(separator: "  ")
+                .trimmingTrailingSpaces()
+        }
+        lines.append(row(columns.map(\.0)))
+        for p in points {
+            let c = p.config
+            lines.append(row([String(c.T), JSONFormat.number(c.beta), String(c.silent), c.negative ? "on" : "off",
+                              String(p.latency), p.annAccuracy.map(percent) ?? "n/a", p.snnAccuracy.map(percent) ?? "n/a",
+                              percent(p.agreement), fmt(p.residualP999Max, 3), String(p.overflow), String(p.coupling),
+                              p.pareto ? "  *" : ""]))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}
