@@ -1,5 +1,6 @@
 import CSSCore
 import Foundation
+import TestSupport
 import XCTest
 @testable import CSSImport
 
