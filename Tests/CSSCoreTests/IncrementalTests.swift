@@ -97,7 +97,9 @@ final class IncrementalTests: XCTestCase {
         for (x, y) in zip(a.layers, b.layers) {
             let spikes = y.spikesPositive + y.spikesNegative
             XCTAssertGreaterThan(spikes, 1000)
-            XCTAssertLessThanOrEqual(abs((x.spikesPositive + x.spikesNegative) - spikes), max(3, spikes / 1000))
+            // docs/numerics.md §9: counts within 2 % or 5. Which spikes flip depends on the CPU (OpenBLAS
+            // picks its kernels, and so its summation order, per CPU): 0.1 % held on AMD, not on Intel.
+            XCTAssertLessThanOrEqual(abs((x.spikesPositive + x.spikesNegative) - spikes), max(5, spikes / 50))
         }
         let ann = Simulator(network: fast).annForward(data.inputs[...], count: data.count).outputs
         let annPlain = Simulator(network: plain).annForward(data.inputs[...], count: data.count).outputs

@@ -145,7 +145,9 @@ final class SparseConvTests: XCTestCase {
         for (x, y) in zip(a.layers, b.layers) {
             let spikes = y.spikesPositive + y.spikesNegative
             XCTAssertGreaterThan(spikes, 1000)
-            XCTAssertLessThanOrEqual(abs((x.spikesPositive + x.spikesNegative) - spikes), max(3, spikes / 1000))
+            // docs/numerics.md §9: counts within 2 % or 5. Which spikes flip depends on the CPU (OpenBLAS
+            // picks its kernels, and so its summation order, per CPU): 0.1 % held on AMD, not on Intel.
+            XCTAssertLessThanOrEqual(abs((x.spikesPositive + x.spikesNegative) - spikes), max(5, spikes / 50))
         }
         let single = try Evaluator(network: sparse, batchSize: 1).evaluate(data, amplitudes: theta, config: config)
         XCTAssertEqual(single.snnPredictions, a.snnPredictions)
