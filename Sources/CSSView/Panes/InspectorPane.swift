@@ -28,12 +28,10 @@ enum InspectorPane {
         runs += [("  a ", .dim), (Fmt.short(a), .normal), ("  e ", .dim), (Fmt.short(e), .normal),
                  ("  u ", .dim), (Fmt.short(u), Style(LayerListPane.residualRole(abs(u)), [.bold]))]
         let w = lt.window
-        let m0 = lt.margin(neuron: n, k0: 0)
-        let firstViolation = (0...w).first(where: { lt.margin(neuron: n, k0: $0) <= 0 })
-        if m0 <= 0 {
-            runs.append(("  OVERFLOW", Style(.overflow, [.bold])))
-        } else if let f = firstViolation {
-            runs.append(("  COUPLING k0=\(f)", Style(.coupling, [.bold])))
+        switch lt.marginVerdict(neuron: n) {
+        case .overflow: runs.append(("  OVERFLOW", Style(.overflow, [.bold])))
+        case .coupling(let f): runs.append(("  COUPLING k0=\(f)", Style(.coupling, [.bold])))
+        case .fine: break
         }
         if n < lt.annActivation.count {
             // In θ units like a, e and u (the ANN's own value is ANN/θ × θ), so it compares with a.
@@ -86,7 +84,7 @@ enum InspectorPane {
         for k in cols where k >= lt.silent && k < w {
             let sp = lt.spike(neuron: n, slot: k - lt.silent)
             let fired = k <= kNow
-            let (ch, role): (Character, ColorRole) = sp > 0 ? (gl.plus, .positiveSpike) : (sp < 0 ? (gl.minus, .negativeSpike) : (gl.zeroSpike, .dim))
+            let (ch, role) = gl.spike(sp)
             g.put(fired ? ch : " ", x: colX(k) + cw - 2, y: y, style: Style(role, [.bold]))
         }
         y += 1
@@ -237,7 +235,7 @@ enum InspectorPane {
             g.write(DisplayWidth.pad(String(i), to: 2, right: false), x: cx, y: rect.y + 1,
                     style: i == s.step ? Style(.title, bg: .selection, [.bold]) : .dim)
             let sp = enc.spikes[n * enc.T + i]
-            let (ch, role): (Character, ColorRole) = sp > 0 ? (gl.plus, .positiveSpike) : (sp < 0 ? (gl.minus, .negativeSpike) : (gl.zeroSpike, .dim))
+            let (ch, role) = gl.spike(sp)
             g.put(i <= s.step ? ch : " ", x: cx + 1, y: rect.y + 2, style: Style(role, [.bold]))
         }
     }
