@@ -5,7 +5,7 @@ import CSSCore
 /// Issue 14, "reading the screen".
 final class HelpExplainsTheScreenTests: XCTestCase {
     func testHelpExplainsEveryAbbreviationAndCommand() {
-        let s = loadedState(width: 80, height: 24).with { $0.customCommands = tuningCommands + ["load"] }
+        let s = loadedState(width: 80, height: 24).with { $0.hostCommands = tuningCommands + ["load"] }
         let help = HelpOverlay.lines(s).joined(separator: "\n")
         // Every abbreviation the panes show.
         for word in ["now", "+spk", "-spk", "p99.9", "ovf", "cpl", "Δ", "(Δ / Δ)", "o/v", "±v", "a e u", "ANN/θ",
@@ -41,7 +41,7 @@ enum GoldenTestsState {
 
 final class CompletionCycleTests: XCTestCase {
     func testTabListsThenCyclesAndSetCompletesItsKeys() {
-        var s = loadedState().with { $0.customCommands = tuningCommands }
+        var s = loadedState().with { $0.hostCommands = tuningCommands }
         // `:set ` lists its keys; a second Tab puts them in turn.
         s = press(s, chars(":set ") + [.tab]).0
         XCTAssertEqual(s.prompt?.text, "set ")
@@ -57,14 +57,14 @@ final class CompletionCycleTests: XCTestCase {
         s = press(s, [.backspace] + chars("b") + [.tab]).0
         XCTAssertEqual(s.prompt?.text, "set beta ")
         // Command names cycle too.
-        s = press(loadedState().with { $0.customCommands = tuningCommands }, chars(":re") + [.tab]).0
+        s = press(loadedState().with { $0.hostCommands = tuningCommands }, chars(":re") + [.tab]).0
         XCTAssertEqual(s.prompt?.text, "re")
         s = press(s, [.tab]).0
         XCTAssertEqual(s.prompt?.text, "redo")
         s = press(s, [.tab]).0
         XCTAssertEqual(s.prompt?.text, "report")
         // Layer names after a command.
-        s = press(loadedState().with { $0.customCommands = tuningCommands }, chars(":scale ") + [.tab, .tab]).0
+        s = press(loadedState().with { $0.hostCommands = tuningCommands }, chars(":scale ") + [.tab, .tab]).0
         XCTAssertEqual(s.prompt?.text, "scale conv1")
     }
 }

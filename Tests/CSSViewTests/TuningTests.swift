@@ -63,7 +63,7 @@ final class TunableBackend: SimulationBackend, @unchecked Sendable {
 
 /// A state that went through one θ change: calibrated report, reload, tuned trace and report.
 func tunedState(width: Int = 160, height: Int = 48) -> ViewState {
-    var s = loadedState(width: width, height: height).with { $0.customCommands = tuningCommands }
+    var s = loadedState(width: width, height: height).with { $0.hostCommands = tuningCommands }
     s = update(s, .reload).0
     s = update(s, .traceArrived(TunedFixture.trace(sample: 0, factor: 1.05))).0
     s = update(s, .reportArrived(TunedFixture.report(round: 1))).0
@@ -72,7 +72,7 @@ func tunedState(width: Int = 160, height: Int = 48) -> ViewState {
 
 final class TuningKeyTests: XCTestCase {
     func hostState() -> ViewState {
-        loadedState().with { $0.customCommands = tuningCommands }
+        loadedState().with { $0.hostCommands = tuningCommands }
     }
 
     func testScaleKeysOnSelectedLayer() {
@@ -82,7 +82,7 @@ final class TuningKeyTests: XCTestCase {
         let cases: [(Character, String)] = [(">", "1.05"), ("<", "0.95"), (".", "1.01"), (",", "0.99")]
         for (key, factor) in cases {
             let (n, cmds) = press(s, [.char(key)])
-            XCTAssertEqual(cmds, [.custom(name: "scale", arguments: ["1", factor], line: "scale 1 \(factor)")], "\(key)")
+            XCTAssertEqual(cmds, [.host(.scaleTheta(layer: 1, factor: Double(factor)!))], "\(key)")
             XCTAssertEqual(n.message, ":scale 1 \(factor) …")
             XCTAssertFalse(n.messageIsError)
             XCTAssertEqual(n.layerRow, s.layerRow)  // nothing else moves
@@ -92,11 +92,11 @@ final class TuningKeyTests: XCTestCase {
     func testAdjustUndoRedoResetKeys() {
         let s = press(hostState(), [.down, .down]).0
         XCTAssertEqual(s.selectedLayer, 2)
-        XCTAssertEqual(press(s, [.char("a")]).1, [.custom(name: "adjust", arguments: ["2", "1"], line: "adjust 2 1")])
-        XCTAssertEqual(press(s, [.char("A")]).1, [.custom(name: "adjust", arguments: ["all", "1"], line: "adjust all 1")])
-        XCTAssertEqual(press(s, [.char("u")]).1, [.custom(name: "undo", arguments: [], line: "undo")])
-        XCTAssertEqual(press(s, [.char("U")]).1, [.custom(name: "redo", arguments: [], line: "redo")])
-        XCTAssertEqual(press(s, [.char("R")]).1, [.custom(name: "reset", arguments: ["2"], line: "reset 2")])
+        XCTAssertEqual(press(s, [.char("a")]).1, [.host(.adjust(layer: 2, rounds: 1))])
+        XCTAssertEqual(press(s, [.char("A")]).1, [.host(.adjust(layer: nil, rounds: 1))])
+        XCTAssertEqual(press(s, [.char("u")]).1, [.host(.undo)])
+        XCTAssertEqual(press(s, [.char("U")]).1, [.host(.redo)])
+        XCTAssertEqual(press(s, [.char("R")]).1, [.host(.reset(layer: 2))])
     }
 
     func testKeysInactiveWithoutHostCommands() {
@@ -108,7 +108,7 @@ final class TuningKeyTests: XCTestCase {
             XCTAssertNil(n.message, "\(key)")
         }
         // Each key is gated on its own command.
-        let only = loadedState().with { $0.customCommands = ["undo"] }
+        let only = loadedState().with { $0.hostCommands = ["undo"] }
         XCTAssertEqual(press(only, [.char("u")]).1.count, 1)
         XCTAssertTrue(press(only, [.char("U")]).1.isEmpty)
         XCTAssertTrue(press(only, [.char(">")]).1.isEmpty)
@@ -126,8 +126,9 @@ final class TuningKeyTests: XCTestCase {
         (n, cmds) = press(s, [.char("R")])
         XCTAssertTrue(cmds.isEmpty)
         XCTAssertTrue(n.messageIsError)
-        // A / u / U do not need a layer.
-        XCTAssertEqual(press(s, [.char("A"), .char("u"), .char("U")]).1.count, 3)
+        // A / u / U do not need a layer (u, a change, also cancels the running A).
+        let asked = press(s, [.char("A"), .char("u"), .char("U")]).1
+        XCTAssertEqual(asked, [.host(.adjust(layer: nil, rounds: 1)), .cancelHost, .host(.undo), .host(.redo)])
     }
 
     func testKeysAreTextInsideThePrompt() {
@@ -181,7 +182,7 @@ final class TuningKeyTests: XCTestCase {
 }
 
 final class TuningCompletionTests: XCTestCase {
-    let s = loadedState().with { $0.customCommands = tuningCommands }
+    let s = loadedState().with { $0.hostCommands = tuningCommands }
 
     func testCommandNames() {
         XCTAssertEqual(complete("sc", state: s).0, "scale ")
@@ -220,14 +221,14 @@ final class TuningCompletionTests: XCTestCase {
         XCTAssertEqual(st.message, "conv1  conv2   (Tab again: each in turn)")
         st = press(st, chars("2 1.1") + [.enter]).0
         let (_, cmds) = press(s, chars(":scale conv2 1.1") + [.enter])
-        XCTAssertEqual(cmds, [.custom(name: "scale", arguments: ["conv2", "1.1"], line: "scale conv2 1.1")])
+        XCTAssertEqual(cmds, [.host(.scaleTheta(layer: 1, factor: 1.1))])
         XCTAssertEqual(st.history.last, "scale conv2 1.1")
     }
 }
 
 final class BeforeAfterTests: XCTestCase {
     func testReportsThroughTwoChanges() {
-        var s = loadedState().with { $0.customCommands = tuningCommands }
+        var s = loadedState().with { $0.hostCommands = tuningCommands }
         let base = Fixture.report()
         XCTAssertEqual(s.baselineReport, base)
         XCTAssertNil(s.previousReport)
@@ -371,12 +372,12 @@ final class RestoreOfferTests: XCTestCase {
         XCTAssertEqual(n.overlay, .restoreOffer(question))
         XCTAssertEqual(n.layerRow, s.layerRow)
         (n, cmds) = press(n, [.char("y")])
-        XCTAssertEqual(cmds, [.custom(name: "restore", arguments: [], line: "restore")])
+        XCTAssertEqual(cmds, [.host(.restore)])
         XCTAssertEqual(n.overlay, .none)
     }
 
     func testEscAndNKeepTheSessionAndDDiscards() {
-        let s = update(loadedState().with { $0.customCommands = tuningCommands }, .offerRestore(question)).0
+        let s = update(loadedState().with { $0.hostCommands = tuningCommands }, .offerRestore(question)).0
         // Esc and n never destroy anything: no command reaches the host, `:restore` is named.
         for key in [Key.escape, .char("n")] {
             let (n, cmds) = press(s, [key])
@@ -384,12 +385,12 @@ final class RestoreOfferTests: XCTestCase {
             XCTAssertEqual(n.overlay, .none)
             XCTAssertEqual(n.message?.contains(":restore"), true)
             // `:restore` afterwards goes to the host.
-            XCTAssertEqual(press(n, chars(":restore") + [.enter]).1, [.custom(name: "restore", arguments: [], line: "restore")])
+            XCTAssertEqual(press(n, chars(":restore") + [.enter]).1, [.host(.restore)])
         }
         // Discarding is the explicit d.
         for key in [Key.char("d"), .char("D")] {
             let (n, cmds) = press(s, [key])
-            XCTAssertEqual(cmds, [.custom(name: "discard", arguments: [], line: "discard")])
+            XCTAssertEqual(cmds, [.host(.discard)])
             XCTAssertEqual(n.overlay, .none)
         }
         // Ctrl-C still quits.
@@ -413,7 +414,7 @@ final class RestoreOfferTests: XCTestCase {
         await session.send(.offerRestore(question))
         XCTAssertTrue(session.render().text().joined().contains("Saved tuning session"))
         await session.press(.char("y"))
-        XCTAssertEqual(session.customCommands, [.custom(name: "restore", arguments: [], line: "restore")])
+        XCTAssertEqual(session.hostRequests, [.restore])
     }
 }
 
@@ -421,11 +422,11 @@ final class TuningHeadlessTests: XCTestCase {
     func testKeyChangeReloadDeltas() async {
         let backend = TunableBackend()
         var session = HeadlessSession(backend: backend,
-                                      state: ViewState(width: 120, height: 30, customCommands: tuningCommands))
+                                      state: ViewState(width: 120, height: 30, hostCommands: tuningCommands))
         await session.start()
         XCTAssertEqual(session.state.baselineReport, Fixture.report())
         await session.press(.char(">"))
-        XCTAssertEqual(session.customCommands, [.custom(name: "scale", arguments: ["0", "1.05"], line: "scale 0 1.05")])
+        XCTAssertEqual(session.hostRequests, [.scaleTheta(layer: 0, factor: 1.05)])
         // What the host does: apply the change, answer with a message and a reload.
         backend.round = 1
         await session.send(.info("conv1 θ 0.1 → 0.105 (×1.05)"))
@@ -489,7 +490,7 @@ final class TuningGoldenTests: XCTestCase {
     }
 
     func testHelpWithTuningKeys() {
-        var s = loadedState(width: 80, height: 24).with { $0.customCommands = tuningCommands }
+        var s = loadedState(width: 80, height: 24).with { $0.hostCommands = tuningCommands }
         s = press(s, [.char("?"), .char("j"), .char("j"), .char("j"), .char("j"), .char("j"), .char("j")]).0
         assertGolden(Screen.render(s), "overlay_help_tuning_80x24")
     }
