@@ -10,7 +10,7 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
         s.height = max(0, h)
         return
     case .ctrlC:
-        cmds.append(.quit)
+        handleNormalKey(&s, key, &cmds)  // the key table's Ctrl-C, before any dialog or prompt
         return
     case .click(let x, let y):
         handleClick(&s, x: x, y: y, &cmds)

@@ -86,19 +86,23 @@ public func update(_ state: ViewState, _ message: Message) -> (ViewState, [Comma
     return (s, cmds)
 }
 
-/// The host answered the oldest request still waiting: status first, then a reload, the
-/// position to go back to, and the message last (the moves would otherwise hide it).
+/// The host answered the oldest request still waiting: status first, then the position to go
+/// back to, a reload, and the message last (the moves would otherwise hide it).
 func applyHostReply(_ s: inout ViewState, _ r: HostReply, _ cmds: inout [Command]) {
     if !s.hostQueue.isEmpty { s.hostQueue.removeFirst() }
     s.hostProgress = nil
     if let t = r.tuning { s.tuningStatus = t }
     if let o = r.thetaOrigin { s.thetaOrigin = o }
+    var moves: [Command] = []
+    if let p = r.position { restorePosition(&s, p, &moves) }
     if r.reload {
+        // The reload fetches the (new) current sample's trace anyway.
+        moves.removeAll { if case .loadTrace = $0 { return true } else { return false } }
         let (next, more) = update(s, .reload)
         s = next
-        cmds += more
+        moves += more
     }
-    if let p = r.position { restorePosition(&s, p, &cmds) }
+    cmds += moves
     if !r.message.isEmpty {
         s.message = r.message
         s.messageIsError = r.isError
