@@ -77,3 +77,39 @@ final class KeymapTests: XCTestCase {
         }
     }
 }
+
+/// `H`: the selected layer's worst hotspot, one key away.
+final class WorstHotspotKeyTests: XCTestCase {
+    func testHJumpsToTheSelectedLayersWorstHotspot() throws {
+        let report = Fixture.report()
+        let s = press(loadedState(), [.down]).0
+        XCTAssertEqual(s.selectedLayer, 1)
+        let worst = try XCTUnwrap(report.hotspots.first { $0.layer == 1 })
+        let (n, cmds) = press(s, [.char("H")])
+        XCTAssertEqual(n.hotspotLayer, 1)
+        XCTAssertEqual(n.selectedHotspot, worst)
+        XCTAssertEqual([n.sample, n.selectedLayer, n.neuron], [worst.sample, 1, worst.neuron])
+        XCTAssertEqual(n.step, report.layout.layers[1].windowStart + worst.firstViolationStep)
+        XCTAssertEqual(n.lowerRight, .inspector)
+        XCTAssertEqual(cmds, worst.sample == s.sample ? [] : [.loadTrace(sample: worst.sample)])
+        XCTAssertEqual(n.message?.hasPrefix("hotspot 1: \(worst.kind.rawValue) in conv2"), true, n.message ?? "")
+        // With the coupling filter, the worst coupling case of that layer.
+        let c = press(s.with { $0.hotspotFilter = .coupling }, [.char("H")]).0
+        if let cpl = report.hotspots.first(where: { $0.layer == 1 && $0.kind == .coupling }) {
+            XCTAssertEqual(c.selectedHotspot, cpl)
+        } else {
+            XCTAssertEqual(c.message, "no coupling hotspots in conv2")
+        }
+    }
+
+    func testHNeedsASpikingLayerAndAReport() {
+        let (n, cmds) = press(press(loadedState(), [.up]).0, [.char("H")])
+        XCTAssertTrue(n.isEncoderSelected)
+        XCTAssertTrue(cmds.isEmpty)
+        XCTAssertEqual(n.message, "select a spiking layer first (j/k): H jumps to its worst hotspot")
+        var noReport = loadedState().with { $0.report = nil }
+        noReport = press(noReport, [.down, .char("H")]).0
+        XCTAssertEqual(noReport.message, "no data-set report yet: H needs its hotspots (r computes it)")
+        XCTAssertTrue(noReport.messageIsError)
+    }
+}

@@ -85,6 +85,25 @@ public enum Keymap {
             (.char("c"), { s, _ in setHotspotFilter(&s, .coupling) }),
             (.char("a"), { s, _ in setHotspotFilter(&s, .all) }),
         ]),
+        KeyEntry("H", help: ["the selected layer's worst hotspot"],
+                 readme: "jump to the selected layer's worst hotspot in the data set (its sample, neuron and first violation; the list keeps that layer's, `o`/`c`/`a` still filter)", [
+            (.char("H"), { s, c in
+                guard let l = s.selectedLayer else {
+                    s.message = "select a spiking layer first (j/k): H jumps to its worst hotspot"
+                    s.messageIsError = true
+                    return
+                }
+                s.hotspotLayer = l
+                guard !s.visibleHotspots.isEmpty else {
+                    let kind = s.hotspotFilter == .all ? "" : s.hotspotFilter.rawValue + " "
+                    s.message = s.report == nil ? "no data-set report yet: H needs its hotspots (r computes it)"
+                        : "no \(kind)hotspots in \(s.rowName(s.layerRow))"
+                    s.messageIsError = s.report == nil
+                    return
+                }
+                openHotspot(&s, 0, &c)  // the report lists each kind worst first
+            }),
+        ]),
         KeyEntry("s", help: ["layer list: cycle its order (:sort)"], readme: "cycle its order (`:sort`)", pane: .layers, [
             (.char("s"), { s, _ in
                 let all = LayerSort.allCases
