@@ -192,7 +192,9 @@ final class TuningThroughViewTests: XCTestCase {
         try Data(legacy.utf8).write(to: URL(fileURLWithPath: store.path))
         let loaded = try XCTUnwrap(try store.load(layers: rig.model.network.layerCount))
         XCTAssertNil(loaded.position.focus)
-        XCTAssertEqual(loaded.position.screenCommands, [])
+        let view = ViewPosition(loaded.position, layout: rig.model.network.layout(.default))
+        XCTAssertEqual([view.focus, view.lowerLeft, view.lowerRight], [nil, nil, nil])
+        XCTAssertNil(view.hotspotFilter)
 
         // A damaged session file is reported, naming the file.
         try Data("{oops".utf8).write(to: URL(fileURLWithPath: store.path))
