@@ -153,4 +153,31 @@ final class InspectorSidewaysTests: XCTestCase {
         let wide = renderPane(.inspector, s, width: 94, height: 14).text().first { $0.hasPrefix("│k ") }!
         XCTAssertFalse(wide.contains("←") || wide.contains("→"), wide)
     }
+
+    /// `{`/`}` in the neuron pane scroll its table sideways without moving the step; a step key
+    /// makes it follow the step again.
+    func testBracesScrollTheTableIndependentlyOfTheStep() {
+        var s = press(GoldenTestsState.mid().with { $0.width = 80; $0.height = 24 }, chars(":focus neuron") + [.enter]).0
+        s = press(s, [.char("g")]).0
+        XCTAssertEqual(s.focus, .inspector)
+        func kRow(_ s: ViewState) -> String { Screen.render(s).text().first { $0.contains("│k ") }! }
+        XCTAssertFalse(kRow(s).contains("←"), kRow(s))
+        s = press(s, [.char("}"), .char("}"), .char("}")]).0
+        XCTAssertEqual(s.step, 0, "the step stays")
+        XCTAssertNotNil(s.inspectorScroll)
+        XCTAssertTrue(kRow(s).contains("←") && kRow(s).contains("end"), kRow(s))
+        let atEnd = s.inspectorScroll
+        XCTAssertEqual(press(s, [.char("}")]).0.inspectorScroll, atEnd, "stops at the last column")
+        s = press(s, [.char("{")]).0
+        XCTAssertLessThan(s.inspectorScroll ?? .max, atEnd ?? 0)
+        s = press(s, [.char("n")]).0
+        XCTAssertNil(s.inspectorScroll, "a step key follows the step again")
+        // Elsewhere the braces do nothing.
+        XCTAssertNil(press(loadedState(), [.char("}")]).0.inspectorScroll)
+        // Scrolled to the start while the step is at the end (golden).
+        var g = GoldenTestsState.mid()
+        g.step = g.maxStep
+        g.inspectorScroll = 0
+        assertGolden(renderPane(.inspector, g, width: 30, height: 14), "pane_inspector_scrolled")
+    }
 }

@@ -110,6 +110,11 @@ public enum Keymap {
                 setLayerSort(&s, all[((all.firstIndex(of: s.layerSort) ?? 0) + 1) % all.count])
             }),
         ]),
+        KeyEntry("{ / }", help: ["neuron pane: scroll its table sideways"],
+                 readme: "scroll the table sideways when the window is wider than the pane (a step key follows the step again)",
+                 pane: .inspector, [
+            (.char("{"), { s, _ in InspectorColumns.scroll(&s, -1) }), (.char("}"), { s, _ in InspectorColumns.scroll(&s, 1) }),
+        ]),
         KeyEntry("/", readmeKeys: "`/`", help: ["find layer (Enter keeps, Esc goes back)"], readme: "find a layer by name (Enter keeps, Esc goes back)", [
             (.char("/"), { s, _ in s.prompt = Prompt(kind: .find, originRow: s.layerRow, originNeuron: s.neuron) }),
         ]),

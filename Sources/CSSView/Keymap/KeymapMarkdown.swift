@@ -26,6 +26,7 @@ extension Keymap {
         switch p {
         case .coupling: "in the coupling pane"
         case .layers: "in the layer list"
+        case .inspector: "in the neuron pane"
         default: "in the \(p.commandName) pane"
         }
     }

@@ -29,6 +29,7 @@ func formatSpeed(_ v: Double) -> String {
 
 func setStep(_ s: inout ViewState, _ g: Int) {
     s.step = max(0, min(s.maxStep, g))
+    s.inspectorScroll = nil  // the neuron pane's table follows the step again
 }
 
 func setNeuron(_ s: inout ViewState, _ n: Int) {
@@ -39,6 +40,7 @@ func setLayerRow(_ s: inout ViewState, _ row: Int) {
     let r = max(0, min(max(0, s.layerRowCount - 1), row))
     if r != s.layerRow {
         s.layerRow = r
+        s.inspectorScroll = nil
         setNeuron(&s, s.neuron)
     }
 }

@@ -242,6 +242,10 @@ public struct ViewState: Sendable {
     /// Only this spiking layer's hotspots (`:hotspots LAYER`); nil: every layer's.
     public var hotspotLayer: Int?
 
+    /// First k column of the neuron pane's table when scrolled sideways (`{`/`}`); nil: the
+    /// table follows the current step.
+    public var inspectorScroll: Int?
+
     // MARK: Play
     public var playing = false
     /// Index into `ViewState.speeds`.

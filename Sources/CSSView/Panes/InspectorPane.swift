@@ -42,12 +42,10 @@ enum InspectorPane {
         y += 1
 
         // Columns: one per local step k, plus k0 = T+L for the final margin.
-        let labelW = 4
-        let total = w + 1
-        let cw = max(4, min(7, (rect.width - labelW) / total))
-        let ncols = max(1, min(total, (rect.width - labelW) / cw))
+        let labelW = InspectorColumns.labelWidth
+        let table = InspectorColumns(s, lt, width: rect.width)
+        let (total, cw, ncols, start) = (table.total, table.columnWidth, table.count, table.start)
         let kNow = lt.localStep(atGlobal: s.step)
-        let start = max(0, min(total - ncols, kNow - ncols / 2))
         let cols = start..<(start + ncols)
         func colX(_ k: Int) -> Int { rect.x + labelW + (k - start) * cw }
 
@@ -66,7 +64,8 @@ enum InspectorPane {
             g.write(DisplayWidth.pad(label, to: cw - 1, right: false), x: colX(k), y: y, style: st)
             if k < w { hits.append(HitRegion(Rect(x: colX(k), y: y, width: cw, height: 1), .step(lt.info.windowStart + k))) }
         }
-        // The table follows the current step sideways; arrows say that columns are hidden.
+        // The table follows the current step sideways (or where `{`/`}` scrolled it); arrows say
+        // that columns are hidden.
         let left: Character = s.glyphs.unicode ? "←" : "<", right: Character = s.glyphs.unicode ? "→" : ">"
         if start > 0 { g.put(left, x: rect.x + 2, y: y, style: Style(.title, [.bold])) }
         if start + ncols < total { g.put(right, x: rect.maxX - 1, y: y, style: Style(.title, [.bold])) }
@@ -238,5 +237,32 @@ enum InspectorPane {
             let (ch, role) = gl.spike(sp)
             g.put(i <= s.step ? ch : " ", x: cx + 1, y: rect.y + 2, style: Style(role, [.bold]))
         }
+    }
+}
+
+/// The k columns of the inspector's table that fit its width: one per local step plus the final
+/// margin, centred on the current step unless the user scrolled them (`ViewState.inspectorScroll`).
+struct InspectorColumns {
+    static let labelWidth = 4
+    let total: Int, columnWidth: Int, count: Int, start: Int
+
+    init(_ s: ViewState, _ lt: LayerTrace, width: Int) {
+        total = lt.window + 1
+        columnWidth = max(4, min(7, (width - Self.labelWidth) / total))
+        count = max(1, min(total, (width - Self.labelWidth) / columnWidth))
+        let follow = lt.localStep(atGlobal: s.step) - count / 2
+        start = max(0, min(total - count, s.inspectorScroll ?? follow))
+    }
+
+    /// `{`/`}` in the neuron pane: half a table sideways; a step key follows the step again.
+    static func scroll(_ s: inout ViewState, _ d: Int) {
+        guard let lt = s.selectedTrace, let r = ScreenLayout(s).panes[.inspector]?.inset(1) else { return }
+        let c = InspectorColumns(s, lt, width: r.width)
+        guard c.count < c.total else {
+            s.message = "the whole window fits the neuron pane: nothing to scroll"
+            s.messageIsError = false
+            return
+        }
+        s.inspectorScroll = max(0, min(c.total - c.count, c.start + d * max(1, c.count / 2)))
     }
 }
