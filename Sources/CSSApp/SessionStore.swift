@@ -30,19 +30,6 @@ public struct SessionPosition: Sendable, Equatable, Codable {
         self.hotspotFilter = hotspotFilter
         self.playSpeed = playSpeed
     }
-
-    /// The `:` commands that bring the screen back, after `:sample`/`:step`/`:layer`/`:neuron`:
-    /// the hotspot filter (it brings the coupling pane forward), then the lower panes, the
-    /// focused pane last (focusing a lower pane puts it in its slot).
-    public var screenCommands: [String] {
-        var c: [String] = []
-        if let hotspotFilter, hotspotFilter != "all" { c.append("hotspots \(hotspotFilter)") }
-        if let lowerLeft { c.append("focus \(lowerLeft)") }
-        if let lowerRight { c.append("focus \(lowerRight)") }
-        if let focus { c.append("focus \(focus)") }
-        if let playSpeed { c.append("speed \(playSpeed)") }
-        return c
-    }
 }
 
 /// The `cssdbg-session/1` file: the tuning session (θ, config, undo history) and the position.

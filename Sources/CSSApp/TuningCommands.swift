@@ -1,13 +1,15 @@
 import CSSCore
 import CSSImport
+import CSSView
 import Foundation
 
-/// The debugger's tuning commands (`:theta`, `:scale`, `:adjust`, `:reset`, `:undo`, `:redo`,
-/// `:set`, `:w`, `:load`, `:restore`, `:discard`), executed against the backend. Every change is saved
-/// to the session file at once, so a crash or a closed terminal loses nothing.
+/// The debugger's host: executes the view's typed `HostRequest`s (`:theta`, `:scale`, `:adjust`,
+/// `:reset`, `:undo`, `:redo`, `:set`, `:w`, `:load`, `:restore`, `:discard`, `:memory`; the view's
+/// command table parses them) against the backend. Every change is saved to the session file at
+/// once, so a crash or a closed terminal loses nothing.
 public final class TuningCommands: Sendable {
-    public static let names = ["theta", "scale", "adjust", "reset", "undo", "redo", "set", "w", "w!", "load", "restore",
-                               "discard", "memory"]
+    /// The host commands this host serves: all of the view's.
+    public static let names = Keymap.hostCommandNames
 
     public let backend: any TunableBackend
     public let modelName: String
@@ -53,8 +55,8 @@ public final class TuningCommands: Sendable {
         public var isError: Bool
         /// θ or config changed: the view re-fetches trace and report.
         public var reload: Bool
-        /// `:` command lines to replay in the view afterwards (restoring the position).
-        public var followUp: [String]
+        /// Where the view goes back to afterwards (`:restore`).
+        public var position: SessionPosition?
         /// The session's undo and redo depth after the command, when it touched the session.
         public var history: (changes: Int, redoable: Int)?
         /// Without a session file (`--no-session`): θ or config differ from what was last written
@@ -63,18 +65,18 @@ public final class TuningCommands: Sendable {
         /// θ now comes from this file (`:load`), for the status line.
         public var thetaOrigin: String?
 
-        public init(message: String, isError: Bool = false, reload: Bool = false, followUp: [String] = [],
+        public init(message: String, isError: Bool = false, reload: Bool = false, position: SessionPosition? = nil,
                     history: (changes: Int, redoable: Int)? = nil, thetaOrigin: String? = nil) {
             self.thetaOrigin = thetaOrigin
             self.message = message
             self.isError = isError
             self.reload = reload
-            self.followUp = followUp
+            self.position = position
             self.history = history
         }
 
         public static func == (a: Outcome, b: Outcome) -> Bool {
-            a.message == b.message && a.isError == b.isError && a.reload == b.reload && a.followUp == b.followUp
+            a.message == b.message && a.isError == b.isError && a.reload == b.reload && a.position == b.position
                 && a.history?.changes == b.history?.changes && a.history?.redoable == b.history?.redoable
                 && a.unsaved == b.unsaved
                 && a.thetaOrigin == b.thetaOrigin
@@ -89,10 +91,18 @@ public final class TuningCommands: Sendable {
             + ", data-set cache \(d(use.dataCache)); holding \(d(use.held))"
     }
 
-    /// Runs one command; `position` is where the user is (saved with the session).
-    public func execute(_ name: String, _ args: [String], position: SessionPosition) async -> Outcome {
+    /// Runs one request; `position` is where the user is (saved with the session), `progress`
+    /// hears how far a long `:adjust` is. Cancelled (Esc, the next change), θ stays as it was.
+    public func execute(_ request: HostRequest, position: SessionPosition,
+                        progress: (@Sendable (Double) -> Void)? = nil) async -> Outcome {
+        let name = request.commandName
         do {
-            var o = try await run(name, args, position: position)
+            var o = try await run(request, position: position, progress: progress)
+            o.unsaved = await hasUnsavedChanges()
+            return o
+        } catch is CancellationError {
+            var o = Outcome(message: ":\(name) cancelled; θ unchanged", isError: true)
+            if let snap = try? await backend.snapshot() { o.history = depth(snap.session) }
             o.unsaved = await hasUnsavedChanges()
             return o
         } catch let e as GraphError {
@@ -104,10 +114,22 @@ public final class TuningCommands: Sendable {
         }
     }
 
-    func run(_ name: String, _ args: [String], position: SessionPosition) async throws -> Outcome {
+    /// The view's host handler: requests from the view's command runner, replies for its update.
+    public var handler: HostHandler {
+        { [self] call in
+            let layout = await backend.layout()
+            let o = await execute(call.request, position: SessionPosition(call.position, layout: layout),
+                                  progress: call.progress)
+            return HostReply(message: o.message, isError: o.isError, reload: o.reload,
+                             tuning: o.history.map { TuningStatus(changes: $0.changes, redoable: $0.redoable, unsaved: o.unsaved) },
+                             thetaOrigin: o.thetaOrigin, position: o.position.map { ViewPosition($0, layout: layout) })
+        }
+    }
+
+    func run(_ request: HostRequest, position: SessionPosition, progress: (@Sendable (Double) -> Void)?) async throws -> Outcome {
         let layout = await backend.layout()
         func change(_ c: TuningChange) async throws -> Outcome {
-            let snap = try await backend.apply(c)
+            let snap = try await backend.apply(c, progress: progress)
             // The first change saved over a session offered at start-up keeps that one as a backup.
             let kept = try backUpOffered()
             try save(snap.session, position)
@@ -121,50 +143,32 @@ public final class TuningCommands: Sendable {
             if let kept { message += "; the session saved \(kept.savedAt) is kept in \(store?.backupPath ?? "")" }
             return Outcome(message: message, reload: true, history: depth(snap.session))
         }
-        switch name {
-        case "theta":
-            guard args.count == 2 else { throw GraphError("usage: :theta LAYER VALUE") }
-            return try await change(.setTheta(layer: try resolveLayer(args[0], layout), value: try number(args[1])))
-        case "scale":
-            guard args.count == 2 else { throw GraphError("usage: :scale LAYER FACTOR") }
-            let f = try number(args[1])
-            guard f > 0 else { throw GraphError("factor must be positive") }
-            return try await change(.scaleTheta(layer: try resolveLayer(args[0], layout), factor: f))
-        case "adjust":
-            guard args.count <= 2 else { throw GraphError("usage: :adjust [LAYER|all] [ROUNDS]") }
-            var layers: [Int]? = nil
-            if let a = args.first, a != "all" {
-                let l = try resolveLayer(a, layout)
-                guard l >= 0 else { throw GraphError("A.3 adjusts spiking layers, not the encoder") }
-                layers = [l]
-            }
-            let rounds = try args.count == 2 ? integer(args[1]) : 1
-            guard (1...100).contains(rounds) else { throw GraphError("rounds must be between 1 and 100") }
-            return try await change(.adjust(layers: layers, rounds: rounds))
-        case "reset":
-            guard args.count <= 1 else { throw GraphError("usage: :reset [LAYER|all]") }
-            let layer = try args.first.flatMap { $0 == "all" ? nil : try resolveLayer($0, layout) }
+        switch request {
+        case .setTheta(let layer, let value):
+            return try await change(.setTheta(layer: layer, value: value))
+        case .scaleTheta(let layer, let factor):
+            return try await change(.scaleTheta(layer: layer, factor: factor))
+        case .adjust(let layer, let rounds):
+            return try await change(.adjust(layers: layer.map { [$0] }, rounds: rounds))
+        case .reset(let layer):
             return try await change(.reset(layer: layer))
-        case "undo":
+        case .undo:
             return try await change(.undo)
-        case "redo":
+        case .redo:
             return try await change(.redo)
-        case "set":
-            guard args.count == 2 else { throw GraphError("usage: :set T|beta|silent|negative|rate|percentile VALUE") }
-            return try await change(.setConfig(try configChange(args[0], args[1], await backend.config)))
-        case "memory":
-            guard args.isEmpty else { throw GraphError("usage: :memory") }
+        case .set(let setting):
+            return try await change(.setConfig(configChange(setting, await backend.config)))
+        case .memory:
             return Outcome(message: Self.describe(try await backend.memoryUse()))
-        case "w", "w!":
+        case .write(let given, let force):
             // Like vim: `:w` never replaces a file holding something else (θ of another model or
             // config, not a θ file); `:w!` does.
-            guard args.count <= 1 else { throw GraphError("usage: :\(name) [FILE]") }
-            let path = args.first ?? defaultThetaPath
+            let path = given ?? defaultThetaPath
             let snap = try await backend.snapshot()
             let file = ThetaFile(model: modelName, config: snap.session.current.config,
                                  amplitudes: snap.session.current.amplitudes,
                                  tensors: layout.layers.map(\.tensor))
-            let replaced = try file.checkReplacing(path, force: name == "w!", howToForce: "use :w! \(args.first ?? "")"
+            let replaced = try file.checkReplacing(path, force: force, howToForce: "use :w! \(given ?? "")"
                                                        .trimmingCharacters(in: .whitespaces))
             try file.write(to: path)
             written.value = snap.session.current
@@ -173,13 +177,12 @@ public final class TuningCommands: Sendable {
             case .forced(let what):
                 return Outcome(message: "wrote θ to \(path) (replaced: it \(what))", history: depth(snap.session))
             }
-        case "load":
-            guard args.count == 1 else { throw GraphError("usage: :load FILE") }
-            let file = try ThetaFile.read(path: args[0], tensors: layout.layers.map(\.tensor))
-            var o = try await change(.replace(TuningState(config: file.config, amplitudes: file.amplitudes), label: args[0]))
-            o.thetaOrigin = URL(fileURLWithPath: args[0]).lastPathComponent
+        case .load(let path):
+            let file = try ThetaFile.read(path: path, tensors: layout.layers.map(\.tensor))
+            var o = try await change(.replace(TuningState(config: file.config, amplitudes: file.amplitudes), label: path))
+            o.thetaOrigin = URL(fileURLWithPath: path).lastPathComponent
             return o
-        case "restore":
+        case .restore:
             guard let saved = pendingRestore else {
                 if let store, FileManager.default.fileExists(atPath: store.backupPath) {
                     return Outcome(message: "no saved session to restore: this session's changes replaced it; the old one is in \(store.backupPath)")
@@ -189,13 +192,9 @@ public final class TuningCommands: Sendable {
             let snap = try await backend.restore(saved.session)
             try save(snap.session, saved.position)
             offered.value = nil
-            let p = saved.position
             return Outcome(message: "restored the session saved \(saved.savedAt) (\(saved.session.history.count) changes)",
-                           reload: true,
-                           followUp: ["sample \(p.sample)", "step \(p.step)", p.layer.flatMap { $0 < layout.layers.count ? "layer \(layout.layers[$0].name)" : nil }, "neuron \(p.neuron)"]
-                               .compactMap { $0 } + p.screenCommands,
-                           history: depth(snap.session))
-        case "discard":
+                           reload: true, position: saved.position, history: depth(snap.session))
+        case .discard:
             // Explicit (the dialog's d): the saved session goes to the backup file, and `:restore`
             // still brings it back until this session's first change is saved.
             guard let saved = pendingRestore else { return Outcome(message: "no saved session to discard") }
@@ -205,8 +204,6 @@ public final class TuningCommands: Sendable {
             offered.value = OfferedSession(saved: saved, backedUp: true)
             return Outcome(message: "started a new tuning session; :restore brings back the one saved \(saved.savedAt) until the first change (a copy stays in \(store?.backupPath ?? ""))",
                            history: depth(snap.session))
-        default:
-            throw GraphError("unknown command :\(name)")
         }
     }
 
@@ -227,44 +224,19 @@ public final class TuningCommands: Sendable {
         try store?.save(SavedSession(model: modelName, savedAt: SavedSession.now(), session: session, position: position))
     }
 
-    /// A layer by display name, ONNX tensor name, index or unambiguous part of a name;
-    /// `input`/`encoder` is −1 (`NetworkLayout.layerIndex(matching:)`).
-    func resolveLayer(_ text: String, _ layout: NetworkLayout) throws -> Int {
-        try layout.layerIndex(matching: text)
-    }
-
-    func configChange(_ key: String, _ value: String, _ current: ConversionConfig) throws -> ConversionConfig {
+    /// The config with one `:set` setting changed.
+    func configChange(_ setting: ConfigSetting, _ current: ConversionConfig) -> ConversionConfig {
         var c = current
-        switch key.lowercased() {
-        case "t": c.T = try integer(value)
-        case "beta", "β": c.beta = try number(value)
-        case "silent", "l": c.silent = try integer(value)
-        case "negative": c.negative = try flag(value)
-        case "percentile": c.percentile = try number(value)
-        case "rate":
-            c = try flag(value) ? .rate(T: c.T, percentile: c.percentile)
-                : ConversionConfig(T: c.T, percentile: c.percentile)
-        default: throw GraphError("unknown setting '\(key)'; use T, beta, silent, negative, rate or percentile")
+        switch setting {
+        case .T(let v): c.T = v
+        case .beta(let v): c.beta = v
+        case .silent(let v): c.silent = v
+        case .negative(let v): c.negative = v
+        case .percentile(let v): c.percentile = v
+        case .rate(let on):
+            c = on ? .rate(T: c.T, percentile: c.percentile) : ConversionConfig(T: c.T, percentile: c.percentile)
         }
         return c
-    }
-
-    func number(_ s: String) throws -> Double {
-        guard let v = Double(s), v.isFinite else { throw GraphError("'\(s)' is not a number") }
-        return v
-    }
-
-    func integer(_ s: String) throws -> Int {
-        guard let v = Int(s) else { throw GraphError("'\(s)' is not a whole number") }
-        return v
-    }
-
-    func flag(_ s: String) throws -> Bool {
-        switch s.lowercased() {
-        case "on", "true", "yes", "1": return true
-        case "off", "false", "no", "0": return false
-        default: throw GraphError("'\(s)' is not on/off")
-        }
     }
 
     func format(_ x: Double) -> String { String(format: "%.4g", x) }

@@ -1,60 +1,11 @@
 import CSSSnapshots
 import CSSView
 import CNcurses
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// What a custom `:` command sees: the words typed and where the cursor is.
-public struct CustomCommandRequest: Sendable {
-    public var name: String
-    public var arguments: [String]
-    /// The whole line without the colon.
-    public var line: String
-    public var sample: Int
-    public var step: Int
-    /// Selected spiking layer (nil when the encoder or output row is selected).
-    public var layer: Int?
-    public var neuron: Int
-    /// The screen around it, as `:focus` / `:hotspots` / `:speed` arguments (sessions keep them).
-    public var focus: String
-    public var lowerLeft: String
-    public var lowerRight: String
-    public var hotspotFilter: String
-    public var playSpeed: Double
-}
-
-/// What a custom command did.
-public struct CustomCommandResult: Sendable {
-    /// Shown in the message bar.
-    public var message: String?
-    public var isError: Bool
-    /// The conversion changed (θ, config): re-fetch layout, trace and report.
-    public var reload: Bool
-    public var quit: Bool
-    /// `:` command lines (without the colon) to replay afterwards, e.g. to restore a position.
-    public var followUp: [String]
-    /// The tuning history's depth, for the status-line indicator.
-    public var tuning: TuningStatus?
-    /// θ now comes from this file (`:load`), for the status line; nil: unchanged.
-    public var thetaOrigin: String?
-
-    public init(message: String? = nil, isError: Bool = false, reload: Bool = false, quit: Bool = false,
-                followUp: [String] = [], tuning: TuningStatus? = nil, thetaOrigin: String? = nil) {
-        self.tuning = tuning
-        self.thetaOrigin = thetaOrigin
-        self.message = message
-        self.isError = isError
-        self.reload = reload
-        self.quit = quit
-        self.followUp = followUp
-    }
-}
-
-public typealias CustomCommandHandler = @Sendable (CustomCommandRequest) async throws -> CustomCommandResult
 
 /// Knobs of the interactive debugger.
 public struct DebuggerOptions: Sendable {
@@ -63,21 +14,21 @@ public struct DebuggerOptions: Sendable {
     public var mouse: Bool
     /// Run the data-set report at start-up (otherwise `r` or `:report` starts it).
     public var reportOnStart: Bool
-    /// Names of extra `:` commands (completion, help) and their handler.
-    public var customCommands: [String]
-    public var customHandler: CustomCommandHandler?
+    /// The host's `:` commands it serves (`Keymap.hostCommandNames`) and what executes them.
+    public var hostCommands: [String]
+    public var host: HostHandler?
     /// Environment (colour detection: NO_COLOR, CSSDBG_COLOR, CSSDBG_ASCII).
     public var environment: [String: String]
     /// Messages delivered right after start-up (e.g. an offer to restore a saved session).
     public var initialMessages: [Message] = []
 
-    public init(unicode: Bool? = nil, mouse: Bool = true, reportOnStart: Bool = true, customCommands: [String] = [],
-                customHandler: CustomCommandHandler? = nil, environment: [String: String] = currentEnvironment()) {
+    public init(unicode: Bool? = nil, mouse: Bool = true, reportOnStart: Bool = true, hostCommands: [String] = [],
+                host: HostHandler? = nil, environment: [String: String] = currentEnvironment()) {
         self.unicode = unicode
         self.mouse = mouse
         self.reportOnStart = reportOnStart
-        self.customCommands = customCommands
-        self.customHandler = customHandler
+        self.hostCommands = hostCommands
+        self.host = host
         self.environment = environment
     }
 }
@@ -130,9 +81,9 @@ public func runDebugger(backend: any SimulationBackend, initialSample: Int = 0,
     let unicode = asciiForced ? false : (options.unicode ?? screen.utf8)
     let (w, h) = screen.size
     var state = ViewState(width: w, height: h, unicode: unicode, sample: max(0, initialSample),
-                          customCommands: options.customCommands)
+                          hostCommands: options.hostCommands)
     state.monochrome = screen.profile == .mono
-    let loop = AppLoop(backend: backend, options: options)
+    let loop = CommandRunner(backend: backend, host: options.host)
     var commands = initialCommands(state)
     if !options.reportOnStart { commands.removeAll { $0 == .loadReport } } else { state.reportProgress = 0 }
     state.loadingSample = state.sample
@@ -200,109 +151,4 @@ public func runDebugger(backend: any SimulationBackend, initialSample: Int = 0,
 public func exitWithoutTeardown(_ status: Int32) -> Never {
     fflush(nil)
     _exit(status)
-}
-
-/// Owns the background tasks and the inbox they report into.
-@MainActor
-final class AppLoop {
-    let backend: any SimulationBackend
-    let options: DebuggerOptions
-    let inbox = MessageBox()
-    private var traceTask: Task<Void, Never>?
-    private var reportTask: Task<Void, Never>?
-    private var otherTasks: [Task<Void, Never>] = []
-    /// The last custom command; the next one waits for it, so changes apply in the order typed.
-    private var customChain: Task<Void, Never>?
-    /// Custom commands started and finished (`settle` waits until they match).
-    private let customCounter = CompletionCounter()
-    private(set) var quitRequested = false
-
-    init(backend: any SimulationBackend, options: DebuggerOptions) {
-        self.backend = backend
-        self.options = options
-    }
-
-    func perform(_ commands: [Command], state: ViewState) {
-        let backend = self.backend
-        let inbox = self.inbox
-        let send: @Sendable (Message) -> Void = { inbox.append($0) }
-        for c in commands {
-            switch c {
-            case .quit:
-                quitRequested = true
-            case .loadTrace:
-                traceTask?.cancel()
-                traceTask = Task.detached { await Effects.perform(c, backend: backend, send: send) }
-            case .loadReport:
-                reportTask?.cancel()
-                reportTask = Task.detached { await Effects.perform(c, backend: backend, send: send) }
-            case .cancelReport:
-                reportTask?.cancel()
-                reportTask = nil
-            case .loadLayout:
-                otherTasks.append(Task.detached { await Effects.perform(c, backend: backend, send: send) })
-            case .custom(let name, let arguments, let line):
-                guard let handler = options.customHandler else {
-                    send(.commandError("no handler for :\(name)"))
-                    continue
-                }
-                let req = CustomCommandRequest(name: name, arguments: arguments, line: line, sample: state.sample,
-                                               step: state.step, layer: state.selectedLayer, neuron: state.neuron,
-                                               focus: state.focus.commandName, lowerLeft: state.lowerLeft.commandName,
-                                               lowerRight: state.lowerRight.commandName,
-                                               hotspotFilter: state.hotspotArguments, playSpeed: state.playSpeed)
-                let previous = customChain
-                let counter = customCounter
-                counter.started()
-                let task = Task.detached {
-                    defer { counter.finished() }
-                    await previous?.value
-                    do {
-                        let r = try await handler(req)
-                        if let t = r.tuning { send(.tuningStatus(t)) }
-                        if let o = r.thetaOrigin { send(.thetaOrigin(o)) }
-                        if r.reload { send(.reload) }
-                        for line in r.followUp {
-                            send(.key(.char(":")))
-                            for ch in line { send(.key(.char(ch))) }
-                            send(.key(.enter))
-                        }
-                        // After the follow-ups, whose own messages would hide it.
-                        if let m = r.message { send(r.isError ? .commandError(m) : .info(m)) }
-                        if r.quit { send(.key(.ctrlC)) }
-                    } catch {
-                        send(.commandError(":\(name): \(error)"))
-                    }
-                }
-                customChain = task
-                otherTasks.append(task)
-            }
-        }
-        otherTasks.removeAll { $0.isCancelled }
-    }
-
-    func cancelAll() {
-        traceTask?.cancel()
-        reportTask?.cancel()
-        for t in otherTasks { t.cancel() }
-    }
-
-    /// Waits (polling, the main actor stays free) until every custom command has finished, at
-    /// most `timeout`.
-    func settle(timeout: Duration) async {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-        while customCounter.running > 0, clock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-    }
-}
-
-/// Counts tasks in flight across threads.
-final class CompletionCounter: Sendable {
-    private let count = Atomic<Int>(0)
-
-    func started() { count.wrappingAdd(1, ordering: .relaxed) }
-    func finished() { count.wrappingSubtract(1, ordering: .relaxed) }
-    var running: Int { count.load(ordering: .relaxed) }
 }

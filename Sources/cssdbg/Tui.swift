@@ -55,20 +55,7 @@ struct Tui: AsyncParsableCommand {
             let commands = TuningCommands(backend: backend, modelName: m.name,
                                           defaultThetaPath: options.theta ?? ThetaFile.defaultPath(model: m.name), store: store,
                                           pendingRestore: pending)
-            var debuggerOptions = DebuggerOptions(
-                customCommands: TuningCommands.names,
-                customHandler: { req in
-                    let position = SessionPosition(sample: req.sample, step: req.step, layer: req.layer, neuron: req.neuron,
-                                                   focus: req.focus, lowerLeft: req.lowerLeft, lowerRight: req.lowerRight,
-                                                   hotspotFilter: req.hotspotFilter, playSpeed: req.playSpeed)
-                    let o = await commands.execute(req.name, req.arguments, position: position)
-                    return CustomCommandResult(message: o.message, isError: o.isError, reload: o.reload,
-                                               followUp: o.followUp,
-                                               tuning: o.history.map {
-                                                   TuningStatus(changes: $0.changes, redoable: $0.redoable, unsaved: o.unsaved)
-                                               },
-                                               thetaOrigin: o.thetaOrigin)
-                })
+            var debuggerOptions = DebuggerOptions(hostCommands: TuningCommands.names, host: commands.handler)
             // Say when θ and config are not calibrated but come from a file, above all from the
             // bundle's own theta.json, which is picked up without being asked for.
             if m.model.thetaFile != nil, let path = m.thetaPath {

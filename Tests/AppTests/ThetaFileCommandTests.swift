@@ -1,6 +1,7 @@
 import CSSApp
 import CSSCore
 import CSSImport
+import CSSView
 import Foundation
 import XCTest
 import TestSupport
@@ -33,10 +34,13 @@ final class ThetaFileCommandTests: XCTestCase {
                               store: nil, pendingRestore: nil)
     }
 
+    /// A `:` line as the view parses it, executed by the host.
     func run(_ c: TuningCommands, _ line: String) async -> TuningCommands.Outcome {
-        var words = line.split(separator: " ").map(String.init)
-        let name = words.removeFirst()
-        return await c.execute(name, words, position: SessionPosition())
+        do {
+            return await c.execute(try HostRequest.parse(line, layout: await c.backend.layout()), position: SessionPosition())
+        } catch {
+            return TuningCommands.Outcome(message: "\(error)", isError: true)
+        }
     }
 
     func testDefaultNameIsDerivedFromTheModel() {

@@ -7,7 +7,8 @@ import XCTest
 import TestSupport
 
 /// Tuning driven the way a user drives it: keys and `:` commands into the view's update loop,
-/// the host executing the custom commands, then the numbers compared with the headless paths.
+/// the view's command runner handing the typed requests to the host (`TuningCommands.handler`),
+/// then the numbers compared with the headless paths.
 final class TuningThroughViewTests: XCTestCase {
     static let root = Repository.root
 
@@ -35,28 +36,18 @@ final class TuningThroughViewTests: XCTestCase {
                                       defaultThetaPath: dir.appendingPathComponent("theta.json").path,
                                       store: store, pendingRestore: pending)
         var session = HeadlessSession(backend: backend, state: ViewState(width: 160, height: 48,
-                                                                          customCommands: TuningCommands.names))
+                                                                          hostCommands: TuningCommands.names),
+                                      host: commands.handler)
         await session.start()
         return Rig(model: m, backend: backend, commands: commands, session: session, dir: dir, start: start)
     }
 
-    /// Executes the custom commands the view emitted, as the terminal app loop does.
-    func flush(_ rig: inout Rig) async throws -> [TuningCommands.Outcome] {
-        var outcomes: [TuningCommands.Outcome] = []
-        let pending = rig.session.customCommands
-        for case .custom(let name, let args, _) in pending[outcomesCount(rig)...] {
-            let s = rig.session.state
-            let position = SessionPosition(sample: s.sample, step: s.step, layer: s.selectedLayer, neuron: s.neuron,
-                                           focus: s.focus.commandName, lowerLeft: s.lowerLeft.commandName,
-                                           lowerRight: s.lowerRight.commandName,
-                                           hotspotFilter: s.hotspotFilter.rawValue, playSpeed: s.playSpeed)
-            let o = await rig.commands.execute(name, args, position: position)
-            outcomes.append(o)
-            await rig.session.send(o.isError ? .commandError(o.message) : .info(o.message))
-            if o.reload { await rig.session.send(.reload) }
-        }
-        consumed[ObjectIdentifier(rig.backend)] = pending.count
-        return outcomes
+    /// The host's replies since the last call (the session's runner executed the requests, as
+    /// the terminal's does).
+    func flush(_ rig: inout Rig) async throws -> [HostReply] {
+        let all = rig.session.hostReplies
+        defer { consumed[ObjectIdentifier(rig.backend)] = all.count }
+        return Array(all[outcomesCount(rig)...])
     }
 
     var consumed: [ObjectIdentifier: Int] = [:]
@@ -137,13 +128,22 @@ final class TuningThroughViewTests: XCTestCase {
         let amps = await rig.backend.amplitudes
         XCTAssertEqual(amps, p.amplitudes(cfg))
 
-        for bad in [":theta nosuchlayer 1", ":theta 0 -2", ":set T zero", ":adjust 0 0", ":set colour red"] {
+        // Usage errors are the view's (nothing is sent); a value the backend refuses is the host's.
+        let errors = [":theta nosuchlayer 1": ":theta: no spiking layer named 'nosuchlayer'",
+                      ":theta 0 -2": ":theta: θ must be a positive number, got -2.0",
+                      ":set T zero": ":set: 'zero' is not a whole number",
+                      ":adjust 0 0": ":adjust: rounds must be between 1 and 100",
+                      ":set colour red": ":set: unknown setting 'colour'; use T, beta, silent, negative, rate or percentile"]
+        for (bad, message) in errors.sorted(by: { $0.key < $1.key }) {
             await rig.session.type(bad)
             await rig.session.press(.enter)
+            XCTAssertEqual(rig.session.state.message, message, bad)
+            XCTAssertTrue(rig.session.state.messageIsError, bad)
         }
         o = try await flush(&rig)
-        XCTAssertEqual(o.map(\.isError), [true, true, true, true, true], o.map(\.message).joined(separator: " | "))
-        XCTAssertEqual(rig.session.state.messageIsError, true)
+        XCTAssertEqual(o.map(\.isError), [true], "only :theta 0 -2 reached the host")
+        let unchanged = await rig.backend.amplitudes
+        XCTAssertEqual(unchanged, amps)
     }
 
     /// Every change lands in the session file at once; a new start finds it and can restore it.
@@ -173,15 +173,12 @@ final class TuningThroughViewTests: XCTestCase {
         XCTAssertFalse(o[0].isError, o[0].message)
         let restored = await again.backend.session
         XCTAssertEqual(restored, tuned)
-        XCTAssertTrue(o[0].followUp.contains("sample \(saved.position.sample)"))
-        XCTAssertEqual(Array(o[0].followUp.suffix(5)),
-                       ["hotspots coupling", "focus histogram", "focus raster", "focus raster", "speed 8.0"])
-        // Replayed as the terminal does, the follow-ups bring the screen back.
-        for line in o[0].followUp {
-            await again.session.type(":" + line)
-            await again.session.press(.enter)
-        }
+        XCTAssertEqual(o[0].position?.sample, saved.position.sample)
+        XCTAssertEqual(o[0].position?.hotspotFilter, .coupling)
+        // The reply's position brings the screen back (no keys typed into the view).
         let screen = again.session.state
+        XCTAssertEqual(screen.sample, saved.position.sample)
+        XCTAssertEqual(screen.step, saved.position.step)
         XCTAssertEqual([screen.focus, screen.lowerLeft, screen.lowerRight], [.raster, .histogram, .raster])
         XCTAssertEqual(screen.hotspotFilter, .coupling)
         XCTAssertEqual(screen.playSpeed, 8)
@@ -195,7 +192,9 @@ final class TuningThroughViewTests: XCTestCase {
         try Data(legacy.utf8).write(to: URL(fileURLWithPath: store.path))
         let loaded = try XCTUnwrap(try store.load(layers: rig.model.network.layerCount))
         XCTAssertNil(loaded.position.focus)
-        XCTAssertEqual(loaded.position.screenCommands, [])
+        let view = ViewPosition(loaded.position, layout: rig.model.network.layout(.default))
+        XCTAssertEqual([view.focus, view.lowerLeft, view.lowerRight], [nil, nil, nil])
+        XCTAssertNil(view.hotspotFilter)
 
         // A damaged session file is reported, naming the file.
         try Data("{oops".utf8).write(to: URL(fileURLWithPath: store.path))
@@ -263,19 +262,19 @@ final class TuningThroughViewTests: XCTestCase {
                                   defaultThetaPath: rig.dir.appendingPathComponent("t.json").path, store: nil,
                                   pendingRestore: nil)
         let here = SessionPosition()
-        var o = await bare.execute("scale", ["0", "1.2"], position: here)
+        var o = await bare.execute(.scaleTheta(layer: 0, factor: 1.2), position: here)
         XCTAssertTrue(o.unsaved, o.message)
-        o = await bare.execute("w", [], position: here)
+        o = await bare.execute(.write(path: nil, force: false), position: here)
         XCTAssertFalse(o.unsaved, o.message)
         XCTAssertEqual(o.history?.changes, 1)
-        o = await bare.execute("scale", ["0", "1.1"], position: here)
+        o = await bare.execute(.scaleTheta(layer: 0, factor: 1.1), position: here)
         XCTAssertTrue(o.unsaved)
-        o = await bare.execute("undo", [], position: here)
+        o = await bare.execute(.undo, position: here)
         XCTAssertFalse(o.unsaved, "back to what :w wrote")
-        o = await bare.execute("undo", [], position: here)
+        o = await bare.execute(.undo, position: here)
         XCTAssertTrue(o.unsaved, "differs from what :w wrote")
         // The rig's own commands keep a session file: never unsaved.
-        o = await rig.commands.execute("scale", ["1", "1.3"], position: here)
+        o = await rig.commands.execute(.scaleTheta(layer: 1, factor: 1.3), position: here)
         XCTAssertFalse(o.unsaved)
     }
 

@@ -153,7 +153,7 @@ enum Fixture {
                 }
             }
             layerReports.append(LayerReport(info: info, theta: 0.1 * Double(li + 1),
-                                            residualP999: TraceSummary.percentile(res, 99.9),
+                                            residualP999: percentile(res, 99.9),
                                             residualMax: Double(res.max() ?? 0), overOne: over, overflow: ovf,
                                             coupling: cpl, violationsByStep: byStep, firstViolationByStep: first,
                                             spikesPositive: pos, spikesNegative: neg, activationRMSE: 0.01,

@@ -38,7 +38,7 @@ func assertGolden(_ grid: CellGrid, _ name: String, file: StaticString = #filePa
 /// A state with the fixture loaded (layout, trace of `sample`, report) at a given size.
 func loadedState(width: Int = 160, height: Int = 48, sample: Int = 0, unicode: Bool = true, wideName: Bool = false,
                  report: Bool = true) -> ViewState {
-    var s = ViewState(width: width, height: height, unicode: unicode, sample: sample, customCommands: ["theta", "set"])
+    var s = ViewState(width: width, height: height, unicode: unicode, sample: sample, hostCommands: ["theta", "set"])
     s = update(s, .layoutArrived(Fixture.layout(wideName: wideName), sampleCount: 4)).0
     s = update(s, .traceArrived(Fixture.trace(sample: sample, wideName: wideName))).0
     if report { s = update(s, .reportArrived(Fixture.report(wideName: wideName))).0 }

@@ -14,6 +14,17 @@ final class GoldenTests: XCTestCase {
         assertGolden(Screen.render(midState()), "screen_160x48")
     }
 
+    /// On a wide terminal the extra columns go to the membrane heatmap, inspector plot and
+    /// raster; the left column keeps what its names and numbers need.
+    func testWideTerminalGivesTheExtraWidthToTheRightColumn() {
+        let normal = ScreenLayout(midState()), wide = ScreenLayout(midState(width: 240, height: 48))
+        XCTAssertEqual(wide.panes[.layers]?.width, normal.panes[.layers]?.width)
+        for pane in [Pane.membrane, .inspector, .raster] {
+            XCTAssertEqual(wide.panes[pane]!.width - normal.panes[pane]!.width, 80, "\(pane)")
+        }
+        assertGolden(Screen.render(midState(width: 240, height: 48)), "screen_240x48")
+    }
+
     func testScreen80x24() {
         assertGolden(Screen.render(midState(width: 80, height: 24)), "screen_80x24")
     }

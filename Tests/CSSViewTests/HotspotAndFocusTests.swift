@@ -71,7 +71,7 @@ final class HotspotFilterTests: XCTestCase {
 
     func couplingFocused(width: Int = 160, height: Int = 48, commands: [String] = ["theta", "set"]) -> ViewState {
         var s = loadedState(width: width, height: height)
-        s.customCommands = commands
+        s.hostCommands = commands
         while s.focus != .coupling { s = press(s, [.tab]).0 }
         return s
     }
@@ -128,7 +128,7 @@ final class HotspotFilterTests: XCTestCase {
 
     func testFilterKeysOnlyInTheCouplingPane() {
         var s = loadedState()
-        s.customCommands = ["adjust"]
+        s.hostCommands = ["adjust"]
         XCTAssertEqual(s.focus, .layers)
         s = press(s, [.char("c"), .char("o")]).0
         XCTAssertEqual(s.hotspotFilter, .all)
@@ -229,7 +229,7 @@ final class HotspotFilterTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.contains(":hotspots F") && $0.contains("all, overflow, coupling or a LAYER") })
         XCTAssertTrue(lines.contains { $0.hasPrefix("Tab / S-Tab") })
         var s = loadedState()
-        s.customCommands = ["adjust"]
+        s.hostCommands = ["adjust"]
         XCTAssertTrue(HelpOverlay.lines(s).contains { $0.contains("in the coupling pane a shows all hotspots") })
     }
 
@@ -367,7 +367,7 @@ final class FocusAndWidthTests: XCTestCase {
 
 extension Command {
     func isCustom(_ name: String) -> Bool {
-        if case .custom(let n, _, _) = self { return n == name }
+        if case .host(let r) = self { return r.commandName == name }
         return false
     }
 }

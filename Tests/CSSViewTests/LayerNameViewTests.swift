@@ -15,7 +15,7 @@ final class LayerNameViewTests: XCTestCase {
         }
         let layout = NetworkLayout(modelName: "resnet", config: c, inputShape: [1, 6, 6], layers: layers,
                                    outputStart: 5, latency: 12, outputCount: 3)
-        let s = ViewState(width: 160, height: 48, unicode: true, sample: 0, customCommands: ["theta", "adjust"])
+        let s = ViewState(width: 160, height: 48, unicode: true, sample: 0, hostCommands: ["theta", "adjust"])
         return update(s, .layoutArrived(layout, sampleCount: 4)).0
     }
 

@@ -5,7 +5,7 @@ import CSSCore
 /// Issue 14, "reading the screen".
 final class HelpExplainsTheScreenTests: XCTestCase {
     func testHelpExplainsEveryAbbreviationAndCommand() {
-        let s = loadedState(width: 80, height: 24).with { $0.customCommands = tuningCommands + ["load"] }
+        let s = loadedState(width: 80, height: 24).with { $0.hostCommands = tuningCommands + ["load"] }
         let help = HelpOverlay.lines(s).joined(separator: "\n")
         // Every abbreviation the panes show.
         for word in ["now", "+spk", "-spk", "p99.9", "ovf", "cpl", "Δ", "(Δ / Δ)", "o/v", "±v", "a e u", "ANN/θ",
@@ -41,7 +41,7 @@ enum GoldenTestsState {
 
 final class CompletionCycleTests: XCTestCase {
     func testTabListsThenCyclesAndSetCompletesItsKeys() {
-        var s = loadedState().with { $0.customCommands = tuningCommands }
+        var s = loadedState().with { $0.hostCommands = tuningCommands }
         // `:set ` lists its keys; a second Tab puts them in turn.
         s = press(s, chars(":set ") + [.tab]).0
         XCTAssertEqual(s.prompt?.text, "set ")
@@ -57,14 +57,14 @@ final class CompletionCycleTests: XCTestCase {
         s = press(s, [.backspace] + chars("b") + [.tab]).0
         XCTAssertEqual(s.prompt?.text, "set beta ")
         // Command names cycle too.
-        s = press(loadedState().with { $0.customCommands = tuningCommands }, chars(":re") + [.tab]).0
+        s = press(loadedState().with { $0.hostCommands = tuningCommands }, chars(":re") + [.tab]).0
         XCTAssertEqual(s.prompt?.text, "re")
         s = press(s, [.tab]).0
         XCTAssertEqual(s.prompt?.text, "redo")
         s = press(s, [.tab]).0
         XCTAssertEqual(s.prompt?.text, "report")
         // Layer names after a command.
-        s = press(loadedState().with { $0.customCommands = tuningCommands }, chars(":scale ") + [.tab, .tab]).0
+        s = press(loadedState().with { $0.hostCommands = tuningCommands }, chars(":scale ") + [.tab, .tab]).0
         XCTAssertEqual(s.prompt?.text, "scale conv1")
     }
 }
@@ -152,5 +152,32 @@ final class InspectorSidewaysTests: XCTestCase {
         // Wide enough for the whole window: no arrows.
         let wide = renderPane(.inspector, s, width: 94, height: 14).text().first { $0.hasPrefix("│k ") }!
         XCTAssertFalse(wide.contains("←") || wide.contains("→"), wide)
+    }
+
+    /// `{`/`}` in the neuron pane scroll its table sideways without moving the step; a step key
+    /// makes it follow the step again.
+    func testBracesScrollTheTableIndependentlyOfTheStep() {
+        var s = press(GoldenTestsState.mid().with { $0.width = 80; $0.height = 24 }, chars(":focus neuron") + [.enter]).0
+        s = press(s, [.char("g")]).0
+        XCTAssertEqual(s.focus, .inspector)
+        func kRow(_ s: ViewState) -> String { Screen.render(s).text().first { $0.contains("│k ") }! }
+        XCTAssertFalse(kRow(s).contains("←"), kRow(s))
+        s = press(s, [.char("}"), .char("}"), .char("}")]).0
+        XCTAssertEqual(s.step, 0, "the step stays")
+        XCTAssertNotNil(s.inspectorScroll)
+        XCTAssertTrue(kRow(s).contains("←") && kRow(s).contains("end"), kRow(s))
+        let atEnd = s.inspectorScroll
+        XCTAssertEqual(press(s, [.char("}")]).0.inspectorScroll, atEnd, "stops at the last column")
+        s = press(s, [.char("{")]).0
+        XCTAssertLessThan(s.inspectorScroll ?? .max, atEnd ?? 0)
+        s = press(s, [.char("n")]).0
+        XCTAssertNil(s.inspectorScroll, "a step key follows the step again")
+        // Elsewhere the braces do nothing.
+        XCTAssertNil(press(loadedState(), [.char("}")]).0.inspectorScroll)
+        // Scrolled to the start while the step is at the end (golden).
+        var g = GoldenTestsState.mid()
+        g.step = g.maxStep
+        g.inspectorScroll = 0
+        assertGolden(renderPane(.inspector, g, width: 30, height: 14), "pane_inspector_scrolled")
     }
 }

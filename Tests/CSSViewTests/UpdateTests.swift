@@ -205,7 +205,9 @@ final class UpdateTests: XCTestCase {
     func testCustomCommandHook() {
         let s = loadedState()
         let (_, cmds) = press(s, chars(":theta 0.5") + [.enter])
-        XCTAssertEqual(cmds, [.custom(name: "theta", arguments: ["0.5"], line: "theta 0.5")])
+        XCTAssertEqual(cmds, [])  // :theta needs a layer and a value: a usage error, nothing sent
+        XCTAssertEqual(press(s, chars(":theta 0.5") + [.enter]).0.message, ":theta: usage: :theta LAYER VALUE")
+        XCTAssertEqual(press(s, chars(":theta fc1 0.5") + [.enter]).1, [.host(.setTheta(layer: 2, value: 0.5))])
         // After the host handles it, a reload fetches everything again.
         let (r, rc) = update(s, .reload)
         XCTAssertEqual(rc, [.cancelReport, .loadLayout, .loadTrace(sample: 0), .loadReport])
@@ -420,7 +422,7 @@ final class HeadlessSessionTests: XCTestCase {
         XCTAssertTrue(text.contains("sample 2/4"))
         await session.type(":theta 1")
         await session.press(.enter)
-        XCTAssertEqual(session.customCommands.count, 0)  // not registered in this state
+        XCTAssertEqual(session.hostRequests.count, 0)  // not registered in this state
         XCTAssertEqual(session.state.message, "unknown command :theta")
         await session.press(.char("q"))
         XCTAssertTrue(session.quit)

@@ -41,6 +41,11 @@ public struct Glyphs: Sendable, Equatable {
 
     public static func forUnicode(_ on: Bool) -> Glyphs { on ? unicodeSet : asciiSet }
 
+    /// A spike's glyph and colour (heatmap key, raster, inspector): +, − or the no-spike dot.
+    public func spike<N: Comparable & ExpressibleByIntegerLiteral>(_ s: N) -> (Character, ColorRole) {
+        s > 0 ? (plus, .positiveSpike) : (s < 0 ? (minus, .negativeSpike) : (zeroSpike, .dim))
+    }
+
     /// The glyph of heat level `l` (−levels...levels): colour carries the sign, so the negative
     /// glyphs are used only when there is no colour.
     public func heatGlyph(_ l: Int, monochrome: Bool) -> Character {

@@ -25,7 +25,11 @@ public enum Message: Sendable {
     /// Progress of the data-set report in 0...1.
     case progress(Double)
     case backendFailed(String)
-    /// A line for the message bar (e.g. from a custom command).
+    /// The host answered a `HostRequest` (they are answered in the order asked).
+    case hostReply(HostReply)
+    /// Progress of the running host request in 0...1 (a long `:adjust`), for the message line.
+    case hostProgress(Double)
+    /// A line for the message bar.
     case info(String)
     /// An error line for the message bar that does not open the error panel.
     case commandError(String)
@@ -37,8 +41,8 @@ public enum Message: Sendable {
     /// redo depth). Optional: without it the status line counts reloads instead.
     case tuningStatus(TuningStatus)
     /// Offer to restore a saved tuning session (the text is the question, e.g. "Restore the tuning
-    /// session saved 12:03 (5 changes)?"). Shows a confirm overlay: `y` sends `:restore`, `d` sends
-    /// `:discard`, `n`/Esc only close it (nothing is lost; `:restore` still works).
+    /// session saved 12:03 (5 changes)?"). Shows a confirm overlay: `y` asks the host to restore, `d`
+    /// to discard, `n`/Esc only close it (nothing is lost; `:restore` still works).
     case offerRestore(String)
     /// Where θ came from, for the status line: e.g. "bundle theta.json" when a bundle's own θ
     /// file set θ and config instead of calibration; nil: calibrated.
@@ -73,8 +77,10 @@ public enum Command: Equatable, Sendable {
     case loadReport
     /// Stop a running report.
     case cancelReport
-    /// A `:` command the view does not know but the host registered (see
-    /// `ViewState.customCommands`): `name` is the first word, `arguments` the rest.
-    case custom(name: String, arguments: [String], line: String)
+    /// Work for the host (`ViewState.hostCommands` says which it serves); answered by
+    /// `Message.hostReply`.
+    case host(HostRequest)
+    /// Cancel the running long host request (a long `:adjust`).
+    case cancelHost
     case quit
 }

@@ -28,17 +28,6 @@ public enum Pane: Int, CaseIterable, Sendable {
         guard matches.count == 1 else { return nil }
         self = matches[0]
     }
-
-    public var title: String {
-        switch self {
-        case .layers: return "Layers"
-        case .membrane: return "Membrane"
-        case .inspector: return "Neuron"
-        case .raster: return "Raster"
-        case .histogram: return "Residual u[T]"
-        case .coupling: return "Coupling"
-        }
-    }
 }
 
 /// Modal overlays drawn over the panes.
@@ -97,6 +86,14 @@ public enum LayerSort: String, CaseIterable, Sendable {
         guard m.count == 1 else { return nil }
         self = m[0]
     }
+}
+
+/// A host request waiting for its reply, with the `:` line that shows it.
+public struct PendingHostRequest: Equatable, Sendable {
+    public var request: HostRequest
+    public var line: String
+    /// A cancel was sent (the reply is still to come).
+    public var cancelled = false
 }
 
 /// A one-line prompt at the bottom: the `:` command line or the `/` layer search.
@@ -165,13 +162,10 @@ public struct TraceSummary: Sendable {
                     let s = lt.spikes[n * lt.T + i]
                     if s > 0 { p[i] += 1 } else if s < 0 { m[i] += 1 }
                 }
-                let w = lt.window
-                if lt.margins.count >= (n + 1) * (w + 1) {
-                    if lt.margin(neuron: n, k0: 0) <= 0 {
-                        ovf += 1
-                    } else if (1...w).contains(where: { lt.margin(neuron: n, k0: $0) <= 0 }) {
-                        cpl += 1
-                    }
+                switch lt.marginVerdict(neuron: n) {
+                case .overflow: ovf += 1
+                case .coupling: cpl += 1
+                case .fine: break
                 }
                 if n < lt.target.count, n < lt.encoded.count { res.append(abs(lt.residual(neuron: n))) }
             }
@@ -180,7 +174,7 @@ public struct TraceSummary: Sendable {
             cumulativeNegative.append(m)
             overflow.append(ovf)
             coupling.append(cpl)
-            residualP999.append(TraceSummary.percentile(res, 99.9))
+            residualP999.append(percentile(res, 99.9))
         }
         let et = trace.encoder
         var p = [Int](repeating: 0, count: et.T), m = p
@@ -192,16 +186,6 @@ public struct TraceSummary: Sendable {
         }
         encoderPositive = p
         encoderNegative = m
-    }
-
-    /// Linear-interpolated percentile (NumPy default).
-    public static func percentile(_ values: [Float], _ q: Double) -> Double {
-        guard !values.isEmpty else { return 0 }
-        let s = values.sorted()
-        let pos = q / 100 * Double(s.count - 1)
-        let lo = Int(pos.rounded(.down)), hi = min(s.count - 1, lo + 1)
-        let f = pos - Double(lo)
-        return Double(s[lo]) * (1 - f) + Double(s[hi]) * f
     }
 
     /// Spikes (positive, negative) of spiking layer `layer` in its first `slots` slots.
@@ -258,6 +242,10 @@ public struct ViewState: Sendable {
     /// Only this spiking layer's hotspots (`:hotspots LAYER`); nil: every layer's.
     public var hotspotLayer: Int?
 
+    /// First k column of the neuron pane's table when scrolled sideways (`{`/`}`); nil: the
+    /// table follows the current step.
+    public var inspectorScroll: Int?
+
     // MARK: Play
     public var playing = false
     /// Index into `ViewState.speeds`.
@@ -271,8 +259,13 @@ public struct ViewState: Sendable {
     /// Last status message (info or error) shown in the bottom bar.
     public var message: String?
     public var messageIsError = false
-    /// Names of `:` commands the host handles (completion and `Command.custom`).
-    public var customCommands: [String] = []
+    /// Names of the host's `:` commands it serves (`Keymap.hostCommandNames`); the others, and
+    /// their keys, are neither offered nor sent.
+    public var hostCommands: [String] = []
+    /// Host requests sent and not yet answered, oldest (the running one) first.
+    public var hostQueue: [PendingHostRequest] = []
+    /// Progress of the running host request (a long `:adjust`), 0...1.
+    public var hostProgress: Double?
     /// First line of the help overlay shown (it scrolls when taller than the screen).
     public var helpScroll = 0
 
@@ -294,12 +287,12 @@ public struct ViewState: Sendable {
     /// nil when θ is calibrated.
     public var thetaOrigin: String?
 
-    public init(width: Int, height: Int, unicode: Bool = true, sample: Int = 0, customCommands: [String] = []) {
+    public init(width: Int, height: Int, unicode: Bool = true, sample: Int = 0, hostCommands: [String] = []) {
         self.width = width
         self.height = height
         self.unicode = unicode
         self.sample = sample
-        self.customCommands = customCommands
+        self.hostCommands = hostCommands
     }
 
     // MARK: Derived
@@ -404,8 +397,8 @@ public struct ViewState: Sendable {
         return !traceStale
     }
 
-    /// Whether the host registered a `:` command.
-    public func hasCommand(_ name: String) -> Bool { customCommands.contains(name) }
+    /// Whether the host serves a `:` command.
+    public func hasCommand(_ name: String) -> Bool { hostCommands.contains(name) }
 
     /// Number of neurons of the selected row.
     public var neuronCount: Int {

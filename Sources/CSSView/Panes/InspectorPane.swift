@@ -28,12 +28,10 @@ enum InspectorPane {
         runs += [("  a ", .dim), (Fmt.short(a), .normal), ("  e ", .dim), (Fmt.short(e), .normal),
                  ("  u ", .dim), (Fmt.short(u), Style(LayerListPane.residualRole(abs(u)), [.bold]))]
         let w = lt.window
-        let m0 = lt.margin(neuron: n, k0: 0)
-        let firstViolation = (0...w).first(where: { lt.margin(neuron: n, k0: $0) <= 0 })
-        if m0 <= 0 {
-            runs.append(("  OVERFLOW", Style(.overflow, [.bold])))
-        } else if let f = firstViolation {
-            runs.append(("  COUPLING k0=\(f)", Style(.coupling, [.bold])))
+        switch lt.marginVerdict(neuron: n) {
+        case .overflow: runs.append(("  OVERFLOW", Style(.overflow, [.bold])))
+        case .coupling(let f): runs.append(("  COUPLING k0=\(f)", Style(.coupling, [.bold])))
+        case .fine: break
         }
         if n < lt.annActivation.count {
             // In θ units like a, e and u (the ANN's own value is ANN/θ × θ), so it compares with a.
@@ -44,12 +42,10 @@ enum InspectorPane {
         y += 1
 
         // Columns: one per local step k, plus k0 = T+L for the final margin.
-        let labelW = 4
-        let total = w + 1
-        let cw = max(4, min(7, (rect.width - labelW) / total))
-        let ncols = max(1, min(total, (rect.width - labelW) / cw))
+        let labelW = InspectorColumns.labelWidth
+        let table = InspectorColumns(s, lt, width: rect.width)
+        let (total, cw, ncols, start) = (table.total, table.columnWidth, table.count, table.start)
         let kNow = lt.localStep(atGlobal: s.step)
-        let start = max(0, min(total - ncols, kNow - ncols / 2))
         let cols = start..<(start + ncols)
         func colX(_ k: Int) -> Int { rect.x + labelW + (k - start) * cw }
 
@@ -68,7 +64,8 @@ enum InspectorPane {
             g.write(DisplayWidth.pad(label, to: cw - 1, right: false), x: colX(k), y: y, style: st)
             if k < w { hits.append(HitRegion(Rect(x: colX(k), y: y, width: cw, height: 1), .step(lt.info.windowStart + k))) }
         }
-        // The table follows the current step sideways; arrows say that columns are hidden.
+        // The table follows the current step sideways (or where `{`/`}` scrolled it); arrows say
+        // that columns are hidden.
         let left: Character = s.glyphs.unicode ? "←" : "<", right: Character = s.glyphs.unicode ? "→" : ">"
         if start > 0 { g.put(left, x: rect.x + 2, y: y, style: Style(.title, [.bold])) }
         if start + ncols < total { g.put(right, x: rect.maxX - 1, y: y, style: Style(.title, [.bold])) }
@@ -86,7 +83,7 @@ enum InspectorPane {
         for k in cols where k >= lt.silent && k < w {
             let sp = lt.spike(neuron: n, slot: k - lt.silent)
             let fired = k <= kNow
-            let (ch, role): (Character, ColorRole) = sp > 0 ? (gl.plus, .positiveSpike) : (sp < 0 ? (gl.minus, .negativeSpike) : (gl.zeroSpike, .dim))
+            let (ch, role) = gl.spike(sp)
             g.put(fired ? ch : " ", x: colX(k) + cw - 2, y: y, style: Style(role, [.bold]))
         }
         y += 1
@@ -237,8 +234,35 @@ enum InspectorPane {
             g.write(DisplayWidth.pad(String(i), to: 2, right: false), x: cx, y: rect.y + 1,
                     style: i == s.step ? Style(.title, bg: .selection, [.bold]) : .dim)
             let sp = enc.spikes[n * enc.T + i]
-            let (ch, role): (Character, ColorRole) = sp > 0 ? (gl.plus, .positiveSpike) : (sp < 0 ? (gl.minus, .negativeSpike) : (gl.zeroSpike, .dim))
+            let (ch, role) = gl.spike(sp)
             g.put(i <= s.step ? ch : " ", x: cx + 1, y: rect.y + 2, style: Style(role, [.bold]))
         }
+    }
+}
+
+/// The k columns of the inspector's table that fit its width: one per local step plus the final
+/// margin, centred on the current step unless the user scrolled them (`ViewState.inspectorScroll`).
+struct InspectorColumns {
+    static let labelWidth = 4
+    let total: Int, columnWidth: Int, count: Int, start: Int
+
+    init(_ s: ViewState, _ lt: LayerTrace, width: Int) {
+        total = lt.window + 1
+        columnWidth = max(4, min(7, (width - Self.labelWidth) / total))
+        count = max(1, min(total, (width - Self.labelWidth) / columnWidth))
+        let follow = lt.localStep(atGlobal: s.step) - count / 2
+        start = max(0, min(total - count, s.inspectorScroll ?? follow))
+    }
+
+    /// `{`/`}` in the neuron pane: half a table sideways; a step key follows the step again.
+    static func scroll(_ s: inout ViewState, _ d: Int) {
+        guard let lt = s.selectedTrace, let r = ScreenLayout(s).panes[.inspector]?.inset(1) else { return }
+        let c = InspectorColumns(s, lt, width: r.width)
+        guard c.count < c.total else {
+            s.message = "the whole window fits the neuron pane: nothing to scroll"
+            s.messageIsError = false
+            return
+        }
+        s.inspectorScroll = max(0, min(c.total - c.count, c.start + d * max(1, c.count / 2)))
     }
 }

@@ -165,10 +165,9 @@ enum MembranePane {
             guard let (x, y) = m.position(of: n) else { continue }
             let bg: ColorRole = n == s.neuron ? .selection : .normal
             let sp = spike(n)
-            if sp > 0 {
-                g.put(gl.plus, x: x, y: y, style: Style(.positiveSpike, bg: bg, [.bold]))
-            } else if sp < 0 {
-                g.put(gl.minus, x: x, y: y, style: Style(.negativeSpike, bg: bg, [.bold]))
+            if sp != 0 {
+                let (ch, role) = gl.spike(sp)
+                g.put(ch, x: x, y: y, style: Style(role, bg: bg, [.bold]))
             } else if let v = value(n) {
                 let l = Heat.level(v)
                 g.put(gl.heatGlyph(l, monochrome: s.monochrome), x: x, y: y, style: Style(.heat(l), bg: bg))
@@ -201,8 +200,10 @@ enum MembranePane {
             x += 1
         }
         x += g.write(" +1 ", x: x, y: rect.y, style: .dim)
-        g.put(gl.plus, x: x, y: rect.y, style: Style(.positiveSpike, [.bold])); x += 1
-        g.put(gl.minus, x: x, y: rect.y, style: Style(.negativeSpike, [.bold])); x += 1
+        for sp: Int8 in [1, -1] {
+            let (ch, role) = gl.spike(sp)
+            g.put(ch, x: x, y: rect.y, style: Style(role, [.bold])); x += 1
+        }
         x += g.write(" spike ", x: x, y: rect.y, style: .dim)
         if !note.isEmpty { g.write(note, x: x + 1, y: rect.y, style: .normal, maxWidth: rect.maxX - x - 1) }
     }

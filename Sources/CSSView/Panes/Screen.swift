@@ -72,7 +72,9 @@ extension ScreenLayout {
     /// columns and the coupling map's k0 columns.
     static func largeLeftWidth(_ s: ViewState) -> Int {
         let w = s.width
-        let base = min(72, max(56, w * 2 / 5))
+        // Its share of a 160-column screen at most: wider terminals give the extra columns to the
+        // heatmap, plot and raster (issue 14).
+        let base = max(56, min(w, 160) * 2 / 5)
         guard let l = s.layout else { return base }
         let longest = min(24, (0..<s.layerRowCount).map { DisplayWidth.of(s.rowName($0)) }.max() ?? 7)
         let listNeed = 2 + 1 + max(7, longest) + LayerListPane.plainColumnsWidth

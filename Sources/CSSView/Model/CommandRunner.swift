@@ -1,0 +1,147 @@
+import CSSSnapshots
+
+/// Performs the commands `update` returns: backend work and host requests in tasks of their own,
+/// results posted to `inbox` as messages. The one runner of the terminal loop and of
+/// `HeadlessSession`, so tests exercise the real wiring. Drive it from one task (the UI loop);
+/// only `inbox` is touched by the tasks it starts.
+public final class CommandRunner: @unchecked Sendable {
+    public let backend: any SimulationBackend
+    public let host: HostHandler?
+    /// Results from the tasks, for the UI loop to feed into `update`.
+    public let inbox = MessageBox()
+    public private(set) var quitRequested = false
+
+    private var traceTask: Task<Void, Never>?
+    private var reportTask: Task<Void, Never>?
+    private var otherTasks: [Task<Void, Never>] = []
+    /// The last host request; the next one waits for it, so changes apply in the order asked.
+    private var hostChain: Task<Void, Never>?
+    /// The running long host request (`:adjust`), for `cancelHost`.
+    private var longHostTask: Task<Void, Never>?
+    /// Host requests started and not finished (`settle` waits for them).
+    private let hostCounter = CompletionCounter()
+
+    public init(backend: any SimulationBackend, host: HostHandler? = nil) {
+        self.backend = backend
+        self.host = host
+    }
+
+    /// Starts the commands; returns the tasks started (a headless session awaits them).
+    @discardableResult
+    public func perform(_ commands: [Command], state: ViewState) -> [Task<Void, Never>] {
+        let backend = self.backend
+        let inbox = self.inbox
+        let send: @Sendable (Message) -> Void = { inbox.append($0) }
+        var started: [Task<Void, Never>] = []
+        for c in commands {
+            switch c {
+            case .quit:
+                quitRequested = true
+            case .loadTrace(let sample):
+                traceTask?.cancel()
+                traceTask = Task.detached {
+                    do {
+                        send(.traceArrived(try await backend.trace(sample: sample)))
+                    } catch is CancellationError {
+                    } catch {
+                        send(.backendFailed("sample \(sample): \(error)"))
+                    }
+                }
+                started.append(traceTask!)
+            case .loadReport:
+                reportTask?.cancel()
+                reportTask = Task.detached {
+                    do {
+                        send(.reportArrived(try await backend.report(progress: { send(.progress($0)) })))
+                    } catch is CancellationError {
+                        // Superseded (reload) or stopped on purpose: nothing to report.
+                    } catch {
+                        send(.backendFailed("report: \(error)"))
+                    }
+                }
+                started.append(reportTask!)
+            case .cancelReport:
+                reportTask?.cancel()
+                reportTask = nil
+            case .loadLayout:
+                let t = Task.detached {
+                    let layout = await backend.layout()
+                    send(.layoutArrived(layout, sampleCount: await backend.sampleCount()))
+                }
+                otherTasks.append(t)
+                started.append(t)
+            case .host(let request):
+                started.append(startHost(request, position: ViewPosition(state), send: send))
+            case .cancelHost:
+                longHostTask?.cancel()
+                longHostTask = nil
+            }
+        }
+        otherTasks.removeAll { $0.isCancelled }
+        return started
+    }
+
+    private func startHost(_ request: HostRequest, position: ViewPosition,
+                           send: @escaping @Sendable (Message) -> Void) -> Task<Void, Never> {
+        let call = HostCall(request: request, position: position, progress: { send(.hostProgress($0)) })
+        let host = self.host
+        let previous = hostChain
+        let counter = hostCounter
+        counter.started()
+        let task = Task.detached {
+            defer { counter.finished() }
+            await previous?.value
+            guard let host else {
+                send(.hostReply(HostReply(message: "no host serves :\(request.commandName)", isError: true)))
+                return
+            }
+            send(.hostReply(await host(call)))
+        }
+        hostChain = task
+        if request.isCancellable { longHostTask = task }
+        otherTasks.append(task)
+        return task
+    }
+
+    public func cancelAll() {
+        traceTask?.cancel()
+        reportTask?.cancel()
+        for t in otherTasks { t.cancel() }
+    }
+
+    /// Waits (polling, the caller's actor stays free) until every host request has finished, at
+    /// most `timeout`: a `:w` or session save in flight is kept.
+    public func settle(timeout: Duration) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while hostCounter.running > 0, clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+/// A small lock-protected message queue (results from background tasks to the UI loop).
+public final class MessageBox: @unchecked Sendable {
+    private let items = Locked<[Message]>([])
+
+    public init() {}
+
+    public func append(_ m: Message) { items.withLock { $0.append(m) } }
+
+    public func take() -> [Message] {
+        items.withLock {
+            let out = $0
+            $0.removeAll()
+            return out
+        }
+    }
+}
+
+/// Counts tasks in flight across threads.
+final class CompletionCounter: @unchecked Sendable {
+    private let count = Locked(0)
+
+    func started() { count.withLock { $0 += 1 } }
+    func finished() { count.withLock { $0 -= 1 } }
+    var running: Int { count.value }
+}

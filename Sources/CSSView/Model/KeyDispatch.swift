@@ -1,0 +1,106 @@
+import CSSSnapshots
+
+/// Keys in order of precedence: resize, Ctrl-C and clicks always; then the modal dialogs
+/// (restore offer, quit confirmation), an open prompt, the help overlay; then the key table
+/// (`Keymap.keys`: the focused pane's keys, then the global ones).
+func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
+    switch key {
+    case .resize(let w, let h):
+        s.width = max(0, w)
+        s.height = max(0, h)
+        return
+    case .ctrlC:
+        handleNormalKey(&s, key, &cmds)  // the key table's Ctrl-C, before any dialog or prompt
+        return
+    case .click(let x, let y):
+        handleClick(&s, x: x, y: y, &cmds)
+        return
+    default:
+        break
+    }
+    if case .restoreOffer = s.overlay {
+        // Modal: it needs an answer before anything else (even an open prompt waits).
+        switch key {
+        case .char("y"), .char("Y"):
+            s.overlay = .none
+            requestHost(&s, .restore, line: "restore", &cmds)
+        case .char("d"), .char("D"):
+            // Discarding is explicit; the host keeps the discarded session as a backup.
+            s.overlay = .none
+            requestHost(&s, .discard, line: "discard", &cmds)
+        case .char("n"), .char("N"), .escape:
+            // Not now: nothing is written; the saved session stays on disk for `:restore`.
+            s.overlay = .none
+            s.message = "not restored: :restore brings the saved session back (until a change is saved)"
+            s.messageIsError = false
+        default:
+            break
+        }
+        return
+    }
+    if s.overlay == .confirmQuit {
+        switch key {
+        case .char("y"), .char("Y"): cmds.append(.quit)
+        case .char("n"), .char("N"), .escape:
+            s.overlay = .none
+            s.message = ":w FILE writes θ; :q! quits without it"
+            s.messageIsError = false
+        default: break
+        }
+        return
+    }
+    if s.prompt != nil {
+        handlePromptKey(&s, key, &cmds)
+        return
+    }
+    switch s.overlay {
+    case .help:
+        switch key {
+        case .escape, .char("?"), .enter: s.overlay = .none
+        case .char("q"): requestQuit(&s, &cmds)
+        case .down, .char("j"): scrollHelp(&s, 1)
+        case .up, .char("k"): scrollHelp(&s, -1)
+        case .pageDown, .char(" "): scrollHelp(&s, HelpOverlay.visibleLines(s))
+        case .pageUp: scrollHelp(&s, -HelpOverlay.visibleLines(s))
+        case .home, .char("g"): s.helpScroll = 0
+        case .end, .char("G"): scrollHelp(&s, Int.max / 2)
+        default: break
+        }
+        return
+    case .restoreOffer, .confirmQuit:
+        return
+    case .error:
+        s.overlay = .none
+        if key == .escape || key == .enter { return }
+    case .none:
+        break
+    }
+    handleNormalKey(&s, key, &cmds)
+}
+
+/// The main screen's keys: whatever the key table binds in this state.
+func handleNormalKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
+    Keymap.action(for: key, in: s)?(&s, &cmds)
+}
+
+// MARK: - Mouse
+
+func handleClick(_ s: inout ViewState, x: Int, y: Int, _ cmds: inout [Command]) {
+    if case .restoreOffer = s.overlay { return }  // needs y or n
+    if s.prompt != nil { return }
+    if s.overlay != .none { s.overlay = .none; return }
+    let hits = Screen.hitRegions(s)
+    if let pane = hits.last(where: { $0.rect.contains(x: x, y: y) && $0.target.isPane }) {
+        if case .pane(let p) = pane.target { focus(&s, p) }
+    }
+    guard let hit = hits.last(where: { $0.rect.contains(x: x, y: y) && !$0.target.isPane }) else { return }
+    switch hit.target {
+    case .layerRow(let r): setLayerRow(&s, r)
+    case .neuron(let n): setNeuron(&s, n)
+    case .hotspot(let i):
+        if i == s.hotspot { openHotspot(&s, i, &cmds) } else { s.hotspot = i }
+    case .step(let g): setStep(&s, g)
+    case .pane: break
+    }
+}
+

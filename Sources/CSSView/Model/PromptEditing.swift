@@ -1,0 +1,106 @@
+import CSSSnapshots
+
+// MARK: - Prompt
+
+func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
+    guard var p = s.prompt else { return }
+    switch key {
+    case .escape:
+        s.prompt = nil
+        s.message = nil
+        if p.kind == .find, let row = p.originRow {
+            // Esc abandons the search: back to where it started.
+            setLayerRow(&s, row)
+            if let n = p.originNeuron { setNeuron(&s, n) }
+        }
+        return
+    case .enter:
+        s.prompt = nil
+        if p.kind == .command {
+            let line = p.text.trimmingWhitespace()
+            if !line.isEmpty {
+                if s.history.last != line { s.history.append(line) }
+                if s.history.count > 100 { s.history.removeFirst(s.history.count - 100) }
+                executeCommandLine(&s, line, &cmds)
+            }
+        } else if !findLayer(&s, p.text, report: true), let row = p.originRow {
+            // A failed search leaves the selection where it was before the search.
+            setLayerRow(&s, row)
+            if let n = p.originNeuron { setNeuron(&s, n) }
+        }
+        return
+    case .backspace, .delete:
+        if p.text.isEmpty { s.prompt = nil; return }
+        p.text.removeLast()
+    case .up where p.kind == .command:
+        guard !s.history.isEmpty else { break }
+        if p.historyIndex == nil { p.draft = p.text; p.historyIndex = s.history.count }
+        let i = max(0, (p.historyIndex ?? 0) - 1)
+        p.historyIndex = i
+        p.text = s.history[i]
+    case .down where p.kind == .command:
+        guard let hi = p.historyIndex else { break }
+        if hi + 1 >= s.history.count {
+            p.historyIndex = nil
+            p.text = p.draft
+        } else {
+            p.historyIndex = hi + 1
+            p.text = s.history[hi + 1]
+        }
+    case .tab:
+        if p.kind == .command {
+            if var c = p.cycle, c.shown == p.text, !c.candidates.isEmpty {
+                // A second Tab: the candidates in turn.
+                c.index = (c.index + 1) % c.candidates.count
+                p.text = c.prefix + c.candidates[c.index]
+                c.shown = p.text
+                p.cycle = c
+                s.message = c.candidates.enumerated().map { $0 == c.index ? "[\($1)]" : $1 }.joined(separator: "  ")
+                s.messageIsError = false
+            } else {
+                let (text, candidates) = complete(p.text, state: s)
+                p.text = text
+                p.cycle = nil
+                if candidates.count > 1 {
+                    let prefix = text.lastIndex(of: " ").map { String(text[...$0]) } ?? ""
+                    p.cycle = Prompt.CompletionCycle(prefix: prefix, candidates: candidates, index: -1, shown: text)
+                    s.message = candidates.joined(separator: "  ") + "   (Tab again: each in turn)"
+                    s.messageIsError = false
+                }
+            }
+        }
+    case .char(let c):
+        p.text.append(c)
+    default:
+        break
+    }
+    s.prompt = p
+    if p.kind == .find { findLayer(&s, p.text, report: false) }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var sub = Substring(self)
+        while let f = sub.first, f.isWhitespace { sub.removeFirst() }
+        while let l = sub.last, l.isWhitespace { sub.removeLast() }
+        return String(sub)
+    }
+}
+
+/// Selects the first layer-list row whose name contains `text` (case-insensitive); false when
+/// none does.
+@discardableResult
+func findLayer(_ s: inout ViewState, _ text: String, report: Bool) -> Bool {
+    guard !text.isEmpty else { return true }
+    let needle = text.lowercased()
+    for row in 0..<s.layerRowCount where s.rowName(row).lowercased().contains(needle) {
+        setLayerRow(&s, row)
+        return true
+    }
+    if report {
+        s.message = "no layer matches \"\(text)\""
+        s.messageIsError = true
+    }
+    return false
+}
+
