@@ -15,7 +15,7 @@ struct Bench: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Silent-period length L.") var silent = 1
     @Option(parsing: .unconditional, help: "Threads (default: all cores).") var threads: Int?
     @Option(parsing: .unconditional, help: "Timed iterations (median reported).") var iters = 3
-    @Option(help: "3×3 stride-1 convolutions: auto (default: F(4×4,3×3) on maps of 8×8 and more, F(2×2,3×3) below), winograd4 (F(4×4) everywhere), winograd (F(2×2) everywhere) or im2col (plain GEMM), to compare.")
+    @Option(help: "3×3 stride-1 convolutions: auto (default: F(4×4,3×3) on maps of 4×4 and more, F(2×2,3×3) below), winograd4 (F(4×4) everywhere), winograd (F(2×2) everywhere) or im2col (plain GEMM), to compare.")
     var conv = "auto"
     @Flag(inversion: .prefixedNo,
           help: "Event-driven convolution for columns of sparse spikes (chosen per column from its density; off by default).")

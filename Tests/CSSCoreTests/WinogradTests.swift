@@ -127,15 +127,16 @@ final class WinogradTests: XCTestCase {
         XCTAssertNil(WinogradFilter(conv(), tile: 3))
     }
 
-    /// `.auto` takes F(4×4) on maps of 8×8 and more (both sides), F(2×2) below; the explicit
+    /// `.auto` takes F(4×4) on maps of 4×4 and more (both sides), F(2×2) below; the explicit
     /// choices ignore the map size.
     func testTileChoiceFollowsMapSize() {
         let c = Conv2D(weight: [Float](repeating: 0.1, count: 8 * 8 * 9), bias: nil, outChannels: 8, inChannels: 8,
                        kernel: (3, 3), pads: (1, 1, 1, 1))
         XCTAssertEqual(WinogradFilter(c, choice: .auto, outputShape: [8, 8, 8])?.tile, 4)
         XCTAssertEqual(WinogradFilter(c, choice: .auto, outputShape: [8, 224, 224])?.tile, 4)
-        XCTAssertEqual(WinogradFilter(c, choice: .auto, outputShape: [8, 7, 32])?.tile, 2)
-        XCTAssertEqual(WinogradFilter(c, choice: .auto, outputShape: [8, 4, 4])?.tile, 2)
+        XCTAssertEqual(WinogradFilter(c, choice: .auto, outputShape: [8, 4, 4])?.tile, 4)
+        XCTAssertEqual(WinogradFilter(c, choice: .auto, outputShape: [8, 3, 32])?.tile, 2)
+        XCTAssertEqual(WinogradFilter(c, choice: .auto, outputShape: [8, 2, 2])?.tile, 2)
         XCTAssertEqual(WinogradFilter(c, choice: .small, outputShape: [8, 32, 32])?.tile, 2)
         XCTAssertEqual(WinogradFilter(c, choice: .large, outputShape: [8, 2, 2])?.tile, 4)
         XCTAssertEqual(WinogradTiles(rawValue: "winograd4"), .large)

@@ -1,6 +1,6 @@
 /// Which Winograd tile the eligible 3×3 convolutions use (`cssdbg bench --conv`).
 public enum WinogradTiles: String, Sendable, CaseIterable {
-    /// F(4×4, 3×3) where the output map is at least `WinogradFilter.largeTileMinimumSide` on both
+    /// F(4×4, 3×3) where the output map is at least `WinogradFilter.largeTileMinimumSide` (4) on both
     /// sides, F(2×2, 3×3) on smaller maps (chosen per layer by measurement; README, Performance).
     case auto
     /// F(2×2, 3×3) everywhere (`--conv winograd`).
@@ -22,10 +22,11 @@ public struct WinogradFilter: Sendable {
     /// Input channels below which the plain im2col path stays (the transforms would dominate).
     static let minimumInputChannels = 8
 
-    /// Smallest output map side (both sides) on which `.auto` takes F(4×4). On 4×4 maps one
-    /// F(4×4) tile costs 36 products for 16 outputs against F(2×2)'s 64, but its transforms run
-    /// one tile per vector; measured on VGG-16 and ResNet-18 (README, Performance).
-    public static let largeTileMinimumSide = 8
+    /// Smallest output map side (both sides) on which `.auto` takes F(4×4). On a 4×4 map one
+    /// F(4×4) tile costs 36 products for 16 outputs against F(2×2)'s 64 (measured per layer on
+    /// VGG-16 and ResNet-18: 0.4–0.75× F(2×2)'s time); on 2×2 maps 36 products give 4 outputs
+    /// against F(2×2)'s 16, and F(4×4) took 2.6× as long (README, Performance).
+    public static let largeTileMinimumSide = 4
 
     /// Whether `c` is a convolution this kernel computes (3×3, stride 1, no dilation, one group).
     static func applies(to c: Conv2D) -> Bool {

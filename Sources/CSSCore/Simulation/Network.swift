@@ -25,7 +25,7 @@ public struct Network: Sendable {
     ///   - winograd: false keeps every convolution on the plain im2col + GEMM path
     ///     (for comparisons; the results differ by float rounding only).
     ///   - winogradTiles: which Winograd tile each eligible convolution takes (default: F(4×4) on
-    ///     maps of 8×8 and more, F(2×2) below, as measured).
+    ///     maps of 4×4 and more, F(2×2) below, as measured).
     ///   - sparse: true builds the event-driven weights and lets sparse columns use them. Off by
     ///     default: at the spike densities measured on our models (17–52 % per conv input) no column
     ///     is below the break-even, and the extra weights would cost memory for nothing.
