@@ -15,7 +15,7 @@ struct Bench: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Silent-period length L.") var silent = 1
     @Option(parsing: .unconditional, help: "Threads (default: all cores).") var threads: Int?
     @Option(parsing: .unconditional, help: "Timed iterations (median reported).") var iters = 3
-    @Option(help: "3×3 stride-1 convolutions: winograd (F(2×2,3×3), default) or im2col (plain GEMM), to compare.")
+    @Option(help: "3×3 stride-1 convolutions: winograd (default, what eval, tune and the debugger use: F(2×2,3×3)), auto (F(4×4,3×3) on maps of 4×4 and more, F(2×2) below), winograd4 (F(4×4) everywhere) or im2col (plain GEMM), to compare.")
     var conv = "winograd"
     @Flag(inversion: .prefixedNo,
           help: "Event-driven convolution for columns of sparse spikes (chosen per column from its density; off by default).")
@@ -28,6 +28,8 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Also print where the time goes: milliseconds per batch for every graph node, SNN and ANN.")
     var profile = false
 
+    static let convChoices = ["auto", "winograd4", "winograd", "im2col"]
+
     /// Usage errors before any work: the model is a built-in name or an existing path, the flags
     /// are in range.
     func validate() throws {
@@ -35,8 +37,8 @@ struct Bench: AsyncParsableCommand {
         if !builtIn.contains(model), !FileManager.default.fileExists(atPath: model) {
             throw Usage.error("--model", model, "not a built-in model (\(builtIn.joined(separator: ", "))) nor an existing .onnx file or bundle")
         }
-        guard conv == "winograd" || conv == "im2col" else {
-            throw Usage.error("--conv", conv, "must be winograd or im2col")
+        guard Self.convChoices.contains(conv) else {
+            throw Usage.error("--conv", conv, "must be one of \(Self.convChoices.joined(separator: ", "))")
         }
         if batch <= 0 { throw Usage.error("--batch", String(batch), "must be 1 or more") }
         if iters <= 0 { throw Usage.error("--iters", String(iters), "must be 1 or more") }
@@ -67,7 +69,8 @@ struct Bench: AsyncParsableCommand {
             if let d = sparseDensity, !(d >= 0 && d <= 1.01) {
                 throw UsageError("--sparse-density must be between 0 and 1.01, not \(d)")
             }
-            let network = try Network(graph, winograd: conv == "winograd", sparse: sparse || sparseDensity != nil,
+            let network = try Network(graph, winograd: conv != "im2col", winogradTiles: WinogradTiles(rawValue: conv) ?? .auto,
+                                      sparse: sparse || sparseDensity != nil,
                                       sparseDensity: sparseDensity)
             let config = ConversionConfig(T: steps, beta: beta, silent: silent)
             try config.validate()
@@ -146,7 +149,7 @@ func profileTable(network: Network, snn: OpProfile, ann: OpProfile) -> String {
     for r in rows.sorted(by: { $0.snn > $1.snn }) where r.snn >= 0.05 {
         let node = network.graph.nodes[r.node]
         var op = node.op.kind
-        if network.winograd[r.node] != nil { op += " (W)" }
+        if let f = network.winograd[r.node] { op += f.tile == 4 ? " (W4)" : " (W2)" }
         let shape = (network.shapes[node.output] ?? []).map(String.init).joined(separator: "×")
         out += "\(pad(String(node.output.suffix(28)), 28)) \(pad(op, 10)) \(pad(shape, 14)) \(lpad(fmt(r.snn, 2), 9)) "
             + "\(lpad(fmt(100 * r.snn / max(total, 1e-9), 1), 6)) \(lpad(fmt(r.ann, 2), 9))"
@@ -154,7 +157,7 @@ func profileTable(network: Network, snn: OpProfile, ann: OpProfile) -> String {
             + " \(lpad(events[r.node].map { fmt(100 * $0, 0) + "%" } ?? "", 6))\n"
     }
     out += "\(pad("total", 28)) \(pad("", 10)) \(pad("", 14)) \(lpad(fmt(total, 2), 9)) \(lpad("100", 6)) \(lpad(fmt(annTotal, 2), 9))\n"
-    out += "(W): Winograd F(2×2, 3×3). Spiking layers (Relu) include the TSA recurrence and statistics.\n"
+    out += "(W2), (W4): Winograd F(2×2, 3×3), F(4×4, 3×3). Spiking layers (Relu) include the TSA recurrence and statistics.\n"
         + "SNN in nz: non-zero values of the node's input in the SNN (spike density of its T·B columns);\n"
         + "event: columns (one image at one time slot) on the event-driven convolution (below the layer's break-even density).\n"
     return out

@@ -85,7 +85,7 @@ echo 'not json' >"$tmp/broken-theta.json"
 expect_error "broken θ file" "broken-theta.json: not valid JSON" eval samples/digits-mlp --theta "$tmp/broken-theta.json"
 expect_error "bad config" "T must be" eval samples/digits-mlp -T 0
 expect_error "T above the Float32 limit" "T must be at most 25 for beta 1.5" eval samples/digits-mlp -T 40
-expect_error "bad --conv" "--conv fft: must be winograd or im2col" bench --conv fft
+expect_error "bad --conv" "--conv fft: must be one of auto, winograd4, winograd, im2col" bench --conv fft
 
 # atomic θ writes: an unwritable target directory leaves the old file alone
 mkdir -p "$tmp/ro"; cp "$tmp/theta.json" "$tmp/ro/theta.json"; chmod 555 "$tmp/ro"

@@ -4,70 +4,11 @@
 /// `M_ξ[cout × tiles] = U_ξ[cout × cin] · V_ξ[cin × tiles]`, and the input transform replaces
 /// im2col (16 values per tile and channel instead of 36). Results differ from the plain
 /// convolution by float rounding only (docs/numerics.md §9 allows spike flips at exact ties).
+/// The filters (`WinogradFilter`) are in WinogradFilter.swift; F(4×4, 3×3) is in Winograd4.swift.
 ///
 /// Matrices (correlation form, as ONNX Conv):
 /// `Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]`, `G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]`,
 /// `Aᵀ = [1 1 1 0; 0 1 −1 −1]`.
-public struct WinogradFilter: Sendable {
-    /// `U[ξ][cout][cin]`, ξ = 4·row + column of the transformed 4×4 tile.
-    let u: [Float]
-    let outChannels: Int
-    let inChannels: Int
-
-    /// Input channels below which the plain im2col path stays (the transforms would dominate).
-    static let minimumInputChannels = 8
-
-    /// Whether `c` is a convolution this kernel computes (3×3, stride 1, no dilation, one group).
-    static func applies(to c: Conv2D) -> Bool {
-        c.kernel == (3, 3) && c.stride == (1, 1) && c.dilation == (1, 1) && c.groups == 1
-            && c.inChannels >= minimumInputChannels
-            && c.pads.top <= 2 && c.pads.left <= 2 && c.pads.bottom <= 2 && c.pads.right <= 2
-    }
-
-    /// `G g Gᵀ` of every filter, or nil when the conv is not one this kernel computes.
-    init?(_ c: Conv2D) {
-        guard Self.applies(to: c), c.weight.count == c.outChannels * c.inChannels * 9 else { return nil }
-        let cout = c.outChannels, cin = c.inChannels
-        outChannels = cout
-        inChannels = cin
-        var u = [Float](repeating: 0, count: 16 * cout * cin)
-        c.weight.withUnsafeBufferPointer { g in
-            u.withUnsafeMutableBufferPointer { u in
-                let plane = cout * cin
-                for pair in 0..<plane {
-                    let k = g.baseAddress! + pair * 9
-                    // Gg (4×3): G applied down each kernel column, then Gᵀ along each row of Gg.
-                    for row in 0..<4 {
-                        func gRow(_ col: Int) -> Float {
-                            let a = k[col], b = k[3 + col], d = k[6 + col]
-                            switch row {
-                            case 0: return a
-                            case 1: return 0.5 * (a + b + d)
-                            case 2: return 0.5 * (a - b + d)
-                            default: return d
-                            }
-                        }
-                        let a = gRow(0), b = gRow(1), d = gRow(2)
-                        u[(row * 4 + 0) * plane + pair] = a
-                        u[(row * 4 + 1) * plane + pair] = 0.5 * (a + b + d)
-                        u[(row * 4 + 2) * plane + pair] = 0.5 * (a - b + d)
-                        u[(row * 4 + 3) * plane + pair] = d
-                    }
-                }
-            }
-        }
-        self.u = u
-    }
-}
-
-/// Float or a vector of Floats: the transforms' arithmetic is written once for both.
-protocol WinogradLane {
-    static func + (a: Self, b: Self) -> Self
-    static func - (a: Self, b: Self) -> Self
-}
-extension Float: WinogradLane {}
-extension SIMD8: WinogradLane where Scalar == Float {}
-
 /// `Aᵀ M A + bias` of one tile (or 8): the 2×2 outputs y00, y01, y10, y11 from the 16 products.
 @inline(__always)
 func winogradOutputTile<V: WinogradLane>(_ m: (Int) -> V, bias b: V) -> (V, V, V, V) {
@@ -110,6 +51,9 @@ enum WinogradConv {
 
     static func conv(_ c: Conv2D, _ f: WinogradFilter, _ x: Activation, outShape: [Int], constantScale: Float,
                      scratch: ScratchPool) -> Activation {
+        if f.tile == 4 {
+            return Winograd4Conv.conv(c, f, x, outShape: outShape, constantScale: constantScale, scratch: scratch)
+        }
         let g = Geometry(c, x: x, outShape: outShape)
         var y = Activation(uninitialized: outShape, columns: x.columns)  // every output is written
         guard g.n > 0, g.th > 0, g.tw > 0 else { return y }  // nothing to compute (empty batch or map)

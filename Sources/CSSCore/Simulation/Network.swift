@@ -16,8 +16,8 @@ public struct Network: Sendable {
     public let layerNames: [String]
     /// Index of the last node reading each tensor (tensors never read again can be freed).
     let lastUse: [String: Int]
-    /// Transformed filters of the convolutions computed by Winograd F(2×2, 3×3), by node index
-    /// (computed once here, not per call).
+    /// Transformed filters of the convolutions computed by Winograd F(2×2, 3×3) or F(4×4, 3×3)
+    /// (`WinogradFilter.tile`), by node index (computed once here, not per call).
     public let winograd: [Int: WinogradFilter]
     /// Event-driven weights of the convolutions, by node index: columns of spikes sparse enough
     /// run on `SparseConv` (chosen per column from its density), the rest on the dense path.
@@ -26,12 +26,15 @@ public struct Network: Sendable {
     /// - Parameters:
     ///   - winograd: false keeps every convolution on the plain im2col + GEMM path
     ///     (for comparisons; the results differ by float rounding only).
+    ///   - winogradTiles: which Winograd tile each eligible convolution takes (default: F(2×2) everywhere;
+    ///     `.auto`, F(4×4) on maps of 4×4 and more, is faster but not yet checked against the reference).
     ///   - sparse: true builds the event-driven weights and lets sparse columns use them. Off by
     ///     default: at the spike densities measured on our models (17–52 % per conv input) no column
     ///     is below the break-even, and the extra weights would cost memory for nothing.
     ///   - sparseDensity: the density below which a column goes event-driven, instead of each
     ///     layer's measured break-even (to measure that break-even, and in tests).
-    public init(_ graph: Graph, winograd useWinograd: Bool = true, sparse useSparse: Bool = false,
+    public init(_ graph: Graph, winograd useWinograd: Bool = true, winogradTiles: WinogradTiles = .small,
+                sparse useSparse: Bool = false,
                 sparseDensity: Float? = nil) throws {
         self.graph = graph
         self.shapes = try graph.inferShapes()
@@ -63,7 +66,10 @@ public struct Network: Sendable {
         var filters: [Int: WinogradFilter] = [:]
         if useWinograd {
             for (i, node) in graph.nodes.enumerated() {
-                if case .conv(let c) = node.op, let f = WinogradFilter(c) { filters[i] = f }
+                if case .conv(let c) = node.op,
+                   let f = WinogradFilter(c, choice: winogradTiles, outputShape: shapes[node.output] ?? []) {
+                    filters[i] = f
+                }
             }
         }
         self.winograd = filters

@@ -1,0 +1,141 @@
+/// Which Winograd tile the eligible 3×3 convolutions use (`cssdbg bench --conv`).
+public enum WinogradTiles: String, Sendable, CaseIterable {
+    /// F(4×4, 3×3) where the output map is at least `WinogradFilter.largeTileMinimumSide` (4) on both
+    /// sides, F(2×2, 3×3) on smaller maps (chosen per layer by measurement; README, Performance).
+    case auto
+    /// F(2×2, 3×3) everywhere (`--conv winograd`).
+    case small = "winograd"
+    /// F(4×4, 3×3) everywhere it applies (`--conv winograd4`).
+    case large = "winograd4"
+}
+
+/// The transformed filters `U = G g Gᵀ` of one convolution, for F(2×2, 3×3) (16 planes) or
+/// F(4×4, 3×3) (36 planes).
+public struct WinogradFilter: Sendable {
+    /// `U[ξ][cout][cin]`, ξ = side·row + column of the transformed tile (side = tile + 2).
+    let u: [Float]
+    let outChannels: Int
+    let inChannels: Int
+    /// Output tile side: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3).
+    public let tile: Int
+
+    /// Input channels below which the plain im2col path stays (the transforms would dominate).
+    static let minimumInputChannels = 8
+
+    /// Smallest output map side (both sides) on which `.auto` takes F(4×4). On a 4×4 map one
+    /// F(4×4) tile costs 36 products for 16 outputs against F(2×2)'s 64 (measured per layer on
+    /// VGG-16 and ResNet-18: 0.4–0.75× F(2×2)'s time); on 2×2 maps 36 products give 4 outputs
+    /// against F(2×2)'s 16, and F(4×4) took 2.6× as long (README, Performance).
+    public static let largeTileMinimumSide = 4
+
+    /// Whether `c` is a convolution this kernel computes (3×3, stride 1, no dilation, one group).
+    static func applies(to c: Conv2D) -> Bool {
+        c.kernel == (3, 3) && c.stride == (1, 1) && c.dilation == (1, 1) && c.groups == 1
+            && c.inChannels >= minimumInputChannels
+            && c.pads.top <= 2 && c.pads.left <= 2 && c.pads.bottom <= 2 && c.pads.right <= 2
+    }
+
+    /// The tile `choice` gives a convolution whose output map is `outputShape` (`[C, H, W]`).
+    static func tile(for choice: WinogradTiles, outputShape: [Int]) -> Int {
+        switch choice {
+        case .small: return 2
+        case .large: return 4
+        case .auto:
+            let side = outputShape.count == 3 ? min(outputShape[1], outputShape[2]) : 0
+            return side >= largeTileMinimumSide ? 4 : 2
+        }
+    }
+
+    /// The filters of `c` for the tile `choice` picks on this output map, or nil when the conv is
+    /// not one these kernels compute.
+    init?(_ c: Conv2D, choice: WinogradTiles, outputShape: [Int]) {
+        self.init(c, tile: Self.tile(for: choice, outputShape: outputShape))
+    }
+
+    /// `G g Gᵀ` of every filter for output tiles of side `tile` (2 or 4), or nil when the conv is
+    /// not one these kernels compute.
+    init?(_ c: Conv2D, tile: Int = 2) {
+        guard tile == 2 || tile == 4, Self.applies(to: c), c.weight.count == c.outChannels * c.inChannels * 9 else {
+            return nil
+        }
+        outChannels = c.outChannels
+        inChannels = c.inChannels
+        self.tile = tile
+        u = tile == 2 ? Self.transform2(c) : Self.transform4(c)
+    }
+
+    /// F(2×2): `G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]` (exact in Float32).
+    static func transform2(_ c: Conv2D) -> [Float] {
+        let cout = c.outChannels, cin = c.inChannels
+        var u = [Float](repeating: 0, count: 16 * cout * cin)
+        c.weight.withUnsafeBufferPointer { g in
+            u.withUnsafeMutableBufferPointer { u in
+                let plane = cout * cin
+                for pair in 0..<plane {
+                    let k = g.baseAddress! + pair * 9
+                    // Gg (4×3): G applied down each kernel column, then Gᵀ along each row of Gg.
+                    for row in 0..<4 {
+                        func gRow(_ col: Int) -> Float {
+                            let a = k[col], b = k[3 + col], d = k[6 + col]
+                            switch row {
+                            case 0: return a
+                            case 1: return 0.5 * (a + b + d)
+                            case 2: return 0.5 * (a - b + d)
+                            default: return d
+                            }
+                        }
+                        let a = gRow(0), b = gRow(1), d = gRow(2)
+                        u[(row * 4 + 0) * plane + pair] = a
+                        u[(row * 4 + 1) * plane + pair] = 0.5 * (a + b + d)
+                        u[(row * 4 + 2) * plane + pair] = 0.5 * (a - b + d)
+                        u[(row * 4 + 3) * plane + pair] = d
+                    }
+                }
+            }
+        }
+        return u
+    }
+
+    /// F(4×4) with the points 0, ±1, ±2, ∞: `G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙;
+    /// 1/24 −1/12 ⅙; 0 0 1]`. Its fractions are not exact in Float32, so `G g Gᵀ` is computed in
+    /// Float64 and rounded once (the transforms of inputs and products have small integer
+    /// coefficients and run in Float32).
+    static func transform4(_ c: Conv2D) -> [Float] {
+        let cout = c.outChannels, cin = c.inChannels
+        var u = [Float](repeating: 0, count: 36 * cout * cin)
+        let gm: [(Double, Double, Double)] = [(0.25, 0, 0), (-1.0 / 6, -1.0 / 6, -1.0 / 6), (-1.0 / 6, 1.0 / 6, -1.0 / 6),
+                                              (1.0 / 24, 1.0 / 12, 1.0 / 6), (1.0 / 24, -1.0 / 12, 1.0 / 6), (0, 0, 1)]
+        c.weight.withUnsafeBufferPointer { g in
+            u.withUnsafeMutableBufferPointer { u in
+                let plane = cout * cin
+                var gg = [Double](repeating: 0, count: 18)  // G g: 6 × 3
+                for pair in 0..<plane {
+                    let k = g.baseAddress! + pair * 9
+                    for row in 0..<6 {
+                        let (a, b, d) = gm[row]
+                        for col in 0..<3 {
+                            gg[row * 3 + col] = a * Double(k[col]) + b * Double(k[3 + col]) + d * Double(k[6 + col])
+                        }
+                    }
+                    for row in 0..<6 {
+                        for col in 0..<6 {
+                            let (a, b, d) = gm[col]
+                            let value = a * gg[row * 3] + b * gg[row * 3 + 1] + d * gg[row * 3 + 2]
+                            u[(row * 6 + col) * plane + pair] = Float(value)
+                        }
+                    }
+                }
+            }
+        }
+        return u
+    }
+}
+
+/// Float or a vector of Floats: the transforms' arithmetic is written once for both.
+protocol WinogradLane {
+    static func + (a: Self, b: Self) -> Self
+    static func - (a: Self, b: Self) -> Self
+    static func * (a: Float, b: Self) -> Self
+}
+extension Float: WinogradLane {}
+extension SIMD8: WinogradLane where Scalar == Float {}

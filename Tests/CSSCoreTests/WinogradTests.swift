@@ -1,0 +1,203 @@
+import XCTest
+@testable import CSSCore
+
+/// Winograd F(2×2, 3×3) and F(4×4, 3×3) against a Float64 direct convolution, their
+/// independence of thread count and batch, the per-layer tile choice, and whole simulations
+/// against the plain im2col path.
+final class WinogradTests: XCTestCase {
+    typealias ConvCase = KernelFastPathTests.ConvCase
+
+    static func conv(_ k: ConvCase, seed: UInt64) -> Conv2D {
+        Conv2D(weight: RandomNetworks.values(k.cout * k.cin * 9, seed: seed, scale: 0.5),
+               bias: RandomNetworks.values(k.cout, seed: seed + 1),
+               outChannels: k.cout, inChannels: k.cin, kernel: (3, 3), pads: (k.pads.0, k.pads.1, k.pads.2, k.pads.3))
+    }
+
+    /// Largest error relative to max(1, |expected|), and relative to the largest |expected|.
+    func checkWinograd(_ k: ConvCase, seed: UInt64, tile: Int, tolerance: Double = 1e-4) {
+        let conv = Self.conv(k, seed: seed)
+        guard let filter = WinogradFilter(conv, tile: tile) else { return XCTFail("\(k) should take the Winograd path") }
+        XCTAssertEqual(filter.tile, tile)
+        let oh = k.h + k.pads.0 + k.pads.2 - 2, ow = k.w + k.pads.1 + k.pads.3 - 2
+        let x = Activation(shape: [k.cin, k.h, k.w], columns: k.n,
+                           data: RandomNetworks.values(k.cin * k.n * k.h * k.w, seed: seed + 2))
+        let expected = KernelFastPathTests.naiveConv(conv, x, oh: oh, ow: ow, constantScale: 0.25)
+        let y = WinogradConv.conv(conv, filter, x, outShape: [k.cout, oh, ow], constantScale: 0.25, scratch: ScratchPool())
+        XCTAssertEqual(y.data.count, expected.count)
+        var worst = 0.0
+        for (a, b) in zip(y.data, expected) { worst = max(worst, abs(Double(a) - b) / max(1, abs(b))) }
+        XCTAssertLessThan(worst, tolerance, "F(\(tile)×\(tile)) \(k)")
+    }
+
+    /// F(2×2): odd and even sizes (partial edge tiles), every padding the kernel accepts, one tile
+    /// per image (2×2, 1×1), rows of 8+ tiles (vectors along rows) and narrow maps (vectors over
+    /// images, full and partial), one chunk and many.
+    func testWinogradMatchesNaiveConvolution() {
+        let cases: [ConvCase] = [
+            ConvCase(cin: 8, cout: 5, h: 6, w: 6, n: 3, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 9, cout: 4, h: 7, w: 5, n: 2, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 8, cout: 3, h: 2, w: 2, n: 5, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 8, cout: 3, h: 1, w: 1, n: 4, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 10, cout: 6, h: 9, w: 8, n: 2, kernel: (3, 3)),
+            ConvCase(cin: 8, cout: 7, h: 5, w: 6, n: 2, kernel: (3, 3), pads: (0, 2, 1, 0)),
+            ConvCase(cin: 8, cout: 2, h: 4, w: 7, n: 2, kernel: (3, 3), pads: (2, 2, 2, 2)),
+            ConvCase(cin: 16, cout: 24, h: 32, w: 32, n: 9, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 64, cout: 32, h: 4, w: 4, n: 40, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            // Rows of 8+ tiles with a scalar tail and an odd right and bottom edge.
+            ConvCase(cin: 8, cout: 4, h: 17, w: 19, n: 3, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 8, cout: 4, h: 18, w: 40, n: 2, kernel: (3, 3), pads: (0, 2, 1, 0)),
+            // Narrow maps with more than one chunk and a partial vector of images.
+            ConvCase(cin: 8, cout: 5, h: 8, w: 8, n: 37, kernel: (3, 3), pads: (1, 1, 1, 1)),
+        ]
+        for (i, k) in cases.enumerated() { checkWinograd(k, seed: UInt64(500 + 10 * i), tile: 2) }
+    }
+
+    /// F(4×4): output sizes 1 … 3 past a multiple of 4 (partial edge tiles), every padding 0 … 2
+    /// on each side (asymmetric too), one tile per image (4×4, 2×2, 1×1 maps), rows of 8+ tiles
+    /// with a partial vector, one chunk and many (chunks cross image boundaries).
+    func testWinograd4MatchesNaiveConvolution() {
+        let cases: [ConvCase] = [
+            ConvCase(cin: 8, cout: 5, h: 8, w: 8, n: 3, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 9, cout: 4, h: 7, w: 5, n: 2, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 8, cout: 3, h: 4, w: 4, n: 5, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 8, cout: 3, h: 2, w: 2, n: 5, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 8, cout: 3, h: 1, w: 1, n: 4, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 10, cout: 6, h: 9, w: 8, n: 2, kernel: (3, 3)),
+            ConvCase(cin: 8, cout: 7, h: 5, w: 6, n: 2, kernel: (3, 3), pads: (0, 2, 1, 0)),
+            ConvCase(cin: 8, cout: 2, h: 4, w: 7, n: 2, kernel: (3, 3), pads: (2, 2, 2, 2)),
+            ConvCase(cin: 8, cout: 4, h: 11, w: 10, n: 2, kernel: (3, 3), pads: (2, 0, 0, 1)),
+            ConvCase(cin: 16, cout: 24, h: 32, w: 32, n: 9, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 64, cout: 32, h: 8, w: 8, n: 40, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            // 9 and 10 tiles per row: a full vector and a partial one; odd right and bottom edges.
+            ConvCase(cin: 8, cout: 4, h: 35, w: 37, n: 2, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 8, cout: 4, h: 18, w: 40, n: 2, kernel: (3, 3), pads: (0, 2, 1, 0)),
+            // Many chunks of whole and partial images.
+            ConvCase(cin: 8, cout: 5, h: 16, w: 16, n: 37, kernel: (3, 3), pads: (1, 1, 1, 1)),
+        ]
+        for (i, k) in cases.enumerated() { checkWinograd(k, seed: UInt64(900 + 10 * i), tile: 4) }
+    }
+
+    /// F(4×4)'s Float32 error on a deep layer's shape (128 channels in, standardised weights):
+    /// within 3e-5 of the largest output (measured: about 1e-5; F(2×2) 6e-7). A wrong transform
+    /// coefficient or a missed tile would be off by far more.
+    func testWinograd4ErrorOnDeepLayer() {
+        let cin = 128, cout = 16, side = 8, n = 2
+        let conv = Conv2D(weight: RandomNetworks.values(cout * cin * 9, seed: 77, scale: 1 / Float(cin * 9).squareRoot()),
+                          bias: nil, outChannels: cout, inChannels: cin, kernel: (3, 3), pads: (1, 1, 1, 1))
+        let x = Activation(shape: [cin, side, side], columns: n,
+                           data: RandomNetworks.values(cin * n * side * side, seed: 78))
+        let expected = KernelFastPathTests.naiveConv(conv, x, oh: side, ow: side, constantScale: 1)
+        let largest = expected.map(abs).max()!
+        for tile in [2, 4] {
+            let y = WinogradConv.conv(conv, WinogradFilter(conv, tile: tile)!, x, outShape: [cout, side, side],
+                                      constantScale: 1, scratch: ScratchPool())
+            let worst = zip(y.data, expected).map { abs(Double($0) - $1) }.max()!
+            XCTAssertLessThan(worst / largest, tile == 4 ? 3e-5 : 3e-6, "F(\(tile)×\(tile))")
+        }
+    }
+
+    /// An empty batch gives an empty result instead of dividing by zero chunks.
+    func testWinogradEmptyBatch() {
+        let conv = Conv2D(weight: RandomNetworks.values(8 * 8 * 9, seed: 1), bias: nil, outChannels: 8, inChannels: 8,
+                          kernel: (3, 3), pads: (1, 1, 1, 1))
+        let x = Activation(shape: [8, 4, 4], columns: 0, data: [])
+        for tile in [2, 4] {
+            let y = WinogradConv.conv(conv, WinogradFilter(conv, tile: tile)!, x, outShape: [8, 4, 4], constantScale: 1,
+                                      scratch: ScratchPool())
+            XCTAssertEqual(y.data.count, 0)
+        }
+    }
+
+    /// The path is taken exactly for 3×3, stride 1, undilated, ungrouped convolutions.
+    func testWinogradAppliesOnlyToPlain3x3() {
+        func conv(kernel: (Int, Int) = (3, 3), stride: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1),
+                  groups: Int = 1, cin: Int = 8) -> Conv2D {
+            Conv2D(weight: [Float](repeating: 0.1, count: 8 * cin / groups * kernel.0 * kernel.1), bias: nil,
+                   outChannels: 8, inChannels: cin, kernel: kernel, stride: stride, pads: (1, 1, 1, 1),
+                   dilation: dilation, groups: groups)
+        }
+        for tile in [2, 4] {
+            XCTAssertNotNil(WinogradFilter(conv(), tile: tile))
+            XCTAssertNil(WinogradFilter(conv(kernel: (3, 1)), tile: tile))
+            XCTAssertNil(WinogradFilter(conv(stride: (2, 2)), tile: tile))
+            XCTAssertNil(WinogradFilter(conv(dilation: (2, 2)), tile: tile))
+            XCTAssertNil(WinogradFilter(conv(groups: 2), tile: tile))
+            XCTAssertNil(WinogradFilter(conv(cin: 3), tile: tile))
+        }
+        XCTAssertNil(WinogradFilter(conv(), tile: 3))
+    }
+
+    /// `.auto` takes F(4×4) on maps of 4×4 and more (both sides), F(2×2) below; the explicit
+    /// choices ignore the map size.
+    func testTileChoiceFollowsMapSize() {
+        let c = Conv2D(weight: [Float](repeating: 0.1, count: 8 * 8 * 9), bias: nil, outChannels: 8, inChannels: 8,
+                       kernel: (3, 3), pads: (1, 1, 1, 1))
+        XCTAssertEqual(WinogradFilter(c, choice: .auto, outputShape: [8, 8, 8])?.tile, 4)
+        XCTAssertEqual(WinogradFilter(c, choice: .auto, outputShape: [8, 224, 224])?.tile, 4)
+        XCTAssertEqual(WinogradFilter(c, choice: .auto, outputShape: [8, 4, 4])?.tile, 4)
+        XCTAssertEqual(WinogradFilter(c, choice: .auto, outputShape: [8, 3, 32])?.tile, 2)
+        XCTAssertEqual(WinogradFilter(c, choice: .auto, outputShape: [8, 2, 2])?.tile, 2)
+        XCTAssertEqual(WinogradFilter(c, choice: .small, outputShape: [8, 32, 32])?.tile, 2)
+        XCTAssertEqual(WinogradFilter(c, choice: .large, outputShape: [8, 2, 2])?.tile, 4)
+        XCTAssertEqual(WinogradTiles(rawValue: "winograd4"), .large)
+        XCTAssertEqual(WinogradTiles(rawValue: "winograd"), .small)
+    }
+
+    /// The same bits for any thread count and batch: chunk boundaries and GEMM shapes follow the
+    /// layer shape, and a column's result does not depend on the other columns of its batch.
+    func testWinogradIsThreadCountAndBatchIndependent() {
+        let conv = Conv2D(weight: RandomNetworks.values(32 * 16 * 9, seed: 3), bias: nil, outChannels: 32,
+                          inChannels: 16, kernel: (3, 3), pads: (1, 1, 1, 1))
+        let n = 12, plane = 16 * 16
+        let x = Activation(shape: [16, 16, 16], columns: n, data: RandomNetworks.values(16 * n * plane, seed: 4))
+        let before = ComputeThreads.count
+        defer { ComputeThreads.set(before) }
+        for tile in [2, 4] {
+            let filter = WinogradFilter(conv, tile: tile)!
+            var results: [[Float]] = []
+            for threads in [1, 2, 3] {
+                ComputeThreads.set(threads)
+                results.append(WinogradConv.conv(conv, filter, x, outShape: [32, 16, 16], constantScale: 1,
+                                                 scratch: ScratchPool()).data)
+            }
+            XCTAssertEqual(results[0], results[1], "F(\(tile)×\(tile))")
+            XCTAssertEqual(results[0], results[2], "F(\(tile)×\(tile))")
+            // Columns 3 … 7 as a batch of their own, and column 11 alone.
+            for columns in [3..<8, 11..<12] {
+                let part = AffineOps.selectColumns(x, Array(columns))
+                let y = WinogradConv.conv(conv, filter, part, outShape: [32, 16, 16], constantScale: 1, scratch: ScratchPool())
+                for ch in 0..<32 {
+                    for (k, j) in columns.enumerated() {
+                        let got = Array(y.data[((ch * columns.count) + k) * plane ..< ((ch * columns.count) + k + 1) * plane])
+                        let whole = Array(results[0][(ch * n + j) * plane ..< (ch * n + j + 1) * plane])
+                        XCTAssertEqual(got, whole, "F(\(tile)×\(tile)) channel \(ch) column \(j) in \(columns)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// F(4×4) (on every eligible layer) against the plain im2col path on a whole simulation: the
+    /// same predictions and, per layer, spike counts within a few tie flips (docs/numerics.md §9).
+    func testWinograd4SimulationMatchesPlainConvolution() throws {
+        let fast = try RandomNetworks.winogradCNN(seed: 5, tiles: .large, sparse: false)
+        let plain = try RandomNetworks.winogradCNN(seed: 5, winograd: false, sparse: false)
+        XCTAssertEqual(fast.winograd.values.map(\.tile), [4, 4])
+        XCTAssertFalse(plain.usesWinograd)
+        let data = RandomNetworks.samples(count: 60, shape: [3, 8, 8], seed: 12)
+        let config = ConversionConfig(T: 10, beta: 1.5, silent: 1)
+        let theta = try Evaluator(network: plain).calibrate(data, config: config)
+        let a = try Evaluator(network: fast, batchSize: 16).evaluate(data, amplitudes: theta, config: config)
+        let b = try Evaluator(network: plain, batchSize: 16).evaluate(data, amplitudes: theta, config: config)
+        let same = zip(a.snnPredictions, b.snnPredictions).filter { $0 == $1 }.count
+        XCTAssertGreaterThanOrEqual(same, 59)
+        for (x, y) in zip(a.layers, b.layers) {
+            let spikes = y.spikesPositive + y.spikesNegative
+            XCTAssertGreaterThan(spikes, 1000)
+            XCTAssertLessThanOrEqual(abs((x.spikesPositive + x.spikesNegative) - spikes), max(5, spikes / 50))
+        }
+        let ann = Simulator(network: fast).annForward(data.inputs[...], count: data.count).outputs
+        let annPlain = Simulator(network: plain).annForward(data.inputs[...], count: data.count).outputs
+        for (p, q) in zip(ann, annPlain) { XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(q))) }
+    }
+}
