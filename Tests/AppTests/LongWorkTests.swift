@@ -21,15 +21,15 @@ final class LongWorkTests: XCTestCase {
                               pendingRestore: nil)
     }
 
-    final class Seen: @unchecked Sendable {
-        let lock = NSLock()
-        var values: [Double] = []
-        func add(_ v: Double) { lock.withLock { values.append(v) } }
+    final class Seen: Sendable {
+        private let stored = Locked<[Double]>([])
+        var values: [Double] { stored.value }
+        func add(_ v: Double) { stored.withLock { $0.append(v) } }
     }
 
     func testProgressThenCancelLeavesThetaUnchanged() async throws {
         let c = try commands()
-        let before = await c.backend.session
+        let before = try await c.backend.snapshot().session
         let seen = Seen()
         // The first progress report cancels the task the request runs in (as Esc does).
         let o = await Task {
@@ -43,7 +43,7 @@ final class LongWorkTests: XCTestCase {
         XCTAssertEqual(o.history?.changes, 0)
         XCTAssertFalse(seen.values.isEmpty)
         XCTAssertTrue(seen.values.allSatisfy { $0 > 0 && $0 < 1 }, "\(seen.values)")
-        let after = await c.backend.session
+        let after = try await c.backend.snapshot().session
         XCTAssertEqual(after, before)
 
         // Not cancelled, the same request runs to the end with progress up to 1.
