@@ -46,13 +46,14 @@ struct Sweep: AsyncParsableCommand {
         if let p = running.percentile { base.percentile = p }
         let all = ConversionSweep.configurations(T: Ts, beta: betas, silent: Ls, negative: signs, base: base)
         for c in all {
-            do { try c.validate() } catch let e as GraphError {
-                let text = e.description
-                if text.hasPrefix("T ") { throw Usage.error("-T", String(c.T), text) }
-                if text.hasPrefix("beta") { throw Usage.error("--beta", JSONFormat.number(c.beta), text) }
-                if text.hasPrefix("silent") { throw Usage.error("--silent", String(c.silent), text) }
-                if text.hasPrefix("percentile") { throw Usage.error("--percentile", JSONFormat.number(c.percentile), text) }
-                throw ValidationError(text)
+            do { try c.validate() } catch let e as ConfigError {
+                // The setting says which flag's value is out of range (no reading of the text).
+                switch e.setting {
+                case .T: throw Usage.error("-T", String(c.T), e.description)
+                case .beta: throw Usage.error("--beta", JSONFormat.number(c.beta), e.description)
+                case .silent: throw Usage.error("--silent", String(c.silent), e.description)
+                case .percentile: throw Usage.error("--percentile", JSONFormat.number(c.percentile), e.description)
+                }
             }
         }
         return all

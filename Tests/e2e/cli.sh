@@ -62,7 +62,7 @@ assert d['conv'] == 'winograd' and d['batch'] == 2 and d['snn_samples_per_s'] > 
 check "bench --conv im2col" python3 -c "
 import json; assert json.load(open('$tmp/bench.json'))['conv'] == 'im2col'"
 "$BIN" bench --model samples/digits-cnn --batch 2 --iters 1 --profile >"$tmp/profile" 2>"$tmp/err"
-check "bench --profile marks Winograd convs and totals" sh -c "grep -q 'Conv (W)' '$tmp/profile' && grep -q '^total' '$tmp/profile'"
+check "bench --profile marks Winograd convs and totals" sh -c "grep -q 'Conv (W2)' '$tmp/profile' && grep -q '^total' '$tmp/profile'"
 
 # bad input: one line, names the file, non-zero exit, no crash
 expect_error() { # name pattern args...
