@@ -4,10 +4,16 @@ import PackageDescription
 // The simulator's own loops (TSA recurrence, margins, im2col, pooling) are written to vectorise;
 // on x86-64 we let the compiler use AVX2/FMA (any x86-64 CPU since 2013). Measured with
 // `cssdbg bench`: ANN forward 290 → 385 samples/s on VGG-16, SNN unchanged (GEMM-bound).
+//
+// The core is optimised in debug builds too: the test suite simulates the sample data sets for
+// dozens of configurations against the Float64 reference, and unoptimised loops made that 5×
+// slower (most of CI's time). Stepping through the core in a debugger needs `-c release -g` or
+// removing this flag; the other targets stay unoptimised in debug builds.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 #if arch(x86_64)
-let coreSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+let coreSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])] + optimisedInDebug
 #else
-let coreSettings: [SwiftSetting] = []
+let coreSettings: [SwiftSetting] = optimisedInDebug
 #endif
 
 let package = Package(

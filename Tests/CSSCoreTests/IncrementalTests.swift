@@ -61,7 +61,8 @@ final class IncrementalTests: XCTestCase {
     }
 
     /// With Winograd convolutions too: a sample's numbers do not depend on the batch it is in
-    /// (chunks change with the batch size, the arithmetic per tile does not).
+    /// (chunks change with the batch size, the arithmetic per tile does not) — bit for bit where
+    /// the BLAS rounds a column independently of the product's width (`BLASColumnStability`).
     func testWinogradResultsDoNotDependOnBatchSize() throws {
         let net = try RandomNetworks.winogradCNN(seed: 3)
         XCTAssertEqual(net.winograd.count, 2)
@@ -71,6 +72,19 @@ final class IncrementalTests: XCTestCase {
         let reference = try Evaluator(network: net, batchSize: 1).evaluate(data, amplitudes: theta, config: config)
         for batch in [7, 40] {
             let b = try Evaluator(network: net, batchSize: batch).evaluate(data, amplitudes: theta, config: config)
+            guard BLASColumnStability.holds else {
+                // This BLAS rounds a column by the product's width: spikes may flip at exact
+                // threshold ties only (docs/numerics.md §9: counts within 2 % or 5).
+                let same = zip(reference.snnPredictions, b.snnPredictions).filter { $0 == $1 }.count
+                XCTAssertGreaterThanOrEqual(same, data.count - 1, "batch \(batch)")
+                for (x, y) in zip(reference.layers, b.layers) {
+                    for (p, q) in [(x.spikesPositive, y.spikesPositive), (x.spikesNegative, y.spikesNegative),
+                                   (x.violationsByStep.reduce(0, +), y.violationsByStep.reduce(0, +))] {
+                        XCTAssertLessThanOrEqual(abs(p - q), max(5, p / 50), "batch \(batch)")
+                    }
+                }
+                continue
+            }
             XCTAssertEqual(reference.snnPredictions, b.snnPredictions, "batch \(batch)")
             for (x, y) in zip(reference.layers, b.layers) {
                 XCTAssertEqual(x.violationsByStep, y.violationsByStep, "batch \(batch)")

@@ -143,8 +143,9 @@ final class WinogradTests: XCTestCase {
         XCTAssertEqual(WinogradTiles(rawValue: "winograd"), .small)
     }
 
-    /// The same bits for any thread count and batch: chunk boundaries and GEMM shapes follow the
-    /// layer shape, and a column's result does not depend on the other columns of its batch.
+    /// The same bits for any thread count: chunk boundaries and GEMM shapes follow the layer
+    /// shape. The same bits for any batch where the BLAS rounds a column independently of the
+    /// product's width (`BLASColumnStability`), float rounding only where it does not.
     func testWinogradIsThreadCountAndBatchIndependent() {
         let conv = Conv2D(weight: RandomNetworks.values(32 * 16 * 9, seed: 3), bias: nil, outChannels: 32,
                           inChannels: 16, kernel: (3, 3), pads: (1, 1, 1, 1))
@@ -170,7 +171,14 @@ final class WinogradTests: XCTestCase {
                     for (k, j) in columns.enumerated() {
                         let got = Array(y.data[((ch * columns.count) + k) * plane ..< ((ch * columns.count) + k + 1) * plane])
                         let whole = Array(results[0][(ch * n + j) * plane ..< (ch * n + j + 1) * plane])
-                        XCTAssertEqual(got, whole, "F(\(tile)×\(tile)) channel \(ch) column \(j) in \(columns)")
+                        if BLASColumnStability.holds {
+                            XCTAssertEqual(got, whole, "F(\(tile)×\(tile)) channel \(ch) column \(j) in \(columns)")
+                        } else {
+                            // This BLAS rounds a column by the product's width: float rounding only.
+                            let scale = whole.map(abs).max() ?? 1
+                            let worst = zip(got, whole).map { abs($0 - $1) }.max() ?? 0
+                            XCTAssertLessThanOrEqual(worst, 1e-5 * scale, "F(\(tile)×\(tile)) channel \(ch) column \(j) in \(columns)")
+                        }
                     }
                 }
             }

@@ -229,3 +229,40 @@ public enum ComputeMemory {
     /// blocks kept for speed do not turn a transient peak into the session's footprint.
     public static func releaseFreeMemory() { css_release_free_memory() }
 }
+
+/// Whether this machine's BLAS computes a column of `A · B` to the same bits whatever the width
+/// of `B` and the column's place in it. Batching relies on it for "a sample's numbers do not
+/// depend on its batch": OpenBLAS's SkylakeX kernels have it; its Haswell/Zen kernels (0.3.21)
+/// do not — they round column 0 of a 128×576 by 576×N product differently for N < 8, 8…15 and
+/// ≥ 16 (measured on an AMD EPYC), so there a sample's values can differ in the last bits with
+/// the batch size, and its spikes only at exact threshold ties (docs/numerics.md §9). Thread
+/// counts never change a result: the work split follows the shapes only.
+public enum BLASColumnStability {
+    /// Probed once: column 0 of one product at widths 1, 8, 16, 40 and 64, bit for bit.
+    public static let holds: Bool = {
+        let m = 64, k = 96, widest = 64
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 997
+        }
+        let a = (0..<(m * k)).map { _ in next() }
+        let b = (0..<(k * widest)).map { _ in next() }
+        func firstColumn(width n: Int) -> [Float] {
+            var packed = [Float](repeating: 0, count: k * n)
+            for r in 0..<k { for c in 0..<n { packed[r * n + c] = b[r * widest + c] } }
+            var out = [Float](repeating: 0, count: m * n)
+            a.withUnsafeBufferPointer { ap in
+                packed.withUnsafeBufferPointer { bp in
+                    out.withUnsafeMutableBufferPointer { cp in
+                        sgemmSerial(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n,
+                                    c: cp.baseAddress!, ldc: n)
+                    }
+                }
+            }
+            return (0..<m).map { out[$0 * n] }
+        }
+        let one = firstColumn(width: 1).map(\.bitPattern)
+        return [8, 16, 40, 64].allSatisfy { firstColumn(width: $0).map(\.bitPattern) == one }
+    }()
+}
