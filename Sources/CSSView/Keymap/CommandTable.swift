@@ -119,7 +119,7 @@ extension Keymap {
         }),
         CommandEntry("q!", aliases: ["quit!", "qa!"], completes: ["q!"], usage: ":q!", help: ["quit without asking"],
                      readme: "quit without asking about unsaved θ", .view { _, _, c in c.append(.quit) }),
-    ] + hostCommands
+    ] + hostCommands + watchCommands
 
     /// The host's commands (θ tuning, sessions, θ files): parsed here, executed by the host.
     static let hostCommands: [CommandEntry] = [
