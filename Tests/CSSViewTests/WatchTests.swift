@@ -125,5 +125,14 @@ final class WatchTests: XCTestCase {
 
     func testGoldenWatch80x24() { assertGolden(Screen.render(watched()), "watch_80x24") }
 
+    func testASCIIHeaderHasNoUnknownGlyphs() {
+        var s = watched()
+        s.unicode = false
+        let rows = Screen.render(s).text().filter { $0.contains("layer") && $0.contains("margin") }
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertTrue(rows[0].contains("sumS"), rows[0])
+        XCTAssertFalse(rows[0].contains("?"), rows[0])
+    }
+
     func testGoldenWatch160x48() { assertGolden(Screen.render(watched(width: 160, height: 48)), "watch_160x48") }
 }

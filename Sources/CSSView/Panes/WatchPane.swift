@@ -22,7 +22,11 @@ enum WatchPane {
         let names = NameShortening.shorten(s.watches.map { $0.layer < s.spikingLayerCount ? s.rowName($0.layer + 1) : "?" },
                                            to: nameW, ellipsis: s.glyphs.ellipsis)
         var header: [(String, Style)] = [(DisplayWidth.pad("#", to: 3), .dim), (DisplayWidth.pad("layer", to: nameW), .dim)]
-        for (h, w) in columns { header.append((" " + DisplayWidth.pad(h, to: w, right: false), .dim)) }
+        for (h, w) in columns {
+            // Σ has no ASCII fallback: `sumS` in ASCII mode.
+            let text = h == "ΣS" && !s.glyphs.unicode ? "sumS" : h
+            header.append((" " + DisplayWidth.pad(text, to: w, right: false), .dim))
+        }
         g.write(header, x: rect.x, y: rect.y, maxWidth: rect.width)
         let rows = max(1, rect.height - 1)
         let first = max(0, min(s.watches.count - rows, s.watchSelection - rows + 1))
