@@ -9,7 +9,11 @@ extension SessionPosition {
         if let l = p.hotspotLayer, l >= 0, l < layout.layers.count { filter = (filter ?? "all") + " " + layout.layers[l].name }
         self.init(sample: p.sample, step: p.step, layer: p.layer, neuron: p.neuron, focus: p.focus?.commandName,
                   lowerLeft: p.lowerLeft?.commandName, lowerRight: p.lowerRight?.commandName, hotspotFilter: filter,
-                  playSpeed: p.playSpeed)
+                  playSpeed: p.playSpeed,
+                  watches: p.watches.map { $0.compactMap { w in
+                      w.layer >= 0 && w.layer < layout.layers.count
+                          ? SessionWatch(layer: layout.layers[w.layer].tensor, neuron: w.neuron) : nil
+                  } })
     }
 }
 
@@ -28,6 +32,9 @@ extension ViewPosition {
         self.init(sample: p.sample, step: p.step, layer: p.layer, neuron: p.neuron,
                   focus: p.focus.flatMap(Pane.init(commandName:)), lowerLeft: p.lowerLeft.flatMap(Pane.init(commandName:)),
                   lowerRight: p.lowerRight.flatMap(Pane.init(commandName:)), hotspotFilter: filter, hotspotLayer: layer,
-                  playSpeed: p.playSpeed)
+                  playSpeed: p.playSpeed,
+                  watches: p.watches.map { $0.compactMap { w in
+                      (try? layout.layerIndex(matching: w.layer)).flatMap { $0 >= 0 ? Watch(layer: $0, neuron: w.neuron) : nil }
+                  } })
     }
 }

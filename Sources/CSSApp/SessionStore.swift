@@ -16,10 +16,12 @@ public struct SessionPosition: Sendable, Equatable, Codable {
     public var lowerRight: String?
     public var hotspotFilter: String?
     public var playSpeed: Double?
+    /// Watched neurons (`:watch`); absent in older sessions.
+    public var watches: [SessionWatch]?
 
     public init(sample: Int = 0, step: Int = 0, layer: Int? = nil, neuron: Int = 0, focus: String? = nil,
                 lowerLeft: String? = nil, lowerRight: String? = nil, hotspotFilter: String? = nil,
-                playSpeed: Double? = nil) {
+                playSpeed: Double? = nil, watches: [SessionWatch]? = nil) {
         self.sample = sample
         self.step = step
         self.layer = layer
@@ -29,6 +31,18 @@ public struct SessionPosition: Sendable, Equatable, Codable {
         self.lowerRight = lowerRight
         self.hotspotFilter = hotspotFilter
         self.playSpeed = playSpeed
+        self.watches = watches
+    }
+}
+
+/// One watched neuron as the session file keeps it: the layer by its ONNX tensor name (so the
+/// watch survives a layer list reordered by a new export) and the neuron index.
+public struct SessionWatch: Sendable, Equatable, Codable {
+    public var layer: String
+    public var neuron: Int
+    public init(layer: String, neuron: Int) {
+        self.layer = layer
+        self.neuron = neuron
     }
 }
 

@@ -160,6 +160,12 @@ public final class TuningCommands: Sendable {
             return try await change(.setConfig(configChange(setting, await backend.config)))
         case .memory:
             return Outcome(message: Self.describe(try await backend.memoryUse()))
+        case .savePosition:
+            // Not over a session offered at start-up that the user has not answered yet.
+            guard pendingRestore == nil else { return Outcome(message: "") }
+            let snap = try await backend.snapshot()
+            try save(snap.session, position)
+            return Outcome(message: "", history: depth(snap.session))
         case .write(let given, let force):
             // Like vim: `:w` never replaces a file holding something else (θ of another model or
             // config, not a θ file); `:w!` does.

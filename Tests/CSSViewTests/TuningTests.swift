@@ -190,7 +190,9 @@ final class TuningCompletionTests: XCTestCase {
         XCTAssertEqual(complete("re", state: s).0, "re")
         XCTAssertEqual(complete("res", state: s).0, "res")
         XCTAssertEqual(complete("d", state: s).0, "discard ")
-        XCTAssertEqual(complete("u", state: s).0, "undo ")
+        // `:unwatch` shares the prefix: u offers both, und completes undo.
+        XCTAssertEqual(complete("u", state: s).1, ["undo", "unwatch"])
+        XCTAssertEqual(complete("und", state: s).0, "undo ")
     }
 
     func testLayerArguments() {

@@ -184,7 +184,7 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.lowerRight, .raster)
         s = press(s, chars(":focus sideways") + [.enter]).0
         XCTAssertTrue(s.messageIsError)
-        XCTAssertEqual(s.message, ":focus takes layers, membrane, neuron, raster, histogram, coupling")
+        XCTAssertEqual(s.message, ":focus takes layers, membrane, neuron, raster, histogram, coupling, watch")
         XCTAssertEqual(s.focus, .membrane)
 
         s = press(s, chars(":speed 7") + [.enter]).0

@@ -89,12 +89,13 @@ extension Keymap {
         CommandEntry("hotspots", usage: ":hotspots F", help: ["F: all, overflow, coupling or a LAYER"],
                      readme: "show the hotspot list with that filter: `all`, `overflow`, `coupling` and/or a layer (`:hotspots block2.relu1`, `:hotspots coupling stem.2`)",
                      argument: .hotspots, .view { s, w, _ in try showHotspots(&s, w) }),
-        CommandEntry("focus", usage: ":focus PANE", help: ["layers membrane neuron raster histogram", "coupling"],
-                     readme: "bring a pane to the front: `layers`, `membrane`, `neuron`, `raster`, `histogram`, `coupling`",
+        CommandEntry("focus", usage: ":focus PANE", help: ["layers membrane neuron raster histogram", "coupling watch"],
+                     readme: "bring a pane to the front: `layers`, `membrane`, `neuron`, `raster`, `histogram`, `coupling`, `watch`",
                      argument: .pane, .view { s, w, _ in
             guard let p = Pane(commandName: w.joined(separator: " ")) else {
                 throw CommandError(":focus takes " + Pane.allCases.map(\.commandName).joined(separator: ", "))
             }
+            if p == .watch && s.watches.isEmpty { throw CommandError("no watches yet: :watch LAYER NEURON") }
             focus(&s, p)
         }),
         CommandEntry("speed", usage: ":speed N", help: ["play speed in steps/s (0.5 to 32)"],
@@ -119,7 +120,7 @@ extension Keymap {
         }),
         CommandEntry("q!", aliases: ["quit!", "qa!"], completes: ["q!"], usage: ":q!", help: ["quit without asking"],
                      readme: "quit without asking about unsaved θ", .view { _, _, c in c.append(.quit) }),
-    ] + hostCommands
+    ] + hostCommands + watchCommands
 
     /// The host's commands (θ tuning, sessions, θ files): parsed here, executed by the host.
     static let hostCommands: [CommandEntry] = [

@@ -19,6 +19,8 @@ public enum HostRequest: Equatable, Sendable {
     case restore, discard
     /// How the memory budget is spent.
     case memory
+    /// Save the session with the current position (watches changed; no θ change).
+    case savePosition
 
     /// The `:` command that asks for it (messages name it).
     public var commandName: String {
@@ -35,6 +37,7 @@ public enum HostRequest: Equatable, Sendable {
         case .restore: "restore"
         case .discard: "discard"
         case .memory: "memory"
+        case .savePosition: "watch"
         }
     }
 
@@ -48,7 +51,7 @@ public enum HostRequest: Equatable, Sendable {
     public var isChange: Bool {
         switch self {
         case .setTheta, .scaleTheta, .adjust, .reset, .undo, .redo, .set, .load, .restore: true
-        case .write, .discard, .memory: false
+        case .write, .discard, .memory, .savePosition: false
         }
     }
 }
@@ -73,10 +76,12 @@ public struct ViewPosition: Equatable, Sendable {
     public var hotspotFilter: HotspotFilter?
     public var hotspotLayer: Int?
     public var playSpeed: Double?
+    /// Watched neurons; nil: leave the watches as they are.
+    public var watches: [Watch]?
 
     public init(sample: Int = 0, step: Int = 0, layer: Int? = nil, neuron: Int = 0, focus: Pane? = nil,
                 lowerLeft: Pane? = nil, lowerRight: Pane? = nil, hotspotFilter: HotspotFilter? = nil,
-                hotspotLayer: Int? = nil, playSpeed: Double? = nil) {
+                hotspotLayer: Int? = nil, playSpeed: Double? = nil, watches: [Watch]? = nil) {
         self.sample = sample
         self.step = step
         self.layer = layer
@@ -87,13 +92,14 @@ public struct ViewPosition: Equatable, Sendable {
         self.hotspotFilter = hotspotFilter
         self.hotspotLayer = hotspotLayer
         self.playSpeed = playSpeed
+        self.watches = watches
     }
 
     /// The position the state shows.
     public init(_ s: ViewState) {
         self.init(sample: s.sample, step: s.step, layer: s.selectedLayer, neuron: s.neuron, focus: s.focus,
                   lowerLeft: s.lowerLeft, lowerRight: s.lowerRight, hotspotFilter: s.hotspotFilter,
-                  hotspotLayer: s.hotspotLayer, playSpeed: s.playSpeed)
+                  hotspotLayer: s.hotspotLayer, playSpeed: s.playSpeed, watches: s.watches)
     }
 }
 

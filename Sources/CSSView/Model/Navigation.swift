@@ -78,6 +78,8 @@ func moveVertical(_ s: inout ViewState, _ d: Int) {
         setNeuron(&s, s.neuron + d)
     case .coupling:
         moveHotspot(&s, d)
+    case .watch:
+        moveWatch(&s, d)
     case .layers, .inspector, .histogram:
         moveLayerRow(&s, d)
     }
@@ -106,13 +108,16 @@ func page(_ s: inout ViewState, _ d: Int) {
         setNeuron(&s, s.neuron + d * RasterGeometry.pageSize(s))
     case .coupling:
         moveHotspot(&s, d * 10)
+    case .watch:
+        moveWatch(&s, d * 10)
     case .layers, .inspector, .histogram:
         moveLayerRow(&s, d * 10)
     }
 }
 
 func cycleFocus(_ s: inout ViewState, forward: Bool) {
-    let all = Pane.allCases
+    // The watch pane is on the cycle only while it holds watches.
+    let all = Pane.allCases.filter { $0 != .watch || !s.watches.isEmpty }
     let i = all.firstIndex(of: s.focus) ?? 0
     let next = all[(i + (forward ? 1 : all.count - 1)) % all.count]
     focus(&s, next)

@@ -123,7 +123,10 @@ func restorePosition(_ s: inout ViewState, _ p: ViewPosition, _ cmds: inout [Com
         s.hotspotLayer = p.hotspotLayer.flatMap { $0 >= 0 && $0 < s.spikingLayerCount ? $0 : nil }
         setHotspotFilter(&s, f)
     }
-    for pane in [p.lowerLeft, p.lowerRight, p.focus] { if let pane { focus(&s, pane) } }
+    if let w = p.watches { restoreWatches(&s, w) }
+    for pane in [p.lowerLeft, p.lowerRight, p.focus] {
+        if let pane, pane != .watch || !s.watches.isEmpty { focus(&s, pane) }
+    }
     if let v = p.playSpeed, v > 0, v.isFinite { setSpeed(&s, v) }
 }
 

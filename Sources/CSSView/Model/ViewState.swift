@@ -2,7 +2,7 @@ import CSSSnapshots
 
 /// The panes of the screen, in Tab order.
 public enum Pane: Int, CaseIterable, Sendable {
-    case layers, membrane, inspector, raster, histogram, coupling
+    case layers, membrane, inspector, raster, histogram, coupling, watch
 
     /// The name `:focus` takes (and sessions store).
     public var commandName: String {
@@ -13,6 +13,7 @@ public enum Pane: Int, CaseIterable, Sendable {
         case .raster: return "raster"
         case .histogram: return "histogram"
         case .coupling: return "coupling"
+        case .watch: return "watch"
         }
     }
 
@@ -233,6 +234,9 @@ public struct ViewState: Sendable {
     /// Which pane the shared lower-left / lower-right slots show on small screens.
     public var lowerLeft: Pane = .coupling
     public var lowerRight: Pane = .inspector
+    /// Pinned neurons (`:watch`) and the selected row of the watch pane.
+    public var watches: [Watch] = []
+    public var watchSelection = 0
     /// Selected row of the hotspot list (an index into `visibleHotspots`).
     public var hotspot: Int = 0
     /// Which hotspots the list shows.

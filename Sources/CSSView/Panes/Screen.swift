@@ -38,7 +38,14 @@ public struct ScreenLayout: Equatable, Sendable {
         bottom = Rect(x: 0, y: h - 1, width: w, height: 1)
         panes = [:]
         if tooSmall { return }
-        let body = Rect(x: 0, y: 2, width: w, height: h - 3)
+        var body = Rect(x: 0, y: 2, width: w, height: h - 3)
+        if !s.watches.isEmpty {
+            // The watch pane: a full-width strip under the others (a header and one row per
+            // watch, up to a third of the body; it scrolls to the selected watch beyond that).
+            let (top, strip) = body.splitTop(body.height - min(s.watches.count + 3, max(5, body.height / 3)))
+            body = top
+            panes[.watch] = strip
+        }
         let large = w >= 140 && h >= 40
         let leftW = large ? ScreenLayout.largeLeftWidth(s) : max(43, w * 21 / 40)
         let (left, right) = body.splitLeft(leftW)
@@ -141,6 +148,7 @@ public enum Screen {
             case .raster: RasterPane.render(s, into: &g, rect: inner, hits: &hits)
             case .histogram: HistogramPane.render(s, into: &g, rect: inner)
             case .coupling: CouplingPane.render(s, into: &g, rect: inner, hits: &hits)
+            case .watch: WatchPane.render(s, into: &g, rect: inner, hits: &hits)
             }
         }
     }
@@ -174,6 +182,7 @@ public enum Screen {
             return t
         case .histogram: return "Residual u[T]" + name
         case .coupling: return "Coupling map"
+        case .watch: return WatchPane.title(s)
         }
     }
 
