@@ -160,6 +160,8 @@ public final class TuningCommands: Sendable {
             return try await change(.setConfig(configChange(setting, await backend.config)))
         case .memory:
             return Outcome(message: Self.describe(try await backend.memoryUse()))
+        case .breakpoint:  // served by BreakpointCommands (its handler wraps this one)
+            return Outcome(message: "breakpoints are not served by this host", isError: true)
         case .write(let given, let force):
             // Like vim: `:w` never replaces a file holding something else (θ of another model or
             // config, not a θ file); `:w!` does.

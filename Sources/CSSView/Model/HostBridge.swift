@@ -19,6 +19,8 @@ public enum HostRequest: Equatable, Sendable {
     case restore, discard
     /// How the memory budget is spent.
     case memory
+    /// `:break`, `:breaks`, `:delete`, `:enable`, `:disable`, `c`, `C`.
+    case breakpoint(BreakpointRequest)
 
     /// The `:` command that asks for it (messages name it).
     public var commandName: String {
@@ -35,12 +37,14 @@ public enum HostRequest: Equatable, Sendable {
         case .restore: "restore"
         case .discard: "discard"
         case .memory: "memory"
+        case .breakpoint(let b): b.commandName
         }
     }
 
     /// Long data-set work that Esc or the next change cancels.
     public var isCancellable: Bool {
         if case .adjust = self { return true }
+        if case .breakpoint(.next) = self { return true }
         return false
     }
 
@@ -48,7 +52,7 @@ public enum HostRequest: Equatable, Sendable {
     public var isChange: Bool {
         switch self {
         case .setTheta, .scaleTheta, .adjust, .reset, .undo, .redo, .set, .load, .restore: true
-        case .write, .discard, .memory: false
+        case .write, .discard, .memory, .breakpoint: false
         }
     }
 }
