@@ -10,7 +10,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 e2e_init breakpoints
 MODEL=samples/digits-resnet
-LAYER=${BREAK_LAYER:-res1.conv2}
+LAYER=${BREAK_LAYER:-block1.relu1}
 OPTS=(--silent 0 --limit 32)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
