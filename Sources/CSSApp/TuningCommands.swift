@@ -166,6 +166,8 @@ public final class TuningCommands: Sendable {
             let snap = try await backend.snapshot()
             try save(snap.session, position)
             return Outcome(message: "", history: depth(snap.session))
+        case .breakpoint:  // served by BreakpointCommands (its handler wraps this one)
+            return Outcome(message: "breakpoints are not served by this host", isError: true)
         case .write(let given, let force):
             // Like vim: `:w` never replaces a file holding something else (θ of another model or
             // config, not a θ file); `:w!` does.

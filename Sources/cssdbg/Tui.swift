@@ -13,6 +13,9 @@ struct Tui: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Sample to focus first.") var sample = 0
     @Flag(name: .customLong("no-session"), help: "Neither offer nor save a tuning session beside the model.")
     var noSession = false
+    @Option(name: .customLong("break"), parsing: .singleValue,
+            help: "A breakpoint condition, as :break takes it (repeatable; numbered from 1; c/C stop at its hits).")
+    var conditions: [String] = []
 
     func validate() throws {
         if sample < 0 { throw Usage.error("--sample", String(sample), "must be 0 or more") }
@@ -24,6 +27,9 @@ struct Tui: AsyncParsableCommand {
             guard sample >= 0, sample < m.data.count else {
                 throw Usage.error("--sample", String(sample), "out of range \(Usage.range(m.data.count)) (\(m.data.count) samples)")
             }
+            // Before calibrating and before the terminal is touched: a bad --break is a usage error.
+            let breakpoints = try Find.breakpoints(conditions, layout: m.network.layout(m.config),
+                                                   labelled: m.data.labels != nil)
             do {  // before calibrating: a budget that cannot work is said at once
                 let plan = try LocalBackend.plan(network: m.network, config: m.config, memory: try options.memoryBudget(),
                                                  data: m.data, calib: m.calib)
@@ -55,7 +61,8 @@ struct Tui: AsyncParsableCommand {
             let commands = TuningCommands(backend: backend, modelName: m.name,
                                           defaultThetaPath: options.theta ?? ThetaFile.defaultPath(model: m.name), store: store,
                                           pendingRestore: pending)
-            var debuggerOptions = DebuggerOptions(hostCommands: TuningCommands.names, host: commands.handler)
+            let breaks = BreakpointCommands(backend: backend, breakpoints: breakpoints)
+            var debuggerOptions = DebuggerOptions(hostCommands: TuningCommands.names, host: breaks.handler(around: commands.handler))
             // Say when θ and config are not calibrated but come from a file, above all from the
             // bundle's own theta.json, which is picked up without being asked for.
             if m.model.thetaFile != nil, let path = m.thetaPath {

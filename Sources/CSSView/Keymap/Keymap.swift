@@ -143,6 +143,11 @@ public enum Keymap {
                 if let i = tuningLayer(&s) { requestHost(&s, .reset(layer: i), line: "reset \(i)", &c) }
             }),
         ]),
+        KeyEntry("c / C", help: ["continue to the next / previous breakpoint hit", "(with progress; Esc cancels)"],
+                 readme: "continue forward / backward to the next hit of the enabled breakpoints (`:break`); selects its sample, step, layer and neuron; Esc cancels the search", host: "break", [
+            (.char("c"), { s, c in requestHost(&s, .breakpoint(.next(forward: true)), line: "continue", &c) }),
+            (.char("C"), { s, c in requestHost(&s, .breakpoint(.next(forward: false)), line: "reverse-continue", &c) }),
+        ]),
         KeyEntry("mouse", readmeKeys: "mouse", help: ["click layers, neurons, hotspots, panes"], []),
         KeyEntry(":", help: ["the command line (COMMANDS below)"], readme: "open the command line", [
             (.char(":"), { s, _ in s.prompt = Prompt(kind: .command) }),

@@ -21,6 +21,8 @@ public enum HostRequest: Equatable, Sendable {
     case memory
     /// Save the session with the current position (watches changed; no θ change).
     case savePosition
+    /// `:break`, `:breaks`, `:delete`, `:enable`, `:disable`, `c`, `C`.
+    case breakpoint(BreakpointRequest)
 
     /// The `:` command that asks for it (messages name it).
     public var commandName: String {
@@ -38,12 +40,14 @@ public enum HostRequest: Equatable, Sendable {
         case .discard: "discard"
         case .memory: "memory"
         case .savePosition: "watch"
+        case .breakpoint(let b): b.commandName
         }
     }
 
     /// Long data-set work that Esc or the next change cancels.
     public var isCancellable: Bool {
         if case .adjust = self { return true }
+        if case .breakpoint(.next) = self { return true }
         return false
     }
 
@@ -51,7 +55,7 @@ public enum HostRequest: Equatable, Sendable {
     public var isChange: Bool {
         switch self {
         case .setTheta, .scaleTheta, .adjust, .reset, .undo, .redo, .set, .load, .restore: true
-        case .write, .discard, .memory, .savePosition: false
+        case .write, .discard, .memory, .savePosition, .breakpoint: false
         }
     }
 }

@@ -1,0 +1,128 @@
+import CSSCore
+import CSSView
+import Foundation
+
+/// The debugger's breakpoints (docs/numerics.md §11): the numbered list `:break`, `:delete`,
+/// `:enable` and `:disable` edit, and `c`/`C`, which run `BreakpointSearch.next` from the current
+/// step off the UI thread (the host handler's task; Esc cancels it). Hit counts count how often
+/// `c`/`C` stopped at each breakpoint, as gdb's "already hit N times".
+public final class BreakpointCommands: Sendable {
+    public let backend: LocalBackend
+    private let state = Locked(State())
+
+    struct State {
+        var breakpoints: [Breakpoint] = []
+        var hitCounts: [Int: Int] = [:]
+        var nextNumber = 1
+    }
+
+    /// `initial`: the `--break` ones (already parsed and numbered from 1).
+    public init(backend: LocalBackend, breakpoints initial: [Breakpoint] = []) {
+        self.backend = backend
+        state.value = State(breakpoints: initial, nextNumber: (initial.map(\.number).max() ?? 0) + 1)
+    }
+
+    /// The breakpoints, in number order.
+    public var breakpoints: [Breakpoint] { state.value.breakpoints }
+    public func hitCount(_ number: Int) -> Int { state.value.hitCounts[number] ?? 0 }
+
+    @discardableResult
+    func add(_ condition: BreakCondition) -> Breakpoint {
+        state.withLock { s in
+            let bp = Breakpoint(number: s.nextNumber, condition: condition)
+            s.nextNumber += 1
+            s.breakpoints.append(bp)
+            return bp
+        }
+    }
+
+    /// Serves breakpoint requests and hands every other one to `other` (the tuning host).
+    public func handler(around other: @escaping HostHandler) -> HostHandler {
+        { [self] call in
+            guard case .breakpoint(let b) = call.request else { return await other(call) }
+            return await execute(b, position: call.position, progress: call.progress)
+        }
+    }
+
+    public func execute(_ request: BreakpointRequest, position: ViewPosition,
+                        progress: (@Sendable (Double) -> Void)? = nil) async -> HostReply {
+        let layout = await backend.layout()
+        switch request {
+        case .add(let text):
+            do {
+                let bp = add(try BreakCondition.parse(text, layout: layout))
+                return HostReply(message: "breakpoint \(bp.number): \(bp.condition.text(layout))")
+            } catch {
+                return HostReply(message: ":break: \(error)", isError: true)
+            }
+        case .list:
+            let s = state.value
+            guard !s.breakpoints.isEmpty else { return HostReply(message: "no breakpoints; :break COND adds one") }
+            return HostReply(message: s.breakpoints.map { bp in
+                let hits = s.hitCounts[bp.number] ?? 0
+                return "\(bp.number)\(bp.enabled ? "" : " (disabled)") \(bp.condition.text(layout))"
+                    + (hits > 0 ? " hit \(hits)×" : "")
+            }.joined(separator: "; "))
+        case .delete(nil):
+            let n = state.withLock { s in
+                defer { s.breakpoints.removeAll(); s.hitCounts.removeAll() }
+                return s.breakpoints.count
+            }
+            return HostReply(message: "deleted \(n) breakpoint\(n == 1 ? "" : "s")")
+        case .delete(let number?):
+            let found = state.withLock { s in
+                guard let i = s.breakpoints.firstIndex(where: { $0.number == number }) else { return false }
+                s.breakpoints.remove(at: i)
+                s.hitCounts[number] = nil
+                return true
+            }
+            return found ? HostReply(message: "deleted breakpoint \(number)")
+                : HostReply(message: ":delete: no breakpoint \(number)", isError: true)
+        case .enable(let number, let on):
+            let found = state.withLock { s in
+                guard let i = s.breakpoints.firstIndex(where: { $0.number == number }) else { return false }
+                s.breakpoints[i].enabled = on
+                return true
+            }
+            return found ? HostReply(message: "\(on ? "enabled" : "disabled") breakpoint \(number)")
+                : HostReply(message: ":\(request.commandName): no breakpoint \(number)", isError: true)
+        case .next(let forward):
+            return await next(forward: forward, from: position, layout: layout, progress: progress)
+        }
+    }
+
+    func next(forward: Bool, from position: ViewPosition, layout: NetworkLayout,
+              progress: (@Sendable (Double) -> Void)?) async -> HostReply {
+        let key = forward ? "c" : "C"
+        let enabled = breakpoints.filter(\.enabled)
+        guard !enabled.isEmpty else {
+            return HostReply(message: breakpoints.isEmpty ? "\(key): no breakpoints; :break COND adds one"
+                                                          : "\(key): every breakpoint is disabled", isError: true)
+        }
+        do {
+            let current = try await backend.snapshot().session.current
+            let search = BreakpointSearch(evaluator: await backend.evaluator, data: await backend.data,
+                                          amplitudes: current.amplitudes, config: current.config)
+            guard let stop = try await search.next(forward ? .forward : .backward,
+                                                   from: SearchPosition(sample: position.sample, step: position.step),
+                                                   breakpoints: enabled, progress: progress) else {
+                return HostReply(message: "\(key): no \(forward ? "further" : "earlier") hit of the enabled breakpoints")
+            }
+            try Task.checkCancellation()
+            let hit = stop.hits[0]
+            state.withLock { s in for n in Set(stop.hits.map(\.breakpoint)) { s.hitCounts[n, default: 0] += 1 } }
+            let bp = enabled.first { $0.number == hit.breakpoint }!
+            let where_ = hit.layer.map { layout.layers[$0].name } ?? "output"
+            var message = "break \(hit.breakpoint): \(bp.condition.text(layout)) — \(where_)"
+                + (hit.neuron.map { " neuron \($0)" } ?? "") + ", sample \(hit.sample), g \(hit.step)"
+            if stop.hits.count > 1 { message += " (+\(stop.hits.count - 1) more here)" }
+            return HostReply(message: message,
+                             position: ViewPosition(sample: hit.sample, step: hit.step, layer: hit.layer,
+                                                    neuron: hit.neuron ?? position.neuron))
+        } catch is CancellationError {
+            return HostReply(message: "\(key): search cancelled; nothing moved", isError: true)
+        } catch {
+            return HostReply(message: "\(key): \(error)", isError: true)
+        }
+    }
+}
