@@ -36,11 +36,40 @@ public final class BreakpointCommands: Sendable {
         }
     }
 
-    /// Serves breakpoint requests and hands every other one to `other` (the tuning host).
+    /// The list as the session file keeps it.
+    public func saved(_ layout: NetworkLayout) -> [SessionBreakpoint] {
+        breakpoints.map { SessionBreakpoint(number: $0.number, condition: $0.condition.text(layout), enabled: $0.enabled) }
+    }
+
+    /// A restored session's breakpoints replace the list (numbers kept); the ones set by
+    /// `--break` that it lacks follow with new numbers. A condition the model no longer parses
+    /// (a layer gone) is dropped. Hit counts start again.
+    public func restore(_ list: [SessionBreakpoint], layout: NetworkLayout) {
+        state.withLock { s in
+            var restored: [Breakpoint] = list.compactMap { b in
+                (try? BreakCondition.parse(b.condition, layout: layout)).map {
+                    Breakpoint(number: b.number, condition: $0, enabled: b.enabled)
+                }
+            }
+            var next = (restored.map(\.number).max() ?? 0) + 1
+            for bp in s.breakpoints where !restored.contains(where: { $0.condition == bp.condition }) {
+                restored.append(Breakpoint(number: next, condition: bp.condition, enabled: bp.enabled))
+                next += 1
+            }
+            s = State(breakpoints: restored, nextNumber: next)
+        }
+    }
+
+    /// Serves breakpoint requests and hands every other one to `other` (the tuning host). A
+    /// change of the list is saved in the session file at once (through `.savePosition`).
     public func handler(around other: @escaping HostHandler) -> HostHandler {
         { [self] call in
             guard case .breakpoint(let b) = call.request else { return await other(call) }
-            return await execute(b, position: call.position, progress: call.progress)
+            let reply = await execute(b, position: call.position, progress: call.progress)
+            if b.changesList, !reply.isError {
+                _ = await other(HostCall(request: .savePosition, position: call.position))
+            }
+            return reply
         }
     }
 
@@ -101,8 +130,11 @@ public final class BreakpointCommands: Sendable {
         }
         do {
             let current = try await backend.snapshot().session.current
+            // The report answers violations, wrong and disagree when it is of this θ and config
+            // (BreakpointSearch ignores one that is not).
             let search = BreakpointSearch(evaluator: await backend.evaluator, data: await backend.data,
-                                          amplitudes: current.amplitudes, config: current.config)
+                                          amplitudes: current.amplitudes, config: current.config,
+                                          report: await backend.latestReport)
             guard let stop = try await search.next(forward ? .forward : .backward,
                                                    from: SearchPosition(sample: position.sample, step: position.step),
                                                    breakpoints: enabled, progress: progress) else {

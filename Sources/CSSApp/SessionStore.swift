@@ -18,10 +18,12 @@ public struct SessionPosition: Sendable, Equatable, Codable {
     public var playSpeed: Double?
     /// Watched neurons (`:watch`); absent in older sessions.
     public var watches: [SessionWatch]?
+    /// Breakpoints (`:break`), with their numbers and whether enabled; absent in older sessions.
+    public var breakpoints: [SessionBreakpoint]?
 
     public init(sample: Int = 0, step: Int = 0, layer: Int? = nil, neuron: Int = 0, focus: String? = nil,
                 lowerLeft: String? = nil, lowerRight: String? = nil, hotspotFilter: String? = nil,
-                playSpeed: Double? = nil, watches: [SessionWatch]? = nil) {
+                playSpeed: Double? = nil, watches: [SessionWatch]? = nil, breakpoints: [SessionBreakpoint]? = nil) {
         self.sample = sample
         self.step = step
         self.layer = layer
@@ -32,6 +34,20 @@ public struct SessionPosition: Sendable, Equatable, Codable {
         self.hotspotFilter = hotspotFilter
         self.playSpeed = playSpeed
         self.watches = watches
+        self.breakpoints = breakpoints
+    }
+}
+
+/// One breakpoint as the session file keeps it: its number, its condition as `:break` takes it
+/// (layers by display name, which is unique and parsed back like any LAYER) and whether enabled.
+public struct SessionBreakpoint: Sendable, Equatable, Codable {
+    public var number: Int
+    public var condition: String
+    public var enabled: Bool
+    public init(number: Int, condition: String, enabled: Bool) {
+        self.number = number
+        self.condition = condition
+        self.enabled = enabled
     }
 }
 

@@ -26,9 +26,13 @@ public final class TuningCommands: Sendable {
         var backedUp = false
     }
 
+    /// The debugger's breakpoints, saved in the session file with the position and restored with it.
+    public let breakpoints: BreakpointCommands?
+
     public init(backend: any TunableBackend, modelName: String, defaultThetaPath: String, store: SessionStore?,
-                pendingRestore: SavedSession?) {
+                pendingRestore: SavedSession?, breakpoints: BreakpointCommands? = nil) {
         self.backend = backend
+        self.breakpoints = breakpoints
         self.modelName = modelName
         self.defaultThetaPath = defaultThetaPath
         self.store = store
@@ -132,7 +136,7 @@ public final class TuningCommands: Sendable {
             let snap = try await backend.apply(c, progress: progress)
             // The first change saved over a session offered at start-up keeps that one as a backup.
             let kept = try backUpOffered()
-            try save(snap.session, position)
+            try await save(snap.session, position)
             var message = snap.message
             if !snap.steps.isEmpty {
                 let moved = snap.steps.filter { $0.factor != 1 }
@@ -164,7 +168,7 @@ public final class TuningCommands: Sendable {
             // Not over a session offered at start-up that the user has not answered yet.
             guard pendingRestore == nil else { return Outcome(message: "") }
             let snap = try await backend.snapshot()
-            try save(snap.session, position)
+            try await save(snap.session, position)
             return Outcome(message: "", history: depth(snap.session))
         case .breakpoint:  // served by BreakpointCommands (its handler wraps this one)
             return Outcome(message: "breakpoints are not served by this host", isError: true)
@@ -198,7 +202,8 @@ public final class TuningCommands: Sendable {
                 return Outcome(message: "no saved session to restore")
             }
             let snap = try await backend.restore(saved.session)
-            try save(snap.session, saved.position)
+            if let list = saved.position.breakpoints { breakpoints?.restore(list, layout: layout) }
+            try await save(snap.session, saved.position)
             offered.value = nil
             return Outcome(message: "restored the session saved \(saved.savedAt) (\(saved.session.history.count) changes)",
                            reload: true, position: saved.position, history: depth(snap.session))
@@ -208,7 +213,7 @@ public final class TuningCommands: Sendable {
             guard let saved = pendingRestore else { return Outcome(message: "no saved session to discard") }
             _ = try backUpOffered(force: true)
             let snap = try await backend.snapshot()
-            try save(snap.session, position)
+            try await save(snap.session, position)
             offered.value = OfferedSession(saved: saved, backedUp: true)
             return Outcome(message: "started a new tuning session; :restore brings back the one saved \(saved.savedAt) until the first change (a copy stays in \(store?.backupPath ?? ""))",
                            history: depth(snap.session))
@@ -228,8 +233,11 @@ public final class TuningCommands: Sendable {
 
     func depth(_ s: TuningSession) -> (changes: Int, redoable: Int) { (s.undoStack.count, s.redoStack.count) }
 
-    func save(_ session: TuningSession, _ position: SessionPosition) throws {
-        try store?.save(SavedSession(model: modelName, savedAt: SavedSession.now(), session: session, position: position))
+    func save(_ session: TuningSession, _ position: SessionPosition) async throws {
+        guard let store else { return }
+        var position = position
+        if let breakpoints { position.breakpoints = breakpoints.saved(await backend.layout()) }
+        try store.save(SavedSession(model: modelName, savedAt: SavedSession.now(), session: session, position: position))
     }
 
     /// The config with one `:set` setting changed.

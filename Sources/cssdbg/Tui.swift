@@ -58,10 +58,10 @@ struct Tui: AsyncParsableCommand {
                     writeStderr("cssdbg: warning: \(e.description)\n")
                 }
             }
+            let breaks = BreakpointCommands(backend: backend, breakpoints: breakpoints)
             let commands = TuningCommands(backend: backend, modelName: m.name,
                                           defaultThetaPath: options.theta ?? ThetaFile.defaultPath(model: m.name), store: store,
-                                          pendingRestore: pending)
-            let breaks = BreakpointCommands(backend: backend, breakpoints: breakpoints)
+                                          pendingRestore: pending, breakpoints: breaks)
             var debuggerOptions = DebuggerOptions(hostCommands: TuningCommands.names, host: breaks.handler(around: commands.handler))
             // Say when θ and config are not calibrated but come from a file, above all from the
             // bundle's own theta.json, which is picked up without being asked for.

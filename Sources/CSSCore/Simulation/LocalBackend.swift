@@ -125,7 +125,7 @@ public actor LocalBackend: TunableBackend {
         do {
             let r = try evaluator.evaluate(data, amplitudes: state.amplitudes, config: state.config, cache: &cache,
                                            progress: progress)
-            await keep(cache)
+            await keep(cache, report: r)
             return r
         } catch {
             cache = nil
@@ -147,6 +147,15 @@ public actor LocalBackend: TunableBackend {
 
     /// Cache entries record the θ and config they were computed with, so any finished run's
     /// cache is safe to keep (a cancelled run never gets here).
+    private func keep(_ cache: EvaluationCache?, report: DatasetReport) {
+        latestReport = report
+        keep(cache)
+    }
+
+    /// The last finished data-set report (of whatever θ and config it was computed with): the
+    /// breakpoint search answers from it what it can when it matches the current state.
+    public private(set) var latestReport: DatasetReport?
+
     private func keep(_ cache: EvaluationCache?) {
         dataCache = cache
         endDatasetJob()

@@ -14,6 +14,14 @@ public enum BreakpointRequest: Equatable, Sendable {
     /// `c` / `C`: the next stop of the enabled breakpoints after / before the current step.
     case next(forward: Bool)
 
+    /// Whether it edits the list (which the session file keeps).
+    public var changesList: Bool {
+        switch self {
+        case .add, .delete, .enable: true
+        case .list, .next: false
+        }
+    }
+
     public var commandName: String {
         switch self {
         case .add: "break"
