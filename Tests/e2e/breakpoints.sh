@@ -2,7 +2,7 @@
 # End-to-end test of breakpoints in the debugger (issue 12) on the real binary under tmux:
 #   A. --break 'coupling LAYER' on digits-resnet (--silent 0): c twice stops at the first two
 #      stops `cssdbg find --json` (same model and options) reports, C goes back to the first
-#   B. a search that never hits over many samples, cancelled with Esc: the message says so, the
+#   B. a search that never hits over 14 400 samples (must simulate), cancelled with Esc: the message says so, the
 #      position did not move, q exits 0
 #   C. a bad --break: one-line error naming --break, exit 64
 # Every step waits for text on the screen (lib.sh), never fixed sleeps.
@@ -45,8 +45,16 @@ keys q
 check "A: q exits 0" wait_dead
 check "A: exit status 0" test "$(exit_status)" = 0
 
-# B. A long search cancelled with Esc.
-start --no-session --limit 4000 --break "residual $LAYER > 1e9" "$MODEL"
+# B. A long search cancelled with Esc: a margin condition that never hits (the data-set report
+# cannot answer margins, so every sample is simulated) over the samples tiled 40× (14 400).
+PY=$(scripts/pyenv.sh) || { echo "breakpoints: no Python tooling venv (scripts/pyenv.sh failed)"; exit 1; }
+"$PY" - "$MODEL" "$tmp" <<'PY'
+import sys, numpy as np
+model, out = sys.argv[1], sys.argv[2]
+np.save(f"{out}/many.npy", np.tile(np.load(f"{model}/data.npy"), (40, 1, 1, 1)))
+np.save(f"{out}/many-labels.npy", np.tile(np.load(f"{model}/labels.npy"), 40))
+PY
+start --no-session --data "$tmp/many.npy" --labels "$tmp/many-labels.npy" --break "margin $LAYER < -1e9" "$MODEL"
 check "B: debugger up" wait_re "hotspots"
 before=$(settled_screen | sed -n 1p)
 keys c
