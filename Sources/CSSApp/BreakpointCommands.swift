@@ -129,15 +129,11 @@ public final class BreakpointCommands: Sendable {
                                                           : "\(key): every breakpoint is disabled", isError: true)
         }
         do {
-            let current = try await backend.snapshot().session.current
-            // The report answers violations, wrong and disagree when it is of this θ and config
-            // (BreakpointSearch ignores one that is not).
-            let search = BreakpointSearch(evaluator: await backend.evaluator, data: await backend.data,
-                                          amplitudes: current.amplitudes, config: current.config,
-                                          report: await backend.latestReport)
-            guard let stop = try await search.next(forward ? .forward : .backward,
-                                                   from: SearchPosition(sample: position.sample, step: position.step),
-                                                   breakpoints: enabled, progress: progress) else {
+            // A data-set job of the backend's: the plan's batch size and job slots, the latest
+            // report where it answers (violations, wrong, disagree of this θ and config).
+            guard let stop = try await backend.nextBreak(forward ? .forward : .backward,
+                                                         from: SearchPosition(sample: position.sample, step: position.step),
+                                                         breakpoints: enabled, progress: progress) else {
                 return HostReply(message: "\(key): no \(forward ? "further" : "earlier") hit of the enabled breakpoints")
             }
             try Task.checkCancellation()

@@ -168,6 +168,48 @@ final class BreakpointSearchTests: XCTestCase {
         } catch is CancellationError {}
         XCTAssertEqual(reports.value, 1)
     }
+
+    /// The debugger's `c` through the backend: a data-set job that shares the plan's two slots
+    /// with reports (so a search beside a running report stays inside the memory budget), and
+    /// stops where the engine does.
+    func testBackendSearchIsADatasetJobAndStopsWhereTheEngineDoes() async throws {
+        let s = try setup(count: 12, batch: 5)
+        let backend = try LocalBackend(network: s.evaluator.network, data: s.data, calib: s.data.prefix(4),
+                                       start: TuningState(config: s.config, amplitudes: s.theta),
+                                       percentiles: try s.evaluator.calibrationPercentiles(s.data, percentile: s.config.percentile))
+        let bps = try breakpoints(s.search.layout).filter { [1, 4, 10].contains($0.number) }
+        let from = SearchPosition(sample: 2, step: 3)
+        let direct = try await s.search.next(.forward, from: from, breakpoints: bps)
+        XCTAssertNotNil(direct)
+        let stops = try await withThrowingTaskGroup(of: BreakStop?.self) { group in
+            for i in 0..<6 {
+                group.addTask {
+                    if i % 2 == 0 { _ = try await backend.report(progress: { _ in }); return nil }
+                    return try await backend.nextBreak(.forward, from: from, breakpoints: bps)
+                }
+            }
+            return try await group.reduce(into: [BreakStop?]()) { $0.append($1) }
+        }
+        let found = stops.compactMap { $0 }
+        XCTAssertEqual(found.count, 3)
+        for stop in found { XCTAssertEqual(stop, direct) }
+        let peak = await backend.peakDatasetJobs
+        XCTAssertLessThanOrEqual(peak, 2, "searches and reports share the plan's two slots")
+        let running = await backend.runningDatasetJobs
+        XCTAssertEqual(running, 0, "every slot is given back")
+        // Backward too, and a cancelled search gives its slot back.
+        let back = try await backend.nextBreak(.backward, from: from, breakpoints: bps)
+        let backDirect = try await s.search.next(.backward, from: from, breakpoints: bps)
+        XCTAssertEqual(back, backDirect)
+        // Never hits and the report cannot answer it, so the search simulates until cancelled.
+        let never = [Breakpoint(number: 1, condition: .margin(layer: nil, below: -1e9))]
+        let task = Task { try await backend.nextBreak(.forward, from: SearchPosition(sample: 0, step: -1), breakpoints: never) { _ in
+            withUnsafeCurrentTask { $0?.cancel() }
+        } }
+        do { _ = try await task.value; XCTFail("not cancelled") } catch is CancellationError {}
+        let afterCancel = await backend.runningDatasetJobs
+        XCTAssertEqual(afterCancel, 0)
+    }
 }
 
 final class Counter: @unchecked Sendable {

@@ -100,7 +100,9 @@ public struct BreakpointSearch: Sendable {
         var s = first, done = 0
         while forward ? s <= last : s >= last {
             try Task.checkCancellation()
-            let n = min(evaluator.batchSize, abs(last - s) + 1)
+            // The start sample alone first: it is the focused one, where the next hit most often
+            // is, and on a large model a whole batch would keep the user waiting for it.
+            let n = s == first ? 1 : min(evaluator.batchSize, abs(last - s) + 1)
             let range = forward ? s..<(s + n) : (s - n + 1)..<(s + 1)
             let found = simulate(plan.simulated, samples: range).filter(qualifies)
             // Samples in search order: the first one with a hit from either source is the answer.

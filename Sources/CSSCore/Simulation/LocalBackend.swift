@@ -161,6 +161,32 @@ public actor LocalBackend: TunableBackend {
         endDatasetJob()
     }
 
+    /// The debugger's `c`/`C`: the next stop of `breakpoints` from `position` at the current θ and
+    /// config. A data-set job like a report: it waits for one of the plan's two slots and runs with
+    /// the plan's batch size, so a search beside a running report stays inside the budget; it
+    /// answers from the latest report what that can answer. Cancelling the task ends it at the
+    /// next batch.
+    public nonisolated func nextBreak(_ direction: SearchDirection, from position: SearchPosition,
+                                      breakpoints: [Breakpoint],
+                                      progress: (@Sendable (Double) -> Void)? = nil) async throws -> BreakStop? {
+        await beginDatasetJob()
+        do {
+            let search = try await searchStart()
+            let stop = try await search.next(direction, from: position, breakpoints: breakpoints, progress: progress)
+            await endDatasetJob()
+            return stop
+        } catch {
+            await endDatasetJob()
+            throw error
+        }
+    }
+
+    private func searchStart() throws -> BreakpointSearch {
+        let current = session.current
+        return BreakpointSearch(evaluator: budgeted(try plan()), data: data, amplitudes: current.amplitudes,
+                                config: current.config, report: latestReport)
+    }
+
     /// θ from calibration for the current config.
     public func calibrated() throws -> Amplitudes {
         try percentilesFor(config).amplitudes(config)
