@@ -6,8 +6,9 @@
 #                         [-T 10] [--beta 1.5] [--silent 1] [--threads 2] [--iters 5] [--variants]
 #                         [--torch-only] [--no-compile]
 #
-# Default models: vgg16 resnet18 resnet18-imagenet. Each round runs, per model, cssdbg, PyTorch
-# eager and torch.compile one after the other; every figure is the median over the rounds, so
+# Default models: vgg16 resnet18 resnet18-imagenet. Each round runs, per model, cssdbg (its default
+# convolutions, then `--conv auto`, a row of its own), PyTorch eager and torch.compile one after
+# the other; every figure is the median over the rounds, so
 # drifting machine load hits all three alike. --variants adds cssdbg rows without the event-driven
 # convolution (--no-sparse), without Winograd (--conv im2col) and with the environment's OpenBLAS
 # settings kept. Python: $VENV/bin/python when VENV is set, else scripts/pyenv.sh (the
@@ -100,6 +101,8 @@ for round in $(seq 1 "$ROUNDS"); do
             # Like the NumPy peak, without this environment's OpenBLAS overrides (they force AVX2
             # kernels on AVX-512 machines).
             run "$m.ours" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}"
+            # F(4×4, 3×3) on maps of 4×4 and more: faster, not the default (README, "Winograd F(4×4, 3×3)").
+            run "$m.auto" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}" --conv auto
         fi
         run "$m.eager" "$PY" bench/torch_reference.py "${ARGS[@]}"
         if [ "$COMPILE" = 1 ]; then
@@ -184,7 +187,8 @@ a = [gf(v) for v in (o_ann, e_ann, c_ann)]
 print(f"| ANN % of matmul peak | {f(pct(a[0]), 1)} | {f(pct(a[1]), 1)} | {f(pct(a[2]), 1)} | | |")
 print(f"| peak RSS (MB) | {f(med('ours', 'peak_rss_mb'), 0)} | {f(med('eager', 'peak_rss_mb'), 0)} "
       f"| {f(med('compile', 'peak_rss_mb'), 0)} | | |")
-for kind, label in (("dense", "cssdbg `--no-sparse` (dense only)"),
+for kind, label in (("auto", "cssdbg `--conv auto` (F(4×4) on maps ≥ 4×4)"),
+                    ("dense", "cssdbg `--no-sparse` (dense only)"),
                     ("im2col", "cssdbg `--no-sparse --conv im2col` (no Winograd)"),
                     ("env", f"cssdbg with OPENBLAS_CORETYPE={coretype} kept")):
     s, n = med(kind, "snn_samples_per_s"), med(kind, "ann_samples_per_s")

@@ -15,8 +15,8 @@ struct Bench: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Silent-period length L.") var silent = 1
     @Option(parsing: .unconditional, help: "Threads (default: all cores).") var threads: Int?
     @Option(parsing: .unconditional, help: "Timed iterations (median reported).") var iters = 3
-    @Option(help: "3×3 stride-1 convolutions: winograd (default, what eval, tune and the debugger use: F(2×2,3×3)), auto (F(4×4,3×3) on maps of 4×4 and more, F(2×2) below), winograd4 (F(4×4) everywhere) or im2col (plain GEMM), to compare.")
-    var conv = "winograd"
+    @Option(help: "3×3 stride-1 convolutions: winograd (default, as in eval, tune and the debugger: F(2×2,3×3)), auto (F(4×4,3×3) on maps of 4×4 and more, F(2×2) below), winograd4 (F(4×4) everywhere) or im2col (plain GEMM), to compare.")
+    var conv = WinogradTiles.standard.rawValue
     @Flag(inversion: .prefixedNo,
           help: "Event-driven convolution for columns of sparse spikes (chosen per column from its density; off by default).")
     var sparse = false
@@ -28,12 +28,12 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Also print where the time goes: milliseconds per batch for every graph node, SNN and ANN.")
     var profile = false
 
-    static let convChoices = ["auto", "winograd4", "winograd", "im2col"]
+    static let convChoices = RunOptions.convChoices
 
     /// Usage errors before any work: the model is a built-in name or an existing path, the flags
     /// are in range.
     func validate() throws {
-        let builtIn = ["vgg16", "resnet18"]
+        let builtIn = ReferenceNetworks.names
         if !builtIn.contains(model), !FileManager.default.fileExists(atPath: model) {
             throw Usage.error("--model", model, "not a built-in model (\(builtIn.joined(separator: ", "))) nor an existing .onnx file or bundle")
         }
@@ -69,7 +69,7 @@ struct Bench: AsyncParsableCommand {
             if let d = sparseDensity, !(d >= 0 && d <= 1.01) {
                 throw UsageError("--sparse-density must be between 0 and 1.01, not \(d)")
             }
-            let network = try Network(graph, winograd: conv != "im2col", winogradTiles: WinogradTiles(rawValue: conv) ?? .auto,
+            let network = try Network(graph, winograd: conv != "im2col", winogradTiles: WinogradTiles(rawValue: conv) ?? .standard,
                                       sparse: sparse || sparseDensity != nil,
                                       sparseDensity: sparseDensity)
             let config = ConversionConfig(T: steps, beta: beta, silent: silent)

@@ -21,8 +21,16 @@ struct RunOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Worker threads (default: all cores).") var threads: Int?
     @Option(parsing: .unconditional, help: "Memory the session may use in all, e.g. 2G, 1500M (default 2G): batches shrink and caches are dropped to fit.")
     var memory: String?
+    @Option(help: "3×3 stride-1 convolutions: winograd (default: F(2×2,3×3)), auto (F(4×4,3×3) on maps of 4×4 and more, F(2×2) below: faster, but outside docs/numerics.md §9 on one sample model), winograd4 (F(4×4) everywhere) or im2col (plain GEMM).")
+    var conv: String?
+
+    /// The `--conv` names, as `cssdbg bench` takes them.
+    static let convChoices = ["auto", "winograd4", "winograd", "im2col"]
 
     func validate() throws {
+        if let conv, !Self.convChoices.contains(conv) {
+            throw Usage.error("--conv", conv, "must be one of \(Self.convChoices.joined(separator: ", "))")
+        }
         if let limit, limit <= 0 { throw Usage.error("--limit", String(limit), "must be 1 or more") }
         if let threads, threads <= 0 { throw Usage.error("--threads", String(threads), "must be 1 or more") }
         _ = try memoryBudget()
@@ -42,7 +50,8 @@ struct RunOptions: ParsableArguments {
     func load(_ source: SourceOptions, calibrationSuffices: Bool = false) throws -> LoadedModel {
         if let threads { ComputeThreads.set(threads) }
         return try LoadedModel.load(path: source.model, data: source.data, labels: source.labels, calib: source.calib,
-                                    theta: source.theta, limit: limit, calibrationSuffices: calibrationSuffices)
+                                    theta: source.theta, limit: limit, calibrationSuffices: calibrationSuffices,
+                                    winograd: conv != "im2col", winogradTiles: conv.flatMap(WinogradTiles.init(rawValue:)) ?? .standard)
     }
 
     /// Batches of the headless commands sized to `--memory` (one job, no focused trace).

@@ -143,6 +143,17 @@ final class WinogradTests: XCTestCase {
         XCTAssertEqual(WinogradTiles(rawValue: "winograd"), .small)
     }
 
+    /// The default is the tile held to the Float64 reference (docs/numerics.md §9): F(2×2) on every
+    /// eligible convolution, also on the maps where `.auto` takes F(4×4) (8×8 and 4×4 here).
+    func testDefaultTileIsF2x2Everywhere() throws {
+        XCTAssertEqual(WinogradTiles.standard, .small)
+        let graph = try RandomNetworks.winogradCNN(seed: 1, sparse: false).graph
+        let standard = try Network(graph)
+        XCTAssertEqual(standard.winograd.count, 2)
+        XCTAssertEqual(Set(standard.winograd.values.map(\.tile)), [2])
+        XCTAssertEqual(Set(try Network(graph, winogradTiles: .auto).winograd.values.map(\.tile)), [4])
+    }
+
     /// The same bits for any thread count: chunk boundaries and GEMM shapes follow the layer
     /// shape. The same bits for any batch where the BLAS rounds a column independently of the
     /// product's width (`BLASColumnStability`), float rounding only where it does not.

@@ -64,6 +64,16 @@ import json; assert json.load(open('$tmp/bench.json'))['conv'] == 'im2col'"
 "$BIN" bench --model samples/digits-cnn --batch 2 --iters 1 --profile >"$tmp/profile" 2>"$tmp/err"
 check "bench --profile marks Winograd convs and totals" sh -c "grep -q 'Conv (W2)' '$tmp/profile' && grep -q '^total' '$tmp/profile'"
 
+# eval --conv: F(4×4) and im2col run (different rounding from the default F(2×2), so not the same
+# bits) and stay within docs/numerics.md §9 of it on digits-cnn
+"$BIN" eval samples/digits-cnn --limit 100 --json >"$tmp/w2.json"
+for c in auto im2col; do
+  "$BIN" eval samples/digits-cnn --limit 100 --json --conv $c >"$tmp/$c.json"
+  check "eval --conv $c exits 0" test $? -eq 0
+  check "eval --conv $c takes another path than the default" sh -c "! cmp -s '$tmp/$c.json' '$tmp/w2.json'"
+  check "eval --conv $c within §9 of the default" python3 tools/reference/compare_reports.py "$tmp/$c.json" "$tmp/w2.json" --quiet
+done
+
 # bad input: one line, names the file, non-zero exit, no crash
 expect_error() { # name pattern args...
   local name=$1 pattern=$2; shift 2

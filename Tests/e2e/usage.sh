@@ -35,8 +35,10 @@ expect "unknown flag" 64 "Unknown option '--frobnicate'" eval $m --frobnicate
 expect "missing model" 64 "Missing expected argument '<model>'" eval
 expect "missing value" 64 "Missing value for '-T <T>'" eval $m -T
 expect "not a number" 64 "'x' is invalid for '--beta" eval $m --beta x
-expect "bench --model NAME lists the built-in models" 64 "not a built-in model (vgg16, resnet18)" bench --model vgg19
+expect "bench --model NAME lists the built-in models" 64 "not a built-in model (vgg16, resnet18, resnet18-imagenet)" bench --model vgg19
 expect "bench --conv fft" 64 "--conv fft: must be one of auto, winograd4, winograd, im2col" bench --conv fft
+expect "eval --conv fft" 64 "--conv fft: must be one of auto, winograd4, winograd, im2col" eval $m --conv fft
+expect "sweep --conv fft" 64 "--conv fft: must be one of auto, winograd4, winograd, im2col" sweep $m --conv fft
 expect "bench -T 0" 64 "-T 0: T must be" bench --model samples/digits-mlp -T 0
 expect "a missing file is not a usage error" 1 "nope: no such file" eval nope
 "$BIN" --help >"$tmp/out" 2>"$tmp/err"; rc=$?

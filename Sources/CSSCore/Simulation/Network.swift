@@ -26,14 +26,15 @@ public struct Network: Sendable {
     /// - Parameters:
     ///   - winograd: false keeps every convolution on the plain im2col + GEMM path
     ///     (for comparisons; the results differ by float rounding only).
-    ///   - winogradTiles: which Winograd tile each eligible convolution takes (default: F(2×2) everywhere;
-    ///     `.auto`, F(4×4) on maps of 4×4 and more, is faster but not yet checked against the reference).
+    ///   - winogradTiles: which Winograd tile each eligible convolution takes (default
+    ///     `WinogradTiles.standard`, F(2×2) everywhere; `.auto`, F(4×4) on maps of 4×4 and more, is
+    ///     faster but outside docs/numerics.md §9 on one sample model, see `standard`).
     ///   - sparse: true builds the event-driven weights and lets sparse columns use them. Off by
     ///     default: at the spike densities measured on our models (17–52 % per conv input) no column
     ///     is below the break-even, and the extra weights would cost memory for nothing.
     ///   - sparseDensity: the density below which a column goes event-driven, instead of each
     ///     layer's measured break-even (to measure that break-even, and in tests).
-    public init(_ graph: Graph, winograd useWinograd: Bool = true, winogradTiles: WinogradTiles = .small,
+    public init(_ graph: Graph, winograd useWinograd: Bool = true, winogradTiles: WinogradTiles = .standard,
                 sparse useSparse: Bool = false,
                 sparseDensity: Float? = nil) throws {
         self.graph = graph

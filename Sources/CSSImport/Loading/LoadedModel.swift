@@ -17,15 +17,17 @@ public struct LoadedModel: Sendable {
 
     /// Loads a bundle directory or .onnx file; explicit paths override the bundle's files.
     /// With `calibrationSuffices`, a model without data but with calibration inputs loads, the
-    /// calibration set standing in for the data (A.3 needs nothing else).
+    /// calibration set standing in for the data (A.3 needs nothing else). `winograd` and
+    /// `winogradTiles` choose the convolution path as in `Network.init` (`--conv`).
     public static func load(path: String, data: String? = nil, labels: String? = nil, calib: String? = nil,
-                            theta: String? = nil, limit: Int? = nil, calibrationSuffices: Bool = false) throws -> LoadedModel {
+                            theta: String? = nil, limit: Int? = nil, calibrationSuffices: Bool = false,
+                            winograd: Bool = true, winogradTiles: WinogradTiles = .standard) throws -> LoadedModel {
         let bundle = try ModelBundle.resolve(path: path, data: data, labels: labels, calib: calib, theta: theta)
         let name = modelName(path)
         var graph = try bundle.loadModel()
         graph.name = name
         let network: Network
-        do { network = try Network(graph) } catch let e as GraphError {
+        do { network = try Network(graph, winograd: winograd, winogradTiles: winogradTiles) } catch let e as GraphError {
             throw ImportError(file: bundle.modelURL.path, problem: e.description)
         }
         let loadedData = try bundle.loadData(for: graph)
