@@ -33,12 +33,12 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(cache!.heldBytes, 5 * needs.cachePerSample)
 
         var sampleCache: SimulationCache? = nil
-        let (trace, _) = ev.trace(data, sample: 2, amplitudes: theta, config: config, cache: &sampleCache)
+        let (trace, _) = try ev.trace(data, sample: 2, amplitudes: theta, config: config, cache: &sampleCache)
         let arrays = trace.layers.reduce(0) { $0 + $1.heldBytes }
         XCTAssertEqual(arrays, needs.trace - 4 * net.inputShape.reduce(1, *) * (config.T + 1))
         XCTAssertEqual(sampleCache!.heldBytes, needs.traceCache + sampleCache!.encoderSpikes.count + arrays,
                        "a kept trace holds every tensor (T columns), the encoder's spikes and its layer traces")
-        let without = ev.trace(data, sample: 2, amplitudes: theta, config: config, cache: &sampleCache, keepCache: false)
+        let without = try ev.trace(data, sample: 2, amplitudes: theta, config: config, cache: &sampleCache, keepCache: false)
         XCTAssertNil(sampleCache, "no cache when the budget has no room for it")
         XCTAssertEqual(without.0.layers.map(\.spikes), trace.layers.map(\.spikes))
     }

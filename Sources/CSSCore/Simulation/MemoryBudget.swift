@@ -102,8 +102,9 @@ public struct MemoryNeeds: Sendable {
         let size = network.inputShape.reduce(1, *)
         self.weights = 4 * weights
         // ANN ReLU outputs (kept for the RMSE) and the batch's exact residuals per layer (the
-        // TSA blocks' partial statistics, then their merge): three floats per neuron.
-        batchPerSample = 4 * (T * peak + 3 * reluFloats) + T * size
+        // TSA blocks' partial statistics, then their merge): three floats per neuron; the
+        // batch's inputs as read from the data file (data sets are read a batch at a time).
+        batchPerSample = 4 * (T * peak + 3 * reluFloats + size) + T * size
         cachePerSample = 4 * (T * allFloats + reluFloats) + T * size
         // Per layer: the report's exact quantile buffer (≤ 2^21 floats) or its log histogram
         // (2^16 bins), the signed histogram, hotspots.
