@@ -87,7 +87,7 @@ struct Bench: AsyncParsableCommand {
             let snnProfile = OpProfile(), annProfile = OpProfile()
             let sim = profile ? Simulator(network: network, profile: snnProfile) : evaluator.simulator
             let annSim = profile ? Simulator(network: network, profile: annProfile) : evaluator.simulator
-            let x = data.inputs[...]
+            let x = inputs[...]
             func median(_ body: () -> Void) -> Double {
                 body()  // warm-up
                 var times: [Double] = []

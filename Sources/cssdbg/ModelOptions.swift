@@ -58,7 +58,7 @@ struct RunOptions: ParsableArguments {
     func headlessPlan(_ m: LoadedModel, config: ConversionConfig, model: String) throws -> MemoryPlan {
         do {
             return try MemoryPlan(budget: try memoryBudget(), needs: MemoryNeeds(network: m.network, config: config),
-                                  dataBytes: 4 * (m.data.inputs.count + m.calib.inputs.count), interactive: false)
+                                  dataBytes: m.data.residentBytes + m.calib.residentBytes, interactive: false)
         } catch let e as GraphError {
             throw ImportError(file: model, problem: e.description)
         }

@@ -38,10 +38,10 @@ final class BreakpointSearchTests: XCTestCase {
     }
 
     /// Every hit, from each sample's trace (the per-neuron recording the search does not use).
-    func bruteForce(_ s: Setup, _ bps: [Breakpoint]) -> [BreakHit] {
+    func bruteForce(_ s: Setup, _ bps: [Breakpoint]) throws -> [BreakHit] {
         var hits: [BreakHit] = []
         for sample in 0..<s.data.count {
-            let t = s.evaluator.trace(s.data, sample: sample, amplitudes: s.theta, config: s.config)
+            let t = try s.evaluator.trace(s.data, sample: sample, amplitudes: s.theta, config: s.config)
             let L = s.config.silent, T = s.config.T
             for bp in bps {
                 func add(_ g: Int, _ l: Int?, _ n: Int?) {
@@ -91,7 +91,7 @@ final class BreakpointSearchTests: XCTestCase {
             for (T, L, negative) in [(6, 1, true), (5, 0, true), (6, 2, false)] {
                 let s = try setup(T: T, L: L, negative: negative, mlp: mlp)
                 let bps = try breakpoints(s.search.layout)
-                let expected = bruteForce(s, bps)
+                let expected = try bruteForce(s, bps)
                 let found = try await s.search.hits(bps)
                 XCTAssertEqual(found, expected, "mlp \(mlp) T \(T) L \(L) negative \(negative)")
                 for h in expected { counts[h.breakpoint, default: 0] += 1 }

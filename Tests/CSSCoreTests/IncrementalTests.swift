@@ -26,11 +26,11 @@ final class IncrementalTests: XCTestCase {
 
         // Focused-sample path.
         var sampleCache: SimulationCache? = nil
-        let (_, first) = ev.trace(data, sample: 3, amplitudes: theta, config: config, cache: &sampleCache)
+        let (_, first) = try ev.trace(data, sample: 3, amplitudes: theta, config: config, cache: &sampleCache)
         XCTAssertEqual(first, [0, 1])
-        let (t2, second) = ev.trace(data, sample: 3, amplitudes: tuned, config: config, cache: &sampleCache)
+        let (t2, second) = try ev.trace(data, sample: 3, amplitudes: tuned, config: config, cache: &sampleCache)
         XCTAssertEqual(second, [1])
-        let fresh = ev.trace(data, sample: 3, amplitudes: tuned, config: config)
+        let fresh = try ev.trace(data, sample: 3, amplitudes: tuned, config: config)
         for l in 0..<2 {
             XCTAssertEqual(t2.layers[l].membrane, fresh.layers[l].membrane)
             XCTAssertEqual(t2.layers[l].spikes, fresh.layers[l].spikes)
@@ -115,8 +115,8 @@ final class IncrementalTests: XCTestCase {
             // picks its kernels, and so its summation order, per CPU): 0.1 % held on AMD, not on Intel.
             XCTAssertLessThanOrEqual(abs((x.spikesPositive + x.spikesNegative) - spikes), max(5, spikes / 50))
         }
-        let ann = Simulator(network: fast).annForward(data.inputs[...], count: data.count).outputs
-        let annPlain = Simulator(network: plain).annForward(data.inputs[...], count: data.count).outputs
+        let ann = Simulator(network: fast).annForward(try data.allInputs()[...], count: data.count).outputs
+        let annPlain = Simulator(network: plain).annForward(try data.allInputs()[...], count: data.count).outputs
         for (p, q) in zip(ann, annPlain) { XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(q))) }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import CSSCore
 
@@ -33,14 +34,46 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(cache!.heldBytes, 5 * needs.cachePerSample)
 
         var sampleCache: SimulationCache? = nil
-        let (trace, _) = ev.trace(data, sample: 2, amplitudes: theta, config: config, cache: &sampleCache)
+        let (trace, _) = try ev.trace(data, sample: 2, amplitudes: theta, config: config, cache: &sampleCache)
         let arrays = trace.layers.reduce(0) { $0 + $1.heldBytes }
         XCTAssertEqual(arrays, needs.trace - 4 * net.inputShape.reduce(1, *) * (config.T + 1))
         XCTAssertEqual(sampleCache!.heldBytes, needs.traceCache + sampleCache!.encoderSpikes.count + arrays,
                        "a kept trace holds every tensor (T columns), the encoder's spikes and its layer traces")
-        let without = ev.trace(data, sample: 2, amplitudes: theta, config: config, cache: &sampleCache, keepCache: false)
+        let without = try ev.trace(data, sample: 2, amplitudes: theta, config: config, cache: &sampleCache, keepCache: false)
         XCTAssertNil(sampleCache, "no cache when the budget has no room for it")
         XCTAssertEqual(without.0.layers.map(\.spikes), trace.layers.map(\.spikes))
+    }
+
+    /// The focused term is an upper bound of what a trace computation really allocates, counted
+    /// (glibc's heap in use, sampled while it runs): a new trace while the previous one is held,
+    /// without a cache and with one (a first-layer θ change, every tensor recomputed and kept).
+    /// `traceRun` is below the older `trace + traceWork`, which summed the largest tensors and
+    /// the whole new trace as if they were alive at once.
+    func testFocusedTermBoundsTheCountedAllocation() throws {
+        guard ComputeMemory.heapBytesInUse() != nil else { throw XCTSkip("the C library does not count its heap") }
+        let net = try RandomNetworks.winogradCNN(seed: 3)
+        let data = RandomNetworks.samples(count: 3, shape: [3, 8, 8], seed: 9)
+        let ev = Evaluator(network: net, batchSize: 3)
+        let theta = try ev.calibrate(data, config: config)
+        let needs = MemoryNeeds(network: net, config: config)
+        XCTAssertLessThan(needs.traceRun, needs.trace + needs.traceWork)
+        XCTAssertGreaterThanOrEqual(needs.traceRunKeeping, needs.traceRun)
+        var none: SimulationCache? = nil
+        _ = try ev.trace(data, sample: 0, amplitudes: theta, config: config, cache: &none, keepCache: false)  // warm the scratch pool
+        let sampler = HeapPeakSampler()
+        for keep in [false, true] {
+            var cache: SimulationCache? = nil
+            let onScreen = try ev.trace(data, sample: 1, amplitudes: theta, config: config, cache: &cache, keepCache: keep).0
+            var tuned = theta
+            tuned.layers[0] *= 1.1
+            let base = ComputeMemory.heapBytesInUse()! - onScreen.layers.reduce(0) { $0 + $1.heldBytes } - (cache.map { 4 * $0.floatCount + $0.encoderSpikes.count } ?? 0)
+            let peak = try sampler.peak {
+                _ = try ev.trace(data, sample: 1, amplitudes: tuned, config: config, cache: &cache, keepCache: keep)
+            }
+            let bound = needs.trace + (keep ? needs.traceCache + needs.traceRunKeeping : needs.traceRun)
+            XCTAssertGreaterThan(peak - base, onScreen.layers.reduce(0) { $0 + $1.heldBytes }, "keep \(keep): the sampler saw the run")
+            XCTAssertLessThanOrEqual(peak - base, bound + (64 << 10), "keep \(keep)")
+        }
     }
 
     /// Whole batches are cached while they fit, decided before a batch runs: a budget of 2.4
@@ -83,9 +116,9 @@ final class MemoryBudgetTests: XCTestCase {
     func budget(_ net: Network, samples: Int, calib: Int) -> MemoryBudget {
         let n = MemoryNeeds(network: net, config: config)
         let dataBytes = 4 * (samples + calib) * net.inputShape.reduce(1, *)
-        let bytes = dataBytes + n.weights + MemoryNeeds.runtime + 2 * n.trace + n.traceWork + MemoryNeeds.jobScratch
-            + 2 * (n.reportStatistics + MemoryNeeds.jobScratch) + 2 * 16 * n.batchPerSample + n.traceCache
-            + 24 * n.cachePerSample
+        let bytes = dataBytes + n.weights + MemoryNeeds.runtime + n.trace + n.traceRun + MemoryNeeds.jobScratch
+            + 2 * (n.reportStatistics + MemoryNeeds.jobScratch) + 2 * 16 * n.batchPerSample
+            + n.traceCache + (n.traceRunKeeping - n.traceRun) + 24 * n.cachePerSample
         return MemoryBudget(bytes: bytes)
     }
 
@@ -167,4 +200,39 @@ final class MemoryBudgetTests: XCTestCase {
         let tight = try MemoryPlan(budget: MemoryBudget(bytes: 400 << 20), needs: needs, dataBytes: 1000)
         XCTAssertLessThanOrEqual(tight.total, 400 << 20)
     }
+}
+
+/// The largest heap in use while `body` runs, sampled every 50 µs from another thread.
+final class HeapPeakSampler: @unchecked Sendable {
+    private let lock = NSLock()
+    private var most = 0
+    private var running = false
+
+    func peak(_ body: () throws -> Void) rethrows -> Int {
+        lock.lock(); most = ComputeMemory.heapBytesInUse()!; running = true; lock.unlock()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            while true {
+                let now = ComputeMemory.heapBytesInUse()!
+                lock.lock()
+                most = max(most, now)
+                let go = running
+                lock.unlock()
+                if !go { break }
+                usleep(50)
+            }
+            done.signal()
+        }
+        thread.start()
+        defer {
+            lock.lock(); running = false; lock.unlock()
+            done.wait()
+        }
+        try body()
+        let now = ComputeMemory.heapBytesInUse()!
+        lock.lock(); most = max(most, now); lock.unlock()
+        return most
+    }
+
+    deinit {}
 }

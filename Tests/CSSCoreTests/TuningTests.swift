@@ -64,7 +64,7 @@ final class TuningTests: XCTestCase {
         XCTAssertEqual(work, [1])
         let amps = await backend.amplitudes
         let cfg = await backend.config
-        let fresh = ev.trace(data, sample: 2, amplitudes: amps, config: cfg)
+        let fresh = try ev.trace(data, sample: 2, amplitudes: amps, config: cfg)
         XCTAssertEqual(t.layers[1].spikes, fresh.layers[1].spikes)
 
         var c = cfg

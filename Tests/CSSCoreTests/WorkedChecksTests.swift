@@ -93,7 +93,7 @@ final class WorkedChecksTests: XCTestCase {
         let ev = Evaluator(network: try Self.couplingNetwork())
         let data = SampleSet(inputs: [1, 1], count: 1, sampleShape: [2])
         let config = ConversionConfig(T: 2, beta: 2, silent: silent, negative: negative)
-        let trace = ev.trace(data, sample: 0, amplitudes: Amplitudes(input: 1, layers: [1]), config: config)
+        let trace = try ev.trace(data, sample: 0, amplitudes: Amplitudes(input: 1, layers: [1]), config: config)
         XCTAssertEqual(trace.encoder.spikes, [0, 1, 0, 1], "both inputs spike only at the last slot")
         return trace.layers[0]
     }
@@ -143,7 +143,7 @@ final class WorkedChecksTests: XCTestCase {
         let config = ConversionConfig()
         let theta = try ev.calibrate(data, config: config)
         for s in 0..<data.count {
-            let trace = ev.trace(data, sample: s, amplitudes: theta, config: config)
+            let trace = try ev.trace(data, sample: s, amplitudes: theta, config: config)
             for layer in trace.layers {
                 let w = config.slotWeights
                 for n in 0..<layer.neurons {

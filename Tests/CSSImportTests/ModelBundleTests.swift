@@ -15,7 +15,7 @@ final class ModelBundleTests: XCTestCase {
         let g = try b.loadModel()
         let ds = try XCTUnwrap(try b.loadData(for: g))
         XCTAssertEqual(ds.sampleShape, g.inputShape)
-        XCTAssertEqual(ds.inputs.count, ds.count * ds.sampleSize)
+        XCTAssertEqual(try ds.allInputs().count, ds.count * ds.sampleSize)
         XCTAssertEqual(ds.labels?.count, ds.count)
 
         let coupling = try ModelBundle.resolve(path: Paths.samples.appendingPathComponent("coupling").path,

@@ -14,4 +14,6 @@ int openblas_get_num_threads(void);
 void css_keep_large_blocks_in_heap(void);
 /// Returns free heap memory to the kernel (malloc_trim); a no-op outside glibc.
 void css_release_free_memory(void);
+/// Bytes allocated with malloc and not yet freed, all arenas and mapped blocks (glibc ≥ 2.33), else -1.
+long long css_heap_bytes_in_use(void);
 #endif

@@ -64,7 +64,7 @@ public struct BreakpointSearch: Sendable {
             while lo < range.upperBound {
                 try Task.checkCancellation()
                 let n = min(evaluator.batchSize, range.upperBound - lo)
-                all += simulate(plan.simulated, samples: lo..<(lo + n))
+                all += try simulate(plan.simulated, samples: lo..<(lo + n))
                 lo += n
                 done += n
                 progress?(Double(done) / Double(max(1, range.count)))
@@ -104,7 +104,7 @@ public struct BreakpointSearch: Sendable {
             // is, and on a large model a whole batch would keep the user waiting for it.
             let n = s == first ? 1 : min(evaluator.batchSize, abs(last - s) + 1)
             let range = forward ? s..<(s + n) : (s - n + 1)..<(s + 1)
-            let found = simulate(plan.simulated, samples: range).filter(qualifies)
+            let found = try simulate(plan.simulated, samples: range).filter(qualifies)
             // Samples in search order: the first one with a hit from either source is the answer.
             for sample in forward ? Array(range) : range.reversed() {
                 let here = found.filter { $0.sample == sample } + fromReport.filter { $0.sample == sample }
@@ -118,9 +118,9 @@ public struct BreakpointSearch: Sendable {
     }
 
     /// Hits of `breakpoints` in `samples` from one batched simulation.
-    func simulate(_ breakpoints: [Breakpoint], samples: Range<Int>) -> [BreakHit] {
-        let size = data.sampleSize, n = samples.count
-        let x = data.inputs[(samples.lowerBound * size)..<(samples.upperBound * size)]
+    func simulate(_ breakpoints: [Breakpoint], samples: Range<Int>) throws -> [BreakHit] {
+        let n = samples.count
+        let x = try data.samples(samples)
         let conditions = breakpoints.map(\.condition)
         let labels = conditions.contains(.wrong) ? data.labels.map { Array($0[samples]) } : nil
         var ann: [Int]? = nil

@@ -228,6 +228,13 @@ public enum ComputeMemory {
     /// Gives free heap memory back to the kernel; the backend calls it when a job ends, so the
     /// blocks kept for speed do not turn a transient peak into the session's footprint.
     public static func releaseFreeMemory() { css_release_free_memory() }
+
+    /// Bytes the process has allocated and not freed (glibc's count over every arena and mapped
+    /// block), or nil where the C library does not say: what the memory tests count.
+    public static func heapBytesInUse() -> Int? {
+        let n = css_heap_bytes_in_use()
+        return n < 0 ? nil : Int(n)
+    }
 }
 
 /// Whether this machine's BLAS computes a column of `A · B` to the same bits whatever the width

@@ -41,10 +41,12 @@ public struct Evaluator: Sendable {
                                        progress: (@Sendable (Double) -> Void)? = nil) throws -> CalibrationPercentiles {
         var input = QuantileAccumulator()
         var layers = [QuantileAccumulator](repeating: QuantileAccumulator(), count: network.layerCount)
-        for x in calib.inputs where x != 0 { input.add(abs(x)) }
+        // Batch by batch: the inputs' values reach `input` in the same order as one pass over
+        // the whole set would give them, so the percentile does not depend on the batching.
         try batches(calib.count, progress: progress) { offset, n in
-            let size = calib.sampleSize
-            let ann = simulator.annForward(calib.inputs[(offset * size)..<((offset + n) * size)], count: n)
+            let x = try calib.samples(offset..<(offset + n))
+            for v in x where v != 0 { input.add(abs(v)) }
+            let ann = simulator.annForward(x, count: n)
             for (l, a) in ann.activations.enumerated() {
                 for v in a.data where v > 0 { layers[l].add(v) }
             }
@@ -67,7 +69,7 @@ public struct Evaluator: Sendable {
         let layout = network.layout(config)
         var stats = [LayerStatistics](repeating: LayerStatistics(window: config.window), count: network.layerCount)
         var annPred: [Int] = [], snnPred: [Int] = []
-        let classes = network.outputCount, size = data.sampleSize
+        let classes = network.outputCount
         // Entries are per batch offset: a cache from another batch size is of no use.
         if cache != nil, cache!.batchSize != batchSize { cache!.batches = [:] }
         var next = cache.map { EvaluationCache(budgetBytes: $0.budgetBytes, batchSize: batchSize) }
@@ -76,7 +78,7 @@ public struct Evaluator: Sendable {
         let cachePerSample = next.map { $0.budgetBytes > 0 ? MemoryNeeds(network: network, config: config).cachePerSample : 0 } ?? 0
         var used = 0
         try batches(data.count, progress: progress) { offset, n in
-            let x = data.inputs[(offset * size)..<((offset + n) * size)]
+            let x = try data.samples(offset..<(offset + n))
             var old = cache?.batches.removeValue(forKey: offset)  // released as soon as it is replaced
             let ann = withANN ? (old?.ann ?? simulator.annForward(x, count: n)) : nil
             let keep = next != nil && next!.budgetBytes > 0 && used + n * cachePerSample <= next!.budgetBytes
@@ -111,17 +113,17 @@ public struct Evaluator: Sendable {
     }
 
     /// The focused sample's full trace.
-    public func trace(_ data: SampleSet, sample: Int, amplitudes: Amplitudes, config: ConversionConfig) -> SampleTrace {
+    public func trace(_ data: SampleSet, sample: Int, amplitudes: Amplitudes, config: ConversionConfig) throws -> SampleTrace {
         var cache: SimulationCache? = nil
-        return trace(data, sample: sample, amplitudes: amplitudes, config: config, cache: &cache).0
+        return try trace(data, sample: sample, amplitudes: amplitudes, config: config, cache: &cache).0
     }
 
     /// The focused sample's trace, reusing the previous run of the same sample where θ allows.
     /// Returns the layers whose recurrence ran.
     /// Without `keepCache` nothing is kept for the next run (less memory, every re-trace complete).
     public func trace(_ data: SampleSet, sample: Int, amplitudes: Amplitudes, config: ConversionConfig,
-                      cache: inout SimulationCache?, keepCache: Bool = true) -> (SampleTrace, [Int]) {
-        let x = data.sample(sample)
+                      cache: inout SimulationCache?, keepCache: Bool = true) throws -> (SampleTrace, [Int]) {
+        let x = try data.sample(sample)
         let ann = simulator.annForward(x, count: 1)
         let reuse = cache
         cache = nil  // the caller's copy goes now: only `reuse` holds the old tensors, until the run ends

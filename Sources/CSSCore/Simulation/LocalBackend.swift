@@ -43,7 +43,7 @@ public actor LocalBackend: TunableBackend {
     public static func plan(network: Network, config: ConversionConfig, memory: MemoryBudget, data: SampleSet,
                      calib: SampleSet) throws -> MemoryPlan {
         try MemoryPlan(budget: memory, needs: MemoryNeeds(network: network, config: config),
-                       dataBytes: 4 * (data.inputs.count + calib.inputs.count))
+                       dataBytes: data.residentBytes + calib.residentBytes)
     }
 
     /// How the budget is spent at the current config.
@@ -101,7 +101,7 @@ public actor LocalBackend: TunableBackend {
         // Another sample's tensors are of no use: let them go before this run allocates.
         var cache = sampleCache?.sample == sample ? sampleCache!.cache : nil
         sampleCache = nil
-        let (trace, work) = evaluator.trace(data, sample: sample, amplitudes: amplitudes, config: config, cache: &cache,
+        let (trace, work) = try evaluator.trace(data, sample: sample, amplitudes: amplitudes, config: config, cache: &cache,
                                             keepCache: plan.traceCache)
         sampleCache = (sample, cache)
         lastTraceWork = work

@@ -69,6 +69,15 @@ public struct MemoryNeeds: Sendable {
     public let traceWork: Int
     /// The focused sample's cache (every tensor, T columns): what makes a θ change incremental.
     public let traceCache: Int
+    /// The most a trace computation holds at once, the new trace included: the same walk as
+    /// `Simulator.execute` at T columns, adding at each node the live tensors, the layer traces
+    /// already recorded and, at a spiking layer, its recorder and the copy into its trace; plus
+    /// the ANN's outputs and the encoder's record. Layers are recorded one after the other, so
+    /// this is far below `trace + traceWork` at 224×224, where the first layers' tensors are
+    /// the largest while few layer traces exist yet.
+    public let traceRun: Int
+    /// The same with `keepCache`: every tensor stays until the run ends (the new cache).
+    public let traceRunKeeping: Int
 
     public init(network: Network, config: ConversionConfig) {
         let T = config.T, window = config.window
@@ -100,28 +109,58 @@ public struct MemoryNeeds: Sendable {
         }
         for f in network.winograd.values { weights += f.u.count }
         let size = network.inputShape.reduce(1, *)
+        // o [window], X [T], margins [window + 1], target, encoded, ANN as floats; spikes [T] bytes.
+        let perNeuron = 4 * (window + T + window + 1 + 3) + T
+        // The trace computation's walk (batch of one, T columns), without and with kept tensors.
+        func traceWalk(keeping: Bool) -> Int {
+            var live = floats(g.input), traced = 0, most = 4 * T * live
+            var alive: [String: Int] = [g.input: live]
+            for (i, node) in g.nodes.enumerated() {
+                let out = floats(node.output)
+                var here = 4 * T * (live + out) + traced
+                if case .relu = node.op {
+                    here += 2 * out * perNeuron  // the recorder and the layer trace copied from it
+                    traced += out * perNeuron
+                }
+                most = max(most, here)
+                live += out
+                alive[node.output] = out
+                if !keeping {
+                    for name in Set(node.inputs) where network.lastUse[name] == i && name != g.output {
+                        live -= alive.removeValue(forKey: name) ?? 0
+                    }
+                }
+            }
+            // + the ANN's outputs (one column, kept for the trace) and the encoder's record.
+            return most + 4 * reluFloats + 4 * size * (T + 1) + T * size
+        }
         self.weights = 4 * weights
         // ANN ReLU outputs (kept for the RMSE) and the batch's exact residuals per layer (the
-        // TSA blocks' partial statistics, then their merge): three floats per neuron.
-        batchPerSample = 4 * (T * peak + 3 * reluFloats) + T * size
+        // TSA blocks' partial statistics, then their merge): three floats per neuron; the
+        // batch's inputs as read from the data file (data sets are read a batch at a time).
+        batchPerSample = 4 * (T * peak + 3 * reluFloats + size) + T * size
         cachePerSample = 4 * (T * allFloats + reluFloats) + T * size
         // Per layer: the report's exact quantile buffer (≤ 2^21 floats) or its log histogram
         // (2^16 bins), the signed histogram, hotspots.
         reportStatistics = network.layerCount * (4 * QuantileAccumulator.defaultCapacity + 2 * 4 * (1 << 16) + (64 << 10))
-        // o [window], X [T], margins [window + 1], target, encoded, ANN as floats; spikes [T] bytes.
-        let perNeuron = 4 * (window + T + window + 1 + 3) + T
         trace = reluFloats * perNeuron + 4 * size * (T + 1)
         traceWork = 4 * (T * peak + reluFloats) + largestLayer * perNeuron
         traceCache = 4 * T * allFloats
+        // The ANN's own forward pass for the focused sample (one column) comes first and is
+        // smaller than the SNN's walk at T columns; it is covered by the max.
+        traceRun = max(traceWalk(keeping: false), 4 * (peak + reluFloats))
+        traceRunKeeping = max(traceWalk(keeping: true), traceRun)
     }
 }
 
 /// How a budget is spent for one network, config and data set.
 public struct MemoryPlan: Sendable, Equatable {
     public let budget: Int
-    /// Data set, calibration set, weights and runtime: there whatever the plan.
+    /// What the data and calibration sets keep in memory (their labels and a descriptor when read
+    /// on demand, every value when held), weights and runtime: there whatever the plan.
     public let fixed: Int
-    /// Two traces (the one on screen while the next is computed) and their working memory.
+    /// The trace on screen while the next is computed (`MemoryNeeds.traceRun`, the new trace
+    /// included), and kernel scratch.
     public let focused: Int
     /// Samples per data-set batch (at most `Evaluator`'s usual 16).
     public let batchSize: Int
@@ -143,7 +182,7 @@ public struct MemoryPlan: Sendable, Equatable {
     public init(budget: MemoryBudget, needs: MemoryNeeds, dataBytes: Int, interactive: Bool = true) throws {
         self.budget = budget.bytes
         fixed = dataBytes + needs.weights + MemoryNeeds.runtime
-        focused = interactive ? 2 * needs.trace + needs.traceWork + MemoryNeeds.jobScratch : 0
+        focused = interactive ? needs.trace + needs.traceRun + MemoryNeeds.jobScratch : 0
         let jobs = interactive ? Self.datasetJobs : 1
         let report = jobs * (needs.reportStatistics + MemoryNeeds.jobScratch)
         let minimum = fixed + focused + report + jobs * needs.batchPerSample
@@ -156,8 +195,11 @@ public struct MemoryPlan: Sendable, Equatable {
         var left = budget.bytes - fixed - focused - report
         batchSize = max(1, min(Self.maxBatch, left / (jobs * needs.batchPerSample)))
         left -= jobs * batchSize * needs.batchPerSample
-        traceCache = interactive && needs.traceCache <= left
-        if traceCache { left -= needs.traceCache }
+        // Keeping the focused sample's tensors costs the cache, and while a re-trace runs, the
+        // old cache and the new one's tensors at once (a first-layer change recomputes them all).
+        let cacheCost = needs.traceCache + (needs.traceRunKeeping - needs.traceRun)
+        traceCache = interactive && cacheCost <= left
+        if traceCache { left -= cacheCost }
         // Cache whole batches only; less than one batch is worth nothing.
         dataCache = left >= batchSize * needs.cachePerSample ? left : 0
         total = budget.bytes - left + dataCache

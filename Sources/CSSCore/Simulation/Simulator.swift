@@ -6,16 +6,42 @@ import Glibc
 import Darwin
 #endif
 
-/// Samples in NumPy's order (`[count][sampleSize]`, row-major) with optional labels.
+/// Where a data set's values live when they are not in memory: a file read on demand, so a
+/// session holds a batch of samples at a time whatever the data set's size (issue 10 §5).
+public protocol SampleSource: Sendable {
+    /// Writes samples `range` in NumPy order (`range.count × sampleSize` floats) into `out`.
+    /// Throws a one-line error naming the file when it cannot (truncated, changed, unreadable).
+    func read(_ range: Range<Int>, sampleSize: Int, into out: UnsafeMutableBufferPointer<Float>) throws
+    /// What the source itself keeps in memory (descriptors, headers, small caches).
+    var residentBytes: Int { get }
+}
+
+/// Samples in NumPy's order (`[count][sampleSize]`, row-major) with optional labels: held in
+/// memory (built by tests, the torch round trip, `bench`), or read from a `SampleSource` batch by
+/// batch. The simulator only sees the batches, so both give the same results bit for bit.
 public struct SampleSet: Sendable {
-    public var inputs: [Float]
+    enum Storage: Sendable {
+        case memory([Float])
+        case source(any SampleSource)
+    }
+
+    var storage: Storage
     public var count: Int
     public var sampleShape: [Int]
     public var labels: [Int]?
 
     public init(inputs: [Float], count: Int, sampleShape: [Int], labels: [Int]? = nil) {
         precondition(inputs.count == count * sampleShape.reduce(1, *))
-        self.inputs = inputs
+        self.storage = .memory(inputs)
+        self.count = count
+        self.sampleShape = sampleShape
+        self.labels = labels
+    }
+
+    /// `count` samples read on demand from `source`.
+    public init(source: any SampleSource, count: Int, sampleShape: [Int], labels: [Int]? = nil) {
+        precondition(labels.map { $0.count == count } ?? true)
+        self.storage = .source(source)
         self.count = count
         self.sampleShape = sampleShape
         self.labels = labels
@@ -23,14 +49,53 @@ public struct SampleSet: Sendable {
 
     public var sampleSize: Int { sampleShape.reduce(1, *) }
 
+    /// Whether the values are read on demand.
+    public var isOnDemand: Bool {
+        if case .source = storage { return true }
+        return false
+    }
+
+    /// Bytes the set keeps in memory between batches: all values when held, the source's own
+    /// buffers when read on demand; labels either way.
+    public var residentBytes: Int {
+        let labelBytes = 8 * (labels?.count ?? 0)
+        switch storage {
+        case .memory(let v): return 4 * v.count + labelBytes
+        case .source(let s): return s.residentBytes + labelBytes
+        }
+    }
+
     /// The first `n` samples.
     public func prefix(_ n: Int) -> SampleSet {
         let m = min(n, count)
-        return SampleSet(inputs: Array(inputs[0..<(m * sampleSize)]), count: m, sampleShape: sampleShape,
-                         labels: labels.map { Array($0.prefix(m)) })
+        let l = labels.map { Array($0.prefix(m)) }
+        switch storage {
+        case .memory(let v):
+            return SampleSet(inputs: Array(v[0..<(m * sampleSize)]), count: m, sampleShape: sampleShape, labels: l)
+        case .source(let s):
+            return SampleSet(source: s, count: m, sampleShape: sampleShape, labels: l)
+        }
     }
 
-    public func sample(_ i: Int) -> ArraySlice<Float> { inputs[(i * sampleSize)..<((i + 1) * sampleSize)] }
+    /// Samples `range` in NumPy order: a slice of the held values, or a fresh read of the file
+    /// (a batch's worth of memory, released with the slice).
+    public func samples(_ range: Range<Int>) throws -> ArraySlice<Float> {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "samples \(range) of \(count)")
+        let size = sampleSize
+        switch storage {
+        case .memory(let v):
+            return v[(range.lowerBound * size)..<(range.upperBound * size)]
+        case .source(let s):
+            var out = [Float](repeating: 0, count: range.count * size)
+            try out.withUnsafeMutableBufferPointer { try s.read(range, sampleSize: size, into: $0) }
+            return out[...]
+        }
+    }
+
+    public func sample(_ i: Int) throws -> ArraySlice<Float> { try samples(i..<(i + 1)) }
+
+    /// Every value at once (tests and small sets only: this is the whole data set in memory).
+    public func allInputs() throws -> [Float] { Array(try samples(0..<count)) }
 }
 
 /// The ANN's answer for a batch: outputs `[B][classes]` and each spiking layer's ReLU output.

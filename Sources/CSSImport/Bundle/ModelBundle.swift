@@ -105,7 +105,9 @@ public enum DatasetLoader {
     /// Reads `data` (shape `[N, ...inputShape]`) and optional `labels` (`[N]` or `[N, 1]` class
     /// indices below `classes` when given).
     public static func load(data: String, labels: String?, inputShape: [Int], classes: Int? = nil) throws -> Dataset {
-        let (shape, values) = try NumPyFile.readFloats(path: data)
+        // Read on demand: only the header now (and one validating pass a chunk at a time).
+        let file = try NumPySampleFile(path: data)
+        let shape = file.header.shape
         let sampleSize = inputShape.reduce(1, *)
         guard let n = shape.first, shape.count >= 1 else {
             throw ImportError(file: data, problem: "holds a scalar; expected shape [N, \(dims(inputShape))]")
@@ -117,7 +119,8 @@ public enum DatasetLoader {
                               hint: "save the inputs as an array of shape (N, \(dims(inputShape)))")
         }
         guard n > 0 else { throw ImportError(file: data, problem: "holds no samples (shape \(shape))") }
-        var ds = Dataset(inputs: values, count: n, sampleShape: inputShape)
+        try file.validate()
+        var ds = Dataset(source: file, count: n, sampleShape: inputShape)
         if let labels {
             let (ls, lv) = try NumPyFile.readInts(path: labels)
             guard ls == [n] || ls == [n, 1] else {

@@ -60,13 +60,39 @@ public enum NumPyFile {
 
     /// Parses the bytes of a `.npy` file. `file` is only used in error messages.
     public static func decode(_ data: [UInt8], file: String) throws -> Array {
+        let h = try header(data, fileSize: data.count, file: file)
+        return Array(shape: h.shape, dtype: h.dtype,
+                     bytes: Swift.Array(data[h.dataStart ..< h.dataStart + h.count * h.dtype.itemSize]))
+    }
+
+    /// What a `.npy` header says, checked against the file's size.
+    public struct Header: Sendable, Equatable {
+        public var shape: [Int]
+        public var dtype: DType
+        /// Offset of the first element in the file.
+        public var dataStart: Int
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    /// Bytes to read from the start of a file of `fileSize` bytes so that `header` sees all of
+    /// it: 12, then (given those) the whole header.
+    static func headerPrefixLength(_ first: [UInt8], fileSize: Int) -> Int {
+        guard first.count >= 12, Swift.Array(first[0..<6]) == magic, (1...3).contains(first[6]) else { return min(fileSize, 12) }
+        let length = first[6] == 1 ? Int(first[8]) | Int(first[9]) << 8
+            : Int(first[8]) | Int(first[9]) << 8 | Int(first[10]) << 16 | Int(first[11]) << 24
+        return min(fileSize, (first[6] == 1 ? 10 : 12) + length)
+    }
+
+    /// Parses and validates the header. `data` holds the file's first bytes, at least the whole
+    /// header when the file has it (`headerPrefixLength`); sizes are checked against `fileSize`.
+    public static func header(_ data: [UInt8], fileSize: Int, file: String) throws -> Header {
         func fail(_ p: String, _ hint: String? = nil) -> ImportError {
             ImportError(file: file, problem: p, hint: hint)
         }
-        guard data.count >= 10 else {
-            throw fail(data.count < 6 || Swift.Array(data.prefix(6)) != magic
-                       ? "not a NumPy .npy file (too short, \(data.count) bytes)"
-                       : "truncated .npy header (\(data.count) bytes)")
+        guard fileSize >= 10, data.count >= 10 else {
+            throw fail(fileSize < 6 || Swift.Array(data.prefix(6)) != magic
+                       ? "not a NumPy .npy file (too short, \(fileSize) bytes)"
+                       : "truncated .npy header (\(fileSize) bytes)")
         }
         guard Swift.Array(data[0..<6]) == magic else {
             throw fail("not a NumPy .npy file (wrong magic bytes)", "save arrays with numpy.save")
@@ -79,15 +105,16 @@ public enum NumPyFile {
             headerLength = Int(data[8]) | Int(data[9]) << 8
             headerStart = 10
         case 2, 3:
-            guard data.count >= 12 else { throw fail("truncated .npy header (\(data.count) bytes)") }
+            guard fileSize >= 12, data.count >= 12 else { throw fail("truncated .npy header (\(fileSize) bytes)") }
             headerLength = Int(data[8]) | Int(data[9]) << 8 | Int(data[10]) << 16 | Int(data[11]) << 24
             headerStart = 12
         default:
             throw fail("unsupported .npy format version \(major).\(data[7])")
         }
-        guard headerLength <= data.count - headerStart else {
-            throw fail("truncated .npy header: it declares \(headerLength) bytes but only \(data.count - headerStart) follow")
+        guard headerLength <= fileSize - headerStart else {
+            throw fail("truncated .npy header: it declares \(headerLength) bytes but only \(fileSize - headerStart) follow")
         }
+        precondition(data.count >= headerStart + headerLength, "header() needs the whole header")
         let headerBytes = data[headerStart ..< headerStart + headerLength]
         guard let header = String(bytes: headerBytes, encoding: major == 3 ? .utf8 : .isoLatin1) else {
             throw fail("the .npy header is not valid text")
@@ -129,7 +156,7 @@ public enum NumPyFile {
             count = p
         }
         let dataStart = headerStart + headerLength
-        let available = data.count - dataStart
+        let available = fileSize - dataStart
         let needed = count * dtype.itemSize
         guard available >= needed else {
             throw fail("truncated: shape \(rawShape) of \(descr) needs \(needed) bytes of data but only \(available) are present")
@@ -137,7 +164,7 @@ public enum NumPyFile {
         guard available == needed else {
             throw fail("\(available - needed) unexpected bytes after the data of shape \(rawShape)")
         }
-        return Array(shape: rawShape, dtype: dtype, bytes: Swift.Array(data[dataStart ..< dataStart + needed]))
+        return Header(shape: rawShape, dtype: dtype, dataStart: dataStart)
     }
 
     /// The values as `Float`; refuses NaN and infinities (naming the first flat index).
@@ -145,26 +172,37 @@ public enum NumPyFile {
         let n = a.count
         var out = [Float](repeating: 0, count: n)
         try a.bytes.withUnsafeBytes { raw in
-            for i in 0..<n {
-                let v: Float
-                switch a.dtype {
-                case .float32: v = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
-                case .float64:
-                    let d = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
-                    guard d.isFinite else { throw nonFinite(file, i, a.shape) }
-                    guard abs(d) <= Double(Float.greatestFiniteMagnitude) else {
-                        throw ImportError(file: file, problem: "value \(d) at flat index \(i) does not fit in float32")
-                    }
-                    v = Float(d)
-                case .int64: v = Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)))
-                case .int32: v = Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
-                case .uint8: v = Float(raw[i])
-                }
-                guard v.isFinite else { throw nonFinite(file, i, a.shape) }
-                out[i] = v
+            try out.withUnsafeMutableBufferPointer { o in
+                try convert(raw, dtype: a.dtype, firstIndex: 0, shape: a.shape, file: file, into: o)
             }
         }
         return out
+    }
+
+    /// Little-endian elements of `dtype` in `raw` as `Float` into `out` (`out.count` elements);
+    /// `firstIndex` is the first element's flat index, for error messages. The one conversion of
+    /// file values to Float32, whether a file is read whole or a batch at a time.
+    public static func convert(_ raw: UnsafeRawBufferPointer, dtype: DType, firstIndex: Int, shape: [Int], file: String,
+                               into out: UnsafeMutableBufferPointer<Float>) throws {
+        precondition(raw.count >= out.count * dtype.itemSize)
+        for i in 0..<out.count {
+            let v: Float
+            switch dtype {
+            case .float32: v = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+            case .float64:
+                let d = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+                guard d.isFinite else { throw nonFinite(file, firstIndex + i, shape) }
+                guard abs(d) <= Double(Float.greatestFiniteMagnitude) else {
+                    throw ImportError(file: file, problem: "value \(d) at flat index \(firstIndex + i) does not fit in float32")
+                }
+                v = Float(d)
+            case .int64: v = Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)))
+            case .int32: v = Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
+            case .uint8: v = Float(raw[i])
+            }
+            guard v.isFinite else { throw nonFinite(file, firstIndex + i, shape) }
+            out[i] = v
+        }
     }
 
     /// The values as `Int`: integer dtypes, or floats holding integral values.
