@@ -87,11 +87,14 @@ public final class BreakpointCommands: Sendable {
         case .list:
             let s = state.value
             guard !s.breakpoints.isEmpty else { return HostReply(message: "no breakpoints; :break COND adds one") }
-            return HostReply(message: s.breakpoints.map { bp in
-                let hits = s.hitCounts[bp.number] ?? 0
-                return "\(bp.number)\(bp.enabled ? "" : " (disabled)") \(bp.condition.text(layout))"
-                    + (hits > 0 ? " hit \(hits)×" : "")
-            }.joined(separator: "; "))
+            let rows = s.breakpoints.map { bp in
+                BreakpointRow(number: bp.number, enabled: bp.enabled, condition: bp.condition.text(layout),
+                              hits: s.hitCounts[bp.number] ?? 0)
+            }
+            let off = rows.filter { !$0.enabled }.count
+            return HostReply(message: "\(rows.count) breakpoint\(rows.count == 1 ? "" : "s")"
+                                 + (off > 0 ? " (\(off) disabled)" : "") + "; Esc closes the list",
+                             breakpoints: rows)
         case .delete(nil):
             let n = state.withLock { s in
                 defer { s.breakpoints.removeAll(); s.hitCounts.removeAll() }

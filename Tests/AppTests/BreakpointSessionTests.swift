@@ -63,7 +63,13 @@ final class BreakpointSessionTests: XCTestCase {
         XCTAssertEqual(breaks.breakpoints.map(\.enabled), [true, false, true])
         XCTAssertEqual(breaks.breakpoints.map { $0.condition.text(layout) }, ["coupling \(layer)", "flip", "wrong"])
         let listed = await run(&second, "breaks")
-        XCTAssertEqual(listed, "1 coupling \(layer); 2 (disabled) flip; 3 wrong")
+        XCTAssertEqual(listed, "3 breakpoints (1 disabled); Esc closes the list")
+        XCTAssertEqual(second.state.overlay, .breakpoints([
+            BreakpointRow(number: 1, enabled: true, condition: "coupling \(layer)", hits: 0),
+            BreakpointRow(number: 2, enabled: false, condition: "flip", hits: 0),
+            BreakpointRow(number: 3, enabled: true, condition: "wrong", hits: 0)]))
+        await second.press(.escape)
+        XCTAssertEqual(second.state.overlay, .none)
         // The next breakpoint is numbered after them.
         let added = await run(&second, "break disagree")
         XCTAssertEqual(added, "breakpoint 4: disagree")

@@ -74,7 +74,9 @@ final class BreakpointsThroughViewTests: XCTestCase {
         XCTAssertEqual([rig.session.state.sample, rig.session.state.step], [first.sample, first.step])
         XCTAssertEqual(rig.breaks.hitCount(1), 3)
         (msg, _) = await command(&rig, "breaks")
-        XCTAssertEqual(msg, "1 coupling \(layer.name) hit 3×")
+        XCTAssertEqual(msg, "1 breakpoint; Esc closes the list")
+        XCTAssertEqual(rig.session.state.overlay,
+                       .breakpoints([BreakpointRow(number: 1, enabled: true, condition: "coupling \(layer.name)", hits: 3)]))
     }
 
     func testBreakpointCommandsAndBadInput() async throws {

@@ -40,7 +40,9 @@ check "A: c again stops at find's second stop ($second)" wait_for "$second"
 keys C
 check "A: C goes back to the first stop" wait_for "$first"
 cmd breaks
-check "A: :breaks lists the hit count" wait_for "1 coupling $LAYER hit 3×"
+check "A: :breaks lists the hit count" wait_re "1 +enabled +3 +coupling $LAYER"
+keys q
+check "A: q closes the list" wait_gone "Esc closes · c/C continue"
 keys q
 check "A: q exits 0" wait_dead
 check "A: exit status 0" test "$(exit_status)" = 0

@@ -122,9 +122,13 @@ public struct HostReply: Equatable, Sendable {
     public var position: ViewPosition?
     /// Leave the debugger.
     public var quit: Bool
+    /// `:breaks`: the list to show in the breakpoint overlay (nil: no list to show).
+    public var breakpoints: [BreakpointRow]?
 
     public init(message: String = "", isError: Bool = false, reload: Bool = false, tuning: TuningStatus? = nil,
-                thetaOrigin: String? = nil, position: ViewPosition? = nil, quit: Bool = false) {
+                thetaOrigin: String? = nil, position: ViewPosition? = nil, quit: Bool = false,
+                breakpoints: [BreakpointRow]? = nil) {
+        self.breakpoints = breakpoints
         self.message = message
         self.isError = isError
         self.reload = reload
@@ -132,6 +136,21 @@ public struct HostReply: Equatable, Sendable {
         self.thetaOrigin = thetaOrigin
         self.position = position
         self.quit = quit
+    }
+}
+
+/// One breakpoint as the `:breaks` overlay lists it: its number, whether `c`/`C` stop at it,
+/// its condition as the host prints it, and how often `c`/`C` stopped there (gdb's hit count).
+public struct BreakpointRow: Equatable, Sendable {
+    public var number: Int
+    public var enabled: Bool
+    public var condition: String
+    public var hits: Int
+    public init(number: Int, enabled: Bool, condition: String, hits: Int) {
+        self.number = number
+        self.enabled = enabled
+        self.condition = condition
+        self.hits = hits
     }
 }
 

@@ -67,6 +67,13 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
         default: break
         }
         return
+    case .breakpoints:
+        // A list to read: the keys that close it, nothing else (the panes stay as they were).
+        switch key {
+        case .escape, .enter, .char("q"): s.overlay = .none
+        default: break
+        }
+        return
     case .restoreOffer, .confirmQuit:
         return
     case .error:

@@ -103,6 +103,10 @@ func applyHostReply(_ s: inout ViewState, _ r: HostReply, _ cmds: inout [Command
         moves += more
     }
     cmds += moves
+    if let rows = r.breakpoints, !rows.isEmpty {
+        s.overlay = .breakpoints(rows)
+        s.playing = false
+    }
     if !r.message.isEmpty {
         s.message = r.message
         s.messageIsError = r.isError

@@ -43,6 +43,9 @@ public enum Overlay: Equatable, Sendable {
     case restoreOffer(String)
     /// `q` with unsaved θ changes (no session file): `y` quits, `n`/Esc stay.
     case confirmQuit
+    /// `:breaks`: the numbered breakpoints, enabled or not, their conditions and hit counts, as
+    /// the host answered them. Esc, Enter or q close it.
+    case breakpoints([BreakpointRow])
 }
 
 /// Which data-set hotspots the coupling pane lists (the report sorts overflow first, so the

@@ -72,6 +72,40 @@ enum ConfirmQuitOverlay {
     }
 }
 
+/// `:breaks`: one row per breakpoint — number, whether `c`/`C` stop at it, hits so far and the
+/// condition — in a centred box; rows beyond the screen are counted in the footer.
+enum BreakpointsOverlay {
+    static func lines(_ rows: [BreakpointRow]) -> [String] {
+        let hitsW = max(4, rows.map { String($0.hits).count }.max() ?? 0)
+        let header = DisplayWidth.pad("#", to: 4) + DisplayWidth.pad("state", to: 10)
+            + DisplayWidth.pad("hits", to: hitsW, right: false) + "  condition"
+        return [header] + rows.map { r in
+            DisplayWidth.pad(String(r.number), to: 4) + DisplayWidth.pad(r.enabled ? "enabled" : "disabled", to: 10)
+                + DisplayWidth.pad(String(r.hits), to: hitsW, right: false) + "  " + r.condition
+        }
+    }
+
+    static func render(_ rows: [BreakpointRow], _ s: ViewState, into g: inout CellGrid) {
+        let footer = "Esc closes · c/C continue · :delete N, :disable N, :enable N"
+        let ls = lines(rows)
+        let w = min(s.width - 4, max(DisplayWidth.of(footer), ls.map { DisplayWidth.of($0) }.max() ?? 0) + 4)
+        let h = min(s.height - 2, ls.count + 4)
+        let r = Rect(x: (s.width - w) / 2, y: max(1, (s.height - h) / 2), width: w, height: h)
+        g.fill(r)
+        let n = rows.count
+        g.box(r, title: "Breakpoints · \(n)", style: Style(.title), titleStyle: Style(.title, [.bold, .reverse]),
+              glyphs: s.glyphs)
+        let visible = max(0, h - 4)
+        for (i, line) in ls.prefix(visible).enumerated() {
+            var style: Style = .normal
+            if i == 0 { style = .dim } else if !rows[i - 1].enabled { style = .dim }
+            g.write(line, x: r.x + 2, y: r.y + 1 + i, style: style, maxWidth: w - 4)
+        }
+        let more = ls.count > visible ? " (\(ls.count - visible) more)" : ""
+        g.write(footer + more, x: r.x + 2, y: r.maxY - 2, style: Style(.title, [.bold]), maxWidth: w - 4)
+    }
+}
+
 /// A backend failure, shown until a key is pressed; nothing else is lost.
 enum ErrorOverlay {
     static func render(_ text: String, _ s: ViewState, into g: inout CellGrid) {
