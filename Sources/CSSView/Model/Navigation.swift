@@ -244,12 +244,14 @@ func scaleSelected(_ s: inout ViewState, _ factor: Double, _ cmds: inout [Comman
 /// Asks the host for `request` and echoes `line` in the message bar until the host answers. A
 /// change while a long job (`:adjust`) runs cancels that job first.
 func requestHost(_ s: inout ViewState, _ request: HostRequest, line: String, _ cmds: inout [Command]) {
+    var superseded: String?
     if request.isChange, let running = s.hostQueue.first, running.request.isCancellable, !running.cancelled {
         cmds.append(.cancelHost)
         s.hostQueue[0].cancelled = true
+        superseded = running.line
     }
     cmds.append(.host(request))
-    s.hostQueue.append(PendingHostRequest(request: request, line: line))
+    s.hostQueue.append(PendingHostRequest(request: request, line: line, superseded: superseded))
     s.message = ":" + line + " …"
     s.messageIsError = false
 }

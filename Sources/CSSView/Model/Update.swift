@@ -89,7 +89,7 @@ public func update(_ state: ViewState, _ message: Message) -> (ViewState, [Comma
 /// The host answered the oldest request still waiting: status first, then the position to go
 /// back to, a reload, and the message last (the moves would otherwise hide it).
 func applyHostReply(_ s: inout ViewState, _ r: HostReply, _ cmds: inout [Command]) {
-    if !s.hostQueue.isEmpty { s.hostQueue.removeFirst() }
+    let finished = s.hostQueue.isEmpty ? nil : s.hostQueue.removeFirst()
     s.hostProgress = nil
     if let t = r.tuning { s.tuningStatus = t }
     if let o = r.thetaOrigin { s.thetaOrigin = o }
@@ -110,6 +110,7 @@ func applyHostReply(_ s: inout ViewState, _ r: HostReply, _ cmds: inout [Command
     if !r.message.isEmpty {
         s.message = r.message
         s.messageIsError = r.isError
+        if let old = finished?.superseded { s.message! += " (superseded :\(old), cancelled)" }
     }
     if r.quit { cmds.append(.quit) }
 }

@@ -98,6 +98,9 @@ public struct PendingHostRequest: Equatable, Sendable {
     public var line: String
     /// A cancel was sent (the reply is still to come).
     public var cancelled = false
+    /// The long request this change cancelled (its `:` line): the change's reply says so, as it
+    /// comes after the cancelled one's and would otherwise hide it.
+    public var superseded: String?
 }
 
 /// A one-line prompt at the bottom: the `:` command line or the `/` layer search.
