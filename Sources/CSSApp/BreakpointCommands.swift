@@ -137,6 +137,7 @@ public final class BreakpointCommands: Sendable {
             guard let stop = try await backend.nextBreak(forward ? .forward : .backward,
                                                          from: SearchPosition(sample: position.sample, step: position.step),
                                                          breakpoints: enabled, progress: progress) else {
+                try Task.checkCancellation()  // superseded at the end: say so, not "no hit"
                 return HostReply(message: "\(key): no \(forward ? "further" : "earlier") hit of the enabled breakpoints")
             }
             try Task.checkCancellation()

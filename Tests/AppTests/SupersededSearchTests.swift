@@ -10,7 +10,7 @@ import TestSupport
 /// would belong to the old θ), nothing moves, and the message line says so.
 final class SupersededSearchTests: XCTestCase {
     func testThetaChangeDuringContinueCancelsTheSearch() async throws {
-        let m = try LoadedModel.load(path: Repository.root.appendingPathComponent("samples/digits-mlp").path)
+        let m = try LoadedModel.load(path: Repository.root.appendingPathComponent("samples/digits-resnet").path)
         let calib = m.calib.prefix(64)
         let config = ConversionConfig.default
         let p = try Evaluator(network: m.network).calibrationPercentiles(calib, percentile: config.percentile)
@@ -39,7 +39,7 @@ final class SupersededSearchTests: XCTestCase {
         send(.key(.enter))
         for t in tasks { await t.value }
         drain()
-        XCTAssertEqual(s.message, "breakpoint 1: margin < -1e9")
+        XCTAssertEqual(s.message, "breakpoint 1: margin < -1000000000")
         s = update(s, .key(.char("j"))).0
         let before = (s.sample, s.step, s.layerRow, s.neuron)
         let session0 = try await backend.snapshot().session
