@@ -124,6 +124,7 @@ public enum Screen {
         case .error(let text): ErrorOverlay.render(text, s, into: &g)
         case .restoreOffer(let question): RestoreOverlay.render(question, s, into: &g)
         case .confirmQuit: ConfirmQuitOverlay.render(s, into: &g)
+        case .sweep: SweepOverlay.render(s, into: &g)
         }
         if !s.unicode { g.applyASCIIFallback() }
         return g
