@@ -78,7 +78,8 @@ enum SweepOverlay {
         let right = "\(Int(x1)) steps"
         g.write(right, x: cx + canvasW - DisplayWidth.of(right), y: axisY, style: .dim)
         // One line per series through its points in order of latency, in the series colour.
-        for (i, ser) in all.enumerated() {
+        // Braille has no ASCII fallback: in ASCII mode only the points are drawn.
+        for (i, ser) in all.enumerated() where s.glyphs.unicode {
             var canvas = BrailleCanvas(cellWidth: canvasW, cellHeight: canvasH)
             let pts = r.rows.filter { $0.config.silent == ser.silent && $0.config.negative == ser.negative }
                 .sorted { ($0.latency, $0.score) < ($1.latency, $1.score) }.map(dot)
@@ -98,7 +99,7 @@ enum SweepOverlay {
         }
         var legend: [(String, Style)] = []
         for (k, ser) in all.enumerated() {
-            legend.append(("\(marks[k % marks.count]) L\(ser.silent) \(ser.negative ? "±" : "+")  ", Style(roles[k % roles.count])))
+            legend.append(("\(marks[k % marks.count]) L\(ser.silent) \(ser.negative ? (s.glyphs.unicode ? "±" : "+-") : "+")  ", Style(roles[k % roles.count])))
         }
         legend.append(("bold: Pareto front", Style(.dim)))
         g.write(legend, x: cx, y: axisY + 1, maxWidth: rect.maxX - cx)
