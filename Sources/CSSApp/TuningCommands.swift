@@ -162,6 +162,13 @@ public final class TuningCommands: Sendable {
             return try await change(.redo)
         case .set(let setting):
             return try await change(.setConfig(configChange(setting, await backend.config)))
+        case .setAll(let settings):
+            // One reconversion, so one undo step whatever the number of settings.
+            var c = await backend.config
+            for setting in settings { c = configChange(setting, c) }
+            return try await change(.setConfig(c))
+        case .sweep:  // served by SweepCommands (its handler wraps this one)
+            return Outcome(message: "sweeps are not served by this host", isError: true)
         case .memory:
             return Outcome(message: Self.describe(try await backend.memoryUse()))
         case .savePosition:

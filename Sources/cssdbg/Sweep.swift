@@ -33,53 +33,20 @@ struct Sweep: AsyncParsableCommand {
     }
 
     /// Every combination, each checked like a single config (a T beyond the limit of its β
-    /// names -T and that T).
+    /// names -T and that T). The lists are parsed by `SweepSpec`, as the debugger's `:sweep` does.
     func configs() throws -> [ConversionConfig] {
-        let Ts = try Self.list(steps, flag: "-T", default: [ConversionConfig.default.T]) { Int($0) }
-        let betas = try Self.list(beta, flag: "--beta", default: [ConversionConfig.default.beta]) { Double($0) }
-        let Ls = try Self.list(silent, flag: "--silent", default: [ConversionConfig.default.silent]) { Int($0) }
-        let signs = try Self.list(negative, flag: "--negative", default: [true]) { Self.flag($0) }
-        for b in betas where !(b > 1) {
-            throw Usage.error("--beta", beta, "β must be more than 1, got \(JSONFormat.number(b)) (β = 1 is rate coding: cssdbg eval --rate)")
-        }
-        var base = ConversionConfig.default
-        if let p = running.percentile { base.percentile = p }
-        let all = ConversionSweep.configurations(T: Ts, beta: betas, silent: Ls, negative: signs, base: base)
-        for c in all {
-            do { try c.validate() } catch let e as ConfigError {
-                // The setting says which flag's value is out of range (no reading of the text).
-                switch e.setting {
-                case .T: throw Usage.error("-T", String(c.T), e.description)
-                case .beta: throw Usage.error("--beta", JSONFormat.number(c.beta), e.description)
-                case .silent: throw Usage.error("--silent", String(c.silent), e.description)
-                case .percentile: throw Usage.error("--percentile", JSONFormat.number(c.percentile), e.description)
-                }
+        do {
+            let spec = SweepSpec(T: try steps.map(SweepSpec.parseT), beta: try beta.map(SweepSpec.parseBeta),
+                                 silent: try silent.map(SweepSpec.parseSilent),
+                                 negative: try negative.map(SweepSpec.parseNegative))
+            for b in spec.beta ?? [] where !(b > 1) {
+                throw Usage.error("--beta", beta, "β must be more than 1, got \(JSONFormat.number(b)) (β = 1 is rate coding: cssdbg eval --rate)")
             }
-        }
-        return all
-    }
-
-    /// A comma-separated list; each value parsed by `parse`, none twice.
-    static func list<V: Equatable>(_ text: String?, flag: String, default d: [V], _ parse: (String) -> V?) throws -> [V] {
-        guard let text else { return d }
-        var out: [V] = []
-        for word in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            guard !word.isEmpty else { throw Usage.error(flag, text, "an empty value in the list") }
-            guard let v = parse(word) else {
-                let what = flag == "--negative" ? "on or off" : (flag == "--beta" ? "a number" : "a whole number")
-                throw Usage.error(flag, text, "'\(word)' is not \(what)")
-            }
-            if out.contains(v) { throw Usage.error(flag, text, "'\(word)' is listed twice") }
-            out.append(v)
-        }
-        return out
-    }
-
-    static func flag(_ s: String) -> Bool? {
-        switch s.lowercased() {
-        case "on", "true", "yes": return true
-        case "off", "false", "no": return false
-        default: return nil
+            var base = ConversionConfig.default
+            if let p = running.percentile { base.percentile = p }
+            return try spec.configurations(base: base)
+        } catch let p as SweepSpec.Problem {
+            throw Usage.error(p.flag, p.value, p.reason)
         }
     }
 

@@ -62,7 +62,9 @@ struct Tui: AsyncParsableCommand {
             let commands = TuningCommands(backend: backend, modelName: m.name,
                                           defaultThetaPath: options.theta ?? ThetaFile.defaultPath(model: m.name), store: store,
                                           pendingRestore: pending, breakpoints: breaks)
-            var debuggerOptions = DebuggerOptions(hostCommands: TuningCommands.names, host: breaks.handler(around: commands.handler))
+            let sweeps = SweepCommands(backend: backend)
+            var debuggerOptions = DebuggerOptions(hostCommands: TuningCommands.names,
+                                                  host: sweeps.handler(around: breaks.handler(around: commands.handler)))
             // Say when θ and config are not calibrated but come from a file, above all from the
             // bundle's own theta.json, which is picked up without being asked for.
             if m.model.thetaFile != nil, let path = m.thetaPath {

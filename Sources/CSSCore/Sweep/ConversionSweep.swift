@@ -19,6 +19,12 @@ public struct SweepPoint: Sendable, Equatable {
     /// On the Pareto front of SNN accuracy (agreement without labels) against latency.
     public var pareto: Bool
 
+    /// The point as the debugger's sweep pane shows it (no θ: the view never simulates).
+    public var row: SweepRow {
+        SweepRow(config: config, latency: latency, annAccuracy: annAccuracy, snnAccuracy: snnAccuracy, agreement: agreement,
+                 residualP999Max: residualP999Max, overflow: overflow, coupling: coupling, pareto: pareto)
+    }
+
     /// What the front is drawn on: SNN accuracy, or agreement with the ANN when there are no labels.
     public var score: Double { snnAccuracy ?? agreement }
 }
@@ -27,22 +33,7 @@ public enum ConversionSweep {
     /// Every combination, T outermost, then β, L and the sign; other settings from `base`.
     public static func configurations(T: [Int], beta: [Double], silent: [Int], negative: [Bool],
                                       base: ConversionConfig) -> [ConversionConfig] {
-        var out: [ConversionConfig] = []
-        for t in T {
-            for b in beta {
-                for l in silent {
-                    for n in negative {
-                        var c = base
-                        c.T = t
-                        c.beta = b
-                        c.silent = l
-                        c.negative = n
-                        out.append(c)
-                    }
-                }
-            }
-        }
-        return out
+        ConversionConfig.combinations(T: T, beta: beta, silent: silent, negative: negative, base: base)
     }
 
     /// Evaluates every config on `data`: θ = p/Σw from the calibration percentiles (recomputed

@@ -5,7 +5,7 @@ import CSSSnapshots
 /// Returns the new text and the candidates considered.
 public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
     let words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-    let live = Keymap.commands.filter { !$0.isHost || s.hasCommand($0.name) }
+    let live = Keymap.commands.filter { (!$0.isHost && !Keymap.hostCommandNames.contains($0.name)) || s.hasCommand($0.name) }
     if words.count <= 1 {
         let names = Array(Set(live.flatMap { [$0.name] + $0.completes })).sorted()
         let c = names.filter { $0.hasPrefix(text) }

@@ -12,6 +12,12 @@ public enum HostRequest: Equatable, Sendable {
     case undo, redo
     /// `:set KEY VALUE`: reconvert with one setting changed.
     case set(ConfigSetting)
+    /// Reconvert with several settings changed as one undoable change (Enter in the sweep pane:
+    /// T, β, L and the spike sign of the chosen point).
+    case setAll([ConfigSetting])
+    /// `:sweep …`: convert and evaluate every combination off the UI thread; the reply carries
+    /// the result for the sweep pane. Long: Esc or the next change cancels it.
+    case sweep(SweepSpec)
     /// `:w [FILE]` (`force`: `:w!`); `path` nil: the host's default file.
     case write(path: String?, force: Bool)
     case load(path: String)
@@ -33,7 +39,8 @@ public enum HostRequest: Equatable, Sendable {
         case .reset: "reset"
         case .undo: "undo"
         case .redo: "redo"
-        case .set: "set"
+        case .set, .setAll: "set"
+        case .sweep: "sweep"
         case .write(_, let force): force ? "w!" : "w"
         case .load: "load"
         case .restore: "restore"
@@ -48,14 +55,15 @@ public enum HostRequest: Equatable, Sendable {
     public var isCancellable: Bool {
         if case .adjust = self { return true }
         if case .breakpoint(.next) = self { return true }
+        if case .sweep = self { return true }
         return false
     }
 
     /// Changes θ or the config (so it supersedes a running long job).
     public var isChange: Bool {
         switch self {
-        case .setTheta, .scaleTheta, .adjust, .reset, .undo, .redo, .set, .load, .restore: true
-        case .write, .discard, .memory, .savePosition, .breakpoint: false
+        case .setTheta, .scaleTheta, .adjust, .reset, .undo, .redo, .set, .setAll, .load, .restore: true
+        case .write, .discard, .memory, .savePosition, .breakpoint, .sweep: false
         }
     }
 }
@@ -124,11 +132,14 @@ public struct HostReply: Equatable, Sendable {
     public var quit: Bool
     /// `:breaks`: the list to show in the breakpoint overlay (nil: no list to show).
     public var breakpoints: [BreakpointRow]?
+    /// A finished `:sweep`, for the sweep pane.
+    public var sweep: SweepResult?
 
     public init(message: String = "", isError: Bool = false, reload: Bool = false, tuning: TuningStatus? = nil,
                 thetaOrigin: String? = nil, position: ViewPosition? = nil, quit: Bool = false,
-                breakpoints: [BreakpointRow]? = nil) {
+                breakpoints: [BreakpointRow]? = nil, sweep: SweepResult? = nil) {
         self.breakpoints = breakpoints
+        self.sweep = sweep
         self.message = message
         self.isError = isError
         self.reload = reload

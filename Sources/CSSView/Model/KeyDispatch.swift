@@ -74,6 +74,9 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
         default: break
         }
         return
+    case .sweep:
+        handleSweepKey(&s, key, &cmds)
+        return
     case .restoreOffer, .confirmQuit:
         return
     case .error:

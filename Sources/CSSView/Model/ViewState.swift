@@ -46,6 +46,9 @@ public enum Overlay: Equatable, Sendable {
     /// `:breaks`: the numbered breakpoints, enabled or not, their conditions and hit counts, as
     /// the host answered them. Esc, Enter or q close it.
     case breakpoints([BreakpointRow])
+    /// The last `:sweep`'s chart and table (`ViewState.sweep`): ↑/↓ select a point, Enter
+    /// reconverts to it (one undoable change), Esc/q close it.
+    case sweep
 }
 
 /// Which data-set hotspots the coupling pane lists (the report sorts overflow first, so the
@@ -278,6 +281,10 @@ public struct ViewState: Sendable {
     public var hostProgress: Double?
     /// First line of the help overlay shown (it scrolls when taller than the screen).
     public var helpScroll = 0
+    /// The last finished `:sweep` (the host computed it; the view only shows it).
+    public var sweep: SweepResult?
+    /// The selected row of the sweep pane.
+    public var sweepRow = 0
 
     // MARK: Tuning: before / after
     /// The report that was current before the last change (set when the report after a `reload`

@@ -125,6 +125,7 @@ public enum Screen {
         case .restoreOffer(let question): RestoreOverlay.render(question, s, into: &g)
         case .confirmQuit: ConfirmQuitOverlay.render(s, into: &g)
         case .breakpoints(let rows): BreakpointsOverlay.render(rows, s, into: &g)
+        case .sweep: SweepOverlay.render(s, into: &g)
         }
         if !s.unicode { g.applyASCIIFallback() }
         return g
