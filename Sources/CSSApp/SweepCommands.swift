@@ -42,6 +42,16 @@ public final class SweepCommands: Sendable {
         let configs = try spec.configurations(base: base)
         let all = await backend.data, calib = await backend.calib, memory = await backend.memory
         let data = spec.limit.map { all.prefix($0) } ?? all
+        // A data-set job of the backend's (one of the plan's two slots), batches sized below.
+        return try await backend.datasetJob {
+            try await Self.sweep(backend, spec: spec, configs: configs, base: base, data: data, calib: calib,
+                                 memory: memory, progress: progress)
+        }
+    }
+
+    private static func sweep(_ backend: LocalBackend, spec: SweepSpec, configs: [ConversionConfig], base: ConversionConfig,
+                              data: SampleSet, calib: SampleSet, memory: MemoryBudget,
+                              progress: (@Sendable (Double) -> Void)?) async throws -> SweepResult {
         var evaluator = await backend.evaluator
         // Batches sized for the most demanding point (the longest window), within the budget.
         let widest = configs.max { $0.window < $1.window } ?? base

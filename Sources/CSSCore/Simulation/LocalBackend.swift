@@ -169,12 +169,20 @@ public actor LocalBackend: TunableBackend {
     public nonisolated func nextBreak(_ direction: SearchDirection, from position: SearchPosition,
                                       breakpoints: [Breakpoint],
                                       progress: (@Sendable (Double) -> Void)? = nil) async throws -> BreakStop? {
+        try await datasetJob {
+            try await searchStart().next(direction, from: position, breakpoints: breakpoints, progress: progress)
+        }
+    }
+
+    /// Runs `body` as a data-set job: long work over the data that is not a report (a breakpoint
+    /// search, a `:sweep`) waits for one of the plan's two slots like a report, so it stays
+    /// inside the budget beside a running report; the slot is given back however it ends.
+    public nonisolated func datasetJob<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         await beginDatasetJob()
         do {
-            let search = try await searchStart()
-            let stop = try await search.next(direction, from: position, breakpoints: breakpoints, progress: progress)
+            let result = try await body()
             await endDatasetJob()
-            return stop
+            return result
         } catch {
             await endDatasetJob()
             throw error
