@@ -15,7 +15,9 @@ final class SupersededSearchTests: XCTestCase {
         let config = ConversionConfig.default
         let p = try Evaluator(network: m.network).calibrationPercentiles(calib, percentile: config.percentile)
         let start = TuningState(config: config, amplitudes: p.amplitudes(config))
-        let backend = try LocalBackend(network: m.network, data: m.data, calib: calib, start: start, percentiles: p)
+        // 120 samples: the search still has batches to go when the change is typed, and the test
+        // stays cheap under ThreadSanitizer (all 360 took two minutes there).
+        let backend = try LocalBackend(network: m.network, data: m.data.prefix(120), calib: calib, start: start, percentiles: p)
         let commands = TuningCommands(backend: backend, modelName: m.name, defaultThetaPath: "/nonexistent/theta.json",
                                       store: nil, pendingRestore: nil)
         let breaks = BreakpointCommands(backend: backend)

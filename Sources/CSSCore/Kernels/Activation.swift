@@ -230,11 +230,22 @@ public enum ComputeMemory {
     public static func releaseFreeMemory() { css_release_free_memory() }
 
     /// Bytes the process has allocated and not freed (glibc's count over every arena and mapped
-    /// block), or nil where the C library does not say: what the memory tests count.
+    /// block), or nil where the C library does not say or does not see the allocations (under
+    /// AddressSanitizer, whose allocator replaces glibc's): what the memory tests count.
     public static func heapBytesInUse() -> Int? {
+        guard heapCounterSeesAllocations else { return nil }
         let n = css_heap_bytes_in_use()
         return n < 0 ? nil : Int(n)
     }
+
+    /// Probed once: a 4 MiB allocation must raise the count by at least that much.
+    static let heapCounterSeesAllocations: Bool = {
+        let before = css_heap_bytes_in_use()
+        guard before >= 0 else { return false }
+        let block = UnsafeMutableRawPointer.allocate(byteCount: 4 << 20, alignment: 64)
+        defer { block.deallocate() }
+        return css_heap_bytes_in_use() - before >= 4 << 20
+    }()
 }
 
 /// Whether this machine's BLAS computes a column of `A · B` to the same bits whatever the width
