@@ -139,8 +139,8 @@ public func runDebugger(backend: any SimulationBackend, initialSample: Int = 0,
     loop.cancelAll()
     screen.end()
     // A `:` command may be writing the session or a θ file (atomically, so never corrupt):
-    // give it a moment to finish so the last change is kept; cancelled work stops at its
-    // next batch boundary.
+    // give it a moment to finish so the last change is kept; cancelled simulations stop
+    // before their next graph node.
     await loop.settle(timeout: .seconds(3))
     return exit
 }

@@ -88,20 +88,20 @@ struct Bench: AsyncParsableCommand {
             let sim = profile ? Simulator(network: network, profile: snnProfile) : evaluator.simulator
             let annSim = profile ? Simulator(network: network, profile: annProfile) : evaluator.simulator
             let x = inputs[...]
-            func median(_ body: () -> Void) -> Double {
-                body()  // warm-up
+            func median(_ body: () throws -> Void) rethrows -> Double {
+                try body()  // warm-up
                 var times: [Double] = []
                 for _ in 0..<max(1, iters) {
                     let t0 = DispatchTime.now().uptimeNanoseconds
-                    body()
+                    try body()
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 }
                 return times.sorted()[times.count / 2]
             }
-            let snnTime = median {
-                _ = sim.simulate(x, count: batch, amplitudes: theta, config: config, ann: nil, sampleOffset: 0)
+            let snnTime = try median {
+                _ = try sim.simulate(x, count: batch, amplitudes: theta, config: config, ann: nil, sampleOffset: 0)
             }
-            let annTime = median { _ = annSim.annForward(x, count: batch) }
+            let annTime = try median { _ = try annSim.annForward(x, count: batch) }
             let snnRate = Double(batch) / snnTime, annRate = Double(batch) / annTime
             let gflops = ReferenceNetworks.flops(network) * Double(steps) * snnRate / 1e9
             var uiFields: [(String, JSONValue)] = []

@@ -45,6 +45,36 @@ final class IncrementalTests: XCTestCase {
         XCTAssertEqual(Set(cache!.layersSimulated), [0, 1])
     }
 
+    /// Re-traces of one sample reuse its ANN pass (θ does not change it) and give exactly what a
+    /// fresh trace gives, with and without the tensor cache.
+    func testRetraceReusingTheANNPassEqualsAFreshTrace() throws {
+        let net = try RandomNetworks.resnet(seed: 11)
+        let ev = Evaluator(network: net, batchSize: 4)
+        let data = RandomNetworks.samples(count: 6, shape: [1, 6, 6], seed: 5)
+        let config = ConversionConfig()
+        let theta = try ev.calibrate(data, config: config)
+        for keep in [true, false] {
+            var cache: SimulationCache? = nil
+            var ann: ANNBatch? = nil
+            _ = try ev.trace(data, sample: 2, amplitudes: theta, config: config, cache: &cache, ann: &ann, keepCache: keep)
+            XCTAssertEqual(ann?.activations.count, net.layerCount, "the first trace leaves its ANN pass")
+            var tuned = theta
+            tuned.layers[0] *= 1.2
+            let (again, work) = try ev.trace(data, sample: 2, amplitudes: tuned, config: config, cache: &cache, ann: &ann,
+                                             keepCache: keep)
+            XCTAssertEqual(work, [0, 1])
+            let fresh = try ev.trace(data, sample: 2, amplitudes: tuned, config: config)
+            XCTAssertEqual(again.annOutput, fresh.annOutput)
+            for l in 0..<net.layerCount {
+                XCTAssertEqual(again.layers[l].annActivation, fresh.layers[l].annActivation)
+                XCTAssertEqual(again.layers[l].membrane, fresh.layers[l].membrane)
+                XCTAssertEqual(again.layers[l].spikes, fresh.layers[l].spikes)
+                XCTAssertEqual(again.layers[l].margins, fresh.layers[l].margins)
+            }
+            XCTAssertEqual(again.outputSlots, fresh.outputSlots)
+        }
+    }
+
     func testResultsDoNotDependOnBatchSize() throws {
         let net = try RandomNetworks.resnet(seed: 2)
         let data = RandomNetworks.samples(count: 9, shape: [1, 6, 6], seed: 9)
@@ -115,8 +145,8 @@ final class IncrementalTests: XCTestCase {
             // picks its kernels, and so its summation order, per CPU): 0.1 % held on AMD, not on Intel.
             XCTAssertLessThanOrEqual(abs((x.spikesPositive + x.spikesNegative) - spikes), max(5, spikes / 50))
         }
-        let ann = Simulator(network: fast).annForward(try data.allInputs()[...], count: data.count).outputs
-        let annPlain = Simulator(network: plain).annForward(try data.allInputs()[...], count: data.count).outputs
+        let ann = try Simulator(network: fast).annForward(try data.allInputs()[...], count: data.count).outputs
+        let annPlain = try Simulator(network: plain).annForward(try data.allInputs()[...], count: data.count).outputs
         for (p, q) in zip(ann, annPlain) { XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(q))) }
     }
 }

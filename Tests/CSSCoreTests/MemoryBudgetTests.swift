@@ -140,7 +140,7 @@ final class MemoryBudgetTests: XCTestCase {
             XCTAssertEqual(plan.fixed, 4 * (count + 4) * 36 + MemoryNeeds(network: net, config: config).weights
                 + MemoryNeeds.runtime)
             let needs = MemoryNeeds(network: net, config: config)
-            let allowed = plan.dataCache + needs.trace + (plan.traceCache ? needs.traceCache : 0)
+            let allowed = plan.dataCache + needs.trace + needs.focusedANN + (plan.traceCache ? needs.traceCache : 0)
             var steps = 0
             func check(_ what: String) async {
                 steps += 1

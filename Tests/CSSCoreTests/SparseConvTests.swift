@@ -133,7 +133,7 @@ final class SparseConvTests: XCTestCase {
         let theta = try Evaluator(network: dense).calibrate(data, config: config)
         // The layers' spike inputs are sparse enough that the event path is really taken.
         let profile = OpProfile()
-        _ = Simulator(network: sparse, profile: profile).simulate(try data.allInputs()[...], count: 4, amplitudes: theta,
+        _ = try Simulator(network: sparse, profile: profile).simulate(try data.allInputs()[...], count: 4, amplitudes: theta,
                                                                   config: config, ann: nil, sampleOffset: 0)
         let density = profile.inputDensity
         let convNodes = sparse.sparse.keys.sorted()

@@ -215,8 +215,8 @@ final class WinogradTests: XCTestCase {
             XCTAssertGreaterThan(spikes, 1000)
             XCTAssertLessThanOrEqual(abs((x.spikesPositive + x.spikesNegative) - spikes), max(5, spikes / 50))
         }
-        let ann = Simulator(network: fast).annForward(try data.allInputs()[...], count: data.count).outputs
-        let annPlain = Simulator(network: plain).annForward(try data.allInputs()[...], count: data.count).outputs
+        let ann = try Simulator(network: fast).annForward(try data.allInputs()[...], count: data.count).outputs
+        let annPlain = try Simulator(network: plain).annForward(try data.allInputs()[...], count: data.count).outputs
         for (p, q) in zip(ann, annPlain) { XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(q))) }
     }
 }

@@ -7,7 +7,7 @@ import XCTest
 final class CoreForwardTests: XCTestCase {
     func maxRelativeError(_ g: CSSCore.Graph, _ x: [Float], count: Int, _ ref: [Float]) throws -> Float {
         let sim = Simulator(network: try Network(g))
-        let y = sim.annForward(x[...], count: count).outputs
+        let y = try sim.annForward(x[...], count: count).outputs
         XCTAssertEqual(y.count, ref.count)
         guard y.count == ref.count else { return .infinity }
         return zip(y, ref).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0

@@ -135,7 +135,7 @@ final class OnDemandDataTests: XCTestCase {
             let plan = try await backend.plan()
             XCTAssertLessThanOrEqual(plan.total, memory.bytes)
             fixed.append(plan.fixed - 8 * count - 8 * 8)
-            let allowed = plan.dataCache + needs.trace + (plan.traceCache ? needs.traceCache : 0)
+            let allowed = plan.dataCache + needs.trace + needs.focusedANN + (plan.traceCache ? needs.traceCache : 0)
             bounds.append(allowed + 8 * count)  // the labels' bytes come out of the data cache's share
             var peak = 0
             func check(_ what: String) async {

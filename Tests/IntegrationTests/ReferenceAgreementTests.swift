@@ -171,7 +171,7 @@ final class ReferenceAgreementTests: XCTestCase {
             let m = try LoadedModel.load(path: Self.root.appendingPathComponent("samples/\(s)").path)
             let (shape, expected) = try NumPyFile.readFloats(path: Self.root.appendingPathComponent("Tests/Fixtures/ort/\(s).ort.npy").path)
             let n = shape[0]
-            let out = Simulator(network: m.network).annForward(try m.data.prefix(n).allInputs()[...], count: n).outputs
+            let out = try Simulator(network: m.network).annForward(try m.data.prefix(n).allInputs()[...], count: n).outputs
             XCTAssertEqual(out.count, expected.count)
             let worst = zip(out, expected).map { abs($0 - $1) }.max() ?? 0
             XCTAssertLessThan(worst, 1e-4, "\(s): max |ours − onnxruntime| = \(worst)")

@@ -126,14 +126,14 @@ public struct BreakpointSearch: Sendable {
         var ann: [Int]? = nil
         if conditions.contains(.disagree) {
             if let report { ann = Array(report.annPredictions[samples]) } else {
-                let a = evaluator.simulator.annForward(x, count: n)
+                let a = try evaluator.simulator.annForward(x, count: n)
                 let classes = evaluator.network.outputCount
                 ann = (0..<n).map { b in argmax(Array(a.outputs[(b * classes)..<((b + 1) * classes)])) }
             }
         }
         let collector = BatchHitCollector(layout: layout, breakpoints: breakpoints, sampleOffset: samples.lowerBound,
                                           batch: n, labels: labels, annPredictions: ann)
-        _ = evaluator.simulator.simulate(x, count: n, amplitudes: amplitudes, config: config, ann: nil,
+        _ = try evaluator.simulator.simulate(x, count: n, amplitudes: amplitudes, config: config, ann: nil,
                                          sampleOffset: samples.lowerBound, observer: collector)
         return collector.hits
     }

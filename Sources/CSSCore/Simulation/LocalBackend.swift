@@ -10,7 +10,8 @@ public actor LocalBackend: TunableBackend {
     public let calib: SampleSet
     public private(set) var session: TuningSession
     private var percentiles: CalibrationPercentiles
-    private var sampleCache: (sample: Int, cache: SimulationCache?)? = nil
+    /// The focused sample's last run: its tensors (when the plan has room) and its ANN pass.
+    private var sampleCache: (sample: Int, cache: SimulationCache?, ann: ANNBatch?)? = nil
     private var dataCache: EvaluationCache? = EvaluationCache()
     /// Spiking layers simulated by the last trace request (for tests and the status line).
     public private(set) var lastTraceWork: [Int] = []
@@ -65,6 +66,7 @@ public actor LocalBackend: TunableBackend {
     public func heldBytes() -> Int {
         var total = dataCache?.heldBytes ?? 0
         if let c = sampleCache?.cache { total += c.heldBytes }
+        if let a = sampleCache?.ann { total += 4 * (a.outputs.count + a.activations.reduce(0) { $0 + $1.data.count }) }
         return total
     }
 
@@ -99,11 +101,13 @@ public actor LocalBackend: TunableBackend {
         }
         let plan = try plan()
         // Another sample's tensors are of no use: let them go before this run allocates.
-        var cache = sampleCache?.sample == sample ? sampleCache!.cache : nil
+        let same = sampleCache?.sample == sample
+        var cache = same ? sampleCache!.cache : nil
+        var ann = same ? sampleCache!.ann : nil
         sampleCache = nil
         let (trace, work) = try evaluator.trace(data, sample: sample, amplitudes: amplitudes, config: config, cache: &cache,
-                                            keepCache: plan.traceCache)
-        sampleCache = (sample, cache)
+                                                ann: &ann, keepCache: plan.traceCache)
+        sampleCache = (sample, cache, ann)
         lastTraceWork = work
         ComputeMemory.releaseFreeMemory()
         return trace
@@ -164,8 +168,8 @@ public actor LocalBackend: TunableBackend {
     /// The debugger's `c`/`C`: the next stop of `breakpoints` from `position` at the current θ and
     /// config. A data-set job like a report: it waits for one of the plan's two slots and runs with
     /// the plan's batch size, so a search beside a running report stays inside the budget; it
-    /// answers from the latest report what that can answer. Cancelling the task ends it at the
-    /// next batch.
+    /// answers from the latest report what that can answer. Cancelling the task ends it before
+    /// its next graph node.
     public nonisolated func nextBreak(_ direction: SearchDirection, from position: SearchPosition,
                                       breakpoints: [Breakpoint],
                                       progress: (@Sendable (Double) -> Void)? = nil) async throws -> BreakStop? {

@@ -78,6 +78,10 @@ public struct MemoryNeeds: Sendable {
     public let traceRun: Int
     /// The same with `keepCache`: every tensor stays until the run ends (the new cache).
     public let traceRunKeeping: Int
+    /// The focused sample's ANN pass (its ReLU outputs and outputs, one column), kept between
+    /// re-traces of that sample since θ does not change it. While a trace runs it is the ANN
+    /// share of `traceRun`, so the plan needs no term of its own; between requests it is held.
+    public let focusedANN: Int
 
     public init(network: Network, config: ConversionConfig) {
         let T = config.T, window = config.window
@@ -150,6 +154,7 @@ public struct MemoryNeeds: Sendable {
         // smaller than the SNN's walk at T columns; it is covered by the max.
         traceRun = max(traceWalk(keeping: false), 4 * (peak + reluFloats))
         traceRunKeeping = max(traceWalk(keeping: true), traceRun)
+        focusedANN = 4 * (reluFloats + floats(g.output))
     }
 }
 

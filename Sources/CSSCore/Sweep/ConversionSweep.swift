@@ -38,7 +38,7 @@ public enum ConversionSweep {
 
     /// Evaluates every config on `data`: θ = p/Σw from the calibration percentiles (recomputed
     /// when a config's percentile differs), then `rounds` A.3 rounds on `calib`. `progress` gets
-    /// (fraction, points done); cancelling the task throws `CancellationError` between batches.
+    /// (fraction, points done); cancelling the task throws `CancellationError` before the next graph node.
     public static func run(_ evaluator: Evaluator, data: SampleSet, calib: SampleSet,
                            percentiles: CalibrationPercentiles, configs: [ConversionConfig], rounds: Int,
                            progress: (@Sendable (Double) -> Void)? = nil) async throws -> [SweepPoint] {

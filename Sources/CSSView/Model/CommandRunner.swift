@@ -50,7 +50,13 @@ public final class CommandRunner: @unchecked Sendable {
                 started.append(traceTask!)
             case .loadReport:
                 reportTask?.cancel()
+                // The focused sample first: a θ change asks for a new trace and a new report at
+                // once, and the report waits for that trace instead of halving its cores (on an
+                // ImageNet-size network the trace is what the user waits for; the report takes
+                // minutes either way). A trace asked for later does not hold the report back.
+                let focused = traceTask
                 reportTask = Task.detached {
+                    await focused?.value
                     do {
                         send(.reportArrived(try await backend.report(progress: { send(.progress($0)) })))
                     } catch is CancellationError {
