@@ -84,12 +84,8 @@ public struct QuantileAccumulator: Sendable {
     public func percentile(_ q: Double) -> Double {
         guard count > 0 else { return 0 }
         if histogram == nil {
-            let sorted = values.sorted()
-            let rank = q / 100 * Double(sorted.count - 1)
-            let lo = Int(rank.rounded(.down))
-            let hi = min(lo + 1, sorted.count - 1)
-            let frac = rank - Double(lo)
-            return Double(sorted[lo]) + frac * (Double(sorted[hi]) - Double(sorted[lo]))
+            var v = values
+            return v.withUnsafeMutableBufferPointer { interpolatedPercentile($0, q) }
         }
         let target = q / 100 * Double(count - 1)
         var seen = Double(zeros)
@@ -105,9 +101,56 @@ public struct QuantileAccumulator: Sendable {
     }
 }
 
-/// NumPy-style percentile of a small array (linear interpolation).
+/// NumPy-style percentile of an array (linear interpolation); 0 when empty.
 public func percentile(_ values: [Float], _ q: Double) -> Double {
-    var acc = QuantileAccumulator(exactCapacity: Int.max)
-    acc.add(contentsOf: values)
-    return acc.percentile(q)
+    guard !values.isEmpty else { return 0 }
+    var v = values
+    return v.withUnsafeMutableBufferPointer { interpolatedPercentile($0, q) }
+}
+
+/// NumPy's linear interpolation between the two order statistics around rank q/100·(n − 1),
+/// found by selection instead of a sort: the same two values a sort gives, so the same result,
+/// in O(n) — a sample's residual p99.9 over 800 000 neurons of a 224×224 layer was a sort on
+/// the UI thread. Reorders `b`; `b` must not be empty.
+func interpolatedPercentile(_ b: UnsafeMutableBufferPointer<Float>, _ q: Double) -> Double {
+    let n = b.count
+    let rank = q / 100 * Double(n - 1)
+    let lo = Int(rank.rounded(.down))
+    let hi = min(lo + 1, n - 1)
+    let frac = rank - Double(lo)
+    selectOrderStatistic(b, lo)
+    let a = b[lo]
+    // After the selection everything past `lo` is ≥ b[lo]: the next order statistic is their minimum.
+    var c = a
+    if hi > lo {
+        c = b[hi]
+        for i in hi..<n where b[i] < c { c = b[i] }
+    }
+    return Double(a) + frac * (Double(c) - Double(a))
+}
+
+/// Reorders `b` so that `b[k]` is its k-th smallest value (from 0), nothing before it larger and
+/// nothing after it smaller (Hoare's selection, median-of-three pivots; runs of equal values,
+/// common here — many residuals are exactly 0 — split evenly).
+func selectOrderStatistic(_ b: UnsafeMutableBufferPointer<Float>, _ k: Int) {
+    var left = 0, right = b.count - 1
+    while right > left {
+        let mid = left + (right - left) / 2
+        if b[mid] < b[left] { b.swapAt(mid, left) }
+        if b[right] < b[left] { b.swapAt(right, left) }
+        if b[right] < b[mid] { b.swapAt(right, mid) }
+        let pivot = b[mid]
+        var i = left, j = right
+        while i <= j {
+            while b[i] < pivot { i += 1 }
+            while b[j] > pivot { j -= 1 }
+            if i <= j {
+                b.swapAt(i, j)
+                i += 1
+                j -= 1
+            }
+        }
+        // [left, j] ≤ pivot, [i, right] ≥ pivot, and anything strictly between equals it.
+        if k <= j { right = j } else if k >= i { left = i } else { return }
+    }
 }

@@ -323,15 +323,26 @@ final class KernelFastPathTests: XCTestCase {
                 assertSameStatistics(fastStats, want.stats, label)
                 XCTAssertGreaterThan(fastStats.spikesPositive, 0, label)
                 if B == 1 {
-                    let rec = TraceRecorder(neurons: C * hw, T: T, window: cfg.window)
-                    let (traced, tracedStats) = TSALayer.run(z: z, theta: Double(theta), params: TSAParameters(cfg),
-                                                             batch: 1, layer: 2, ann: nil, sampleOffset: 40, recorder: rec)
+                    var result: (Activation, LayerStatistics)? = nil
+                    let rows = TraceRecorder.recording(neurons: C * hw, T: T, window: cfg.window) { rec in
+                        result = TSALayer.run(z: z, theta: Double(theta), params: TSAParameters(cfg),
+                                              batch: 1, layer: 2, ann: nil, sampleOffset: 40, recorder: rec)
+                    }
+                    let (traced, tracedStats) = result!
                     XCTAssertEqual(traced.data, want.out, label)
                     assertSameStatistics(tracedStats, want.stats, label)
-                    XCTAssertEqual(TraceRecorder.array(rec.membrane, C * hw * cfg.window), want.membrane, label)
-                    XCTAssertEqual(TraceRecorder.array(rec.margins, C * hw * (cfg.window + 1)), want.margins, label)
-                    XCTAssertEqual(TraceRecorder.array(rec.target, C * hw), want.target, label)
-                    XCTAssertEqual(TraceRecorder.array(rec.encoded, C * hw), want.encoded, label)
+                    XCTAssertEqual(rows.membrane, want.membrane, label)
+                    XCTAssertEqual(rows.margins, want.margins, label)
+                    XCTAssertEqual(rows.target, want.target, label)
+                    XCTAssertEqual(rows.encoded, want.encoded, label)
+                    // X per input step, z/θ in the neuron's row: every row written (the arrays
+                    // are not cleared before the run).
+                    let invTheta = 1 / theta
+                    var input = [Float](repeating: .nan, count: C * hw * T)
+                    for c in 0..<C { for k in 0..<T { for p in 0..<hw {
+                        input[(c * hw + p) * T + k] = data[(c * T + k) * hw + p] * invTheta
+                    } } }
+                    XCTAssertEqual(rows.input, input, label)
                 }
             }
         }
@@ -345,13 +356,45 @@ final class KernelFastPathTests: XCTestCase {
         let ann = Activation(shape: [C, 2, 2], columns: 1, data: RandomNetworks.values(C * hw, seed: 78))
         let (_, a) = TSALayer.run(z: z, theta: 0.2, params: TSAParameters(cfg), batch: 1, layer: 0, ann: ann,
                                   sampleOffset: 0, recorder: nil)
-        let (_, b) = TSALayer.run(z: z, theta: 0.2, params: TSAParameters(cfg), batch: 1, layer: 0, ann: ann,
-                                  sampleOffset: 0, recorder: TraceRecorder(neurons: C * hw, T: cfg.T, window: cfg.window))
+        var b = LayerStatistics(window: cfg.window)
+        _ = TraceRecorder.recording(neurons: C * hw, T: cfg.T, window: cfg.window) { rec in
+            b = TSALayer.run(z: z, theta: 0.2, params: TSAParameters(cfg), batch: 1, layer: 0, ann: ann,
+                             sampleOffset: 0, recorder: rec).1
+        }
         XCTAssertEqual(a.squaredError, b.squaredError)
         XCTAssertGreaterThan(a.squaredError, 0)
     }
 
     // MARK: Statistics
+
+    /// The selection-based percentile gives exactly what sorting and interpolating gives, on
+    /// sizes 1…, with long runs of equal values (residuals of exactly 0) and sorted or reversed input.
+    func testPercentileBySelectionEqualsSortedInterpolation() {
+        func bySort(_ xs: [Float], _ q: Double) -> Double {
+            let s = xs.sorted()
+            let rank = q / 100 * Double(s.count - 1)
+            let lo = Int(rank.rounded(.down)), hi = min(lo + 1, s.count - 1)
+            return Double(s[lo]) + (rank - Double(lo)) * (Double(s[hi]) - Double(s[lo]))
+        }
+        var cases: [[Float]] = [[5], [2, 1], [1, 1, 1], [3, 1, 2]]
+        for (i, n) in [7, 64, 999, 4096].enumerated() {
+            let xs = RandomNetworks.values(n, seed: UInt64(90 + i)).map(abs)
+            cases.append(xs)
+            cases.append(xs.map { $0 < 0.5 ? 0 : $0 })             // a run of zeros
+            cases.append(xs.map { ($0 * 4).rounded() })              // few distinct values
+            cases.append(xs.sorted())
+            cases.append(xs.sorted(by: >))
+        }
+        for xs in cases {
+            for q in [0.0, 1, 37.5, 50, 90, 99, 99.9, 100] {
+                XCTAssertEqual(percentile(xs, q), bySort(xs, q), "n \(xs.count) q \(q)")
+                var acc = QuantileAccumulator(exactCapacity: xs.count)
+                xs.withUnsafeBufferPointer { acc.add(contentsOf: $0) }
+                XCTAssertEqual(acc.percentile(q), bySort(xs, q), "accumulator n \(xs.count) q \(q)")
+            }
+        }
+        XCTAssertEqual(percentile([], 50), 0)
+    }
 
     func testQuantileBulkAddMatchesElementwise() {
         let xs = RandomNetworks.values(250, seed: 4).map(abs)

@@ -389,7 +389,26 @@ final class UpdateTests: XCTestCase {
                 XCTAssertEqual(got.0, c.positive)
                 XCTAssertEqual(got.1, c.negative)
             }
+            // Overflow, coupling and p99.9 against the per-neuron definitions (MarginVerdict, residual).
+            var ovf = 0, cpl = 0
+            var res: [Float] = []
+            for n in 0..<lt.neurons {
+                switch lt.marginVerdict(neuron: n) {
+                case .overflow: ovf += 1
+                case .coupling: cpl += 1
+                case .fine: break
+                }
+                res.append(abs(lt.residual(neuron: n)))
+            }
+            XCTAssertEqual(sum.overflow[i], ovf)
+            XCTAssertEqual(sum.coupling[i], cpl)
+            let sorted = res.sorted()
+            let rank = 99.9 / 100 * Double(sorted.count - 1), lo = Int(rank)
+            let hi = min(lo + 1, sorted.count - 1)
+            XCTAssertEqual(sum.residualP999[i],
+                           Double(sorted[lo]) + (rank - Double(lo)) * (Double(sorted[hi]) - Double(sorted[lo])))
         }
+        XCTAssertGreaterThan(sum.overflow.reduce(0, +) + sum.coupling.reduce(0, +), 0, "the fixture has violations")
     }
 
     func testFixtureFollowsSpecWorkedExample() {

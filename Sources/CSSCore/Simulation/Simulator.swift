@@ -296,31 +296,46 @@ public struct Simulator: Sendable {
         let (y, values) = try execute(input: input, constantScale: Float(1 / sumW),
                                   reuse: reusable.map { (reuse!.values, $0) }, keep: keepCache) { l, z in
             simulated.append(l)
-            let recorder = trace ? TraceRecorder(neurons: z.sampleSize, T: config.T, window: config.window) : nil
-            let (out, s) = TSALayer.run(z: z, theta: amplitudes.layers[l], params: params, batch: B, layer: l,
-                                        ann: ann?.activations[l], sampleOffset: sampleOffset, recorder: recorder,
-                                        observer: observer?.layer(l))
+            func run(_ recorder: TraceRecorder?) -> (Activation, LayerStatistics) {
+                TSALayer.run(z: z, theta: amplitudes.layers[l], params: params, batch: B, layer: l,
+                             ann: ann?.activations[l], sampleOffset: sampleOffset, recorder: recorder,
+                             observer: observer?.layer(l))
+            }
+            guard trace else {
+                let (out, s) = run(nil)
+                if l < stats.count { stats[l] = s } else { stats.append(s) }
+                return out
+            }
+            var result: (Activation, LayerStatistics)? = nil
+            let rows = TraceRecorder.recording(neurons: z.sampleSize, T: config.T, window: config.window) { r in
+                result = run(r)
+            }
+            let (out, s) = result!
             if l < stats.count { stats[l] = s } else { stats.append(s) }
-            if let r = recorder {
+            do {
                 let n = z.sampleSize
-                var spikes = [Int8](repeating: 0, count: n * config.T)
-                let hw = z.spatial
-                let inv = 1 / Float(amplitudes.layers[l])
-                for c in 0..<z.channels {
-                    for k in 0..<config.T {
-                        for p in 0..<hw {
-                            spikes[(c * hw + p) * config.T + k] = Int8((out.data[(c * config.T + k) * hw + p] * inv).rounded())
+                let hw = z.spatial, T = config.T
+                // Spikes per neuron (row of T) from the layer output's slot-major planes, which hold
+                // s·θ with s ∈ {−1, 0, 1} and θ > 0: the sign is the spike (no division, no
+                // rounding, no trapping conversion: this ran 23 M times per trace at 224×224).
+                let spikes = [Int8](unsafeUninitializedCapacity: n * T) { sp, count in
+                    out.data.withUnsafeBufferPointer { o in
+                        for c in 0..<z.channels {
+                            for k in 0..<T {
+                                let plane = o.baseAddress! + (c * T + k) * hw
+                                let row = sp.baseAddress! + c * hw * T + k
+                                for p in 0..<hw { row[p * T] = plane[p] > 0 ? 1 : (plane[p] < 0 ? -1 : 0) }
+                            }
                         }
                     }
+                    count = n * T
                 }
                 let t = LayerTrace(
                     info: layout.layers[l], theta: amplitudes.layers[l], T: config.T, silent: config.silent,
-                    threshold: config.threshold,
-                    membrane: TraceRecorder.array(r.membrane, n * config.window),
-                    input: TraceRecorder.array(r.input, n * config.T), spikes: spikes,
-                    target: TraceRecorder.array(r.target, n), encoded: TraceRecorder.array(r.encoded, n),
+                    threshold: config.threshold, membrane: rows.membrane, input: rows.input, spikes: spikes,
+                    target: rows.target, encoded: rows.encoded,
                     annActivation: ann.map { $0.activations[l].sample(0) } ?? [Float](repeating: 0, count: n),
-                    margins: TraceRecorder.array(r.margins, n * (config.window + 1)))
+                    margins: rows.margins)
                 if l < traces.count { traces[l] = t } else { traces.append(t) }
             }
             return out

@@ -31,8 +31,10 @@ struct TSAParameters {
     }
 }
 
-/// Per-neuron recording for the focused sample (batch of one). Raw buffers, because channel
-/// blocks write disjoint parts of them from several threads.
+/// Per-neuron recording for the focused sample (batch of one). Raw pointers, because channel
+/// blocks write disjoint parts of them from several threads; they point into the arrays the
+/// layer's trace keeps (`recording`), so a trace at 224×224 (about 320 MB of rows on ResNet-18)
+/// is written once instead of into scratch buffers and then copied.
 final class TraceRecorder: @unchecked Sendable {
     let neurons: Int, T: Int, window: Int
     let membrane: UnsafeMutablePointer<Float>
@@ -41,28 +43,47 @@ final class TraceRecorder: @unchecked Sendable {
     let encoded: UnsafeMutablePointer<Float>
     let margins: UnsafeMutablePointer<Float>
 
-    init(neurons: Int, T: Int, window: Int) {
+    private init(neurons: Int, T: Int, window: Int, membrane: UnsafeMutablePointer<Float>,
+                 input: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>,
+                 encoded: UnsafeMutablePointer<Float>, margins: UnsafeMutablePointer<Float>) {
         self.neurons = neurons
         self.T = T
         self.window = window
-        func alloc(_ n: Int) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
-            p.initialize(repeating: 0, count: max(1, n))
-            return p
+        self.membrane = membrane
+        self.input = input
+        self.target = target
+        self.encoded = encoded
+        self.margins = margins
+    }
+
+    /// The rows one layer's run records, in the arrays `body` fills through the recorder. Every
+    /// row is written by `TSALayer.run` (each channel copies all of its neurons' rows), so the
+    /// arrays are not cleared first: a whole pass over them saved, and the bit-identity tests
+    /// against the per-neuron implementation would see a row left out.
+    static func recording(neurons: Int, T: Int, window: Int, _ body: (TraceRecorder) throws -> Void) rethrows
+        -> (membrane: [Float], input: [Float], target: [Float], encoded: [Float], margins: [Float])
+    {
+        func rows(_ n: Int, _ fill: (UnsafeMutablePointer<Float>) throws -> Void) rethrows -> [Float] {
+            try [Float](unsafeUninitializedCapacity: n) { buffer, count in
+                try fill(buffer.baseAddress ?? UnsafeMutablePointer<Float>(bitPattern: 16)!)
+                count = n
+            }
         }
-        membrane = alloc(neurons * window)
-        input = alloc(neurons * T)
-        target = alloc(neurons)
-        encoded = alloc(neurons)
-        margins = alloc(neurons * (window + 1))
-    }
-
-    deinit {
-        for p in [membrane, input, target, encoded, margins] { p.deallocate() }
-    }
-
-    static func array(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> [Float] {
-        Array(UnsafeBufferPointer(start: p, count: n))
+        var result: (membrane: [Float], input: [Float], target: [Float], encoded: [Float], margins: [Float])
+            = ([], [], [], [], [])
+        result.membrane = try rows(neurons * window) { m in
+            result.input = try rows(neurons * T) { i in
+                result.target = try rows(neurons) { t in
+                    result.encoded = try rows(neurons) { e in
+                        result.margins = try rows(neurons * (window + 1)) { g in
+                            try body(TraceRecorder(neurons: neurons, T: T, window: window, membrane: m, input: i,
+                                                   target: t, encoded: e, margins: g))
+                        }
+                    }
+                }
+            }
+        }
+        return result
     }
 }
 

@@ -41,7 +41,9 @@ public final class CommandRunner: @unchecked Sendable {
                 traceTask?.cancel()
                 traceTask = Task.detached {
                     do {
-                        send(.traceArrived(try await backend.trace(sample: sample)))
+                        let trace = try await backend.trace(sample: sample)
+                        try Task.checkCancellation()
+                        send(.summarisedTraceArrived(trace, TraceSummary(trace)))
                     } catch is CancellationError {
                     } catch {
                         send(.backendFailed("sample \(sample): \(error)"))

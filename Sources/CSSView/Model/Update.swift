@@ -24,8 +24,11 @@ public func update(_ state: ViewState, _ message: Message) -> (ViewState, [Comma
         clampSelection(&s)
     case .traceArrived(let trace):
         guard trace.sample == s.sample else { break }  // stale: the user moved on
+        return update(s, .summarisedTraceArrived(trace, TraceSummary(trace)))
+    case .summarisedTraceArrived(let trace, let summary):
+        guard trace.sample == s.sample else { break }  // stale: the user moved on
         s.trace = trace
-        s.summary = TraceSummary(trace)
+        s.summary = summary
         s.loadingSample = nil
         s.traceStale = false
         if s.layout == nil { s.layout = trace.layout }
