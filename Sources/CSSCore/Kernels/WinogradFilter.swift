@@ -15,8 +15,7 @@ public enum WinogradTiles: String, Sendable, CaseIterable {
     /// of it. The more accurate points (3.9e-6 of the largest output instead of 1e-5) fixed the
     /// other two configs the old ones failed but not this one (both point sets give the same
     /// residual, im2col and F(2×2) the reference's), so the default changes when it passes, not by
-    /// widening §9 (README,
-    /// "Winograd F(4×4, 3×3)"; `tools/reference/conv_agreement.py` measures it).
+    /// widening §9 (README, "Winograd F(4×4, 3×3)"; `tools/reference/conv_agreement.py` measures it).
     public static let standard: WinogradTiles = .small
 }
 
