@@ -2,7 +2,8 @@
 direct convolution (and F(2×2, 3×3) and direct Float32 for scale). Builds the Toom-Cook matrices
 from the points (the last point is ∞), checks them on a 1-D correlation, then runs the
 transform–product–transform pipeline with Float32 rounding after each stage, as the Swift kernel does
-(the filter transform in Float64, rounded once).
+(the filter transform in Float64, rounded once). The set the kernel uses (0, ±1, 2, −1/2, ∞) is run
+a second time in the operation order of Winograd4.swift's factored transforms.
 
     PY=$(scripts/pyenv.sh); $PY bench/winograd_points.py [--cin 256] [--tiles 400]
 """
@@ -54,6 +55,36 @@ def winograd(AT, G, BT, g, d):
     return np.einsum('ix,xyot,jy->otij', AT.astype(f32), m, AT.astype(f32)).astype(np.float64)
 
 
+def kernel_order(g, d):
+    """The points 0, ±1, 2, −1/2, ∞ in the operation order of Sources/CSSCore/Kernels/Winograd4.swift
+    (its factored Bᵀ and Aᵀ columns, Float32 after every operation; G in Float64, rounded once)."""
+    f32 = np.float32
+
+    def bt(d0, d1, d2, d3, d4, d5):
+        u, w = d4 - d2, d3 - d1
+        u2, w2 = f32(2) * u, f32(2) * w
+        a, b = u2 - f32(3) * d3, w2 - f32(3) * d2
+        return [(d0 - d2) + u - f32(1.5) * w, a + b, a - b, u2 + w, u - w2, (d5 - d3) - w - f32(1.5) * u]
+
+    def at(m0, m1, m2, m3, m4, m5):
+        s12, d12 = m1 + m2, m1 - m2
+        return [(m0 + s12) + (m3 - f32(8) * m4), d12 + (f32(2) * m3 + f32(4) * m4), s12 + (f32(4) * m3 - f32(2) * m4),
+                (d12 + m5) + (f32(8) * m3 + m4)]
+
+    def gt(a, b, c):
+        s, b2 = a + c, 2 * b
+        return [a, -(s + b) / 6, (s - b) / 6, (a + b2 + 4 * c) / 30, (4 * a - b2 + c) / 30, c]
+
+    def both(f, x):  # down the columns (axis 2), then along the rows (axis 3)
+        y = np.stack(f(*[x[:, :, i] for i in range(x.shape[2])]), axis=2)
+        return np.stack(f(*[y[:, :, :, j] for j in range(y.shape[3])]), axis=3)
+
+    u = both(gt, g.astype(np.float64)).astype(f32)
+    v = both(bt, d)
+    m = np.einsum('ocxy,ctxy->otxy', u, v).astype(f32)
+    return both(at, m).astype(np.float64)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--cin', type=int, default=256)
@@ -71,6 +102,8 @@ def main():
             AT, G, BT = matrices(p)
             assert check_1d(AT, G, BT) < 1e-12, name
             print(f'  {name:20s} {np.abs(winograd(AT, G, BT, g, d) - ref).max() / scale:.2e}')
+            if name == '0, ±1, 2, −1/2, ∞':
+                print(f'  {"  in the kernel order":20s} {np.abs(kernel_order(g, d) - ref).max() / scale:.2e}')
         y32 = np.zeros_like(ref, dtype=np.float32)
         for ky in range(3):
             for kx in range(3):

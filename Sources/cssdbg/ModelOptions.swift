@@ -21,7 +21,7 @@ struct RunOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Worker threads (default: all cores).") var threads: Int?
     @Option(parsing: .unconditional, help: "Memory the session may use in all, e.g. 2G, 1500M (default 2G): batches shrink and caches are dropped to fit.")
     var memory: String?
-    @Option(help: "3×3 stride-1 convolutions: winograd (default: F(2×2,3×3)), auto (F(4×4,3×3) on maps of 4×4 and more, F(2×2) below: faster, but outside docs/numerics.md §9 on one sample model), winograd4 (F(4×4) everywhere) or im2col (plain GEMM).")
+    @Option(help: "3×3 stride-1 convolutions: winograd (default: F(2×2,3×3)), auto (F(4×4,3×3) on maps of 4×4 and more, F(2×2) below: outside docs/numerics.md §9 on one sample model, and not measurably faster on a lightly loaded machine), winograd4 (F(4×4) everywhere) or im2col (plain GEMM).")
     var conv: String?
 
     /// The `--conv` names, as `cssdbg bench` takes them.

@@ -3,13 +3,17 @@
 /// the direct sum (F(2×2): 2.25×). As in F(2×2), the products are independent GEMMs (36 per chunk)
 /// `M_ξ[cout × tiles] = U_ξ[cout × cin] · V_ξ[cin × tiles]`.
 ///
-/// Points 0, ±1, ±2, ∞ (correlation form, as ONNX Conv):
-/// `Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]`,
-/// `Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]`, G in `WinogradFilter.transform4`.
-/// Against a Float64 direct convolution (bench/winograd_points.py, 256 input channels) the
-/// largest error is about 1e-5 of the largest output (F(2×2): 6e-7, direct Float32: 4e-7);
-/// the points 0, ±1, 2, −½ halve it but lose the even/odd symmetry that makes these transforms
-/// cheap. That error is the hidden-layer tie kind docs/numerics.md §9 allows.
+/// Points 0, ±1, 2, −½, ∞ (correlation form, as ONNX Conv), rows scaled by powers of two so the
+/// input and output transforms have small exact coefficients (the scale goes into G):
+/// `Bᵀ = [1 3/2 −2 −3/2 1 0; 0 −2 −5 −1 2 0; 0 2 1 −5 2 0; 0 −1 −2 1 2 0; 0 2 −1 −2 1 0; 0 1 3/2 −2 −3/2 1]`,
+/// `Aᵀ = [1 1 1 1 −8 0; 0 1 −1 2 4 0; 0 1 1 4 −2 0; 0 1 −1 8 1 1]`, G in `WinogradFilter.transform4`.
+/// Why not the more common 0, ±1, ±2, ∞: their Aᵀ weighs the products of both ±2 by up to 8 per
+/// side (64 on a corner output), and the GEMMs' rounding with them: 1e-5 of the largest output
+/// against a Float64 direct convolution, more than docs/numerics.md §9's tolerances absorb on
+/// digits-resnet. −½ in place of −2 weighs its product by at most 1 per side (the −8 above is
+/// G's −1/8 moved out), and the error falls to 3.9e-6 (README, "Winograd F(4×4, 3×3)"). The price is
+/// the lost ±2 even/odd symmetry: 20 and 18 operations per six values for Bᵀ and Aᵀ instead of 18
+/// and 13, about 1.2× the transform arithmetic, small against the 36 GEMMs.
 enum Winograd4Conv {
     /// Tiles per chunk: the transformed input and the 36 products of one chunk take about 2 MB
     /// (the same bytes as an F(2×2) chunk), at least 192 tiles so each GEMM call's filter packing
@@ -203,14 +207,19 @@ enum Winograd4Conv {
     }
 }
 
-/// `Bᵀ` on six values of a 6×6 patch, down a column or along a row (even/odd pairs shared).
+/// `Bᵀ` on six values of a 6×6 patch, down a column or along a row. The points 2 and −½ pair up
+/// through u = d4 − d2 and w = d3 − d1 (their rows are 2u + w and u − 2w), and the rows of ±1 are
+/// the sum and difference of 2u − 3·d3 and 2w − 3·d2: 20 operations.
 @inline(__always)
 func winograd4InputColumn<V: WinogradLane>(_ d0: V, _ d1: V, _ d2: V, _ d3: V, _ d4: V, _ d5: V)
     -> (V, V, V, V, V, V)
 {
-    let t0 = d4 - 4 * d2, t1 = d3 - 4 * d1
-    let t2 = d4 - d2, t3 = 2 * (d3 - d1)
-    return (4 * (d0 - d2) + (d4 - d2), t0 + t1, t0 - t1, t2 + t3, t2 - t3, 4 * (d1 - d3) + (d5 - d3))
+    let u = d4 - d2, w = d3 - d1
+    let u2 = 2 * u, w2 = 2 * w
+    let a = u2 - 3 * d3, b = w2 - 3 * d2
+    let v0 = (d0 - d2) + u - 1.5 * w
+    let v5 = (d5 - d3) - w - 1.5 * u
+    return (v0, a + b, a - b, u2 + w, u - w2, v5)
 }
 
 /// `Bᵀ d B` of one 6×6 patch `d(row, column)` (or 8 patches): `emit(ξ, value)` for ξ = 6·row + column.
@@ -232,11 +241,17 @@ func winograd4InputTile<V: WinogradLane>(_ d: (Int, Int) -> V, _ emit: (Int, V) 
     row(5, winograd4InputColumn(c0.5, c1.5, c2.5, c3.5, c4.5, c5.5))
 }
 
-/// `Aᵀ` on six values, down a column of the products or along a row.
+/// `Aᵀ` on six values, down a column of the products or along a row: 18 operations. The product of
+/// the point −½ comes scaled by −1/8 (in G), so its column is the mirror of the point 2's (−8 4 −2 1
+/// against 1 2 4 8) and every coefficient is a small integer.
 @inline(__always)
 func winograd4OutputColumn<V: WinogradLane>(_ m0: V, _ m1: V, _ m2: V, _ m3: V, _ m4: V, _ m5: V) -> (V, V, V, V) {
-    let s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4
-    return (m0 + s12 + s34, d12 + 2 * d34, s12 + 4 * s34, d12 + 8 * d34 + m5)
+    let s12 = m1 + m2, d12 = m1 - m2
+    let y0 = (m0 + s12) + (m3 - 8 * m4)
+    let y1 = d12 + (2 * m3 + 4 * m4)
+    let y2 = s12 + (4 * m3 - 2 * m4)
+    let y3 = (d12 + m5) + (8 * m3 + m4)
+    return (y0, y1, y2, y3)
 }
 
 /// `Aᵀ M A + bias` of one tile (or 8) from its 36 products `m(ξ)`: `emit(i, j, y_ij)`, i, j < 4.
