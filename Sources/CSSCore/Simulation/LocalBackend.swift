@@ -85,7 +85,14 @@ public actor LocalBackend: TunableBackend {
         } else {
             datasetJobWaiters.removeFirst().resume()
         }
-        ComputeMemory.releaseFreeMemory()
+        Self.releaseFreeMemoryOffTheActor()
+    }
+
+    /// `malloc_trim` walks the whole heap under the allocator's lock: with a report running
+    /// beside it at 224×224 that took long enough to delay the next trace queued on this actor.
+    /// Detached, it runs on another thread while the actor answers.
+    private static func releaseFreeMemoryOffTheActor() {
+        Task.detached(priority: .utility) { ComputeMemory.releaseFreeMemory() }
     }
 
     public var config: ConversionConfig { session.current.config }
@@ -109,7 +116,7 @@ public actor LocalBackend: TunableBackend {
                                                 ann: &ann, keepCache: plan.traceCache)
         sampleCache = (sample, cache, ann)
         lastTraceWork = work
-        ComputeMemory.releaseFreeMemory()
+        Self.releaseFreeMemoryOffTheActor()
         return trace
     }
 
