@@ -1,10 +1,5 @@
 import CSSSnapshots
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The panes of the screen, in Tab order.
 public enum Pane: Int, CaseIterable, Sendable {
@@ -148,24 +143,6 @@ public struct Prompt: Equatable, Sendable {
     }
 }
 
-/// A value shared by the summary's workers (writes under `Mutex`).
-private final class Box<T>: @unchecked Sendable {
-    var value: T
-    init(_ value: T) { self.value = value }
-}
-
-/// A plain lock for the summary's workers (the view holds no other shared state).
-private final class Mutex: @unchecked Sendable {
-    private var m = pthread_mutex_t()
-    init() { pthread_mutex_init(&m, nil) }
-    deinit { pthread_mutex_destroy(&m) }
-    func locked<R>(_ body: () -> R) -> R {
-        pthread_mutex_lock(&m)
-        defer { pthread_mutex_unlock(&m) }
-        return body()
-    }
-}
-
 /// Per-sample numbers the layer list needs at every step, computed once when a trace arrives.
 public struct TraceSummary: Sendable {
     /// `[layer][slot]` cumulative positive / negative spikes through slot.
@@ -189,14 +166,13 @@ public struct TraceSummary: Sendable {
         // Layers in parallel: this runs on the trace's task, and the cores are free while the
         // user waits for the trace to show.
         let layers = trace.layers
-        let parts = Box([(p: [Int], m: [Int], ovf: Int, cpl: Int, p999: Double)?](repeating: nil, count: layers.count))
-        let lock = Mutex()
+        let parts = Locked([(p: [Int], m: [Int], ovf: Int, cpl: Int, p999: Double)?](repeating: nil, count: layers.count))
         DispatchQueue.concurrentPerform(iterations: layers.count) { l in
             let (p, m, ovf, cpl, res) = Self.summarise(layers[l])
             let part = (p: p, m: m, ovf: ovf, cpl: cpl, p999: percentile(res, 99.9))
-            lock.locked { parts.value[l] = part }
+            parts.withLock { $0[l] = part }
         }
-        for part in parts.value {
+        for part in parts.withLock({ $0 }) {
             cumulativePositive.append(part!.p)
             cumulativeNegative.append(part!.m)
             overflow.append(part!.ovf)
