@@ -5,6 +5,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <signal.h>
+#include <poll.h>
+#include <fcntl.h>
+#include <errno.h>
 
 static volatile sig_atomic_t cnc_signal_flag = 0;
 static volatile sig_atomic_t cnc_started = 0;
@@ -124,6 +127,48 @@ int cnc_get_key(int timeout_ms, int *is_wide) {
     if (r == ERR) { *is_wide = 0; return ERR; }
     *is_wide = (r == OK) ? 1 : 0;
     return (int)ch;
+}
+
+// Written by worker threads, read by the UI loop: a pipe needs no lock, and a full pipe (the
+// loop is already due to wake) just drops the byte.
+static int cnc_wake_fds[2] = {-1, -1};
+
+int cnc_wake_open(void) {
+    if (cnc_wake_fds[0] >= 0) return 0;
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    cnc_wake_fds[0] = fds[0];
+    cnc_wake_fds[1] = fds[1];
+    return 0;
+}
+
+void cnc_wake(void) {
+    if (cnc_wake_fds[1] < 0) return;
+    char c = 1;
+    ssize_t r = write(cnc_wake_fds[1], &c, 1);
+    (void)r;
+}
+
+int cnc_get_key_or_wake(int timeout_ms, int *is_wide) {
+    if (cnc_wake_fds[0] < 0) return cnc_get_key(timeout_ms, is_wide);
+    // Keys curses already holds (the rest of a sequence it read ahead) come first: poll would
+    // not see them on the descriptor.
+    int k = cnc_get_key(0, is_wide);
+    if (k != ERR) return k;
+    struct pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {cnc_wake_fds[0], POLLIN, 0}};
+    int n = poll(p, 2, timeout_ms);
+    if (n <= 0) return ERR;  // timeout, or a signal (the loop checks the flag; SIGWINCH → KEY_RESIZE next)
+    if (p[1].revents & POLLIN) {
+        char buf[64];
+        while (read(cnc_wake_fds[0], buf, sizeof buf) > 0) {}
+    }
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) return cnc_get_key(0, is_wide);
+    *is_wide = 0;
+    return ERR;
 }
 
 int cnc_get_mouse(int *y, int *x) {

@@ -21,6 +21,8 @@ public struct DebuggerOptions: Sendable {
     public var environment: [String: String]
     /// Messages delivered right after start-up (e.g. an offer to restore a saved session).
     public var initialMessages: [Message] = []
+    /// Notes keys, results and frames with their times (`CSSDBG_EVENT_LOG`).
+    public var events: EventLog?
 
     public init(unicode: Bool? = nil, mouse: Bool = true, reportOnStart: Bool = true, hostCommands: [String] = [],
                 host: HostHandler? = nil, environment: [String: String] = currentEnvironment()) {
@@ -83,7 +85,8 @@ public func runDebugger(backend: any SimulationBackend, initialSample: Int = 0,
     var state = ViewState(width: w, height: h, unicode: unicode, sample: max(0, initialSample),
                           hostCommands: options.hostCommands)
     state.monochrome = screen.profile == .mono
-    let loop = CommandRunner(backend: backend, host: options.host)
+    let events = options.events
+    let loop = CommandRunner(backend: backend, host: options.host, wake: TerminalScreen.wake, events: events)
     var commands = initialCommands(state)
     if !options.reportOnStart { commands.removeAll { $0 == .loadReport } } else { state.reportProgress = 0 }
     state.loadingSample = state.sample
@@ -103,6 +106,7 @@ public func runDebugger(backend: any SimulationBackend, initialSample: Int = 0,
         }
         if dirty {
             screen.draw(Screen.render(state))
+            events?.record("frame")
             dirty = false
         }
         // Wait for a key, but never longer than the next play tick or ~40 ms (background results).
@@ -128,6 +132,7 @@ public func runDebugger(backend: any SimulationBackend, initialSample: Int = 0,
             if clock.now > nextTick! { nextTick = clock.now }
         }
         for m in messages {
+            if let events { note(m, events) }
             let (next, cmds) = update(state, m)
             state = next
             if case .key(.ctrlC) = m, cmds.contains(.quit) { exit = .interrupted }
@@ -143,6 +148,17 @@ public func runDebugger(backend: any SimulationBackend, initialSample: Int = 0,
     // before their next graph node.
     await loop.settle(timeout: .seconds(3))
     return exit
+}
+
+/// The messages a latency measurement needs, as the loop takes them.
+private func note(_ m: Message, _ events: EventLog) {
+    switch m {
+    case .key(let k): events.record("key", "\(k)")
+    case .summarisedTraceArrived(let t, _), .traceArrived(let t): events.record("trace-arrived", "\(t.sample)")
+    case .hostReply: events.record("host-reply")
+    case .reportArrived: events.record("report-arrived")
+    default: break
+    }
 }
 
 /// Ends the process at once with `status`, after flushing stdio, without exit-time teardown

@@ -29,7 +29,12 @@ final class TerminalScreen {
         pairs = ColorPairTable(limit: profile == .mono ? 1 : Int(cnc_color_pairs()))
         if mouse { _ = cnc_enable_mouse() }
         cnc_cursor(0)
+        _ = cnc_wake_open()
     }
+
+    /// Ends a `readKey` wait at once, from any thread: a result from the backend is drawn when it
+    /// arrives instead of after the rest of the key timeout.
+    nonisolated static let wake: @Sendable () -> Void = { cnc_wake() }
 
     var size: (width: Int, height: Int) { (Int(cnc_cols()), Int(cnc_lines())) }
 
@@ -103,17 +108,18 @@ final class TerminalScreen {
     /// Keys read while decoding an escape sequence that belong to what was typed next.
     private var pending: [RawKey] = []
 
-    private func nextRaw(timeoutMs: Int) -> RawKey? {
+    private func nextRaw(timeoutMs: Int, wakeable: Bool = false) -> RawKey? {
         if !pending.isEmpty { return pending.removeFirst() }
         var wide: Int32 = 0
-        let k = cnc_get_key(Int32(timeoutMs), &wide)
+        let k = wakeable ? cnc_get_key_or_wake(Int32(timeoutMs), &wide) : cnc_get_key(Int32(timeoutMs), &wide)
         if k == cnc_err() { return nil }
         return RawKey(code: Int(k), isCharacter: wide != 0)
     }
 
-    /// Waits up to `timeoutMs` for input; nil on timeout (or input that is no key).
+    /// Waits up to `timeoutMs` for input, or until `wake` is called; nil then (or on input that is
+    /// no key). The rest of an escape sequence is waited for without waking.
     func readKey(timeoutMs: Int) -> Key? {
-        guard let raw = nextRaw(timeoutMs: timeoutMs) else { return nil }
+        guard let raw = nextRaw(timeoutMs: timeoutMs, wakeable: true) else { return nil }
         if raw.isCharacter && raw.code == 27 { return readEscape() }
         return decode(raw)
     }

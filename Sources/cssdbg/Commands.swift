@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSSCore
 import CSSImport
+import CSSView
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,9 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
         throw ExitCode(1)
     } catch let e as ConfigError {
         writeStderr("cssdbg: \(e.description)\n")
+        throw ExitCode(1)
+    } catch let e as EventLogError {
+        writeStderr("cssdbg: CSSDBG_EVENT_LOG: \(e.description)\n")
         throw ExitCode(1)
     }
 }

@@ -23,6 +23,8 @@ struct Tui: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            // Opened first: a path that cannot be written is said before any work is done.
+            let events = try ProcessInfo.processInfo.environment["CSSDBG_EVENT_LOG"].map { try EventLog(path: $0) }
             var m = try options.load(interactive: true)
             guard sample >= 0, sample < m.data.count else {
                 throw Usage.error("--sample", String(sample), "out of range \(Usage.range(m.data.count)) (\(m.data.count) samples)")
@@ -65,6 +67,7 @@ struct Tui: AsyncParsableCommand {
             let sweeps = SweepCommands(backend: backend)
             var debuggerOptions = DebuggerOptions(hostCommands: TuningCommands.names,
                                                   host: sweeps.handler(around: breaks.handler(around: commands.handler)))
+            debuggerOptions.events = events
             // Say when θ and config are not calibrated but come from a file, above all from the
             // bundle's own theta.json, which is picked up without being asked for.
             if m.model.thetaFile != nil, let path = m.thetaPath {

@@ -52,6 +52,14 @@ void cnc_clear(void);
 /// Input with a timeout in milliseconds (-1 blocks). Returns the key code; *is_wide is set
 /// when the code is a Unicode character rather than a KEY_ constant. Returns ERR on timeout.
 int cnc_get_key(int timeout_ms, int *is_wide);
+/// Opens the wake pipe (once; returns 0, or -1 when no pipe could be made: input then waits
+/// its whole timeout as with cnc_get_key).
+int cnc_wake_open(void);
+/// Makes a cnc_get_key_or_wake in progress (or the next one) return at once. Any thread may call it.
+void cnc_wake(void);
+/// cnc_get_key that also returns (ERR) as soon as cnc_wake is called, so results from worker
+/// threads are shown without waiting out the key timeout.
+int cnc_get_key_or_wake(int timeout_ms, int *is_wide);
 /// After KEY_MOUSE: fills the position and returns 1 for a button-1 press/click.
 int cnc_get_mouse(int *y, int *x);
 /// Re-reads the terminal size after SIGWINCH/KEY_RESIZE.

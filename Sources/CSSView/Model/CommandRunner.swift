@@ -8,7 +8,9 @@ public final class CommandRunner: @unchecked Sendable {
     public let backend: any SimulationBackend
     public let host: HostHandler?
     /// Results from the tasks, for the UI loop to feed into `update`.
-    public let inbox = MessageBox()
+    public let inbox: MessageBox
+    /// Where the loop and the tasks note what happened when (nil: nowhere).
+    public let events: EventLog?
     public private(set) var quitRequested = false
 
     private var traceTask: Task<Void, Never>?
@@ -21,9 +23,14 @@ public final class CommandRunner: @unchecked Sendable {
     /// Host requests started and not finished (`settle` waits for them).
     private let hostCounter = CompletionCounter()
 
-    public init(backend: any SimulationBackend, host: HostHandler? = nil) {
+    /// - Parameter wake: called after every message posted to `inbox`, from the posting thread
+    ///   (the terminal loop stops waiting for a key then).
+    public init(backend: any SimulationBackend, host: HostHandler? = nil, wake: (@Sendable () -> Void)? = nil,
+                events: EventLog? = nil) {
         self.backend = backend
         self.host = host
+        self.inbox = MessageBox(wake: wake)
+        self.events = events
     }
 
     /// Starts the commands; returns the tasks started (a headless session awaits them).
@@ -32,6 +39,7 @@ public final class CommandRunner: @unchecked Sendable {
         let backend = self.backend
         let inbox = self.inbox
         let send: @Sendable (Message) -> Void = { inbox.append($0) }
+        let events = self.events
         var started: [Task<Void, Never>] = []
         for c in commands {
             switch c {
@@ -39,12 +47,17 @@ public final class CommandRunner: @unchecked Sendable {
                 quitRequested = true
             case .loadTrace(let sample):
                 traceTask?.cancel()
+                events?.record("trace-request", "\(sample)")
                 traceTask = Task.detached {
                     do {
                         let trace = try await backend.trace(sample: sample)
+                        events?.record("trace-computed", "\(sample)")
                         try Task.checkCancellation()
-                        send(.summarisedTraceArrived(trace, TraceSummary(trace)))
+                        let summary = TraceSummary(trace)
+                        events?.record("trace-summarised", "\(sample)")
+                        send(.summarisedTraceArrived(trace, summary))
                     } catch is CancellationError {
+                        events?.record("trace-cancelled", "\(sample)")
                     } catch {
                         send(.backendFailed("sample \(sample): \(error)"))
                     }
@@ -60,9 +73,12 @@ public final class CommandRunner: @unchecked Sendable {
                 reportTask = Task.detached {
                     await focused?.value
                     do {
+                        events?.record("report-start")
                         send(.reportArrived(try await backend.report(progress: { send(.progress($0)) })))
+                        events?.record("report-done")
                     } catch is CancellationError {
                         // Superseded (reload) or stopped on purpose: nothing to report.
+                        events?.record("report-cancelled")
                     } catch {
                         send(.backendFailed("report: \(error)"))
                     }
@@ -93,6 +109,7 @@ public final class CommandRunner: @unchecked Sendable {
                            send: @escaping @Sendable (Message) -> Void) -> Task<Void, Never> {
         let call = HostCall(request: request, position: position, progress: { send(.hostProgress($0)) })
         let host = self.host
+        let events = self.events
         let previous = hostChain
         let counter = hostCounter
         counter.started()
@@ -103,7 +120,9 @@ public final class CommandRunner: @unchecked Sendable {
                 send(.hostReply(HostReply(message: "no host serves :\(request.commandName)", isError: true)))
                 return
             }
-            send(.hostReply(await host(call)))
+            let reply = await host(call)
+            events?.record("host-replied", ":\(request.commandName)")
+            send(.hostReply(reply))
         }
         hostChain = task
         if request.isCancellable { longHostTask = task }
@@ -131,10 +150,14 @@ public final class CommandRunner: @unchecked Sendable {
 /// A small lock-protected message queue (results from background tasks to the UI loop).
 public final class MessageBox: @unchecked Sendable {
     private let items = Locked<[Message]>([])
+    private let wake: (@Sendable () -> Void)?
 
-    public init() {}
+    public init(wake: (@Sendable () -> Void)? = nil) { self.wake = wake }
 
-    public func append(_ m: Message) { items.withLock { $0.append(m) } }
+    public func append(_ m: Message) {
+        items.withLock { $0.append(m) }
+        wake?()
+    }
 
     public func take() -> [Message] {
         items.withLock {

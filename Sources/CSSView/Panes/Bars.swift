@@ -72,10 +72,12 @@ enum StatusPane {
             let full: Character = s.glyphs.unicode ? "█" : "#"
             let empty: Character = s.glyphs.unicode ? "░" : "."
             let bar = String(repeating: full, count: filled) + String(repeating: empty, count: barW - filled)
-            let text = (s.reportStale ? "recomputing " : "report ") + bar + " " + Fmt.fixed(p * 100, 0) + "% "
+            var text = (s.reportStale ? "recomputing " : "report ") + bar + " " + Fmt.fixed(p * 100, 0) + "% "
+            // The focused sample is recomputed first (a θ change): say so, it is what the user waits for.
+            if let l = s.loadingSample { text = "loading sample \(l)\(s.glyphs.ellipsis) " + text }
             right = (text, Style(.warn))
         } else if let l = s.loadingSample {
-            right = ("loading sample \(l)… ", Style(.warn))
+            right = ("loading sample \(l)\(s.glyphs.ellipsis) ", Style(.warn))
         } else if s.reportStale {
             right = ("report stale, r recomputes ", Style(.warn))
         }
