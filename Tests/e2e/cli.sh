@@ -96,6 +96,9 @@ expect_error "broken θ file" "broken-theta.json: not valid JSON" eval samples/d
 expect_error "bad config" "T must be" eval samples/digits-mlp -T 0
 expect_error "T above the Float32 limit" "T must be at most 25 for beta 1.5" eval samples/digits-mlp -T 40
 expect_error "bad --conv" "--conv fft: must be one of auto, winograd4, winograd, im2col" bench --conv fft
+# An event log that cannot be opened is said before the terminal is touched.
+CSSDBG_EVENT_LOG=/nonexistent-dir/events.log expect_error "unwritable CSSDBG_EVENT_LOG" \
+  "CSSDBG_EVENT_LOG: /nonexistent-dir/events.log: cannot open the event log" samples/digits-mlp --no-session
 
 # atomic θ writes: an unwritable target directory leaves the old file alone
 mkdir -p "$tmp/ro"; cp "$tmp/theta.json" "$tmp/ro/theta.json"; chmod 555 "$tmp/ro"
