@@ -8,8 +8,10 @@
 #        bench/tui_session_rss.sh .cache/resnet18-imagenet --memory 1.5G
 #
 # A round: θ of the selected layer +5 % (`>`), next layer (`j`), next sample (`]`), each waited
-# for on screen (the trace is in when "loading sample" is gone). Half the rounds run while the
-# first report computes, the other half after it finished (then every change recomputes it).
+# for on screen (the trace is in when "loading sample" is gone) and timed twice: in the process,
+# from the key to the first frame after the new trace arrived (CSSDBG_EVENT_LOG), and by tmux
+# polling. Half the rounds run while the first report computes, the other half after it finished
+# (then every change recomputes it).
 set -uo pipefail
 ROUNDS=4
 BINARY=.build/release/cssdbg
@@ -33,6 +35,8 @@ TIMEOUT=${CSSDBG_E2E_TIMEOUT:-600}
 E2E_AFTER_TIMEOUT=$TIMEOUT
 . "$(dirname "$0")/../Tests/e2e/lib.sh"
 e2e_init tui-rss
+EVENTS=$E2E_TMP/events.log
+E2E_ENV=(CSSDBG_EVENT_LOG="$EVENTS")
 
 peak_kb=0
 pid=""
@@ -53,14 +57,24 @@ start "$MODEL" --no-session "$@"
 wait_for "Layers" || { bad "the debugger did not come up"; finish; exit 1; }
 pid=$(pane_pid)
 echo "started in $((SECONDS - t0)) s; pid $pid" >&2
+# In-process latency from the event log: the key, then the first frame drawn after the new
+# trace arrived (lines "<ms> <event> [detail]", see CSSDBG_EVENT_LOG in the README).
+key_to_frame() { # key_to_frame FROM_LINE: ms, or "?" when the log has no such trace yet
+    tail -n +"$1" "$EVENTS" | awk '$2=="key" && !k {k=$1} k && $2=="trace-arrived" {a=1}
+        a && $2=="frame" {printf "%.0f", $1-k; found=1; exit} END {if (!found) printf "?"}'
+}
+in_process=()
 timed() { # timed LABEL KEYS...: keys, then the time until the new trace is on screen
-    local label=$1 t
+    local label=$1 t from ms
     shift
+    from=$(( $(wc -l < "$EVENTS") + 1 ))
     t=${EPOCHREALTIME/[.,]/}
     keys "$@"
     TIMEOUT=1 wait_re 'loading sample' >/dev/null 2>&1 || true  # the request shows (or was answered at once)
     wait_until settled_trace
-    echo "  $label: trace on screen after $(( (${EPOCHREALTIME/[.,]/} - t) / 1000 )) ms" >&2
+    ms=$(key_to_frame "$from")
+    in_process+=("$ms")
+    echo "  $label: key to frame with the new trace $ms ms (event log); on screen after $(( (${EPOCHREALTIME/[.,]/} - t) / 1000 )) ms (tmux polling)" >&2
 }
 round() {
     timed "θ +5 % of the selected layer" ">"
@@ -102,5 +116,6 @@ tq=${EPOCHREALTIME/[.,]/}
 keys q
 TIMEOUT=3 wait_for "Quit without saving" >/dev/null 2>&1 && keys y
 wait_dead && [ "$(exit_status)" = 0 ] && restored && ok "session ended with q (y to the unsaved-θ question), exit 0, after $(( (${EPOCHREALTIME/[.,]/} - tq) / 1000 )) ms" || bad "quit"
+echo "key to frame with the new trace (ms, event log): $(printf '%s\n' "${in_process[@]}" | sort -n | tr '\n' ' ')"
 echo "peak RSS (VmHWM) $((peak_kb / 1024)) MiB; RSS at the end ${rss_kb:+$((rss_kb / 1024)) MiB}; $((SECONDS - t0)) s"
 finish >/dev/null

@@ -4,12 +4,18 @@ import XCTest
 /// A θ change at layer l recomputes layer l and what it feeds, never the layers before it, and
 /// gives exactly what a full recomputation gives.
 final class IncrementalTests: XCTestCase {
-    func testThetaChangeRecomputesOnlyFromThatLayerOn() throws {
+    /// The two-layer ResNet both tests below tune, its evaluator, data and calibrated θ.
+    private func calibratedResNet(samples: Int) throws
+        -> (net: Network, ev: Evaluator, data: SampleSet, config: ConversionConfig, theta: Amplitudes) {
         let net = try RandomNetworks.resnet(seed: 11)
         let ev = Evaluator(network: net, batchSize: 4)
-        let data = RandomNetworks.samples(count: 10, shape: [1, 6, 6], seed: 5)
+        let data = RandomNetworks.samples(count: samples, shape: [1, 6, 6], seed: 5)
         let config = ConversionConfig()
-        let theta = try ev.calibrate(data, config: config)
+        return (net, ev, data, config, try ev.calibrate(data, config: config))
+    }
+
+    func testThetaChangeRecomputesOnlyFromThatLayerOn() throws {
+        let (net, ev, data, config, theta) = try calibratedResNet(samples: 10)
         XCTAssertEqual(net.layerCount, 2)
 
         var cache: EvaluationCache? = EvaluationCache()
@@ -48,11 +54,7 @@ final class IncrementalTests: XCTestCase {
     /// Re-traces of one sample reuse its ANN pass (θ does not change it) and give exactly what a
     /// fresh trace gives, with and without the tensor cache.
     func testRetraceReusingTheANNPassEqualsAFreshTrace() throws {
-        let net = try RandomNetworks.resnet(seed: 11)
-        let ev = Evaluator(network: net, batchSize: 4)
-        let data = RandomNetworks.samples(count: 6, shape: [1, 6, 6], seed: 5)
-        let config = ConversionConfig()
-        let theta = try ev.calibrate(data, config: config)
+        let (net, ev, data, config, theta) = try calibratedResNet(samples: 6)
         for keep in [true, false] {
             var cache: SimulationCache? = nil
             var ann: ANNBatch? = nil
