@@ -42,7 +42,7 @@ sample_rss() {
     [ -n "$v" ] && [ "$v" -gt "$peak_kb" ] && peak_kb=$v
     return 0
 }
-settled_trace() { sample_rss; ! screen | grep -q "loading sample"; }
+settled_trace() { sample_rss; ! shows "loading sample"; }
 now_ms() { echo $(( ${EPOCHREALTIME/[.,]/} / 1000 )); }
 message() { screen | grep -oE '(break 1: .*|no further hit.*|[cC]: .*cancelled.*)' | head -1 | sed 's/ *$//'; }
 # wait_hit START_MS PREVIOUS: polls until a message other than PREVIOUS (a hit, "no further
@@ -71,11 +71,11 @@ wait_for "Layers" || { bad "the debugger did not come up"; finish; exit 1; }
 pid=$(pane_pid)
 echo "  up after $(( $(now_ms) - t0 )) ms"
 wait_until settled_trace 2>/dev/null || true
-reporting=no; screen | grep -qE 'report [^ ]* [0-9]+%' && reporting=yes
+reporting=no; shows_re 'report [^ ]* [0-9]+%' && reporting=yes
 echo "  1. c (data-set report still computing: $reporting)"
 keys c; wait_hit "$(now_ms)" "" || { finish; exit 1; }
 # Let the report finish, then search again: it answers from the report where it can.
-while screen | grep -qE 'report [^ ]* [0-9]+%'; do sample_rss; sleep 0.5; done
+while shows_re 'report [^ ]* [0-9]+%'; do sample_rss; sleep 0.5; done
 echo "  2. c again (report finished)"
 m=$(message); keys c; wait_hit "$(now_ms)" "$m" || { finish; exit 1; }
 echo "  3. θ change (>) 300 ms into a search (C, backward; on a small model it may be over by then)"

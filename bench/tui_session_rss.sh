@@ -46,10 +46,10 @@ sample() { # reads VmHWM of the binary (kB) into peak_kb
     [ -n "$v" ] && [ "$v" -gt "$peak_kb" ] && peak_kb=$v
     return 0
 }
-settled_trace() { sample; ! screen | grep -q "loading sample"; }
+settled_trace() { sample; ! shows "loading sample"; }
 # The report indicator is gone for two reads 0.3 s apart (a θ change cancels the running report
 # and starts the next one, and a single read can fall between the two).
-report_idle() { ! screen | grep -qE '(report|recomputing) [^ ]* [0-9]+%|report running'; }
+report_idle() { ! shows_re '(report|recomputing) [^ ]* [0-9]+%|report running'; }
 report_done() { sample; report_idle && sleep 0.3 && report_idle; }
 
 t0=$SECONDS
@@ -59,10 +59,12 @@ pid=$(pane_pid)
 echo "started in $((SECONDS - t0)) s; pid $pid" >&2
 # In-process latency from the event log: the key, then the first frame drawn after the new
 # trace arrived (lines "<ms> <event> [detail]", see CSSDBG_EVENT_LOG in the README).
-key_to_frame() { # key_to_frame FROM_LINE: ms, or "?" when the log has no such trace yet
-    tail -n +"$1" "$EVENTS" | awk '$2=="key" && !k {k=$1} k && $2=="trace-arrived" {a=1}
+key_to_frame() { # key_to_frame FROM_LINE: ms from the last key before the new trace arrived to
+    # the first frame after it, or "?" when the log has no such frame yet
+    tail -n +"$1" "$EVENTS" | awk '$2=="key" && !a {k=$1} k && $2=="trace-arrived" {a=1}
         a && $2=="frame" {printf "%.0f", $1-k; found=1; exit} END {if (!found) printf "?"}'
 }
+trace_framed() { [ "$(key_to_frame "$1")" != "?" ]; }
 in_process=()
 timed() { # timed LABEL KEYS...: keys, then the time until the new trace is on screen
     local label=$1 t from ms
@@ -70,7 +72,8 @@ timed() { # timed LABEL KEYS...: keys, then the time until the new trace is on s
     from=$(( $(wc -l < "$EVENTS") + 1 ))
     t=${EPOCHREALTIME/[.,]/}
     keys "$@"
-    TIMEOUT=1 wait_re 'loading sample' >/dev/null 2>&1 || true  # the request shows (or was answered at once)
+    # The event log says when the new trace was drawn; then tmux shows it (no "loading sample").
+    wait_until trace_framed "$from" || bad "$label: no frame with a new trace in the event log"
     wait_until settled_trace
     ms=$(key_to_frame "$from")
     in_process+=("$ms")
@@ -84,7 +87,7 @@ round() {
 }
 # Key latency while the report computes: send j (or k), time until the screen shows the move.
 lat=()
-if screen | grep -qE 'report [^ ]* [0-9]+%'; then
+if shows_re 'report [^ ]* [0-9]+%'; then
     for i in $(seq 1 10); do
         before=$(screen)
         k=j; [ $((i % 2)) = 0 ] && k=k

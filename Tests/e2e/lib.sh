@@ -30,6 +30,9 @@
 #   settled_screen           a capture that no longer changes (returns 1 if it never settled)
 #   wait_for TEXT            fixed text on screen        wait_re REGEX    extended regex on screen
 #   wait_gone TEXT           fixed text no longer shown  wait_dead        the binary exited
+#   shows TEXT, shows_re RE  one capture: 0 if it has TEXT / matches RE (use these, not
+#                            `screen | grep -q`: under pipefail grep's early exit can SIGPIPE
+#                            `screen` and turn a match into a failure)
 #   wait_until CMD...        polls CMD (e.g. a function reading settled_screen) until it succeeds
 #   keys KEYS...             tmux send-keys             cmd TEXT          types ":TEXT" and Enter
 #   type_text TEXT           types TEXT literally (no Enter)
@@ -216,6 +219,9 @@ _e2e_poll() {
 _e2e_has() { local s; s=$(_e2e_capture); _e2e_keep "$s"; grep -qF -- "$1" <<<"$s"; }
 _e2e_has_re() { local s; s=$(_e2e_capture); _e2e_keep "$s"; grep -qE -- "$1" <<<"$s"; }
 _e2e_lacks() { local s; s=$(_e2e_capture); _e2e_keep "$s"; ! grep -qF -- "$1" <<<"$s"; }
+
+shows() { _e2e_has "$1"; }
+shows_re() { _e2e_has_re "$1"; }
 
 wait_for() { _e2e_poll "wait_for '$1'" _e2e_has "$1"; }
 wait_re() { _e2e_poll "wait_re '$1'" _e2e_has_re "$1"; }
