@@ -37,6 +37,7 @@ E2E_AFTER_TIMEOUT=$TIMEOUT
 e2e_init tui-rss
 EVENTS=$E2E_TMP/events.log
 E2E_ENV=(CSSDBG_EVENT_LOG="$EVENTS")
+STACKS=${CSSDBG_STALL_DIR:-$PWD/.build/stall-hunt}  # where a stall's stacks go (e2e_init is at the root)
 
 peak_kb=0
 pid=""
@@ -73,7 +74,11 @@ timed() { # timed LABEL KEYS...: keys, then the time until the new trace is on s
     t=${EPOCHREALTIME/[.,]/}
     keys "$@"
     # The event log says when the new trace was drawn; then tmux shows it (no "loading sample").
-    wait_until trace_framed "$from" || bad "$label: no frame with a new trace in the event log"
+    if ! wait_until trace_framed "$from"; then
+        local f; f=$STACKS/stall-$(date +%Y%m%d-%H%M%S).txt
+        mkdir -p "$STACKS"; dump_stacks "$f" "$EVENTS"
+        bad "$label: no frame with a new trace in the event log (stacks: $f)"
+    fi
     wait_until settled_trace
     ms=$(key_to_frame "$from")
     in_process+=("$ms")

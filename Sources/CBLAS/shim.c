@@ -1,5 +1,8 @@
+#define _GNU_SOURCE  // pthread_setname_np
 #include "cssblas.h"
 
+#include <pthread.h>
+#include <string.h>
 #include <stdlib.h>  // defines __GLIBC__ on glibc systems
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -32,5 +35,16 @@ long long css_heap_bytes_in_use(void) {
     return (long long)(m.uordblks + m.hblkhd);
 #else
     return -1;
+#endif
+}
+
+void css_name_this_thread(const char *name) {
+#if defined(__GLIBC__)
+    char shortened[16];  // Linux keeps 15 bytes and a NUL
+    strncpy(shortened, name, sizeof shortened - 1);
+    shortened[sizeof shortened - 1] = 0;
+    pthread_setname_np(pthread_self(), shortened);
+#elif defined(__APPLE__)
+    pthread_setname_np(name);
 #endif
 }

@@ -57,10 +57,14 @@ public final class SweepCommands: Sendable {
         let widest = configs.max { $0.window < $1.window } ?? base
         evaluator.batchSize = try LocalBackend.plan(network: evaluator.network, config: widest, memory: memory,
                                                     data: data, calib: calib).batchSize
-        try Task.checkCancellation()
-        let p = try evaluator.calibrationPercentiles(calib, percentile: base.percentile)
-        let points = try await ConversionSweep.run(evaluator, data: data, calib: calib, percentiles: p,
-                                                   configs: configs, rounds: spec.rounds ?? 0, progress: progress)
+        let ev = evaluator
+        // On a compute thread of its own, pausing while the focused sample is traced.
+        let points = try await ComputeThread.run(name: "cssdbg sweep", gate: backend.focusGate) {
+            try Checkpoint.pass()
+            let p = try ev.calibrationPercentiles(calib, percentile: base.percentile)
+            return try ConversionSweep.run(ev, data: data, calib: calib, percentiles: p, configs: configs,
+                                           rounds: spec.rounds ?? 0, progress: progress)
+        }
         return SweepResult(rows: points.map(\.row), samples: data.count, rounds: spec.rounds ?? 0)
     }
 }

@@ -30,7 +30,7 @@ struct Find: AsyncParsableCommand {
             let breakpoints = try Self.breakpoints(conditions, layout: layout, labelled: m.data.labels != nil)
             let theta = try m.amplitudes()
             let search = BreakpointSearch(evaluator: m.evaluator, data: m.data, amplitudes: theta, config: m.config)
-            let hits = try await search.hits(breakpoints, progress: Progress.reporter("searching"))
+            let hits = try search.hits(breakpoints, progress: Progress.reporter("searching"))
             Progress.finish()
             let output = m.network.graph.output
             if json {

@@ -60,7 +60,7 @@ struct Sweep: AsyncParsableCommand {
             evaluator.batchSize = try running.headlessPlan(m, config: widest, model: source.model).batchSize
             let percentile = configs.first?.percentile ?? ConversionConfig.default.percentile
             let p = try evaluator.calibrationPercentiles(m.calib, percentile: percentile, progress: Progress.reporter("calibrating"))
-            let points = try await ConversionSweep.run(evaluator, data: m.data, calib: m.calib, percentiles: p, configs: configs,
+            let points = try ConversionSweep.run(evaluator, data: m.data, calib: m.calib, percentiles: p, configs: configs,
                                                        rounds: rounds ?? 0, progress: Progress.reporter("sweeping \(configs.count) points"))
             Progress.finish()
             if let svg {

@@ -53,7 +53,7 @@ final class BreakpointsThroughViewTests: XCTestCase {
 
         let search = BreakpointSearch(evaluator: await rig.backend.evaluator, data: await rig.backend.data,
                                       amplitudes: await rig.backend.amplitudes, config: rig.config)
-        let all = try await search.hits(rig.breaks.breakpoints)
+        let all = try search.hits(rig.breaks.breakpoints)
         let from = (rig.session.state.sample, rig.session.state.step)
         let after = all.filter { ($0.sample, $0.step) > from }
         guard let first = after.first else { return XCTFail("no coupling in \(layer.name)") }

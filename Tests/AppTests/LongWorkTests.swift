@@ -3,6 +3,7 @@ import CSSCore
 import CSSImport
 import CSSView
 import Foundation
+import TestSupport
 import XCTest
 
 /// A long `:adjust` reports progress through the host call and stops when its task is cancelled,
@@ -31,13 +32,17 @@ final class LongWorkTests: XCTestCase {
         let c = try commands()
         let before = try await c.backend.snapshot().session
         let seen = Seen()
-        // The first progress report cancels the task the request runs in (as Esc does).
-        let o = await Task {
+        // The first progress report cancels the task the request runs in (as Esc does); the
+        // rounds run on a compute thread, so the task is cancelled from outside.
+        let canceller = CancelFromOutside()
+        let request = Task {
             await c.execute(.adjust(layer: nil, rounds: 100), position: SessionPosition(), progress: { p in
                 seen.add(p)
-                withUnsafeCurrentTask { $0?.cancel() }
+                canceller.request()
             })
-        }.value
+        }
+        canceller.attach(request)
+        let o = await request.value
         XCTAssertEqual(o.message, ":adjust cancelled; θ unchanged")
         XCTAssertTrue(o.isError)
         XCTAssertEqual(o.history?.changes, 0)

@@ -25,7 +25,7 @@ final class SweepCommandTests: XCTestCase {
         let result = try XCTUnwrap(reply.sweep)
 
         let configs = ConversionSweep.configurations(T: [4, 8], beta: [1.5], silent: [0, 1], negative: [true], base: .default)
-        let direct = try await ConversionSweep.run(ev, data: m.data.prefix(20), calib: calib, percentiles: p,
+        let direct = try ConversionSweep.run(ev, data: m.data.prefix(20), calib: calib, percentiles: p,
                                                    configs: configs, rounds: 0)
         XCTAssertEqual(result.rows, direct.map(\.row))
         XCTAssertEqual(result.samples, 20)

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import CSSCore
 
@@ -92,7 +93,7 @@ final class BreakpointSearchTests: XCTestCase {
                 let s = try setup(T: T, L: L, negative: negative, mlp: mlp)
                 let bps = try breakpoints(s.search.layout)
                 let expected = try bruteForce(s, bps)
-                let found = try await s.search.hits(bps)
+                let found = try s.search.hits(bps)
                 XCTAssertEqual(found, expected, "mlp \(mlp) T \(T) L \(L) negative \(negative)")
                 for h in expected { counts[h.breakpoint, default: 0] += 1 }
             }
@@ -104,14 +105,14 @@ final class BreakpointSearchTests: XCTestCase {
     func testNextAndPreviousStopWhereTheListSays() async throws {
         let s = try setup()
         let bps = try breakpoints(s.search.layout).filter { [1, 4, 10].contains($0.number) }
-        let all = try await s.search.hits(bps)
+        let all = try s.search.hits(bps)
         XCTAssertFalse(all.isEmpty)
         let positions = [SearchPosition(sample: 0, step: -1), SearchPosition(sample: 3, step: 4),
                          SearchPosition(sample: 7, step: 0), SearchPosition(sample: 11, step: 100),
                          SearchPosition(sample: all[all.count / 2].sample, step: all[all.count / 2].step)]
         for p in positions {
             let after = all.filter { SearchPosition(sample: $0.sample, step: $0.step) > p }
-            let forward = try await s.search.next(.forward, from: p, breakpoints: bps)
+            let forward = try s.search.next(.forward, from: p, breakpoints: bps)
             if let first = after.first {
                 XCTAssertEqual(forward?.position, SearchPosition(sample: first.sample, step: first.step))
                 XCTAssertEqual(forward?.hits, after.filter { $0.sample == first.sample && $0.step == first.step })
@@ -119,7 +120,7 @@ final class BreakpointSearchTests: XCTestCase {
                 XCTAssertNil(forward)
             }
             let before = all.filter { SearchPosition(sample: $0.sample, step: $0.step) < p }
-            let backward = try await s.search.next(.backward, from: p, breakpoints: bps)
+            let backward = try s.search.next(.backward, from: p, breakpoints: bps)
             if let last = before.last {
                 XCTAssertEqual(backward?.position, SearchPosition(sample: last.sample, step: last.step))
                 XCTAssertEqual(backward?.hits.first, before.first { $0.sample == last.sample && $0.step == last.step })
@@ -129,7 +130,7 @@ final class BreakpointSearchTests: XCTestCase {
         }
         // Disabled breakpoints do not stop.
         let disabled = bps.map { var b = $0; b.enabled = false; return b }
-        let none = try await s.search.next(.forward, from: SearchPosition(sample: 0, step: -1), breakpoints: disabled)
+        let none = try s.search.next(.forward, from: SearchPosition(sample: 0, step: -1), breakpoints: disabled)
         XCTAssertNil(none)
     }
 
@@ -144,8 +145,8 @@ final class BreakpointSearchTests: XCTestCase {
         let simulated = Set(plan.simulated.map(\.number))
         for n in [1, 2, 3, 11, 12] { XCTAssertFalse(simulated.contains(n), "breakpoint \(n) simulated") }
         for n in [4, 6, 10] { XCTAssertTrue(simulated.contains(n), "breakpoint \(n) not simulated") }
-        let a = try await withReport.hits(bps)
-        let b = try await s.search.hits(bps)
+        let a = try withReport.hits(bps)
+        let b = try s.search.hits(bps)
         XCTAssertEqual(a, b)
         // A report of another θ is not used.
         var other = s.theta
@@ -160,7 +161,7 @@ final class BreakpointSearchTests: XCTestCase {
         let bps = [Breakpoint(number: 1, condition: .residual(layer: nil, above: 1e9))]
         let reports = Counter()
         do {
-            _ = try await s.search.next(.forward, from: SearchPosition(sample: 0, step: -1), breakpoints: bps) { _ in
+            _ = try s.search.next(.forward, from: SearchPosition(sample: 0, step: -1), breakpoints: bps) { _ in
                 reports.add()
                 withUnsafeCurrentTask { $0?.cancel() }
             }
@@ -179,7 +180,7 @@ final class BreakpointSearchTests: XCTestCase {
                                        percentiles: try s.evaluator.calibrationPercentiles(s.data, percentile: s.config.percentile))
         let bps = try breakpoints(s.search.layout).filter { [1, 4, 10].contains($0.number) }
         let from = SearchPosition(sample: 2, step: 3)
-        let direct = try await s.search.next(.forward, from: from, breakpoints: bps)
+        let direct = try s.search.next(.forward, from: from, breakpoints: bps)
         XCTAssertNotNil(direct)
         let stops = try await withThrowingTaskGroup(of: BreakStop?.self) { group in
             for i in 0..<6 {
@@ -199,13 +200,15 @@ final class BreakpointSearchTests: XCTestCase {
         XCTAssertEqual(running, 0, "every slot is given back")
         // Backward too, and a cancelled search gives its slot back.
         let back = try await backend.nextBreak(.backward, from: from, breakpoints: bps)
-        let backDirect = try await s.search.next(.backward, from: from, breakpoints: bps)
+        let backDirect = try s.search.next(.backward, from: from, breakpoints: bps)
         XCTAssertEqual(back, backDirect)
         // Never hits and the report cannot answer it, so the search simulates until cancelled.
         let never = [Breakpoint(number: 1, condition: .margin(layer: nil, below: -1e9))]
+        let canceller = CancelFromOutside()
         let task = Task { try await backend.nextBreak(.forward, from: SearchPosition(sample: 0, step: -1), breakpoints: never) { _ in
-            withUnsafeCurrentTask { $0?.cancel() }
+            canceller.request()  // the search runs on a compute thread: no current task there
         } }
+        canceller.attach(task)
         do { _ = try await task.value; XCTFail("not cancelled") } catch is CancellationError {}
         let afterCancel = await backend.runningDatasetJobs
         XCTAssertEqual(afterCancel, 0)

@@ -79,10 +79,14 @@ final class WinogradTests: XCTestCase {
 
     /// F(4×4)'s Float32 error on a deep layer's shape (128 channels in, standardised weights), on
     /// dense inputs and on ternary spikes (80 % zero), against a Float64 direct convolution:
-    /// within 1.5e-6 of the largest output. Measured here 8.2e-7 (dense) and 7.7e-7 (spikes) with
-    /// the points 0, ±1, 2, −½, ∞; the points 0, ±1, ±2, ∞ gave 3.1e-6 and 2.6e-6 on the same data,
-    /// so a return to them fails, as would a wrong coefficient or a missed tile (off by far more).
-    /// F(2×2) (3.8e-7, 3.1e-7) within 3e-6.
+    /// within 4e-6 of the largest output, the figure of the kernel's operation order in
+    /// `bench/winograd_points.py` (3.9e-6; 1e-5 with the points 0, ±1, ±2, ∞ used before). How far
+    /// below it a machine lands depends on OpenBLAS's GEMM kernel, which F(4×4)'s transforms
+    /// amplify: 8.2e-7 / 7.7e-7 with the Zen (Haswell) kernel, 2.5e-6 / 2.5e-6 with the SkylakeX
+    /// (AVX-512) kernel, on the same binary. So this catches a wrong coefficient or a missed tile
+    /// (off by far more) on any machine, not a return to the old points everywhere (they measured
+    /// 3.1e-6 with the Zen kernel); the point set itself is what winograd_points.py measures.
+    /// F(2×2) (3.8e-7 Zen, 4.0e-7 SkylakeX) within 3e-6.
     func testWinograd4ErrorOnDeepLayer() {
         let cin = 128, cout = 16, side = 8, n = 2
         let conv = Conv2D(weight: RandomNetworks.values(cout * cin * 9, seed: 77, scale: 1 / Float(cin * 9).squareRoot()),
@@ -97,7 +101,7 @@ final class WinogradTests: XCTestCase {
                 let y = WinogradConv.conv(conv, WinogradFilter(conv, tile: tile)!, x, outShape: [cout, side, side],
                                           constantScale: 1, scratch: ScratchPool())
                 let worst = zip(y.data, expected).map { abs(Double($0) - $1) }.max()! / largest
-                XCTAssertLessThan(worst, tile == 4 ? 1.5e-6 : 3e-6, "F(\(tile)×\(tile)) on \(name) inputs")
+                XCTAssertLessThan(worst, tile == 4 ? 4e-6 : 3e-6, "F(\(tile)×\(tile)) on \(name) inputs")
             }
         }
     }

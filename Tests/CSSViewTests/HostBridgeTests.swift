@@ -30,7 +30,7 @@ final class HostBridgeTests: XCTestCase {
         runner.perform(cmds, state: s)
         for t in started { await t.value }
         let messages = runner.inbox.take()
-        guard messages.count == 2, case .hostProgress(let p) = messages[0], case .hostReply(let r) = messages[1] else {
+        guard messages.count == 2, case .hostProgress(let p) = messages[0], case .hostReply = messages[1] else {
             return XCTFail("\(messages)")
         }
         XCTAssertEqual(p, 0.25)

@@ -44,7 +44,7 @@ final class FindSweepReferenceTests: XCTestCase {
             }
         }
         let search = BreakpointSearch(evaluator: evaluator, data: m.data, amplitudes: amplitudes, config: c)
-        let found = ours(try await search.hits(conditions))
+        let found = ours(try search.hits(conditions))
         XCTAssertEqual(found.count, expected.count, name)
         for (a, b) in zip(found, expected) where a != b {
             XCTFail("\(name): first difference: ours \(a), reference \(b)")
@@ -53,10 +53,10 @@ final class FindSweepReferenceTests: XCTestCase {
         // With the data-set report at hand (violations, wrong and disagree answered from it): the same hits.
         let report = try evaluator.evaluate(m.data, amplitudes: amplitudes, config: c)
         let withReport = BreakpointSearch(evaluator: evaluator, data: m.data, amplitudes: amplitudes, config: c, report: report)
-        let reused = ours(try await withReport.hits(conditions))
+        let reused = ours(try withReport.hits(conditions))
         XCTAssertEqual(reused, expected, name)
         // The first stop forward from the start is the first hit.
-        let first = try await search.next(.forward, from: SearchPosition(sample: 0, step: -1), breakpoints: conditions)
+        let first = try search.next(.forward, from: SearchPosition(sample: 0, step: -1), breakpoints: conditions)
         XCTAssertEqual(first.map { ours([$0.hits[0]]) }, expected.first.map { [$0] }, name)
     }
 
@@ -74,7 +74,7 @@ final class FindSweepReferenceTests: XCTestCase {
         let evaluator = Evaluator(network: m.network)
         let p = try evaluator.calibrationPercentiles(m.calib, percentile: 99.99)
         let configs = ConversionSweep.configurations(T: T, beta: beta, silent: silent, negative: negative, base: .default)
-        let points = try await ConversionSweep.run(evaluator, data: m.data, calib: m.calib, percentiles: p,
+        let points = try ConversionSweep.run(evaluator, data: m.data, calib: m.calib, percentiles: p,
                                                    configs: configs, rounds: rounds)
         let refPoints = ref["points"] as! [[String: Any]]
         XCTAssertEqual(points.count, refPoints.count)

@@ -39,3 +39,29 @@ public enum Repository {
     /// A path inside the repository, e.g. `samples/digits-mlp`.
     public static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 }
+
+/// Cancels a task from outside it, on request from anywhere (a progress callback on a compute
+/// thread has no current task to cancel): `request()` before `attach` cancels at `attach`.
+public final class CancelFromOutside: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancel: (@Sendable () -> Void)?
+    private var requested = false
+
+    public init() {}
+
+    public func attach<S, F>(_ task: Task<S, F>) {
+        lock.lock()
+        cancel = { task.cancel() }
+        let now = requested
+        lock.unlock()
+        if now { task.cancel() }
+    }
+
+    public func request() {
+        lock.lock()
+        requested = true
+        let c = cancel
+        lock.unlock()
+        c?()
+    }
+}

@@ -39,6 +39,8 @@
 #   pane_pid, exit_status    the binary's pid; the dead pane's exit status
 #   stderr_text              what the binary of the current case wrote to stderr
 #   pane_alive               0 while the binary runs   restored         alternate screen is off
+#   dump_stacks FILE [LOG]   for a hang: the screen, LOG's tail, the threads' states and every
+#                            thread's stack of the live binary (gdb -p) into FILE
 #   resize W H               resizes the current window
 #   ok MSG, bad MSG          count a passed / failed check   check MSG CMD...   runs CMD, ok or bad
 #   all CMD1 CMD2 ...        each word a command (no arguments); 0 when all succeed in order
@@ -184,6 +186,18 @@ exit_status() { # the dead pane's exit status (128+N for signal N); waits up to 
 }
 restored() { [ "$(T display-message -p -t "$_e2e_target" '#{alternate_on}' 2>/dev/null)" = 0 ]; }
 keys() { T send-keys -t "$_e2e_target" "$@"; }
+dump_stacks() { # dump_stacks FILE [EVENT_LOG]
+    local pid t; pid=$(pane_pid)
+    {
+        echo "----- screen -----"; _e2e_capture
+        [ -n "${2:-}" ] && { echo "----- $2 (last 80 lines) -----"; tail -80 "$2"; }
+        echo "----- threads of pid $pid: name, state, utime, stime -----"
+        for t in /proc/"$pid"/task/*; do echo "$(basename "$t") $(cat "$t/comm" 2>/dev/null) $(cut -d' ' -f3,14,15 "$t/stat" 2>/dev/null)"; done
+        echo "----- stacks -----"
+        if command -v gdb >/dev/null; then timeout 120 gdb -p "$pid" -batch -ex "set pagination off" -ex "thread apply all bt 40" 2>&1
+        else echo "(no gdb: apt-get install gdb)"; fi
+    } >"$1" 2>&1
+}
 type_text() { T send-keys -t "$_e2e_target" -l -- "$1"; }
 cmd() { type_text ":$1" && keys Enter; }
 stderr_text() { cat "$_E2E_ERR" 2>/dev/null; }

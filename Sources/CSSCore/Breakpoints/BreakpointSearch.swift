@@ -54,7 +54,7 @@ public struct BreakpointSearch: Sendable {
     /// Every hit of the enabled breakpoints in `samples` (default: all), in hit order.
     /// `progress` gets fractions in 0...1; cancelling the task throws `CancellationError`.
     public func hits(_ breakpoints: [Breakpoint], samples: Range<Int>? = nil,
-                     progress: (@Sendable (Double) -> Void)? = nil) async throws -> [BreakHit] {
+                     progress: (@Sendable (Double) -> Void)? = nil) throws -> [BreakHit] {
         let range = samples ?? 0..<data.count
         let plan = Plan(self, breakpoints.filter(\.enabled))
         var all = plan.answered.filter { range.contains($0.sample) }
@@ -62,7 +62,7 @@ public struct BreakpointSearch: Sendable {
             var done = 0
             var lo = range.lowerBound
             while lo < range.upperBound {
-                try Task.checkCancellation()
+                try Checkpoint.pass()
                 let n = min(evaluator.batchSize, range.upperBound - lo)
                 all += try simulate(plan.simulated, samples: lo..<(lo + n))
                 lo += n
@@ -78,7 +78,7 @@ public struct BreakpointSearch: Sendable {
     /// sample, then the preceding samples); nil when there is none. Simulates a batch at a time
     /// and stops at the first sample with a hit.
     public func next(_ direction: SearchDirection, from position: SearchPosition, breakpoints: [Breakpoint],
-                     progress: (@Sendable (Double) -> Void)? = nil) async throws -> BreakStop? {
+                     progress: (@Sendable (Double) -> Void)? = nil) throws -> BreakStop? {
         let plan = Plan(self, breakpoints.filter(\.enabled))
         let forward = direction == .forward
         func qualifies(_ h: BreakHit) -> Bool {
@@ -99,7 +99,7 @@ public struct BreakpointSearch: Sendable {
         let total = abs(last - first) + 1
         var s = first, done = 0
         while forward ? s <= last : s >= last {
-            try Task.checkCancellation()
+            try Checkpoint.pass()
             // The start sample alone first: it is the focused one, where the next hit most often
             // is, and on a large model a whole batch would keep the user waiting for it.
             let n = s == first ? 1 : min(evaluator.batchSize, abs(last - s) + 1)

@@ -20,7 +20,7 @@ public struct Evaluator: Sendable {
     func batches(_ count: Int, progress: (@Sendable (Double) -> Void)?, _ body: (Int, Int) throws -> Void) throws {
         var offset = 0
         while offset < count {
-            try Task.checkCancellation()
+            try Checkpoint.pass()
             let n = min(batchSize, count - offset)
             try body(offset, n)
             offset += n

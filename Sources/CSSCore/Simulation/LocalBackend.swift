@@ -26,6 +26,9 @@ public actor LocalBackend: TunableBackend {
     private var datasetJobWaiters: [CheckedContinuation<Void, Never>] = []
     /// Counts the changes to the session; a long change commits only if it is still the one it saw.
     private var generation = 0
+    /// Held while the focused sample is simulated; data-set jobs (on compute threads of their own)
+    /// pause before their next graph node meanwhile, so the trace the user waits for gets the cores.
+    public nonisolated let focusGate = FocusGate()
 
     /// - Parameters:
     ///   - start: the starting θ and config (from a θ file or calibration).
@@ -85,15 +88,11 @@ public actor LocalBackend: TunableBackend {
         } else {
             datasetJobWaiters.removeFirst().resume()
         }
-        Self.releaseFreeMemoryOffTheActor()
+        freeMemory.request()
     }
 
-    /// `malloc_trim` walks the whole heap under the allocator's lock: with a report running
-    /// beside it at 224×224 that took long enough to delay the next trace queued on this actor.
-    /// Detached, it runs on another thread while the actor answers.
-    private static func releaseFreeMemoryOffTheActor() {
-        Task.detached(priority: .utility) { ComputeMemory.releaseFreeMemory() }
-    }
+    /// Freed memory goes back to the kernel after every trace and job, on a thread of its own.
+    private nonisolated let freeMemory = FreeMemoryRelease()
 
     public var config: ConversionConfig { session.current.config }
     public var amplitudes: Amplitudes { session.current.amplitudes }
@@ -112,48 +111,56 @@ public actor LocalBackend: TunableBackend {
         var cache = same ? sampleCache!.cache : nil
         var ann = same ? sampleCache!.ann : nil
         sampleCache = nil
-        let (trace, work) = try evaluator.trace(data, sample: sample, amplitudes: amplitudes, config: config, cache: &cache,
-                                                ann: &ann, keepCache: plan.traceCache)
+        let (trace, work) = try focusGate.holding {
+            try evaluator.trace(data, sample: sample, amplitudes: amplitudes, config: config, cache: &cache, ann: &ann,
+                                keepCache: plan.traceCache)
+        }
         sampleCache = (sample, cache, ann)
         lastTraceWork = work
-        Self.releaseFreeMemoryOffTheActor()
+        freeMemory.request()
         return trace
     }
 
-    /// Runs outside the actor, so trace requests (a sample change, a θ change's focused
-    /// recomputation) are answered while the data set is still being simulated.
+    /// Runs outside the actor, on a compute thread of its own, so trace requests (a sample change,
+    /// a θ change's focused recomputation) are answered while the data set is still being
+    /// simulated; it pauses while one is computed (`focusGate`).
     public nonisolated func report(progress: @escaping @Sendable (Double) -> Void) async throws -> DatasetReport {
         await beginDatasetJob()
-        let start: (TuningState, EvaluationCache?, Evaluator)
+        let start: (TuningState, Locked<EvaluationCache?>, Evaluator)
         do {
             start = try await reportStart()
         } catch {
             await endDatasetJob()
             throw error
         }
-        let (state, taken, evaluator) = start
-        var cache = taken
+        let (state, handoff, evaluator) = start
+        let data = self.data
         do {
-            let r = try evaluator.evaluate(data, amplitudes: state.amplitudes, config: state.config, cache: &cache,
-                                           progress: progress)
+            let (r, cache) = try await ComputeThread.run(name: "cssdbg report", gate: focusGate) {
+                // Taken out of the box: the run holds the only reference, so batches it replaces are freed at once.
+                var cache = handoff.withLock { c in defer { c = nil }; return c }
+                let r = try evaluator.evaluate(data, amplitudes: state.amplitudes, config: state.config, cache: &cache,
+                                               progress: progress)
+                return (r, cache)
+            }
             await keep(cache, report: r)
             return r
         } catch {
-            cache = nil
             await endDatasetJob()
             throw error
         }
     }
 
-    /// Hands the cache over to the run (the actor keeps no second reference, so batches the run
-    /// replaces are freed at once); a cancelled run's cache is dropped.
-    private func reportStart() throws -> (TuningState, EvaluationCache?, Evaluator) {
+    /// Hands the cache over to the run in a box it empties (neither the actor nor the caller keeps
+    /// a second reference, so batches the run replaces are freed at once); a cancelled run's cache
+    /// is dropped.
+    private func reportStart() throws -> (TuningState, Locked<EvaluationCache?>, Evaluator) {
         let plan = try plan()
         var cache = dataCache ?? EvaluationCache()
         dataCache = nil
         cache.budgetBytes = plan.dataCache
         if plan.dataCache == 0 { cache.batches = [:] }
-        return (session.current, cache, budgeted(plan))
+        return (session.current, Locked(cache), budgeted(plan))
     }
 
     /// Cache entries record the θ and config they were computed with, so any finished run's
@@ -181,7 +188,10 @@ public actor LocalBackend: TunableBackend {
                                       breakpoints: [Breakpoint],
                                       progress: (@Sendable (Double) -> Void)? = nil) async throws -> BreakStop? {
         try await datasetJob {
-            try await searchStart().next(direction, from: position, breakpoints: breakpoints, progress: progress)
+            let search = try await searchStart()
+            return try await ComputeThread.run(name: "cssdbg search", gate: focusGate) {
+                try search.next(direction, from: position, breakpoints: breakpoints, progress: progress)
+            }
         }
     }
 
@@ -240,9 +250,12 @@ public actor LocalBackend: TunableBackend {
     private nonisolated func adjust(layers: [Int]?, rounds: Int,
                                     progress: (@Sendable (Double) -> Void)?) async throws -> TuningSnapshot {
         let start = try await adjustStart(layers: layers)
-        let (theta, steps) = try AmplitudeAdjustment.adjust(start.evaluator, calib: calib, amplitudes: start.state.amplitudes,
-                                                            config: start.state.config, rounds: rounds,
-                                                            layers: layers.map(Set.init), progress: progress)
+        let calib = self.calib
+        let (theta, steps) = try await ComputeThread.run(name: "cssdbg adjust", gate: focusGate) {
+            try AmplitudeAdjustment.adjust(start.evaluator, calib: calib, amplitudes: start.state.amplitudes,
+                                           config: start.state.config, rounds: rounds, layers: layers.map(Set.init),
+                                           progress: progress)
+        }
         let changed = Set(steps.filter { $0.factor != 1 }.map(\.layer)).count
         let message = "\(start.label) ×\(rounds): \(changed) layer(s) changed"
         return try await commit(theta, steps: steps, message: message, startedAt: start.generation,

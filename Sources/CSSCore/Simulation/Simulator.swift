@@ -175,7 +175,7 @@ public struct Simulator: Sendable {
         var values: [String: Activation] = [graph.input: input]
         var layer = 0
         for (i, node) in graph.nodes.enumerated() {
-            try Task.checkCancellation()
+            try Checkpoint.pass()
             let isRelu: Bool
             if case .relu = node.op { isRelu = true } else { isRelu = false }
             if let reuse, network.highestLayer[node.output]! < reuse.firstDirtyLayer, let v = reuse.values[node.output] {

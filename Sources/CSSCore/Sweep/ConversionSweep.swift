@@ -41,12 +41,12 @@ public enum ConversionSweep {
     /// (fraction, points done); cancelling the task throws `CancellationError` before the next graph node.
     public static func run(_ evaluator: Evaluator, data: SampleSet, calib: SampleSet,
                            percentiles: CalibrationPercentiles, configs: [ConversionConfig], rounds: Int,
-                           progress: (@Sendable (Double) -> Void)? = nil) async throws -> [SweepPoint] {
+                           progress: (@Sendable (Double) -> Void)? = nil) throws -> [SweepPoint] {
         var points: [SweepPoint] = []
         // Work per point: one evaluation plus the rounds, each a pass over its set.
         let perPoint = Double(data.count + rounds * calib.count)
         for (i, config) in configs.enumerated() {
-            try Task.checkCancellation()
+            try Checkpoint.pass()
             let base = Double(i) * perPoint, total = perPoint * Double(configs.count)
             let p = config.percentile == percentiles.percentile ? percentiles
                 : try evaluator.calibrationPercentiles(calib, percentile: config.percentile)

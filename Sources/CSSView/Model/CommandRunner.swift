@@ -59,6 +59,7 @@ public final class CommandRunner: @unchecked Sendable {
                     } catch is CancellationError {
                         events?.record("trace-cancelled", "\(sample)")
                     } catch {
+                        events?.record("trace-failed", "\(sample)")
                         send(.backendFailed("sample \(sample): \(error)"))
                     }
                 }
@@ -113,10 +114,12 @@ public final class CommandRunner: @unchecked Sendable {
         let previous = hostChain
         let counter = hostCounter
         counter.started()
+        events?.record("host-request", ":\(request.commandName)")
         let task = Task.detached {
             defer { counter.finished() }
             await previous?.value
             guard let host else {
+                events?.record("host-replied", ":\(request.commandName)")
                 send(.hostReply(HostReply(message: "no host serves :\(request.commandName)", isError: true)))
                 return
             }

@@ -1,0 +1,137 @@
+import CBLAS
+import CSSSnapshots
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Long simulations (a data-set report, A.3 rounds, a breakpoint search, a sweep) run on a thread
+/// of their own instead of a thread of Swift's global executor. They block for minutes at
+/// ImageNet size; on the executor's few threads that leaves the short jobs (actor hops of a θ
+/// change, the focused trace, host replies) waiting for a free thread. The awaiting task stays
+/// suspended meanwhile, and cancelling it reaches the thread at its next `Checkpoint.pass()`.
+public enum ComputeThread {
+    /// Runs `body` on a new thread and returns (or throws) what it does. Cancelling the calling task
+    /// makes `Checkpoint.pass()` on that thread throw `CancellationError`; with a `gate`, the
+    /// body's checkpoints also wait while the gate is held (the focused sample goes first).
+    public static func run<T: Sendable>(name: String, gate: FocusGate? = nil,
+                                        _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let context = ComputeContext(gate: gate)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<T, Error>) in
+                let thread = Thread {
+                    // Named for gdb, top and the tests (a new thread carries its creator's name).
+                    css_name_this_thread(name)
+                    ComputeContext.install(context)
+                    let result = Result { try body() }
+                    ComputeContext.install(nil)
+                    done.resume(with: result)
+                }
+                thread.stackSize = 8 << 20  // as a main thread's; the executor's threads have less
+                thread.start()
+            }
+        } onCancel: {
+            context.cancel()
+        }
+    }
+}
+
+/// What a compute thread's checkpoints consult: its cancellation and the gate it yields to.
+final class ComputeContext: Sendable {
+    private let cancelled = Locked(false)
+    let gate: FocusGate?
+
+    init(gate: FocusGate?) { self.gate = gate }
+
+    func cancel() { cancelled.value = true }
+    var isCancelled: Bool { cancelled.value }
+
+    /// The context of the calling thread (nil outside `ComputeThread.run`).
+    static var current: ComputeContext? {
+        guard let p = pthread_getspecific(key) else { return nil }
+        return Unmanaged<ComputeContext>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    /// The thread's closure keeps `context` alive while it is installed.
+    static func install(_ context: ComputeContext?) {
+        pthread_setspecific(key, context.map { Unmanaged.passUnretained($0).toOpaque() })
+    }
+
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+}
+
+/// Where long work may stop: before every graph node and every batch. Throws `CancellationError`
+/// when the calling task (on Swift's executor) or the compute thread's awaiting task (in
+/// `ComputeThread.run`) was cancelled; on a compute thread with a gate, waits while the gate is held.
+public enum Checkpoint {
+    public static func pass() throws {
+        try Task.checkCancellation()
+        guard let context = ComputeContext.current else { return }
+        if context.isCancelled { throw CancellationError() }
+        guard let gate = context.gate else { return }
+        while gate.isHeld {
+            usleep(1000)
+            if context.isCancelled { throw CancellationError() }
+        }
+    }
+}
+
+/// Held while the focused sample is simulated: data-set jobs pause at their next checkpoint, so the
+/// trace the user waits for gets every core (a report takes minutes either way).
+public final class FocusGate: Sendable {
+    private let holders = Locked(0)
+
+    public init() {}
+
+    public var isHeld: Bool { holders.value > 0 }
+
+    /// Runs `body` with the gate held.
+    public func holding<T>(_ body: () throws -> T) rethrows -> T {
+        holders.withLock { $0 += 1 }
+        defer { holders.withLock { $0 -= 1 } }
+        return try body()
+    }
+}
+
+/// Gives free heap memory back to the kernel on a thread of its own, one `malloc_trim` at a time:
+/// a request while one runs makes it run once more afterwards instead of starting another.
+/// `malloc_trim` walks the heap under the allocator's lock (hundreds of milliseconds after an
+/// ImageNet-size batch); as a task per request, several queued after a burst of θ changes and held
+/// threads of Swift's executor that the next trace needed.
+public final class FreeMemoryRelease: Sendable {
+    private let state = Locked((running: false, again: false))
+    private let release: @Sendable () -> Void
+
+    /// - Parameter release: what one release does (tests count calls).
+    public init(release: @escaping @Sendable () -> Void = ComputeMemory.releaseFreeMemory) {
+        self.release = release
+    }
+
+    public func request() {
+        let start = state.withLock { s -> Bool in
+            if s.running { s.again = true; return false }
+            s.running = true
+            return true
+        }
+        guard start else { return }
+        Thread.detachNewThread { [state, release] in
+            css_name_this_thread("cssdbg trim")
+            repeat {
+                release()
+            } while state.withLock { s -> Bool in
+                if s.again { s.again = false; return true }
+                s.running = false
+                return false
+            }
+        }
+    }
+
+    /// Whether a release is running or asked for (tests).
+    public var isBusy: Bool { state.value.running }
+}
