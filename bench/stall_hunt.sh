@@ -100,7 +100,8 @@ while [ $SECONDS -lt $end ]; do
         *) ;;
     esac
 done
-echo "$changes changes in $MINUTES min, $stalls stall(s), slowest answer $slowest ms (seed $SEED)"
+cp "$EVENTS" "$OUT/events-seed$SEED.log"  # kept for bench/phases.awk
+echo "$changes changes in $MINUTES min, $stalls stall(s), slowest answer $slowest ms (seed $SEED); event log: $OUT/events-seed$SEED.log"
 if [ "$stalls" -eq 0 ]; then
     keys q
     TIMEOUT=3 wait_for "Quit without saving" >/dev/null 2>&1 && keys y
