@@ -100,6 +100,8 @@ while [ $SECONDS -lt $end ]; do
         *) ;;
     esac
 done
+hwm=$(awk '/^VmHWM:/ {printf "%d", $2 / 1024}' "/proc/$pid/status" 2>/dev/null)
+echo "peak RSS (VmHWM) ${hwm:-?} MiB" >&2
 cp "$EVENTS" "$OUT/events-seed$SEED.log"  # kept for bench/phases.awk
 echo "$changes changes in $MINUTES min, $stalls stall(s), slowest answer $slowest ms (seed $SEED); event log: $OUT/events-seed$SEED.log"
 if [ "$stalls" -eq 0 ]; then

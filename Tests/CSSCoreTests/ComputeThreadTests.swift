@@ -93,6 +93,36 @@ final class ComputeThreadTests: XCTestCase {
         release2.value = true
     }
 
+    /// Inside a graph node a gated job cannot stop, but its parallel blocks wait while the gate is
+    /// held (on every worker), and run once it is let go.
+    func testParallelBlocksOfAGatedJobWaitWhileTheGateIsHeld() async throws {
+        let gate = FocusGate()
+        let release = Locked(false), holding = Locked(false), entered = Locked(false)
+        let blocksDone = Locked(0)
+        let holder = Thread { gate.holding { holding.value = true; while !release.value { usleep(1000) } } }
+        holder.start()
+        while !holding.value { await Task.yield() }
+        let job = Task {
+            try await ComputeThread.run(name: "cssdbg test", gate: gate) { () throws -> Int in
+                entered.value = true
+                parallelBlocks(64, blockSize: 4) { _ in blocksDone.withLock { $0 += 1 } }
+                return blocksDone.value
+            }
+        }
+        while !entered.value { await Task.yield() }
+        for _ in 0..<50 {
+            try await Task.sleep(for: .milliseconds(2))
+            XCTAssertEqual(blocksDone.value, 0, "a block ran while the gate was held")
+        }
+        release.value = true
+        let done = try await job.value
+        XCTAssertEqual(done, 16)
+        // Outside a compute thread (the trace itself), blocks never wait for the gate.
+        let again = Locked(0)
+        gate.holding { parallelBlocks(8, blockSize: 1) { _ in again.withLock { $0 += 1 } } }
+        XCTAssertEqual(again.value, 8)
+    }
+
     /// The data-set report runs on the backend's compute thread (its progress is reported from
     /// there), and a focused trace holds the gate while it simulates.
     func testTheReportRunsOnAComputeThreadAndTheTraceHoldsTheGate() async throws {
@@ -123,7 +153,7 @@ final class FreeMemoryReleaseTests: XCTestCase {
     func testRequestsWhileOneRunsCoalesceIntoOneMore() async throws {
         let calls = Locked(0)
         let proceed = Locked(false)
-        let trim = FreeMemoryRelease(release: {
+        let trim = FreeMemoryRelease(quiet: .zero, release: {
             calls.withLock { $0 += 1 }
             while !proceed.value { usleep(500) }
         })
@@ -137,5 +167,31 @@ final class FreeMemoryReleaseTests: XCTestCase {
         trim.request()
         while trim.isBusy || calls.value < 3 { try await Task.sleep(for: .milliseconds(1)) }
         XCTAssertEqual(calls.value, 3, "an idle release starts at once")
+    }
+
+    /// A release waits until requests stop for `quiet`, and never runs while a trace holds the gate.
+    func testAReleaseWaitsForQuietAndForTheGate() async throws {
+        let calls = Locked(0)
+        let patient = FreeMemoryRelease(quiet: .seconds(3600), release: { calls.withLock { $0 += 1 } })
+        for _ in 0..<5 { patient.request() }
+        try await Task.sleep(for: .milliseconds(100))
+        XCTAssertEqual(calls.value, 0, "released before requests had been quiet for `quiet`")
+        XCTAssertTrue(patient.isBusy)
+
+        let gate = FocusGate()
+        let release = Locked(false), holding = Locked(false)
+        let holder = Thread { gate.holding { holding.value = true; while !release.value { usleep(1000) } } }
+        holder.start()
+        while !holding.value { await Task.yield() }
+        let gated = Locked(0)
+        let trim = FreeMemoryRelease(quiet: .zero, gate: gate, release: { gated.withLock { $0 += 1 } })
+        trim.request()
+        for _ in 0..<50 {
+            try await Task.sleep(for: .milliseconds(2))
+            XCTAssertEqual(gated.value, 0, "released while the focused trace held the gate")
+        }
+        release.value = true
+        while trim.isBusy { try await Task.sleep(for: .milliseconds(1)) }
+        XCTAssertEqual(gated.value, 1)
     }
 }

@@ -67,14 +67,18 @@ public struct Activation: Sendable {
 
 /// Splits `count` items into contiguous blocks whose boundaries do not depend on the thread
 /// count, so reductions merged in block order are deterministic. At most
-/// `ComputeThreads.count` workers take blocks in turn.
+/// `ComputeThreads.count` workers take blocks in turn. Called from a compute thread with a gate
+/// (a data-set job), every worker waits before its next block while the gate is held: the
+/// focused trace then has the cores within a block, not only after the job's current graph node.
 @inline(__always)
 func parallelBlocks(_ count: Int, blockSize: Int, _ body: (Range<Int>) -> Void) {
     let blocks = (count + blockSize - 1) / blockSize
     let workers = min(blocks, ComputeThreads.count)
+    let gate = ComputeContext.current?.gate
     if workers <= 1 {
         var lo = 0
         while lo < count {
+            gate?.waitWhileHeld()
             body(lo..<min(count, lo + blockSize))
             lo += blockSize
         }
@@ -86,6 +90,7 @@ func parallelBlocks(_ count: Int, blockSize: Int, _ body: (Range<Int>) -> Void) 
         let next = Locked(0)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
+                gate?.waitWhileHeld()
                 let b = next.withLock { n in defer { n += 1 }; return n }
                 if b >= blocks { break }
                 let lo = b * blockSize

@@ -91,6 +91,12 @@ public final class FocusGate: Sendable {
 
     public var isHeld: Bool { holders.value > 0 }
 
+    /// Sleeps in steps of a millisecond while the gate is held (inside a graph node, where the job
+    /// cannot stop but can wait; its cancellation is checked at the next checkpoint).
+    public func waitWhileHeld() {
+        while isHeld { usleep(1000) }
+    }
+
     /// Runs `body` with the gate held.
     public func holding<T>(_ body: () throws -> T) rethrows -> T {
         holders.withLock { $0 += 1 }
@@ -99,39 +105,71 @@ public final class FocusGate: Sendable {
     }
 }
 
-/// Gives free heap memory back to the kernel on a thread of its own, one `malloc_trim` at a time:
-/// a request while one runs makes it run once more afterwards instead of starting another.
-/// `malloc_trim` walks the heap under the allocator's lock (hundreds of milliseconds after an
-/// ImageNet-size batch); as a task per request, several queued after a burst of θ changes and held
-/// threads of Swift's executor that the next trace needed.
+/// Gives free heap memory back to the kernel on a thread of its own: one `malloc_trim` at a time
+/// (requests meanwhile make one more run, not one each), never while the focused sample is
+/// traced (it walks the heap under the allocator's lock, which the trace's allocations then wait
+/// for), and, with `quiet`, only once requests have stopped for that long. As a task per request,
+/// queued trims also held threads of Swift's executor. The debugger trims at once: waiting for a
+/// pause (2 s) made θ changes faster on 128 samples but let the heap grow past the 2 GiB budget
+/// (2105 MiB) on 1000 (README, *Performance*).
 public final class FreeMemoryRelease: Sendable {
-    private let state = Locked((running: false, again: false))
+    private struct State {
+        var running = false
+        /// When the next release may start: `quiet` after the last request.
+        var due: ContinuousClock.Instant = .now
+        /// A request came after the current release started.
+        var again = false
+    }
+    private let state = Locked(State())
     private let release: @Sendable () -> Void
+    private let quiet: Duration
+    private let gate: FocusGate?
 
-    /// - Parameter release: what one release does (tests count calls).
-    public init(release: @escaping @Sendable () -> Void = ComputeMemory.releaseFreeMemory) {
+    /// - Parameters:
+    ///   - quiet: how long after the last request a release starts.
+    ///   - gate: while it is held (a trace runs), releases wait.
+    ///   - release: what one release does (tests count calls).
+    public init(quiet: Duration = .zero, gate: FocusGate? = nil,
+                release: @escaping @Sendable () -> Void = ComputeMemory.releaseFreeMemory) {
+        self.quiet = quiet
+        self.gate = gate
         self.release = release
     }
 
     public func request() {
         let start = state.withLock { s -> Bool in
+            s.due = .now + quiet
             if s.running { s.again = true; return false }
             s.running = true
             return true
         }
         guard start else { return }
-        Thread.detachNewThread { [state, release] in
+        Thread.detachNewThread { [state, release, gate] in
             css_name_this_thread("cssdbg trim")
-            repeat {
+            while true {
+                // Wait until no request came for `quiet` and no trace runs.
+                while true {
+                    let due = state.withLock { s -> ContinuousClock.Instant in s.again = false; return s.due }
+                    let now = ContinuousClock.now
+                    if now < due {
+                        let wait = now.duration(to: due).components
+                        usleep(UInt32(min(1_000_000, max(1000, wait.seconds * 1_000_000 + wait.attoseconds / 1_000_000_000_000))))
+                        continue
+                    }
+                    if let gate, gate.isHeld { gate.waitWhileHeld(); continue }
+                    break
+                }
                 release()
-            } while state.withLock { s -> Bool in
-                if s.again { s.again = false; return true }
-                s.running = false
-                return false
+                let more = state.withLock { s -> Bool in
+                    if s.again { return true }
+                    s.running = false
+                    return false
+                }
+                if !more { return }
             }
         }
     }
 
-    /// Whether a release is running or asked for (tests).
+    /// Whether a release is running or waiting to (tests).
     public var isBusy: Bool { state.value.running }
 }

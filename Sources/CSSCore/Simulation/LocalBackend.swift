@@ -41,6 +41,7 @@ public actor LocalBackend: TunableBackend {
         self.session = TuningSession(start: start)
         self.percentiles = percentiles
         self.memory = memory
+        self.freeMemory = FreeMemoryRelease(gate: focusGate)
         _ = try Self.plan(network: network, config: start.config, memory: memory, data: data, calib: calib)
     }
 
@@ -91,8 +92,8 @@ public actor LocalBackend: TunableBackend {
         freeMemory.request()
     }
 
-    /// Freed memory goes back to the kernel after every trace and job, on a thread of its own.
-    private nonisolated let freeMemory = FreeMemoryRelease()
+    /// Freed memory goes back to the kernel after traces and jobs, once the user pauses.
+    private nonisolated let freeMemory: FreeMemoryRelease
 
     public var config: ConversionConfig { session.current.config }
     public var amplitudes: Amplitudes { session.current.amplitudes }
@@ -229,7 +230,7 @@ public actor LocalBackend: TunableBackend {
     }
 
     /// Applies a tuning change and answers with the new state; callers then ask for the trace
-    /// (cheap, incremental) and the report (background). A.3 (`.adjust`) runs off the actor.
+    /// (cheap, incremental) and the report (background). A.3 (`.adjust`) runs on a compute thread.
     public nonisolated func apply(_ change: TuningChange,
                                   progress: (@Sendable (Double) -> Void)?) async throws -> TuningSnapshot {
         guard case .adjust(let layers, let rounds) = change else { return try await applyNow(change) }
@@ -244,7 +245,7 @@ public actor LocalBackend: TunableBackend {
         return try result.get()
     }
 
-    /// A.3 rounds like `report`: the rounds run outside the actor on the state taken at the start,
+    /// A.3 rounds like `report`: the rounds run on a compute thread on the state taken at the start,
     /// so trace requests and other changes are answered meanwhile; the result is committed on the
     /// actor only if the task was not cancelled and no other change landed in between.
     private nonisolated func adjust(layers: [Int]?, rounds: Int,
