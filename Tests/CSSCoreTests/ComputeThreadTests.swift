@@ -50,17 +50,7 @@ final class ComputeThreadTests: XCTestCase {
     func testAGatedJobWaitsWhileTheGateIsHeld() async throws {
         let gate = FocusGate()
         let passes = Locked(0)
-        let release = Locked(false)
-        let holding = Locked(false)
-        // The gate is held on a thread of the test's until `release`.
-        let holder = Thread {
-            gate.holding {
-                holding.value = true
-                while !release.value { usleep(1000) }
-            }
-        }
-        holder.start()
-        while !holding.value { await Task.yield() }
+        let holder = await GateHolder(gate)
         let job = Task {
             try await ComputeThread.run(name: "cssdbg test", gate: gate) { () throws -> Int in
                 for _ in 0..<5 {
@@ -70,38 +60,28 @@ final class ComputeThreadTests: XCTestCase {
                 return passes.value
             }
         }
-        // However long we look, nothing passes while the gate is held.
-        for _ in 0..<50 {
-            try await Task.sleep(for: .milliseconds(2))
-            XCTAssertEqual(passes.value, 0, "a checkpoint passed while the focused sample held the gate")
-        }
-        release.value = true
+        try await assertStaysZero(passes, "a checkpoint passed while the focused sample held the gate")
+        holder.letGo()
         let done = try await job.value
         XCTAssertEqual(done, 5)
         XCTAssertFalse(gate.isHeld)
 
         // Cancelled while it waits at the gate.
-        let release2 = Locked(false), holding2 = Locked(false)
-        let holder2 = Thread { gate.holding { holding2.value = true; while !release2.value { usleep(1000) } } }
-        holder2.start()
-        while !holding2.value { await Task.yield() }
+        let holder2 = await GateHolder(gate)
         let waiting = Task {
             try await ComputeThread.run(name: "cssdbg test", gate: gate) { () throws -> Int in try Checkpoint.pass(); return 1 }
         }
         waiting.cancel()
         do { _ = try await waiting.value; XCTFail("not cancelled at the gate") } catch is CancellationError {}
-        release2.value = true
+        holder2.letGo()
     }
 
     /// Inside a graph node a gated job cannot stop, but its parallel blocks wait while the gate is
     /// held (on every worker), and run once it is let go.
     func testParallelBlocksOfAGatedJobWaitWhileTheGateIsHeld() async throws {
         let gate = FocusGate()
-        let release = Locked(false), holding = Locked(false), entered = Locked(false)
-        let blocksDone = Locked(0)
-        let holder = Thread { gate.holding { holding.value = true; while !release.value { usleep(1000) } } }
-        holder.start()
-        while !holding.value { await Task.yield() }
+        let entered = Locked(false), blocksDone = Locked(0)
+        let holder = await GateHolder(gate)
         let job = Task {
             try await ComputeThread.run(name: "cssdbg test", gate: gate) { () throws -> Int in
                 entered.value = true
@@ -110,11 +90,8 @@ final class ComputeThreadTests: XCTestCase {
             }
         }
         while !entered.value { await Task.yield() }
-        for _ in 0..<50 {
-            try await Task.sleep(for: .milliseconds(2))
-            XCTAssertEqual(blocksDone.value, 0, "a block ran while the gate was held")
-        }
-        release.value = true
+        try await assertStaysZero(blocksDone, "a block ran while the gate was held")
+        holder.letGo()
         let done = try await job.value
         XCTAssertEqual(done, 16)
         // Outside a compute thread (the trace itself), blocks never wait for the gate.
@@ -139,6 +116,27 @@ final class ComputeThreadTests: XCTestCase {
         XCTAssertFalse(backend.focusGate.isHeld)
         _ = try await backend.trace(sample: 1)
         XCTAssertFalse(backend.focusGate.isHeld, "the gate is let go when the trace is done")
+    }
+}
+
+/// Holds a gate on a thread of the test's (as the focused trace does) until `letGo()`.
+private final class GateHolder: Sendable {
+    private let release = Locked(false)
+
+    init(_ gate: FocusGate) async {
+        let holding = Locked(false), release = self.release
+        Thread { gate.holding { holding.value = true; while !release.value { usleep(1000) } } }.start()
+        while !holding.value { await Task.yield() }
+    }
+
+    func letGo() { release.value = true }
+}
+
+/// However often we look (50 times over about 100 ms), `count` stays 0.
+private func assertStaysZero(_ count: Locked<Int>, _ message: String, line: UInt = #line) async throws {
+    for _ in 0..<50 {
+        try await Task.sleep(for: .milliseconds(2))
+        XCTAssertEqual(count.value, 0, message, line: line)
     }
 }
 
@@ -179,18 +177,12 @@ final class FreeMemoryReleaseTests: XCTestCase {
         XCTAssertTrue(patient.isBusy)
 
         let gate = FocusGate()
-        let release = Locked(false), holding = Locked(false)
-        let holder = Thread { gate.holding { holding.value = true; while !release.value { usleep(1000) } } }
-        holder.start()
-        while !holding.value { await Task.yield() }
+        let holder = await GateHolder(gate)
         let gated = Locked(0)
         let trim = FreeMemoryRelease(quiet: .zero, gate: gate, release: { gated.withLock { $0 += 1 } })
         trim.request()
-        for _ in 0..<50 {
-            try await Task.sleep(for: .milliseconds(2))
-            XCTAssertEqual(gated.value, 0, "released while the focused trace held the gate")
-        }
-        release.value = true
+        try await assertStaysZero(gated, "released while the focused trace held the gate")
+        holder.letGo()
         while trim.isBusy { try await Task.sleep(for: .milliseconds(1)) }
         XCTAssertEqual(gated.value, 1)
     }
