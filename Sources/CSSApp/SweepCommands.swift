@@ -60,7 +60,6 @@ public final class SweepCommands: Sendable {
         let ev = evaluator
         // On a compute thread of its own, pausing while the focused sample is traced.
         let points = try await ComputeThread.run(name: "cssdbg sweep", gate: backend.focusGate) {
-            try Checkpoint.pass()
             let p = try ev.calibrationPercentiles(calib, percentile: base.percentile)
             return try ConversionSweep.run(ev, data: data, calib: calib, percentiles: p, configs: configs,
                                            rounds: spec.rounds ?? 0, progress: progress)

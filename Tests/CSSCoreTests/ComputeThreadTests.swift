@@ -151,7 +151,7 @@ final class FreeMemoryReleaseTests: XCTestCase {
     func testRequestsWhileOneRunsCoalesceIntoOneMore() async throws {
         let calls = Locked(0)
         let proceed = Locked(false)
-        let trim = FreeMemoryRelease(quiet: .zero, release: {
+        let trim = FreeMemoryRelease(release: {
             calls.withLock { $0 += 1 }
             while !proceed.value { usleep(500) }
         })
@@ -167,19 +167,12 @@ final class FreeMemoryReleaseTests: XCTestCase {
         XCTAssertEqual(calls.value, 3, "an idle release starts at once")
     }
 
-    /// A release waits until requests stop for `quiet`, and never runs while a trace holds the gate.
-    func testAReleaseWaitsForQuietAndForTheGate() async throws {
-        let calls = Locked(0)
-        let patient = FreeMemoryRelease(quiet: .seconds(3600), release: { calls.withLock { $0 += 1 } })
-        for _ in 0..<5 { patient.request() }
-        try await Task.sleep(for: .milliseconds(100))
-        XCTAssertEqual(calls.value, 0, "released before requests had been quiet for `quiet`")
-        XCTAssertTrue(patient.isBusy)
-
+    /// A release never runs while a trace holds the gate.
+    func testAReleaseWaitsForTheGate() async throws {
         let gate = FocusGate()
         let holder = await GateHolder(gate)
         let gated = Locked(0)
-        let trim = FreeMemoryRelease(quiet: .zero, gate: gate, release: { gated.withLock { $0 += 1 } })
+        let trim = FreeMemoryRelease(gate: gate, release: { gated.withLock { $0 += 1 } })
         trim.request()
         try await assertStaysZero(gated, "released while the focused trace held the gate")
         holder.letGo()

@@ -74,11 +74,8 @@ public enum Checkpoint {
         try Task.checkCancellation()
         guard let context = ComputeContext.current else { return }
         if context.isCancelled { throw CancellationError() }
-        guard let gate = context.gate else { return }
-        while gate.isHeld {
-            usleep(1000)
-            if context.isCancelled { throw CancellationError() }
-        }
+        context.gate?.waitWhileHeld(unless: { context.isCancelled })
+        if context.isCancelled { throw CancellationError() }
     }
 }
 
@@ -91,10 +88,10 @@ public final class FocusGate: Sendable {
 
     public var isHeld: Bool { holders.value > 0 }
 
-    /// Sleeps in steps of a millisecond while the gate is held (inside a graph node, where the job
-    /// cannot stop but can wait; its cancellation is checked at the next checkpoint).
-    public func waitWhileHeld() {
-        while isHeld { usleep(1000) }
+    /// Sleeps in steps of a millisecond while the gate is held, or until `stop` says so (inside a
+    /// graph node a job cannot stop but can wait; its cancellation is checked at the next checkpoint).
+    public func waitWhileHeld(unless stop: () -> Bool = { false }) {
+        while isHeld, !stop() { usleep(1000) }
     }
 
     /// Runs `body` with the gate held.
@@ -106,39 +103,25 @@ public final class FocusGate: Sendable {
 }
 
 /// Gives free heap memory back to the kernel on a thread of its own: one `malloc_trim` at a time
-/// (requests meanwhile make one more run, not one each), never while the focused sample is
+/// (requests meanwhile make one more run, not one each), and never while the focused sample is
 /// traced (it walks the heap under the allocator's lock, which the trace's allocations then wait
-/// for), and, with `quiet`, only once requests have stopped for that long. As a task per request,
-/// queued trims also held threads of Swift's executor. The debugger trims at once: waiting for a
-/// pause (2 s) made θ changes faster on 128 samples but let the heap grow past the 2 GiB budget
-/// (2105 MiB) on 1000 (README, *Performance*).
+/// for). As a task per request, queued trims also held threads of Swift's executor. Trimming only
+/// after a pause was tried and dropped: 2105 MiB on 1000 samples (README, *Performance*).
 public final class FreeMemoryRelease: Sendable {
-    private struct State {
-        var running = false
-        /// When the next release may start: `quiet` after the last request.
-        var due: ContinuousClock.Instant = .now
-        /// A request came after the current release started.
-        var again = false
-    }
-    private let state = Locked(State())
+    private let state = Locked((running: false, again: false))
     private let release: @Sendable () -> Void
-    private let quiet: Duration
     private let gate: FocusGate?
 
     /// - Parameters:
-    ///   - quiet: how long after the last request a release starts.
     ///   - gate: while it is held (a trace runs), releases wait.
     ///   - release: what one release does (tests count calls).
-    public init(quiet: Duration = .zero, gate: FocusGate? = nil,
-                release: @escaping @Sendable () -> Void = ComputeMemory.releaseFreeMemory) {
-        self.quiet = quiet
+    public init(gate: FocusGate? = nil, release: @escaping @Sendable () -> Void = ComputeMemory.releaseFreeMemory) {
         self.gate = gate
         self.release = release
     }
 
     public func request() {
         let start = state.withLock { s -> Bool in
-            s.due = .now + quiet
             if s.running { s.again = true; return false }
             s.running = true
             return true
@@ -146,26 +129,14 @@ public final class FreeMemoryRelease: Sendable {
         guard start else { return }
         Thread.detachNewThread { [state, release, gate] in
             css_name_this_thread("cssdbg trim")
-            while true {
-                // Wait until no request came for `quiet` and no trace runs.
-                while true {
-                    let due = state.withLock { s -> ContinuousClock.Instant in s.again = false; return s.due }
-                    let now = ContinuousClock.now
-                    if now < due {
-                        let wait = now.duration(to: due).components
-                        usleep(UInt32(min(1_000_000, max(1000, wait.seconds * 1_000_000 + wait.attoseconds / 1_000_000_000_000))))
-                        continue
-                    }
-                    if let gate, gate.isHeld { gate.waitWhileHeld(); continue }
-                    break
-                }
+            repeat {
+                gate?.waitWhileHeld()
+                state.withLock { $0.again = false }  // this release covers requests made until now
                 release()
-                let more = state.withLock { s -> Bool in
-                    if s.again { return true }
-                    s.running = false
-                    return false
-                }
-                if !more { return }
+            } while state.withLock { s -> Bool in
+                if s.again { return true }
+                s.running = false
+                return false
             }
         }
     }

@@ -92,7 +92,7 @@ public actor LocalBackend: TunableBackend {
         freeMemory.request()
     }
 
-    /// Freed memory goes back to the kernel after traces and jobs, once the user pauses.
+    /// Freed memory goes back to the kernel after every trace and job, never during a trace.
     private nonisolated let freeMemory: FreeMemoryRelease
 
     public var config: ConversionConfig { session.current.config }
