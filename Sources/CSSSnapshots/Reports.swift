@@ -221,10 +221,20 @@ public struct DatasetReport: Sendable, Equatable {
     public static let hotspotsPerKind = 500
     public var annPredictions: [Int]
     public var snnPredictions: [Int]
+    /// ANN MACs and SNN synaptic operations per node and layer (docs/numerics.md §11).
+    public var operations: OperationReport?
+    /// Accuracy by output slot (§12).
+    public var anytime: AnytimeReport?
+    /// Which layer costs the accuracy (§10): computed only on request (2n+1 simulations).
+    public var attribution: AttributionReport?
 
     public init(layout: NetworkLayout, amplitudes: Amplitudes, samples: Int, annAccuracy: Double?,
                 snnAccuracy: Double?, agreement: Double, layers: [LayerReport], hotspots: [Hotspot],
-                annPredictions: [Int], snnPredictions: [Int]) {
+                annPredictions: [Int], snnPredictions: [Int], operations: OperationReport? = nil,
+                anytime: AnytimeReport? = nil, attribution: AttributionReport? = nil) {
+        self.operations = operations
+        self.anytime = anytime
+        self.attribution = attribution
         self.layout = layout
         self.amplitudes = amplitudes
         self.samples = samples

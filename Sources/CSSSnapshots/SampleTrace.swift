@@ -164,9 +164,12 @@ public struct SampleTrace: Sendable {
     public var snnPrediction: Int { argmax(decodedOutput(atGlobal: layout.latency)) }
 }
 
-/// Index of the first maximum.
-public func argmax(_ v: [Float]) -> Int {
-    var best = 0
-    for i in v.indices where v[i] > v[best] { best = i }
+/// Index of the first maximum (counted from the collection's start).
+public func argmax<C: Collection>(_ v: C) -> Int where C.Element == Float {
+    var best = 0, bestValue = -Float.infinity, i = 0
+    for x in v {
+        if i == 0 || x > bestValue { best = i; bestValue = x }
+        i += 1
+    }
     return best
 }

@@ -36,19 +36,31 @@ struct Eval: AsyncParsableCommand {
         abstract: "Convert, simulate the data set and report accuracy, residuals and coupling per layer.")
 
     @OptionGroup var options: ModelOptions
-    @Flag(help: "Print one JSON object (schema in the README).") var json = false
+    @OptionGroup var energy: EnergyOptions
+    @Flag(help: "Also attribute the accuracy to layers: each layer decoupled, every exact prefix, the culprit layer per sample (2n+1 simulations of the data; docs/numerics.md §10).")
+    var attribution = false
+    @Flag(help: "Print one JSON object (schema in docs/headless.md).") var json = false
 
     func run() async throws {
         try await reportingErrors {
             let m = try options.load()
-            let report = try m.evaluator.evaluate(m.data, amplitudes: try m.amplitudes(), config: m.config,
+            let theta = try m.amplitudes()
+            var report = try m.evaluator.evaluate(m.data, amplitudes: theta, config: m.config,
                                                   progress: Progress.reporter("simulating"))
             Progress.finish()
+            if attribution {
+                if m.data.labels == nil, !json {
+                    writeStderr("cssdbg: no labels: the attribution reports agreement with the ANN instead of accuracy\n")
+                }
+                report.attribution = try m.evaluator.attribution(m.data, amplitudes: theta, config: m.config,
+                                                                 progress: Progress.reporter("attributing (\(2 * m.network.layerCount + 1) simulations)"))
+                Progress.finish()
+            }
             if json {
-                print(withThetaSource(report.json(), m).rendered())
+                print(withThetaSource(report.json(energy: energy.costs), m).rendered())
             } else {
                 // The θ file in use goes right under the config line it also sets.
-                var lines = ReportTable.render(report, model: m.name).split(separator: "\n", omittingEmptySubsequences: false)
+                var lines = ReportTable.render(report, model: m.name, energy: energy.costs).split(separator: "\n", omittingEmptySubsequences: false)
                     .map(String.init)
                 if let notice = m.thetaNotice { lines.insert(notice, at: min(1, lines.count)) }
                 print(lines.joined(separator: "\n"))

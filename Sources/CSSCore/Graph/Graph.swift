@@ -30,13 +30,18 @@ public struct Node: Sendable {
     /// For a relu: where it sits in the exported model, when the importer knows more than the
     /// name says (see `LayerNames`).
     public var scope: LayerScope?
+    /// The operator the importer lowered this node from (ONNX `op_type`), when there was one: the
+    /// operation counts (docs/numerics.md §11) count Conv, Gemm and MatMul nodes, not a Pad that
+    /// became a depthwise identity convolution.
+    public var origin: String?
 
-    public init(name: String, op: Op, inputs: [String], output: String, scope: LayerScope? = nil) {
+    public init(name: String, op: Op, inputs: [String], output: String, scope: LayerScope? = nil, origin: String? = nil) {
         self.name = name
         self.op = op
         self.inputs = inputs
         self.output = output
         self.scope = scope
+        self.origin = origin
     }
 }
 

@@ -77,14 +77,19 @@ public struct Evaluator: Sendable {
         // costs the memory, so deciding afterwards would already have overshot.
         let cachePerSample = next.map { $0.budgetBytes > 0 ? MemoryNeeds(network: network, config: config).cachePerSample : 0 } ?? 0
         var used = 0
+        var events = [Int](repeating: 0, count: network.synapticNodes.count)
+        var slotPredictions: [Int] = []
+        slotPredictions.reserveCapacity(data.count * config.T)
         try batches(data.count, progress: progress) { offset, n in
             let x = try data.samples(offset..<(offset + n))
             var old = cache?.batches.removeValue(forKey: offset)  // released as soon as it is replaced
             let ann = withANN ? try (old?.ann ?? simulator.annForward(x, count: n)) : nil
             let keep = next != nil && next!.budgetBytes > 0 && used + n * cachePerSample <= next!.budgetBytes
             let snn = try simulator.simulate(x, count: n, amplitudes: amplitudes, config: config, ann: ann,
-                                         sampleOffset: offset, reuse: old?.sim, keepCache: keep)
+                                         sampleOffset: offset, reuse: old?.sim, keepCache: keep, countEvents: true)
             old = nil
+            for i in events.indices { events[i] += snn.inputEvents[i] }
+            slotPredictions.append(contentsOf: snn.slotPredictions)
             if next != nil {
                 next!.layersSimulated.append(contentsOf: snn.layersSimulated)
                 if keep {
@@ -109,7 +114,10 @@ public struct Evaluator: Sendable {
             Double(zip(annPred, snnPred).filter { $0 == $1 }.count) / Double(annPred.count)
         return DatasetReport(layout: layout, amplitudes: amplitudes, samples: data.count,
                              annAccuracy: accuracy(annPred), snnAccuracy: accuracy(snnPred), agreement: agreement,
-                             layers: layers, hotspots: hotspots, annPredictions: annPred, snnPredictions: snnPred)
+                             layers: layers, hotspots: hotspots, annPredictions: annPred, snnPredictions: snnPred,
+                             operations: network.operations(events: events, samples: data.count, config: config),
+                             anytime: AnytimeReport(slotPredictions: slotPredictions, T: config.T,
+                                                    labels: data.labels, ann: annPred))
     }
 
     /// The focused sample's full trace.

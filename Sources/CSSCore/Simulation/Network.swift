@@ -22,6 +22,10 @@ public struct Network: Sendable {
     /// Event-driven weights of the convolutions, by node index: columns of spikes sparse enough
     /// run on `SparseConv` (chosen per column from its density), the rest on the dense path.
     public let sparse: [Int: SparseConvFilter]
+    /// The Conv/Gemm/MatMul nodes the operation counts cover (docs/numerics.md §11).
+    public let synapticNodes: [SynapticNode]
+    /// Position in `synapticNodes` by node index.
+    let synapticIndex: [Int: Int]
 
     /// - Parameters:
     ///   - winograd: false keeps every convolution on the plain im2col + GEMM path
@@ -84,6 +88,8 @@ public struct Network: Sendable {
             }
         }
         self.sparse = events
+        self.synapticNodes = Self.synapticNodes(graph, shapes: shapes, spiking: spiking)
+        self.synapticIndex = Dictionary(uniqueKeysWithValues: synapticNodes.enumerated().map { ($1.node, $0) })
     }
 
     /// Whether any convolution runs on the Winograd path.

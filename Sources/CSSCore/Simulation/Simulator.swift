@@ -113,6 +113,11 @@ public struct SNNBatch: Sendable {
     public var encoder: EncoderTrace?
     public var layers: [LayerTrace]?
     public var outputSlots: [Float]?
+    /// `[B][T]`: the prediction from output slots 0..k (docs/numerics.md §12).
+    public var slotPredictions: [Int] = []
+    /// Nonzero input values of each `Network.synapticNodes` entry over the batch and its T slots
+    /// (empty unless counted).
+    public var inputEvents: [Int] = []
     /// Spiking layers whose recurrence actually ran (the rest came from the cache).
     public var layersSimulated: [Int] = []
     /// What the next run may reuse, when asked for.
@@ -170,14 +175,18 @@ public struct Simulator: Sendable {
     /// Cancelling the calling task ends the walk before the next node with `CancellationError`: a
     /// superseded report or trace, or a quit, frees the cores within one layer instead of one batch
     /// (2–10 s of an ImageNet-size batch).
+    /// `synapticInput` sees the input of every node the operation counts cover (by position in
+    /// `Network.synapticNodes`), computed or reused.
     func execute(input: Activation, constantScale: Float, reuse: (values: [String: Activation], firstDirtyLayer: Int)? = nil,
-                 keep: Bool = false, spiking: (Int, Activation) -> Activation) throws -> (Activation, [String: Activation]) {
+                 keep: Bool = false, synapticInput: ((Int, Activation) -> Void)? = nil,
+                 spiking: (Int, Activation) -> Activation) throws -> (Activation, [String: Activation]) {
         var values: [String: Activation] = [graph.input: input]
         var layer = 0
         for (i, node) in graph.nodes.enumerated() {
             try Checkpoint.pass()
             let isRelu: Bool
             if case .relu = node.op { isRelu = true } else { isRelu = false }
+            if let synapticInput, let position = network.synapticIndex[i] { synapticInput(position, values[node.inputs[0]]!) }
             if let reuse, network.highestLayer[node.output]! < reuse.firstDirtyLayer, let v = reuse.values[node.output] {
                 values[node.output] = v
                 if isRelu { layer += 1 }
@@ -279,11 +288,18 @@ public struct Simulator: Sendable {
     /// The converted network over a batch of `count` samples. With `trace` (count must be 1)
     /// every layer's membrane, input, spikes and margins are recorded. Throws only when the calling
     /// task is cancelled (checked before every node).
+    /// - Parameters:
+    ///   - substitution: layers whose input schedule is replaced (docs/numerics.md §10); exact
+    ///     layers need `ann`. Runs with a substitution neither reuse nor keep a cache.
+    ///   - countEvents: count the nonzero inputs of every Conv/Gemm/MatMul node (§11).
     public func simulate(_ x: ArraySlice<Float>, count B: Int, amplitudes: Amplitudes, config: ConversionConfig,
                          ann: ANNBatch?, sampleOffset: Int, trace: Bool = false,
                          reuse: SimulationCache? = nil, keepCache: Bool = false,
+                         substitution: LayerSubstitution = .none, countEvents: Bool = false,
                          observer: SimulationObserver? = nil) throws -> SNNBatch {
         precondition(!trace || B == 1)
+        precondition(substitution.isEmpty || (reuse == nil && !keepCache))
+        precondition(!substitution.needsANN || ann != nil)
         let params = TSAParameters(config)
         let layout = network.layout(config)
         let reusable = reuse.flatMap { $0.firstDirtyLayer(for: amplitudes, config: config, trace: trace) }
@@ -293,9 +309,12 @@ public struct Simulator: Sendable {
         var traces = reuse?.traces ?? []
         var simulated: [Int] = []
         let sumW = config.sumWeights
+        var events = [Int](repeating: 0, count: countEvents ? network.synapticNodes.count : 0)
         let (y, values) = try execute(input: input, constantScale: Float(1 / sumW),
-                                  reuse: reusable.map { (reuse!.values, $0) }, keep: keepCache) { l, z in
+                                  reuse: reusable.map { (reuse!.values, $0) }, keep: keepCache,
+                                  synapticInput: countEvents ? { events[$0] += $1.nonzeroCount } : nil) { l, zIn in
             simulated.append(l)
+            let z = substitution.input(of: l, zIn, ann: ann?.activations[l], batch: B, config: config)
             func run(_ recorder: TraceRecorder?) -> (Activation, LayerStatistics) {
                 TSALayer.run(z: z, theta: amplitudes.layers[l], params: params, batch: B, layer: l,
                              ann: ann?.activations[l], sampleOffset: sampleOffset, recorder: recorder,
@@ -341,21 +360,25 @@ public struct Simulator: Sendable {
             return out
         }
         observer?.output(y, batch: B)
-        // Output integrator: Σ_k w_k · A_out(values at k).
-        let classes = network.outputCount
+        // Output integrator: Σ_k w_k · A_out(values at k), slot by slot, with the prediction from
+        // the slots so far after each (docs/numerics.md §12). Every sum adds its slots in order k,
+        // so the last slot's prediction is the final one bit for bit.
+        let classes = network.outputCount, T = config.T
         let w = config.slotWeights.map(Float.init)
         var outputs = [Float](repeating: 0, count: B * classes)
-        var slots = trace ? [Float](repeating: 0, count: config.T * classes) : nil
+        var slots = trace ? [Float](repeating: 0, count: T * classes) : nil
+        var slotPredictions = [Int](repeating: 0, count: B * T)
         let hw = y.spatial
-        for e in 0..<classes {
-            let c = e / hw, p = e % hw
-            for k in 0..<config.T {
+        for k in 0..<T {
+            for e in 0..<classes {
+                let c = e / hw, p = e % hw
                 for b in 0..<B {
-                    let v = w[k] * y.data[(c * config.T * B + k * B + b) * hw + p]
+                    let v = w[k] * y.data[(c * T * B + k * B + b) * hw + p]
                     outputs[b * classes + e] += v
                     if b == 0 { slots?[k * classes + e] = v }
                 }
             }
+            for b in 0..<B { slotPredictions[b * T + k] = argmax(outputs[(b * classes)..<((b + 1) * classes)]) }
         }
         var encoderTrace: EncoderTrace? = nil
         if trace {
@@ -364,6 +387,7 @@ public struct Simulator: Sendable {
         let cache = keepCache ? SimulationCache(config: config, amplitudes: amplitudes, traced: trace, values: values,
                                                 statistics: stats, traces: traces, encoderSpikes: encoderSpikes) : nil
         return SNNBatch(outputs: outputs, statistics: stats, encoder: encoderTrace,
-                        layers: trace ? traces : nil, outputSlots: slots, layersSimulated: simulated, cache: cache)
+                        layers: trace ? traces : nil, outputSlots: slots, slotPredictions: slotPredictions,
+                        inputEvents: events, layersSimulated: simulated, cache: cache)
     }
 }

@@ -315,7 +315,7 @@ struct Lowerer {
         let display = (n.name.isEmpty ? "\(n.opType)_\(index)" : n.name) + suffix
         var scope: LayerScope? = nil
         if case .relu = op { scope = ExporterScopes.scope(of: n) }
-        nodes.append(Node(name: display, op: op, inputs: inputs.map(\.0), output: name, scope: scope))
+        nodes.append(Node(name: display, op: op, inputs: inputs.map(\.0), output: name, scope: scope, origin: n.opType))
         return .act(name, shape)
     }
 
@@ -367,7 +367,7 @@ struct Lowerer {
             default: break
             }
             if let fused {
-                nodes[i] = Node(name: a.name, op: fused, inputs: a.inputs, output: b.output)
+                nodes[i] = Node(name: a.name, op: fused, inputs: a.inputs, output: b.output, origin: a.origin)
                 nodes.remove(at: i + 1)
             } else {
                 i += 1
