@@ -36,7 +36,7 @@ struct Eval: AsyncParsableCommand {
         abstract: "Convert, simulate the data set and report accuracy, residuals and coupling per layer.")
 
     @OptionGroup var options: ModelOptions
-    @Flag(help: "Print one JSON object (schema in the README).") var json = false
+    @Flag(help: "Print one JSON object (schema in docs/headless.md).") var json = false
 
     func run() async throws {
         try await reportingErrors {

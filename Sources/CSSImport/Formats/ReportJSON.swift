@@ -1,7 +1,7 @@
 import CSSCore
 
 extension DatasetReport {
-    /// The `eval --json` object (schema in the README).
+    /// The `eval --json` object (schema in docs/headless.md, "JSON schema").
     public func json() -> JSONValue {
         func optional(_ d: Double?) -> JSONValue { d.map { .number($0) } ?? .null }
         return .object([
