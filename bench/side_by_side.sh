@@ -101,7 +101,7 @@ for round in $(seq 1 "$ROUNDS"); do
             # Like the NumPy peak, without this environment's OpenBLAS overrides (they force AVX2
             # kernels on AVX-512 machines).
             run "$m.ours" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}"
-            # F(4×4, 3×3) on maps of 4×4 and more: faster, not the default (README, "Winograd F(4×4, 3×3)").
+            # F(4×4, 3×3) on maps of 4×4 and more: faster, not the default (docs/performance.md, "Winograd F(4×4, 3×3)").
             run "$m.auto" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}" --conv auto
         fi
         run "$m.eager" "$PY" bench/torch_reference.py "${ARGS[@]}"

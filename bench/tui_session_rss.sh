@@ -59,7 +59,7 @@ wait_for "Layers" || { bad "the debugger did not come up"; finish; exit 1; }
 pid=$(pane_pid)
 echo "started in $((SECONDS - t0)) s; pid $pid" >&2
 # In-process latency from the event log: the key, then the first frame drawn after the new
-# trace arrived (lines "<ms> <event> [detail]", see CSSDBG_EVENT_LOG in the README).
+# trace arrived (lines "<ms> <event> [detail]", see CSSDBG_EVENT_LOG in docs/development.md).
 key_to_frame() { # key_to_frame FROM_LINE: ms from the last key before the new trace arrived to
     # the first frame after it, or "?" when the log has no such frame yet
     tail -n +"$1" "$EVENTS" | awk '$2=="key" && !a {k=$1} k && $2=="trace-arrived" {a=1}

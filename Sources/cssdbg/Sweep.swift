@@ -20,7 +20,7 @@ struct Sweep: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Spike signs to try: on (ternary), off (positive only), or on,off (default on).") var negative: String?
     @OptionGroup var running: RunOptions
     @Option(parsing: .unconditional, help: "A.3 adjustment rounds per point before it is evaluated (1 to 100).") var rounds: Int?
-    @Flag(help: "Print one JSON object (schema in the README).") var json = false
+    @Flag(help: "Print one JSON object (schema in docs/headless.md).") var json = false
     @Option(help: "Also write an SVG chart of accuracy against latency to FILE.") var svg: String?
 
     func validate() throws {

@@ -3,22 +3,22 @@ import Foundation
 import XCTest
 @testable import CSSImport
 
-/// The operator registry is the one list of what cssdbg converts: the README's table and the
+/// The operator registry is the one list of what cssdbg converts: the table in docs/models-and-data.md and the
 /// refusal of unknown operators come from it, and every lowering, folding and refusal it
 /// registers runs here through `Lowerer.lower` (the importer's own dispatch). An operator added
 /// to the registry without a case below fails `testEveryRegisteredOperatorIsExercised`.
 final class OperatorRegistryTests: XCTestCase {
     // MARK: The registry and what users read
 
-    func testREADMETableIsTheRegistry() throws {
-        let readme = try String(contentsOf: Paths.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let begin = try XCTUnwrap(readme.range(of: ONNXOperator.readmeBegin), "README.md has no \(ONNXOperator.readmeBegin)")
-        let end = try XCTUnwrap(readme.range(of: ONNXOperator.readmeEnd, range: begin.upperBound..<readme.endIndex),
-                                "README.md has no \(ONNXOperator.readmeEnd)")
-        let section = readme[begin.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
+    func testDocsTableIsTheRegistry() throws {
+        let page = try String(contentsOf: Paths.repoRoot.appendingPathComponent("docs/models-and-data.md"), encoding: .utf8)
+        let begin = try XCTUnwrap(page.range(of: ONNXOperator.readmeBegin), "docs/models-and-data.md has no \(ONNXOperator.readmeBegin)")
+        let end = try XCTUnwrap(page.range(of: ONNXOperator.readmeEnd, range: begin.upperBound..<page.endIndex),
+                                "docs/models-and-data.md has no \(ONNXOperator.readmeEnd)")
+        let section = page[begin.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
         let expected = ONNXOperator.readmeSection
         XCTAssertEqual(section, expected,
-                       "README.md's operator section differs from the registry; between the markers it should read:\n\(expected)\n")
+                       "docs/models-and-data.md's operator section differs from the registry; between the markers it should read:\n\(expected)\n")
     }
 
     /// The supported list of refusals, pinned: it is part of every "unsupported operator" message.

@@ -3,30 +3,30 @@ import XCTest
 import CSSCore
 @testable import CSSView
 
-/// The key table is the one source of keys and commands: README tables, help and dispatch.
+/// The key table is the one source of keys and commands: the tables in docs/debugger.md, help and dispatch.
 final class KeymapTests: XCTestCase {
-    static let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("README.md")
+    static let page = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("docs/debugger.md")
 
-    /// The text between `<!-- keymap:NAME -->` and `<!-- /keymap:NAME -->` in README.md.
+    /// The text between `<!-- keymap:NAME -->` and `<!-- /keymap:NAME -->` in docs/debugger.md.
     func section(_ name: String) throws -> String {
-        let text = try String(contentsOf: Self.readme, encoding: .utf8)
+        let text = try String(contentsOf: Self.page, encoding: .utf8)
         let open = "<!-- keymap:\(name) -->", close = "<!-- /keymap:\(name) -->"
-        let start = try XCTUnwrap(text.range(of: open), "README.md has no \(open) marker")
-        let end = try XCTUnwrap(text.range(of: close, range: start.upperBound..<text.endIndex), "README.md has no \(close)")
+        let start = try XCTUnwrap(text.range(of: open), "docs/debugger.md has no \(open) marker")
+        let end = try XCTUnwrap(text.range(of: close, range: start.upperBound..<text.endIndex), "docs/debugger.md has no \(close)")
         return text[start.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func testReadmeKeyTableIsTheKeymap() throws {
+    func testDocsKeyTableIsTheKeymap() throws {
         let expected = Keymap.keysMarkdown()
         let found = try section("keys")
-        XCTAssertEqual(found, expected, "README.md's key table differs from Keymap.keys; paste this between the markers:\n\(expected)\n")
+        XCTAssertEqual(found, expected, "docs/debugger.md's key table differs from Keymap.keys; paste this between the markers:\n\(expected)\n")
     }
 
-    func testReadmeCommandTableIsTheKeymap() throws {
+    func testDocsCommandTableIsTheKeymap() throws {
         let expected = Keymap.commandsMarkdown()
         let found = try section("commands")
-        XCTAssertEqual(found, expected, "README.md's command table differs from Keymap.commands; paste this between the markers:\n\(expected)\n")
+        XCTAssertEqual(found, expected, "docs/debugger.md's command table differs from Keymap.commands; paste this between the markers:\n\(expected)\n")
     }
 
     /// No key means two things in one place: each (pane, key) is bound once.

@@ -11,7 +11,7 @@
 /// side (64 on a corner output), and the GEMMs' rounding with them: 1e-5 of the largest output
 /// against a Float64 direct convolution, more than docs/numerics.md §9's tolerances absorb on
 /// digits-resnet. −½ in place of −2 weighs its product by at most 1 per side (the −8 above is
-/// G's −1/8 moved out), and the error falls to 3.9e-6 (README, "Winograd F(4×4, 3×3)"). The price is
+/// G's −1/8 moved out), and the error falls to 3.9e-6 (docs/performance.md, "Winograd F(4×4, 3×3)"). The price is
 /// the lost ±2 even/odd symmetry: 20 and 18 operations per six values for Bᵀ and Aᵀ instead of 18
 /// and 13, about 1.2× the transform arithmetic, small against the 36 GEMMs.
 enum Winograd4Conv {

@@ -1,7 +1,7 @@
 /// Which Winograd tile the eligible 3×3 convolutions use (`cssdbg bench --conv`).
 public enum WinogradTiles: String, Sendable, CaseIterable {
     /// F(4×4, 3×3) where the output map is at least `WinogradFilter.largeTileMinimumSide` (4) on both
-    /// sides, F(2×2, 3×3) on smaller maps (chosen per layer by measurement; README, Performance).
+    /// sides, F(2×2, 3×3) on smaller maps (chosen per layer by measurement; docs/performance.md).
     case auto
     /// F(2×2, 3×3) everywhere (`--conv winograd`).
     case small = "winograd"
@@ -15,7 +15,7 @@ public enum WinogradTiles: String, Sendable, CaseIterable {
     /// of it. The more accurate points (3.9e-6 of the largest output instead of 1e-5) fixed the
     /// other two configs the old ones failed but not this one (both point sets give the same
     /// residual, im2col and F(2×2) the reference's), so the default changes when it passes, not by
-    /// widening §9 (README, "Winograd F(4×4, 3×3)"; `tools/reference/conv_agreement.py` measures it).
+    /// widening §9 (docs/performance.md, "Winograd F(4×4, 3×3)"; `tools/reference/conv_agreement.py` measures it).
     public static let standard: WinogradTiles = .small
 }
 
@@ -35,7 +35,7 @@ public struct WinogradFilter: Sendable {
     /// Smallest output map side (both sides) on which `.auto` takes F(4×4). On a 4×4 map one
     /// F(4×4) tile costs 36 products for 16 outputs against F(2×2)'s 64 (measured per layer on
     /// VGG-16 and ResNet-18: 0.4–0.75× F(2×2)'s time); on 2×2 maps 36 products give 4 outputs
-    /// against F(2×2)'s 16, and F(4×4) took 2.6× as long (README, Performance).
+    /// against F(2×2)'s 16, and F(4×4) took 2.6× as long (docs/performance.md).
     public static let largeTileMinimumSide = 4
 
     /// Whether `c` is a convolution this kernel computes (3×3, stride 1, no dilation, one group).

@@ -106,7 +106,7 @@ public final class FocusGate: Sendable {
 /// (requests meanwhile make one more run, not one each), and never while the focused sample is
 /// traced (it walks the heap under the allocator's lock, which the trace's allocations then wait
 /// for). As a task per request, queued trims also held threads of Swift's executor. Trimming only
-/// after a pause was tried and dropped: 2105 MiB on 1000 samples (README, *Performance*).
+/// after a pause was tried and dropped: 2105 MiB on 1000 samples (docs/performance.md, "Memory and headless runs").
 public final class FreeMemoryRelease: Sendable {
     private let state = Locked((running: false, again: false))
     private let release: @Sendable () -> Void

@@ -33,7 +33,7 @@ public struct Network: Sendable {
     ///   - winogradTiles: which Winograd tile each eligible convolution takes (default
     ///     `WinogradTiles.standard`, F(2×2) everywhere; `.auto`, F(4×4) on maps of 4×4 and more, is
     ///     outside docs/numerics.md §9 on one sample model, see `standard`, and its speed-up was
-    ///     measured only on a loaded machine: README, "Winograd F(4×4, 3×3)").
+    ///     measured only on a loaded machine: docs/performance.md, "Winograd F(4×4, 3×3)").
     ///   - sparse: true builds the event-driven weights and lets sparse columns use them. Off by
     ///     default: at the spike densities measured on our models (17–52 % per conv input) no column
     ///     is below the break-even, and the extra weights would cost memory for nothing.

@@ -19,7 +19,7 @@ public enum ArgumentKind: Sendable {
     case text
 }
 
-/// One `:` command: its names, how help and README describe it, and what it does. Host commands
+/// One `:` command: its names, how help and docs/debugger.md describe it, and what it does. Host commands
 /// parse their words into a `HostRequest` (the host executes it); the others change the view.
 public struct CommandEntry: Sendable {
     public enum Action: Sendable {
@@ -31,11 +31,11 @@ public struct CommandEntry: Sendable {
     /// Other names it runs under; `completes` are also offered by Tab.
     public let aliases: [String]
     public let completes: [String]
-    /// `:sample N` (help and README show it).
+    /// `:sample N` (help and docs/debugger.md show it).
     public let usage: String
     /// Help overlay lines beside / below `usage`.
     public let help: [String]
-    /// The README's description (Markdown).
+    /// The description in docs/debugger.md (Markdown).
     public let readme: String
     public let argument: ArgumentKind
     public let action: Action
@@ -56,7 +56,7 @@ public struct CommandEntry: Sendable {
 }
 
 extension Keymap {
-    /// Every `:` command, in the order help and README list them.
+    /// Every `:` command, in the order help and docs/debugger.md list them.
     public static let commands: [CommandEntry] = [
         CommandEntry("sample", usage: ":sample N", help: ["go to sample N (0 to samples-1)"], .view { s, w, c in
             let v = try integer(w, ":sample needs an integer sample index")

@@ -1,16 +1,16 @@
 /// What a key does to the state (and which effects it asks for).
 public typealias KeyAction = @Sendable (inout ViewState, inout [Command]) -> Void
 
-/// One row of the key table: the keys, what they do, and how help and README describe them.
+/// One row of the key table: the keys, what they do, and how help and docs/debugger.md describe them.
 /// Help text is written with Unicode (θ, −, ↑↓); the ASCII screen spells those out.
 public struct KeyEntry: Sendable {
     /// As the help overlay shows the keys: `n / b`.
     public let label: String
-    /// As the README shows them: `` `n` / `b` ``.
+    /// As docs/debugger.md shows them: `` `n` / `b` ``.
     public let readmeKeys: String
     /// Help overlay lines beside / below the label.
     public let help: [String]
-    /// The README's description (Markdown).
+    /// The description in docs/debugger.md (Markdown).
     public let readme: String
     /// Only while this pane has focus (looked up before the global keys); nil: everywhere.
     public let pane: Pane?
@@ -35,9 +35,9 @@ public struct KeyEntry: Sendable {
 }
 
 /// The debugger's keys and `:` commands as data: key dispatch, the help overlay, `:` completion
-/// and the README's tables are all read from here. A new key or command is one entry.
+/// and the tables in docs/debugger.md are all read from here. A new key or command is one entry.
 public enum Keymap {
-    /// Every key of the main screen, in the order help and README list them.
+    /// Every key of the main screen, in the order help and docs/debugger.md list them.
     public static let keys: [KeyEntry] = [
         KeyEntry("n / b", help: ["step forward / back one global step"], [
             (.char("n"), { s, _ in setStep(&s, s.step + 1) }), (.char("b"), { s, _ in setStep(&s, s.step - 1) }),

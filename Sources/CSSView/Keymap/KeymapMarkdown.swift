@@ -1,5 +1,5 @@
-/// The README's "Keys" and "Commands" tables, rendered from the key table so they cannot drift
-/// (a test compares them with README.md between `<!-- keymap:keys -->` / `<!-- keymap:commands -->`
+/// The "Keys" and "Commands" tables of docs/debugger.md, rendered from the key table so they cannot drift
+/// (a test compares them with docs/debugger.md between `<!-- keymap:keys -->` / `<!-- keymap:commands -->`
 /// markers).
 extension Keymap {
     public static func keysMarkdown() -> String {
@@ -21,7 +21,7 @@ extension Keymap {
         return rows.joined(separator: "\n")
     }
 
-    /// How the README names the pane a key belongs to.
+    /// How docs/debugger.md names the pane a key belongs to.
     static func paneWords(_ p: Pane) -> String {
         switch p {
         case .coupling: "in the coupling pane"

@@ -1,7 +1,7 @@
 /// One entry per ONNX operator: how it lowers onto the IR, how it folds when all its inputs are
 /// constants, and why it is refused otherwise. `Lowerer.lower` looks the node's op type up in
 /// `ONNXOperator.registry`; the refusal of unknown operators, the supported-operators hint and
-/// the README's operator table are all derived from the same entries, so adding an operator is
+/// the operator table in docs/models-and-data.md are all derived from the same entries, so adding an operator is
 /// one entry (in the file of its family) plus its test.
 struct ONNXOperator: Sendable {
     /// Lowers a node. Runs first; returns nil to leave the node to `fold` (all inputs constant)
@@ -38,7 +38,7 @@ struct ONNXOperator: Sendable {
     /// Named in "supported operators: …" (the operators a user writes in a model; shape
     /// arithmetic that only folds is not listed).
     let listed: Bool
-    /// The README's description of what converts, or of the refusal.
+    /// The operator table's description of what converts, or of the refusal (docs/models-and-data.md).
     let doc: String
     let lower: Lowering?
     let constants: OnConstants
@@ -133,7 +133,7 @@ extension ONNXOperator {
     static let readmeBegin = "<!-- onnx:operators (generated from ONNXOperator.registry; OperatorRegistryTests checks it) -->"
     static let readmeEnd = "<!-- /onnx:operators -->"
 
-    /// The README's operator table, between `readmeBegin` and `readmeEnd`: one row per entry.
+    /// The operator table of docs/models-and-data.md, between `readmeBegin` and `readmeEnd`: one row per entry.
     static var readmeSection: String {
         var lines = ["Supported operators (the list a refusal of an unknown operator gives): \(supportedList).", "",
                      "| operator | what cssdbg does with it |", "| --- | --- |"]
