@@ -153,3 +153,20 @@ extension AnytimeReport {
                   agreement: ann.isEmpty ? [] : agree.map { Double($0) / n }, settledBySlot: settled)
     }
 }
+
+/// One finding of `cssdbg doctor` about a conversion, in plain words.
+public struct DoctorFinding: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case ann, summary, overflow, coupling, layerLoss = "layer_loss", unresolved
+    }
+    public var kind: Kind
+    /// The spiking layer it is about (its worst hotspot is where to look), if one.
+    public var layer: Int?
+    public var text: String
+
+    public init(kind: Kind, layer: Int?, text: String) {
+        self.kind = kind
+        self.layer = layer
+        self.text = text
+    }
+}

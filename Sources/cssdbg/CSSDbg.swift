@@ -14,7 +14,7 @@ struct CSSDbg: AsyncParsableCommand {
         a problem with a file or its data.
         """,
         version: "0.1.0",
-        subcommands: [Tui.self, Eval.self, Tune.self, Find.self, Sweep.self, Bench.self],
+        subcommands: [Tui.self, Eval.self, Tune.self, Doctor.self, Find.self, Sweep.self, Bench.self],
         defaultSubcommand: Tui.self
     )
 

@@ -18,6 +18,27 @@ public struct SweepPoint: Sendable, Equatable {
     public var coupling: Int
     /// On the Pareto front of SNN accuracy (agreement without labels) against latency.
     public var pareto: Bool
+    /// SNN synaptic operations per sample (docs/numerics.md §11) and the ANN's MACs.
+    public var synapticOps: Double
+    public var macs: Int
+
+    public init(config: ConversionConfig, rounds: Int, amplitudes: Amplitudes, latency: Int, annAccuracy: Double?,
+                snnAccuracy: Double?, agreement: Double, residualP999Max: Double, overflow: Int, coupling: Int,
+                pareto: Bool, synapticOps: Double = 0, macs: Int = 0) {
+        self.config = config
+        self.rounds = rounds
+        self.amplitudes = amplitudes
+        self.latency = latency
+        self.annAccuracy = annAccuracy
+        self.snnAccuracy = snnAccuracy
+        self.agreement = agreement
+        self.residualP999Max = residualP999Max
+        self.overflow = overflow
+        self.coupling = coupling
+        self.pareto = pareto
+        self.synapticOps = synapticOps
+        self.macs = macs
+    }
 
     /// The point as the debugger's sweep pane shows it (no θ: the view never simulates).
     public var row: SweepRow {
@@ -66,7 +87,8 @@ public enum ConversionSweep {
                                      annAccuracy: r.annAccuracy, snnAccuracy: r.snnAccuracy, agreement: r.agreement,
                                      residualP999Max: r.layers.map(\.residualP999).max() ?? 0,
                                      overflow: r.layers.reduce(0) { $0 + $1.overflow },
-                                     coupling: r.layers.reduce(0) { $0 + $1.coupling }, pareto: false))
+                                     coupling: r.layers.reduce(0) { $0 + $1.coupling }, pareto: false,
+                                     synapticOps: r.operations?.total.synapticOps ?? 0, macs: r.operations?.total.macs ?? 0))
         }
         markParetoFront(&points)
         return points

@@ -74,6 +74,7 @@ public enum LosslessSearch {
     /// The numbers of an evaluated trial.
     public struct Summary: Sendable, Equatable {
         public var snnAccuracy: Double?
+        public var annAccuracy: Double?
         public var agreement: Double
         public var synapticOps: Double
         public var macs: Int
@@ -84,6 +85,19 @@ public enum LosslessSearch {
         public var factors: [Double]
 
         public var score: Double { snnAccuracy ?? agreement }
+
+        public init(snnAccuracy: Double?, annAccuracy: Double?, agreement: Double, synapticOps: Double, macs: Int,
+                    overflow: Int, coupling: Int, amplitudes: Amplitudes, factors: [Double]) {
+            self.snnAccuracy = snnAccuracy
+            self.annAccuracy = annAccuracy
+            self.agreement = agreement
+            self.synapticOps = synapticOps
+            self.macs = macs
+            self.overflow = overflow
+            self.coupling = coupling
+            self.amplitudes = amplitudes
+            self.factors = factors
+        }
     }
 
     public enum Stop: Sendable, Equatable {
@@ -139,22 +153,66 @@ public enum LosslessSearch {
         return a.config.beta < b.config.beta
     }
 
-    /// Searches `space`. `stop` is asked between trials (nil: go on); cancelling the calling task
-    /// ends the current evaluation and returns what was found, marked `.interrupted`.
-    /// `progress` gets (trials done, trials in the current latency, that latency).
+    /// What one trial gave: its numbers, or the reason it needs no evaluation (same network as
+    /// a trial already made).
+    public enum TrialResult: Sendable {
+        case evaluated(Summary)
+        case same(String)
+    }
+
+    /// Searches `space` on real simulations: θ from the calibration percentiles, then A.3 rounds
+    /// on `calib` (each config's chain of rounds computed once), evaluated on `data`. `stop` is
+    /// asked between trials (nil: go on); cancelling the calling task ends the current
+    /// evaluation and returns what was found, marked `.interrupted`. `progress` gets (trials
+    /// done, trials of the current latency done, its trial count, that latency).
     public static func run(_ evaluator: Evaluator, data: SampleSet, calib: SampleSet, space: Space, tolerance: Double,
                            stop: @Sendable () -> Stop? = { nil },
                            progress: (@Sendable (_ done: Int, _ latencyDone: Int, _ latencyTotal: Int, _ latency: Int) -> Void)? = nil)
         throws -> Outcome
     {
         let network = evaluator.network
-        let candidates = space.candidates(network)
+        var percentiles: CalibrationPercentiles? = nil
+        var chains: [ConversionConfig: [(Amplitudes, [Double])]] = [:]
+        var annAccuracy: Double? = nil
+        var outcome = try search(space.candidates(network), tolerance: tolerance, stop: stop, progress: progress) { config, rounds in
+            if percentiles == nil { percentiles = try evaluator.calibrationPercentiles(calib, percentile: space.percentile) }
+            var chain = chains[config] ?? [(percentiles!.amplitudes(config), [Double](repeating: 1, count: network.layerCount))]
+            while chain.count <= rounds {
+                let (theta, factors) = chain.last!
+                let (next, steps) = try AmplitudeAdjustment.adjust(evaluator, calib: calib, amplitudes: theta, config: config,
+                                                                  rounds: 1)
+                var product = factors
+                for s in steps { product[s.layer] *= s.factor }
+                chain.append((next, product))
+            }
+            chains[config] = chain
+            if rounds > 0, chain[rounds].0 == chain[rounds - 1].0 {
+                return .same("A.3 round \(rounds) leaves θ as \(rounds - 1) round\(rounds - 1 == 1 ? "" : "s") left it (every layer's p99.9 |u| ≤ 1 on the calibration set)")
+            }
+            let r = try evaluator.evaluate(data, amplitudes: chain[rounds].0, config: config)
+            annAccuracy = r.annAccuracy
+            let total = r.operations?.total ?? OperationCounts()
+            return .evaluated(Summary(snnAccuracy: r.snnAccuracy, annAccuracy: r.annAccuracy, agreement: r.agreement,
+                                      synapticOps: total.synapticOps, macs: total.macs,
+                                      overflow: r.layers.reduce(0) { $0 + $1.overflow },
+                                      coupling: r.layers.reduce(0) { $0 + $1.coupling },
+                                      amplitudes: chain[rounds].0, factors: chain[rounds].1))
+        }
+        outcome.annAccuracy = annAccuracy
+        return outcome
+    }
+
+    /// The search itself over `candidates` (in `Space.candidates` order), with `trial` giving each
+    /// visited candidate's result: the search logic alone, so that it can be checked against an
+    /// exhaustive search on any table of results.
+    public static func search(_ candidates: [(config: ConversionConfig, rounds: Int, latency: Int)], tolerance: Double,
+                              stop: () -> Stop? = { nil },
+                              progress: ((_ done: Int, _ latencyDone: Int, _ latencyTotal: Int, _ latency: Int) -> Void)? = nil,
+                              trial evaluate: (ConversionConfig, Int) throws -> TrialResult) throws -> Outcome
+    {
         var trials: [Trial] = []
         var best: Trial? = nil
         var annAccuracy: Double? = nil
-        var percentiles: CalibrationPercentiles? = nil
-        /// θ after r rounds per config, with the factors of each round.
-        var chains: [ConversionConfig: [(Amplitudes, [Double])]] = [:]
         var outcomeStop = Stop.exhausted
         var index = 0
         var stoppedAt: Int? = nil
@@ -180,34 +238,15 @@ public enum LosslessSearch {
                     continue
                 }
                 do {
-                    if percentiles == nil {
-                        percentiles = try evaluator.calibrationPercentiles(calib, percentile: space.percentile)
+                    switch try evaluate(config, rounds) {
+                    case .same(let why):
+                        trial.prunedBy = why
+                    case .evaluated(let r):
+                        annAccuracy = r.annAccuracy
+                        trial.report = r
+                        trial.lossless = isLossless(snn: r.snnAccuracy, ann: r.annAccuracy, agreement: r.agreement,
+                                                    tolerance: tolerance)
                     }
-                    var chain = chains[config] ?? [(percentiles!.amplitudes(config), [Double](repeating: 1, count: network.layerCount))]
-                    while chain.count <= rounds {
-                        let (theta, factors) = chain.last!
-                        let (next, steps) = try AmplitudeAdjustment.adjust(evaluator, calib: calib, amplitudes: theta,
-                                                                          config: config, rounds: 1)
-                        var product = factors
-                        for s in steps { product[s.layer] *= s.factor }
-                        chain.append((next, product))
-                    }
-                    chains[config] = chain
-                    if rounds > 0, chain[rounds].0 == chain[rounds - 1].0 {
-                        trial.prunedBy = "A.3 round \(rounds) leaves θ as \(rounds - 1) round\(rounds == 1 ? "" : "s") left it (every layer's p99.9 |u| ≤ 1 on the calibration set)"
-                        trials.append(trial)
-                        continue
-                    }
-                    let r = try evaluator.evaluate(data, amplitudes: chain[rounds].0, config: config)
-                    annAccuracy = r.annAccuracy
-                    let total = r.operations?.total ?? OperationCounts()
-                    trial.report = Summary(snnAccuracy: r.snnAccuracy, agreement: r.agreement,
-                                           synapticOps: total.synapticOps, macs: total.macs,
-                                           overflow: r.layers.reduce(0) { $0 + $1.overflow },
-                                           coupling: r.layers.reduce(0) { $0 + $1.coupling },
-                                           amplitudes: chain[rounds].0, factors: chain[rounds].1)
-                    trial.lossless = isLossless(snn: r.snnAccuracy, ann: r.annAccuracy, agreement: r.agreement,
-                                                tolerance: tolerance)
                 } catch is CancellationError {
                     outcomeStop = .interrupted
                     stoppedAt = latency
