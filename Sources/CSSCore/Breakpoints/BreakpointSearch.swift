@@ -2,33 +2,6 @@
 /// debugger's `c`/`C` and for `cssdbg find`: batched whole-window simulation observed per channel,
 /// stopping at the first sample with a hit, and answering from the data-set report what it can.
 
-/// A position in the data: a sample and a global step.
-public struct SearchPosition: Sendable, Hashable, Comparable {
-    public var sample: Int
-    public var step: Int
-
-    public init(sample: Int, step: Int) {
-        self.sample = sample
-        self.step = step
-    }
-
-    public static func < (a: SearchPosition, b: SearchPosition) -> Bool {
-        (a.sample, a.step) < (b.sample, b.step)
-    }
-}
-
-/// Where a search stopped: the first (forward) or last (backward) (sample, step) with a hit,
-/// and every hit at that step, in hit order (the first is the one to select).
-public struct BreakStop: Sendable, Equatable {
-    public var position: SearchPosition
-    public var hits: [BreakHit]
-}
-
-public enum SearchDirection: Sendable {
-    case forward
-    case backward
-}
-
 public struct BreakpointSearch: Sendable {
     public let evaluator: Evaluator
     public let data: SampleSet
