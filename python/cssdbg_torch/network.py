@@ -643,18 +643,27 @@ class CSSNetwork(nn.Module):
             for l, entry in enumerate(layers):
                 entry["decoupled_accuracy"] = acc(dec[:, l])
                 entry["decoupled_agreement"] = agree(dec[:, l])
-            right = prefix == (labels if labels is not None else m["ann"]).reshape(-1, 1)
-            ok_from = _suffix_all(right)  # ok_from[s, j]: right for every prefix j' ≥ j
-            resolved = ok_from[:, n]
-            culprit = np.argmax(ok_from, axis=1)  # the smallest such j (where resolved)
+            per_layer, unresolved = culprits(prefix == (labels if labels is not None else m["ann"]).reshape(-1, 1))
             for l, entry in enumerate(layers):
-                entry["culprit_samples"] = int((resolved & (culprit == l + 1)).sum())
+                entry["culprit_samples"] = per_layer[l]
             report["exact_prefix_accuracy"] = ([acc(prefix[:, j]) for j in range(n + 1)]
                                                if labels is not None and samples else None)
             report["exact_prefix_agreement"] = [agree(prefix[:, j]) for j in range(n + 1)]
             report["culprit_basis"] = "accuracy" if labels is not None else "agreement"
-            report["culprit_unresolved"] = int((~resolved).sum())
+            report["culprit_unresolved"] = unresolved
         return report
+
+
+def culprits(right: np.ndarray) -> tuple:
+    """§10's culprits from `right[s, j]` (sample s right, or agreeing, with the first j layers
+    exact, j = 0..n): (samples per layer, samples wrong even at j = n). A sample's culprit is the
+    smallest j from which it is right at every larger prefix; culprit 0 is counted nowhere,
+    culprit j ≥ 1 for layer j − 1."""
+    n = right.shape[1] - 1
+    ok_from = _suffix_all(right.astype(bool))
+    resolved = ok_from[:, n] if len(right) else np.zeros(0, bool)
+    culprit = np.argmax(ok_from, axis=1) if len(right) else np.zeros(0, np.int64)
+    return [int((resolved & (culprit == l + 1)).sum()) for l in range(n)], int((~resolved).sum())
 
 
 def _suffix_all(b: np.ndarray) -> np.ndarray:
