@@ -115,7 +115,8 @@ class _NonzeroCounter:
         self.parts: list = [None] * len(nodes)
 
     def __call__(self, k, x):
-        self.parts[self.index[k]] = torch.count_nonzero(x)
+        # x.bool().sum() is exact (int64) and several times faster than torch.count_nonzero on CPU.
+        self.parts[self.index[k]] = x.bool().sum()
 
     def counts(self) -> np.ndarray:
         if not self.parts:
