@@ -175,9 +175,10 @@ def merge_summaries(parts: list[dict], has_labels: bool) -> dict:
         labels = np.concatenate([p["labels"] for p in parts])[order]
 
     def per_sample(key):
-        """Every process's [n, k] rows in sample order; None unless all that have samples have them."""
+        """Every process's [n, k] rows in sample order; None unless every sample has them (a
+        `forward` batch run without attribution leaves the attribution rows incomplete)."""
         have = [p for p in parts if p["samples"]]
-        if not have or any(p[key] is None for p in have):
+        if not have or any(p[key] is None or len(p[key]) != p["samples"] for p in have):
             return None
         idx = np.concatenate([p["index"] for p in have])
         return np.concatenate([p[key] for p in have])[np.argsort(idx, kind="stable")]

@@ -252,3 +252,22 @@ def test_energy_flags_scale_the_energy():
     assert r["e_mac_pj"] == 2 and r["e_ac_pj"] == 0.5
     assert r["energy_pj"] == {"ann": r["macs"] * 2.0, "snn": r["synaptic_ops"] * 0.5}
     json.dumps(r)
+
+
+def test_forward_attribution_flag_and_report():
+    """`net.attribution = True` makes `forward` collect the §10 runs; batches seen without it
+    leave the attribution fields out of `report()` rather than average over part of the data."""
+    net = CSSNetwork.from_bundle(SAMPLES / "digits-mlp")
+    x = torch.from_numpy(np.load(SAMPLES / "digits-mlp" / "data.npy")[:30])
+    y = torch.from_numpy(np.load(SAMPLES / "digits-mlp" / "labels.npy")[:30])
+    net.attribution = True
+    net.reset_stats()
+    net(x[:16], y[:16])
+    net(x[16:], y[16:])
+    r = net.report()
+    ref = net.evaluate(x.numpy(), y.numpy(), attribution=True)
+    assert r["exact_prefix_accuracy"] == ref["exact_prefix_accuracy"]
+    assert [l["culprit_samples"] for l in r["layers"]] == [l["culprit_samples"] for l in ref["layers"]]
+    net.attribution = False
+    net(x[:4], y[:4])
+    assert "culprit_basis" not in net.report()
