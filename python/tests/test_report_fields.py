@@ -271,3 +271,28 @@ def test_forward_attribution_flag_and_report():
     net.attribution = False
     net(x[:4], y[:4])
     assert "culprit_basis" not in net.report()
+
+
+def test_the_new_field_comparison_holds_and_catches_differences():
+    """The comparison test_parity.py runs against a cssdbg with these fields: a report agrees
+    with itself, and each kind of difference is caught."""
+    import copy
+
+    from conftest import assert_reports_agree
+    r = py_eval(str(SAMPLES / "digits-cnn"), "--limit", "30", "--attribution")
+    assert_reports_agree(r, copy.deepcopy(r))
+    for change in (lambda b: b.update(macs=b["macs"] + 1),
+                   lambda b: b.update(synaptic_ops=b["synaptic_ops"] * 1.05),
+                   lambda b: b["anytime_accuracy"].__setitem__(0, b["anytime_accuracy"][0] + 0.02),
+                   lambda b: b["settled_by_slot"].__setitem__(0, b["settled_by_slot"][0] + 6),
+                   lambda b: b["layers"][1].update(macs=b["layers"][1]["macs"] - 1),
+                   lambda b: b["output"].update(synaptic_ops=b["output"]["synaptic_ops"] * 0.9),
+                   lambda b: b["exact_prefix_accuracy"].__setitem__(1, b["exact_prefix_accuracy"][1] - 0.01),
+                   lambda b: b["layers"][0].update(decoupled_agreement=b["layers"][0]["decoupled_agreement"] - 0.01),
+                   lambda b: b["layers"][2].update(culprit_samples=b["layers"][2]["culprit_samples"] + 6),
+                   lambda b: b.update(culprit_basis="agreement"),
+                   lambda b: b["energy_pj"].update(ann=b["energy_pj"]["ann"] + 1)):
+        b = copy.deepcopy(r)
+        change(b)
+        with pytest.raises(AssertionError):
+            assert_reports_agree(r, b)
