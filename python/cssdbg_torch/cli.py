@@ -5,6 +5,7 @@ same report one process would."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 
@@ -45,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
                                                "PyTorch's thread count, 1 under torchrun)")
     e.add_argument("--double", action="store_true", help="run the layers in float64 instead of float32")
     e.add_argument("--json", action="store_true", help="print one JSON object (the schema of `cssdbg eval --json`)")
+    e.add_argument("--attribution", action="store_true",
+                   help="also simulate each spiking layer decoupled and the first j layers exact (2n more "
+                        "simulations): which layer costs the accuracy (css-spec §10)")
+    e.add_argument("--e-mac", default="4.6", metavar="PJ", help="energy of one ANN MAC in pJ (default 4.6)")
+    e.add_argument("--e-ac", default="0.9", metavar="PJ", help="energy of one SNN synaptic operation in pJ (default 0.9)")
     return ap
 
 
@@ -59,10 +65,25 @@ def _check(args) -> None:
         raise _Usage("--batch must be positive")
     if args.threads is not None and args.threads <= 0:
         raise _Usage("--threads must be positive")
+    for flag in ("e_mac", "e_ac"):
+        setattr(args, flag, _positive(getattr(args, flag), "--" + flag.replace("_", "-")))
     if args.device != "cpu" and not args.device.startswith("cuda"):
         raise _Usage(f"--device must be cpu or cuda, not '{args.device}'")
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise SettingError("--device cuda: no CUDA device is available to PyTorch")
+
+
+def _positive(text, flag: str) -> float:
+    """A finite positive number, else a one-line usage error."""
+    if isinstance(text, float):
+        return text
+    try:
+        v = float(text)
+    except ValueError:
+        raise _Usage(f"{flag} must be a positive number, not '{text}'") from None
+    if not (math.isfinite(v) and v > 0):
+        raise _Usage(f"{flag} must be a positive number, not '{text}'")
+    return v
 
 
 def device_of(args, comm):
@@ -107,7 +128,9 @@ def evaluate(args, comm=None) -> dict | None:
         net.theta_input, net.theta = tf.input, [tf.layers[t] for t in tensors]
     else:
         net.calibrate(calib, batch_size=args.batch, comm=comm, workers=workers)
-    return with_theta_source(evaluate_dataset(net, data, labels, args.batch, comm, workers), args, b)
+    report = evaluate_dataset(net, data, labels, args.batch, comm, workers, attribution=args.attribution,
+                              e_mac=args.e_mac, e_ac=args.e_ac)
+    return with_theta_source(report, args, b)
 
 
 def with_theta_source(report: dict | None, args, b: dict) -> dict | None:
@@ -146,7 +169,47 @@ def _table(r: dict) -> str:
     lines += ["", "violations by k0 (decoupling margin ≤ 0):"]
     for l in r["layers"]:
         lines.append(f"  {l['name'][:19]:<20}" + "".join(f"{v:>6}" for v in l["violations_by_step"]))
+    lines += _operations_table(r, pct)
+    if "culprit_basis" in r:
+        lines += _attribution_table(r, pct)
     return "\n".join(lines)
+
+
+def _operations_table(r: dict, pct) -> list:
+    """Anytime accuracy (§12) and operations and energy (§11)."""
+    curve = r["anytime_accuracy"] if r["anytime_accuracy"] is not None else r["anytime_agreement"]
+    what = "accuracy" if r["anytime_accuracy"] is not None else "agreement"
+    lines = ["", f"anytime {what} by output slot:  " + "  ".join(pct(v) for v in curve),
+             "settled by slot:                " + "  ".join(str(v) for v in r["settled_by_slot"]), "",
+             f"{'operations per sample':<20}{'MACs':>12}{'synaptic ops':>14}{'ops/MAC':>9}{'neuron steps':>14}"]
+    ratio = lambda s, m: f"{s / m:.3f}" if m else "n/a"  # noqa: E731
+    for l in r["layers"]:
+        lines.append(f"{l['name'][:19]:<20}{l['macs']:>12}{l['synaptic_ops']:>14.1f}"
+                     f"{ratio(l['synaptic_ops'], l['macs']):>9}{l['neuron_steps']:>14}")
+    o = r["output"]
+    lines.append(f"{'(output)':<20}{o['macs']:>12}{o['synaptic_ops']:>14.1f}{ratio(o['synaptic_ops'], o['macs']):>9}"
+                 f"{'':>14}")
+    lines.append(f"{'total':<20}{r['macs']:>12}{r['synaptic_ops']:>14.1f}{ratio(r['synaptic_ops'], r['macs']):>9}"
+                 f"{r['neuron_steps']:>14}")
+    e = r["energy_pj"]
+    lines.append(f"energy per sample: ANN {e['ann'] / 1e3:.4g} nJ ({render(r['e_mac_pj'])} pJ/MAC), "
+                 f"SNN {e['snn'] / 1e3:.4g} nJ ({render(r['e_ac_pj'])} pJ/synaptic op; neuron steps not included)")
+    return lines
+
+
+def _attribution_table(r: dict, pct) -> list:
+    """Decoupled layers, the exact-prefix curve and culprits (§10)."""
+    basis = r["culprit_basis"]
+    key = "accuracy" if basis == "accuracy" else "agreement"
+    prefix = r[f"exact_prefix_{key}"]
+    lines = ["", f"attribution ({basis}; SNN {pct(prefix[0])}, every layer exact {pct(prefix[-1])}):",
+             f"{'layer':<20}{'decoupled':>11}{'exact ≤ this':>14}{'step':>9}{'culprit':>9}"]
+    for j, l in enumerate(r["layers"]):
+        step = 100 * (prefix[j + 1] - prefix[j])
+        lines.append(f"{l['name'][:19]:<20}{pct(l[f'decoupled_{key}']):>11}{pct(prefix[j + 1]):>14}"
+                     f"{step:>+8.2f}%{l['culprit_samples']:>9}")
+    lines.append(f"samples wrong even with every layer exact: {r['culprit_unresolved']}")
+    return lines
 
 
 def main(argv=None) -> int:

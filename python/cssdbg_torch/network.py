@@ -24,6 +24,9 @@ from .onnx_import import Graph, load_graph, unique_names
 from .stats import LayerStats, RunStats, merge_summaries, percentile_from_top, top_count
 from .theta import ThetaFile, read_theta, write_theta
 
+# Energy per operation (§11, 45 nm, Horowitz 2014): a MAC in the ANN, an accumulate in the SNN.
+E_MAC_PJ = 4.6
+E_AC_PJ = 0.9
 # Encoder ties (§4): u within this of ±1 counts as reaching it.
 TIE = 1e-6
 _NO_VIOLATION = 1 << 30
@@ -31,6 +34,94 @@ _NO_VIOLATION = 1 << 30
 
 def _f32(x: float) -> float:
     return float(np.float32(x))
+
+
+def _is_pad(op) -> bool:
+    """The depthwise all-ones 1×1 convolution the importer lowers an ONNX Pad to (not an ONNX
+    Conv, so not counted in MACs)."""
+    w = op.p.get("weight")
+    return (op.p.get("bias") is None and w is not None and w.shape[1:] == (1, 1, 1) and op.p["groups"] == w.shape[0]
+            and tuple(op.p["stride"]) == (1, 1) and bool(np.all(w == 1)))
+
+
+class CountedNode:
+    """An ONNX Conv, Gemm or MatMul node of the graph (§11): its MACs per sample, the elements of
+    its data input per sample, and the spiking layer it is reported with (-1: the output)."""
+
+    def __init__(self, op: int, name: str, macs: int, inputs: int, layer: int):
+        self.op, self.name, self.macs, self.inputs, self.layer = op, name, macs, inputs, layer
+
+    def __repr__(self):
+        return f"CountedNode({self.name!r}, macs={self.macs}, inputs={self.inputs}, layer={self.layer})"
+
+
+def counted_nodes(graph: Graph) -> list:
+    """The Conv/Gemm/MatMul nodes in graph order (§11). MACs = output elements × the weights each
+    output reads (conv: C_in/group·kH·kW, linear: input features); a node belongs to the first
+    Relu reached by following its consumers (the one listed first when several are), else the
+    output."""
+    shapes = {graph.input: tuple(graph.input_shape)}
+    consumers: dict = {}
+    relu_layer = {}
+    for k, op in enumerate(graph.ops):
+        shapes[op.output] = tuple(op.shape)
+        for name in set(op.inputs):
+            consumers.setdefault(name, []).append(k)
+        if op.kind == "relu":
+            relu_layer[k] = len(relu_layer)
+    out = []
+    for k, op in enumerate(graph.ops):
+        if op.kind == "conv" and not _is_pad(op):
+            w = op.p["weight"]
+            fan = int(w.shape[1] * w.shape[2] * w.shape[3])
+        elif op.kind == "dense":
+            fan = int(op.p["weight"].shape[1])
+        else:
+            continue
+        macs = int(np.prod(op.shape)) * fan
+        reached, seen, stack = [], set(), [op.output]
+        while stack:
+            for c in consumers.get(stack.pop(), []):
+                if c in seen:
+                    continue
+                seen.add(c)
+                if c in relu_layer:
+                    reached.append(relu_layer[c])
+                else:
+                    stack.append(graph.ops[c].output)
+        layer = min(reached) if reached else -1
+        out.append(CountedNode(k, op.name, macs, int(np.prod(shapes[op.inputs[0]])), layer))
+    return out
+
+
+class _KeepOne(dict):
+    """A `keep` dict for `_run` that stores only layer `l`'s spikes into `into`."""
+
+    def __init__(self, into: dict, l: int):
+        super().__init__()
+        self.into, self.l = into, l
+
+    def __setitem__(self, k, v):
+        if k == self.l:
+            self.into[k] = v
+
+
+class _NonzeroCounter:
+    """Counts the nonzero values of the counted nodes' data inputs during one simulation."""
+
+    def __init__(self, nodes: list):
+        self.index = {c.op: j for j, c in enumerate(nodes)}
+        self.wants = set(self.index)
+        self.parts: list = [None] * len(nodes)
+
+    def __call__(self, k, x):
+        # x.bool().sum() is exact (int64) and several times faster than torch.count_nonzero on CPU.
+        self.parts[self.index[k]] = x.bool().sum()
+
+    def counts(self) -> np.ndarray:
+        if not self.parts:
+            return np.zeros(0, np.int64)
+        return torch.stack(self.parts).cpu().numpy().astype(np.int64)
 
 
 class _Affine(nn.Module):
@@ -95,12 +186,15 @@ class _Affine(nn.Module):
             return x.reshape((x.shape[0],) + tuple(op.p["target"]))
         raise AssertionError(op.kind)
 
-    def run(self, x, cscale, relu):
-        """Walks the graph; `relu(layer, z)` computes each Relu."""
+    def run(self, x, cscale, relu, observe=None):
+        """Walks the graph; `relu(layer, z)` computes each Relu; `observe(k, x)`, when given, sees
+        the data input of every op k it wants (`observe.wants`)."""
         env = {self.graph.input: x}
         layer = 0
         for k, op in enumerate(self.graph.ops):
             ins = [env[n] for n in op.inputs]
+            if observe is not None and k in observe.wants:
+                observe(k, ins[0])
             if op.kind == "relu":
                 y = relu(layer, ins[0])
                 layer += 1
@@ -139,6 +233,8 @@ class CSSNetwork(nn.Module):
         self.depths = [depth[o.output] for o in relus]
         self.output_depth = depth[graph.output]
         self.track_stats = True
+        self.attribution = False
+        self.counted = counted_nodes(graph)
         self._expected = None
         self.reset_stats()
 
@@ -270,9 +366,12 @@ class CSSNetwork(nn.Module):
             u = u - s
         return torch.stack(out)
 
-    def _tsa(self, z, l, ann, stats: LayerStats | None, n):
+    def _tsa(self, z, l, ann, stats: LayerStats | None, n, mode=None):
         """TSA-ReLU over the window (§5) for layer l; z is [T·N, ...] slot-major in ANN units.
-        Returns θ·S in the same layout and accumulates the layer's diagnostics (§6)."""
+        Returns θ·S in the same layout and accumulates the layer's diagnostics (§6).
+
+        `mode` "decoupled" gives the neurons their window's whole input in the first step,
+        "exact" the ANN activation `ann` there instead (§10)."""
         cfg = self.config
         T, L, W = cfg.T, cfg.silent, cfg.window
         dt = self.dtype
@@ -284,11 +383,25 @@ class CSSNetwork(nn.Module):
         shape = z.shape
         X = z.reshape(T, -1)
         P = X.shape[1]
+        x0 = None
+        if mode is not None:
+            wf = [float(one(w)) for w in cfg.slot_weights]
+            if mode == "decoupled":
+                acc = torch.zeros(P, dtype=dt, device=z.device)
+                for k in range(T):
+                    acc = acc + wf[k] * (X[k] * inv)
+            elif mode == "exact":
+                acc = ann.reshape(-1).to(dt) * inv
+            else:
+                raise ValueError(f"unknown substitution {mode!r}")
+            x0 = acc / wf[0]
         h = torch.zeros(P, dtype=dt, device=z.device)
         g = torch.zeros(P, dtype=dt, device=z.device)
         S = torch.empty((T, P), dtype=dt, device=z.device)
         for k in range(W):
-            if k < T:
+            if x0 is not None:
+                h = beta * h + x0 if k == 0 else beta * h
+            elif k < T:
                 h = beta * h + X[k] * inv
             else:
                 h = beta * h
@@ -348,8 +461,18 @@ class CSSNetwork(nn.Module):
             st.sq_by_sample.append(torch.cumsum(d * d, dim=1)[:, -1].cpu().numpy())
 
     @torch.no_grad()
-    def simulate(self, x, ann_acts=None, stats: RunStats | None = None):
-        """The converted network on a batch: decoded output [N, ...] in ANN units."""
+    def simulate(self, x, ann_acts=None, stats: RunStats | None = None, substitute=None):
+        """The converted network on a batch: decoded output [N, ...] in ANN units.
+
+        `substitute` maps spiking layers to "decoupled" or "exact" (§10; "exact" needs
+        `ann_acts`)."""
+        return self._run(x, ann_acts, stats, substitute)[0]
+
+    def _run(self, x, ann_acts=None, stats: RunStats | None = None, substitute=None, anytime=False, count=False,
+             fixed=None, keep=None):
+        """(decoded output, anytime predictions [N, T] or None, nonzero input counts of the
+        counted nodes or None). `fixed[l]`: layer l's output θ·S to use as it is (a spike train
+        computed before with the same inputs); `keep`: a dict that receives every layer's θ·S."""
         cfg = self.config
         x = self._as_input(x)
         n = x.shape[0]
@@ -357,30 +480,69 @@ class CSSNetwork(nn.Module):
         one = np.float32 if self.dtype == torch.float32 else np.float64
         slots = (s0 * float(one(self.theta_input))).to(self.dtype).reshape((cfg.T * n,) + tuple(self.input_shape))
         cscale = float(one(1 / cfg.sum_weights))
+        substitute = substitute or {}
 
         def relu(l, z):
-            return self._tsa(z, l, ann_acts[l] if ann_acts is not None else None,
-                             stats.layers[l] if stats is not None else None, n)
+            if fixed is not None and l in fixed:
+                r = fixed[l]
+            else:
+                r = self._tsa(z, l, ann_acts[l] if ann_acts is not None else None,
+                              stats.layers[l] if stats is not None else None, n, substitute.get(l))
+            if keep is not None:
+                keep[l] = r
+            return r
 
-        y = self.body.run(slots, cscale, relu)
+        counter = _NonzeroCounter(self.counted) if count else None
+        y = self.body.run(slots, cscale, relu, counter)
         y = y.reshape((cfg.T, n) + tuple(y.shape[1:]))
         out = torch.zeros_like(y[0])
+        preds = []
         for k, wk in enumerate(cfg.slot_weights):
             out = out + float(one(wk)) * y[k]
-        return out
+            if anytime:
+                preds.append(torch.argmax(out.reshape(n, -1), dim=1))
+        at = torch.stack(preds, 1).cpu().numpy().astype(np.int64) if anytime else None
+        return out, at, counter.counts() if counter is not None else None
+
+    @torch.no_grad()
+    def _batch(self, x, labels, index, st: RunStats, attribution: bool):
+        """One batch into `st`: the ANN, the SNN with its diagnostics, anytime predictions and
+        operation counts, and with `attribution` the decoupled and exact-prefix runs (§10–§12).
+        Returns the SNN's decoded output."""
+        x = self._as_input(x)
+        n = x.shape[0]
+        y_ann, acts = self.ann(x, keep=True)
+        keep = {} if attribution else None
+        y, at, nz = self._run(x, acts, st, anytime=True, count=True, keep=keep)
+        ann_pred, snn_pred = first_argmax(y_ann.reshape(n, -1)), first_argmax(y.reshape(n, -1))
+        dec = exa = None
+        if attribution:
+            nl = len(self.tensors)
+            dec = np.zeros((n, nl), np.int64)
+            exa = np.zeros((n, nl), np.int64)
+            for l in range(nl):
+                # Layers before l see the SNN's own inputs: their spikes are the SNN's.
+                yd = self._run(x, acts, fixed={j: keep[j] for j in range(l)}, substitute={l: "decoupled"})[0]
+                dec[:, l] = first_argmax(yd.reshape(n, -1))
+            exact = {}
+            for j in range(1, nl + 1):
+                # Prefix j: layers < j exact; an exact layer's spikes depend on the ANN only.
+                ye = self._run(x, acts, fixed=dict(exact), substitute={j - 1: "exact"},
+                               keep=_KeepOne(exact, j - 1))[0]
+                exa[:, j - 1] = first_argmax(ye.reshape(n, -1))
+        st.add_predictions(index, ann_pred, snn_pred, labels, anytime=at, decoupled=dec, exact=exa)
+        st.add_nonzero(nz)
+        return y
 
     def forward(self, x, labels=None):
-        """Decoded logits of the converted network; with `track_stats`, also the statistics."""
+        """Decoded logits of the converted network; with `track_stats`, also the statistics
+        (with `attribution` on, the decoupled and exact-prefix runs too, 2n more simulations)."""
         if not self.track_stats:
             return self.simulate(x)
-        x = self._as_input(x)
-        y_ann, acts = self.ann(x, keep=True)
-        y = self.simulate(x, acts, self._stats)
         n = x.shape[0]
         start = self._stats.samples
-        self._stats.add_predictions(np.arange(start, start + n),
-                                    first_argmax(y_ann.reshape(n, -1)), first_argmax(y.reshape(n, -1)),
-                                    None if labels is None else np.asarray(labels.cpu() if torch.is_tensor(labels) else labels))
+        lab = None if labels is None else np.asarray(labels.cpu() if torch.is_tensor(labels) else labels)
+        y = self._batch(x, lab, np.arange(start, start + n), self._stats, self.attribution)
         if labels is None:
             self._unlabeled = True
         return y
@@ -401,14 +563,16 @@ class CSSNetwork(nn.Module):
                 for s in self.layer_shapes]
         return RunStats(self.config.window, len(self.tensors), caps)
 
-    def evaluate(self, data, labels=None, batch_size=64, comm=None, workers=1) -> dict:
+    def evaluate(self, data, labels=None, batch_size=64, comm=None, workers=1, attribution=False, e_mac=E_MAC_PJ,
+                 e_ac=E_AC_PJ) -> dict:
         """The `cssdbg eval --json` object for a whole data set (does not touch `report()`'s
         statistics)."""
-        return evaluate_dataset(self, data, labels, batch_size, comm, workers)
+        return evaluate_dataset(self, data, labels, batch_size, comm, workers, attribution, e_mac, e_ac)
 
-    def report(self, comm=None):
+    def report(self, comm=None, e_mac=E_MAC_PJ, e_ac=E_AC_PJ):
         """The `cssdbg eval --json` object for the batches `forward` has seen since
-        `reset_stats()` (by every process with `comm`; None on ranks other than 0)."""
+        `reset_stats()` (by every process with `comm`; None on ranks other than 0). The §10
+        fields are there when `attribution` was on for every batch."""
         st = self._stats
         summary = st.local_summary()
         labeled = not self._unlabeled and st.samples > 0
@@ -416,9 +580,9 @@ class CSSNetwork(nn.Module):
         if parts is None:
             return None
         m = merge_summaries(parts, has_labels=labeled)
-        return self._report_from(m)
+        return self._report_from(m, attribution=m["decoupled"] is not None, e_mac=e_mac, e_ac=e_ac)
 
-    def _report_from(self, m) -> dict:
+    def _report_from(self, m, attribution=False, e_mac=E_MAC_PJ, e_ac=E_AC_PJ) -> dict:
         cfg = self.config
         L = cfg.silent
         layers = []
@@ -444,16 +608,83 @@ class CSSNetwork(nn.Module):
         samples = m["samples"]
         labels = m["labels"]
         acc = lambda p: float((p == labels).sum()) / samples if labels is not None and samples else None  # noqa: E731
-        return {
+        agree = lambda p: float((p == m["ann"]).sum()) / samples if samples else 0.0  # noqa: E731
+        ops = operation_counts(self, m["nonzero"], samples)
+        for l, entry in enumerate(layers):
+            entry["macs"] = ops["layers"][l]["macs"]
+            entry["synaptic_ops"] = ops["layers"][l]["synaptic_ops"]
+            entry["neuron_steps"] = entry["neurons"] * cfg.window
+        T = cfg.T
+        at = m["anytime"].reshape(-1, T) if m["anytime"] is not None else np.zeros((0, T), np.int64)
+        settled = _suffix_all(at == at[:, -1:])
+        report = {
             "model": self.name,
             "config": cfg.json(),
             "samples": samples,
             "latency": cfg.T + (self.output_depth + 1) * L,
             "ann_accuracy": acc(m["ann"]),
             "snn_accuracy": acc(m["snn"]),
-            "agreement": float((m["ann"] == m["snn"]).sum()) / samples if samples else 0.0,
+            "agreement": agree(m["snn"]),
             "layers": layers,
+            "anytime_accuracy": [acc(at[:, k]) for k in range(T)] if labels is not None and samples else None,
+            "anytime_agreement": [agree(at[:, k]) for k in range(T)],
+            "settled_by_slot": [int(v) for v in settled.sum(axis=0)] if samples else [0] * T,
+            "macs": ops["macs"],
+            "synaptic_ops": ops["synaptic_ops"],
+            "neuron_steps": sum(e["neuron_steps"] for e in layers),
+            "e_mac_pj": float(e_mac),
+            "e_ac_pj": float(e_ac),
+            "energy_pj": {"ann": ops["macs"] * float(e_mac), "snn": ops["synaptic_ops"] * float(e_ac)},
+            "output": ops["output"],
         }
+        if attribution:
+            n = len(layers)
+            dec = m["decoupled"].reshape(-1, n)
+            prefix = np.concatenate([m["snn"].reshape(-1, 1), m["exact"].reshape(-1, n)], axis=1)  # [S, n+1]
+            for l, entry in enumerate(layers):
+                entry["decoupled_accuracy"] = acc(dec[:, l])
+                entry["decoupled_agreement"] = agree(dec[:, l])
+            per_layer, unresolved = culprits(prefix == (labels if labels is not None else m["ann"]).reshape(-1, 1))
+            for l, entry in enumerate(layers):
+                entry["culprit_samples"] = per_layer[l]
+            report["exact_prefix_accuracy"] = ([acc(prefix[:, j]) for j in range(n + 1)]
+                                               if labels is not None and samples else None)
+            report["exact_prefix_agreement"] = [agree(prefix[:, j]) for j in range(n + 1)]
+            report["culprit_basis"] = "accuracy" if labels is not None else "agreement"
+            report["culprit_unresolved"] = unresolved
+        return report
+
+
+def culprits(right: np.ndarray) -> tuple:
+    """§10's culprits from `right[s, j]` (sample s right, or agreeing, with the first j layers
+    exact, j = 0..n): (samples per layer, samples wrong even at j = n). A sample's culprit is the
+    smallest j from which it is right at every larger prefix; culprit 0 is counted nowhere,
+    culprit j ≥ 1 for layer j − 1."""
+    n = right.shape[1] - 1
+    ok_from = _suffix_all(right.astype(bool))
+    resolved = ok_from[:, n] if len(right) else np.zeros(0, bool)
+    culprit = np.argmax(ok_from, axis=1) if len(right) else np.zeros(0, np.int64)
+    return [int((resolved & (culprit == l + 1)).sum()) for l in range(n)], int((~resolved).sum())
+
+
+def _suffix_all(b: np.ndarray) -> np.ndarray:
+    """out[:, k] = b[:, j] for every j ≥ k (rows of booleans)."""
+    return np.flip(np.logical_and.accumulate(np.flip(b, axis=1), axis=1), axis=1) if b.size else b.astype(bool)
+
+
+def operation_counts(net: CSSNetwork, nonzero: np.ndarray, samples: int) -> dict:
+    """§11: MACs and synaptic operations per sample, in all, per spiking layer and for the
+    output, from the summed nonzero input counts of the counted nodes over `samples`."""
+    nl = len(net.tensors)
+    per = {l: {"macs": 0, "synaptic_ops": 0.0} for l in [*range(nl), -1]}
+    macs, syn = 0, 0.0
+    for c, nz in zip(net.counted, nonzero if nonzero is not None else [0] * len(net.counted)):
+        ops = float(nz) / samples * c.macs / c.inputs if samples else 0.0
+        per[c.layer]["macs"] += c.macs
+        per[c.layer]["synaptic_ops"] += ops
+        macs += c.macs
+        syn += ops
+    return {"macs": macs, "synaptic_ops": syn, "layers": [per[l] for l in range(nl)], "output": per[-1]}
 
 
 def first_argmax(y: torch.Tensor) -> np.ndarray:
@@ -536,9 +767,11 @@ def calibration_percentiles(net: CSSNetwork, calib, q: float, batch_size: int, c
 
 
 @torch.no_grad()
-def evaluate_dataset(net: CSSNetwork, data, labels=None, batch_size: int = 64, comm=None, workers: int = 1):
+def evaluate_dataset(net: CSSNetwork, data, labels=None, batch_size: int = 64, comm=None, workers: int = 1,
+                     attribution: bool = False, e_mac: float = E_MAC_PJ, e_ac: float = E_AC_PJ):
     """`cssdbg eval`'s report of the data set (rank 0's; None on other ranks): batches shared
-    among processes (`comm`) and among `workers` threads, statistics combined exactly."""
+    among processes (`comm`) and among `workers` threads, statistics combined exactly. With
+    `attribution`, the decoupled and exact-prefix fields of §10 too (2n more simulations)."""
     data = data.cpu().numpy() if torch.is_tensor(data) else np.asarray(data, np.float32)
     if labels is not None:
         labels = np.asarray(labels.cpu() if torch.is_tensor(labels) else labels, np.int64).reshape(-1)
@@ -549,10 +782,7 @@ def evaluate_dataset(net: CSSNetwork, data, labels=None, batch_size: int = 64, c
         st = net.new_stats(len(data))
         x = torch.from_numpy(np.ascontiguousarray(data[lo:lo + batch_size])).to(device)
         n = x.shape[0]
-        y_ann, acts = net.ann(x, keep=True)
-        y = net.simulate(x, acts, st)
-        st.add_predictions(np.arange(lo, lo + n), first_argmax(y_ann.reshape(n, -1)), first_argmax(y.reshape(n, -1)),
-                           labels[lo:lo + n] if labels is not None else None)
+        net._batch(x, labels[lo:lo + n] if labels is not None else None, np.arange(lo, lo + n), st, attribution)
         return st
 
     for st in in_batches(one, _batch_plan(len(data), batch_size, comm), workers):
@@ -561,7 +791,8 @@ def evaluate_dataset(net: CSSNetwork, data, labels=None, batch_size: int = 64, c
     parts = comm.gather(summary) if comm is not None else [summary]
     if parts is None:
         return None
-    return net._report_from(merge_summaries(parts, has_labels=labels is not None))
+    return net._report_from(merge_summaries(parts, has_labels=labels is not None), attribution=attribution,
+                            e_mac=e_mac, e_ac=e_ac)
 
 
 # ---------------------------------------------------------------------- bundles and .npy

@@ -1,5 +1,6 @@
-"""Per-layer statistics of `cssdbg eval --json` (docs/numerics.md §5–§6), accumulated over batches and
-merged across processes with identical results: counts are integers, residual percentiles come
+"""Per-layer statistics of `cssdbg eval --json` (docs/numerics.md §5–§6, §10–§12), accumulated over
+batches and merged across processes with identical results: counts are integers, per-sample
+predictions (final, anytime, decoupled, exact-prefix) are put back in sample order, residual percentiles come
 from the exact top of the |u[T]| values (enough of them to interpolate the percentile of the
 whole set), squared errors are summed per sample and added with `math.fsum`, which does not
 depend on the order."""
@@ -93,14 +94,27 @@ class RunStats:
         self.ann_pred: list[np.ndarray] = []
         self.snn_pred: list[np.ndarray] = []
         self.labels: list[np.ndarray] = []
+        self.anytime: list[np.ndarray] = []    # [n, T]: the prediction from slots 0..k (§12)
+        self.decoupled: list[np.ndarray] = []  # [n, layers]: with layer l decoupled (§10)
+        self.exact: list[np.ndarray] = []      # [n, layers]: with layers 0..j exact (prefix j+1)
+        self.nonzero: np.ndarray | None = None  # per counted node: nonzero inputs over all slots (§11)
 
-    def add_predictions(self, index, ann, snn, labels):
+    def add_predictions(self, index, ann, snn, labels, anytime=None, decoupled=None, exact=None):
         self.samples += len(snn)
         self.sample_index.append(np.asarray(index, np.int64))
         self.ann_pred.append(np.asarray(ann, np.int64))
         self.snn_pred.append(np.asarray(snn, np.int64))
         if labels is not None:
             self.labels.append(np.asarray(labels, np.int64).reshape(-1))
+        for store, v in ((self.anytime, anytime), (self.decoupled, decoupled), (self.exact, exact)):
+            if v is not None:
+                store.append(np.asarray(v, np.int64).reshape(len(snn), -1))
+
+    def add_nonzero(self, counts) -> None:
+        if counts is None:
+            return
+        counts = np.asarray(counts, np.int64)
+        self.nonzero = counts.copy() if self.nonzero is None else self.nonzero + counts
 
     def absorb(self, o: "RunStats") -> None:
         """Adds another batch's statistics (results do not depend on the order)."""
@@ -109,6 +123,10 @@ class RunStats:
         self.ann_pred += o.ann_pred
         self.snn_pred += o.snn_pred
         self.labels += o.labels
+        self.anytime += o.anytime
+        self.decoupled += o.decoupled
+        self.exact += o.exact
+        self.add_nonzero(o.nonzero)
         for a, b in zip(self.layers, o.layers):
             a.pairs += b.pairs
             a.over_one += b.over_one
@@ -133,6 +151,10 @@ class RunStats:
             "ann": cat(self.ann_pred),
             "snn": cat(self.snn_pred),
             "labels": cat(self.labels),
+            "anytime": cat(self.anytime),
+            "decoupled": cat(self.decoupled) if self.decoupled else None,
+            "exact": cat(self.exact) if self.exact else None,
+            "nonzero": self.nonzero,
             "layers": [{
                 "pairs": s.pairs, "over_one": s.over_one, "overflow": s.overflow, "coupling": s.coupling,
                 "violations": s.violations, "first": s.first, "pos": s.pos, "neg": s.neg,
@@ -151,6 +173,17 @@ def merge_summaries(parts: list[dict], has_labels: bool) -> dict:
     labels = None
     if has_labels:
         labels = np.concatenate([p["labels"] for p in parts])[order]
+
+    def per_sample(key):
+        """Every process's [n, k] rows in sample order; None unless every sample has them (a
+        `forward` batch run without attribution leaves the attribution rows incomplete)."""
+        have = [p for p in parts if p["samples"]]
+        if not have or any(p[key] is None or len(p[key]) != p["samples"] for p in have):
+            return None
+        idx = np.concatenate([p["index"] for p in have])
+        return np.concatenate([p[key] for p in have])[np.argsort(idx, kind="stable")]
+
+    counts = [p["nonzero"] for p in parts if p["nonzero"] is not None]
     layers = []
     for li in range(len(parts[0]["layers"])):
         ls = [p["layers"][li] for p in parts]
@@ -171,4 +204,6 @@ def merge_summaries(parts: list[dict], has_labels: bool) -> dict:
             "neg": sum(x["neg"] for x in ls),
             "sq": math.fsum(float(v) for x in ls for v in x["sq"]),
         })
-    return {"samples": int(len(index)), "ann": ann, "snn": snn, "labels": labels, "layers": layers}
+    return {"samples": int(len(index)), "ann": ann, "snn": snn, "labels": labels, "layers": layers,
+            "anytime": per_sample("anytime"), "decoupled": per_sample("decoupled"), "exact": per_sample("exact"),
+            "nonzero": sum(counts) if counts else None}

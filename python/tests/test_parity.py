@@ -5,7 +5,10 @@ import json
 
 import pytest
 
-from conftest import SAMPLES, assert_reports_agree, cssdbg_binary, py_cli, py_eval, run, swift_eval
+from conftest import (NEW_TOP, SAMPLES, assert_reports_agree, binary_has_attribution, binary_has_new_fields,
+                      cssdbg_binary, py_cli, py_eval, run, swift_eval, without_new_fields)
+
+NO_FIELDS = "the cssdbg binary's eval --json has no css-spec §10-§12 fields (macs, anytime_accuracy, ...): build one that does"
 
 # ResNet on a prefix of its data keeps the stage at a few minutes on 2 cores (debug binary).
 CASES = [("coupling", []), ("digits-mlp", []), ("digits-cnn", []), ("digits-resnet", ["--limit", "120"])]
@@ -32,7 +35,44 @@ def test_same_keys_and_types_as_cssdbg():
             return [shape(v[0])] * len(v) if v else []
         return "number" if isinstance(v, (int, float)) and not isinstance(v, bool) else type(v).__name__
 
+    if not binary_has_new_fields():
+        ours = without_new_fields(ours)
     assert shape(ours) == shape(theirs)
+
+
+@pytest.mark.parametrize("sample,extra", [("digits-cnn", ["--limit", "120"]), ("coupling", []),
+                                          ("digits-resnet", ["--limit", "60", "--silent", "0"])])
+def test_new_fields_agree_with_cssdbg(sample, extra):
+    """anytime accuracy, settled_by_slot, MACs, synaptic operations and energy (§11, §12) as
+    cssdbg computes them."""
+    if not binary_has_new_fields():
+        pytest.skip(NO_FIELDS)
+    args = [str(SAMPLES / sample), *extra]
+    ours, theirs = py_eval(*args), swift_eval(*args)
+    assert all(k in theirs for k in NEW_TOP)
+    assert_reports_agree(ours, theirs, sample)
+
+
+@pytest.mark.parametrize("sample,extra", [("digits-cnn", ["--limit", "60"]), ("coupling", [])])
+def test_attribution_agrees_with_cssdbg(sample, extra):
+    """--attribution (§10): decoupled accuracies, the exact-prefix curve and the culprits."""
+    if not binary_has_new_fields():
+        pytest.skip(NO_FIELDS)
+    if not binary_has_attribution():
+        pytest.skip("the cssdbg binary's eval has no --attribution (css-spec §10)")
+    args = [str(SAMPLES / sample), "--attribution", *extra]
+    ours, theirs = py_eval(*args), swift_eval(*args)
+    assert "culprit_basis" in theirs
+    assert_reports_agree(ours, theirs, sample + " --attribution")
+
+
+def test_energy_flags_like_cssdbg():
+    args = [str(SAMPLES / "digits-mlp"), "--limit", "10", "--e-mac", "3.1", "--e-ac", "0.05"]
+    ours = py_eval(*args)
+    assert ours["e_mac_pj"] == 3.1 and ours["e_ac_pj"] == 0.05
+    if not binary_has_new_fields():
+        pytest.skip(NO_FIELDS)
+    assert_reports_agree(ours, swift_eval(*args), "--e-mac 3.1 --e-ac 0.05")
 
 
 def test_theta_from_cssdbg_tune_gives_the_same_numbers(tmp_path):
