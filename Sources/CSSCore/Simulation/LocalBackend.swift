@@ -4,12 +4,12 @@ import CSSSnapshots
 /// served one at a time off the UI thread, and every answer is an immutable snapshot. It keeps
 /// the last run of the focused sample and of the data set so a θ change recomputes only the
 /// layer that moved and what it feeds.
-public actor LocalBackend: TunableBackend {
+public actor LocalBackend: AnalysisBackend {
     public let evaluator: Evaluator
     public let data: SampleSet
     public let calib: SampleSet
     public private(set) var session: TuningSession
-    private var percentiles: CalibrationPercentiles
+    private(set) var percentiles: CalibrationPercentiles
     /// The focused sample's last run: its tensors (when the plan has room) and its ANN pass.
     private var sampleCache: (sample: Int, cache: SimulationCache?, ann: ANNBatch?)? = nil
     private var dataCache: EvaluationCache? = EvaluationCache()
@@ -59,7 +59,7 @@ public actor LocalBackend: TunableBackend {
     }
 
     /// The evaluator with the plan's batch size.
-    private func budgeted(_ plan: MemoryPlan) -> Evaluator {
+    func budgeted(_ plan: MemoryPlan) -> Evaluator {
         var e = evaluator
         e.batchSize = plan.batchSize
         return e
