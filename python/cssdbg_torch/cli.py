@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                                                "PyTorch's thread count, 1 under torchrun)")
     e.add_argument("--double", action="store_true", help="run the layers in float64 instead of float32")
     e.add_argument("--json", action="store_true", help="print one JSON object (the schema of `cssdbg eval --json`)")
+    from .finetune import add_subparser
+    add_subparser(sub)
     return ap
 
 
@@ -152,6 +154,9 @@ def _table(r: dict) -> str:
 def main(argv=None) -> int:
     ap = _parser()
     args = ap.parse_args(argv)
+    if args.command == "finetune":
+        from .finetune import run_cli
+        return run_cli(args, argv)
     comm = None
     try:
         _check(args)
