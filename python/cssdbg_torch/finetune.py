@@ -175,7 +175,7 @@ class Trainable(nn.Module):
 
         def relu(l, z):
             shape = z.shape
-            X = z.reshape(cfg.T, -1) / theta[l]
+            X = z.reshape(cfg.T, -1) * (1 / theta[l])  # as the simulator: times 1/θ
             S, h = tsa_window(X, cfg, smooth)
             if with_margins:
                 penalties.append(margin_penalty(S, h, cfg))
