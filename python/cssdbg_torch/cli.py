@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                         "simulations): which layer costs the accuracy (css-spec §10)")
     e.add_argument("--e-mac", default="4.6", metavar="PJ", help="energy of one ANN MAC in pJ (default 4.6)")
     e.add_argument("--e-ac", default="0.9", metavar="PJ", help="energy of one SNN synaptic operation in pJ (default 0.9)")
+    from .finetune import add_subparser
+    add_subparser(sub)
     return ap
 
 
@@ -215,6 +217,9 @@ def _attribution_table(r: dict, pct) -> list:
 def main(argv=None) -> int:
     ap = _parser()
     args = ap.parse_args(argv)
+    if args.command == "finetune":
+        from .finetune import run_cli
+        return run_cli(args, argv)
     comm = None
     try:
         _check(args)
