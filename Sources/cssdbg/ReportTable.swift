@@ -39,6 +39,7 @@ enum ReportTable {
     /// Whole numbers in columns as wide as the widest (no number is cut).
     static func table(_ header: [String], _ rows: [[String]], nameWidth: Int) -> [String] {
         let widths = header.indices.dropFirst().map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
+        let nameWidth = max(nameWidth, rows.map { $0[0].count }.max() ?? 0)
         func line(_ cells: [String]) -> String {
             "  " + pad(cells[0], nameWidth) + zip(cells.dropFirst(), widths).map { "  " + lpad($0, $1) }.joined()
         }
@@ -52,8 +53,17 @@ enum ReportTable {
             [name, String(c.macs), String(format: "%.1f", c.synapticOps),
              c.macs > 0 ? String(format: "%.3f", c.synapticOps / Double(c.macs)) : "-", steps ? String(c.neuronSteps) : "-"]
         }
-        var rows = r.layers.indices.map { row(r.layers[$0].info.name, ops.counts(layer: $0), steps: true) }
-        rows.append(row("output", ops.counts(layer: nil), steps: false))
+        // Each layer, then the Conv/Gemm/MatMul nodes that feed it when there are several.
+        var rows: [[String]] = []
+        for l in Array(r.layers.indices) + [nil] {
+            rows.append(row(l.map { r.layers[$0].info.name } ?? "output", ops.counts(layer: l), steps: l != nil))
+            let feeding = ops.nodes.filter { $0.layer == l }
+            if feeding.count > 1 {
+                for n in feeding {
+                    rows.append(row("  " + n.name, OperationCounts(macs: n.macs, synapticOps: n.synapticOps), steps: false))
+                }
+            }
+        }
         rows.append(row("total", ops.total, steps: true))
         let (ann, snn) = ops.total.energy(energy)
         return ["", "operations per sample (MACs feeding each layer; synaptic ops = input events × fan-out over the T slots):"]

@@ -40,12 +40,7 @@ extension DatasetReport {
                     ("neuron_steps", .integer(total.neuronSteps)),
                     ("e_mac_pj", .number(energy.mac)), ("e_ac_pj", .number(energy.accumulate)),
                     ("energy_pj", .object([("ann", .number(ann)), ("snn", .number(snn))])),
-                    ("output", .object([("macs", .integer(output.macs)), ("synaptic_ops", .number(output.synapticOps))])),
-                    ("nodes", .array(operations.nodes.map { n in
-                        .object([("name", .string(n.name)),
-                                 ("layer", n.layer.map { .string(layout.layers[$0].name) } ?? .string("output")),
-                                 ("macs", .integer(n.macs)), ("synaptic_ops", .number(n.synapticOps))])
-                    }))]
+                    ("output", .object([("macs", .integer(output.macs)), ("synaptic_ops", .number(output.synapticOps))]))]
         }
         if let attribution {
             top += [("exact_prefix_accuracy", numbers(attribution.exactPrefixAccuracy)),
