@@ -20,8 +20,10 @@ latency is evaluated, so the result is exhaustive for that ordering. T runs from
 β = 1.5), L from 0 to 3, negative spikes off and on, r from 0 to --max-rounds (default 3).
 --table-latency K also evaluates every configuration with latency ≤ K, so the "tried" list
 answers any tolerance whose best latency is ≤ K ("best_by_tolerance" lists a few);
---max-latency M never visits a latency above M (the output says "capped" when that left the
-search without a lossless configuration).
+--table-latency auto goes on up to the first latency with a configuration lossless at tolerance
+0, which answers every tolerance. --max-latency M never visits a latency above M ("capped" in
+"search" says that this cut the search short: no lossless configuration at the tolerance, or with
+auto, none at tolerance 0).
 
 Prints one JSON object: model, samples, ann_accuracy, tolerance, tie_break, search, best, tried
 (and best_by_tolerance with --table-latency).
@@ -128,22 +130,27 @@ def doctor(bundle: Path, tolerance: float = 0.5, betas=(1.5,), max_T: int | None
     ev = Evaluator(bundle, limit)
     limits = {b: min(max_T, max_exact_T(b)) if max_T is not None else max_exact_T(b) for b in betas}
     groups = plan(ev.depth, betas, limits)
+    auto = table_latency == "auto"
     tried: list[dict] = []
-    found = False
+    found = found0 = False
     capped = False
     for lat, settings in groups.items():
-        if found and (table_latency is None or lat > table_latency):
+        if found and (found0 if auto else (table_latency is None or lat > table_latency)):
             break
         if max_latency is not None and lat > max_latency:
-            capped = not found
+            capped = True
             break
         for beta, T, L, neg in settings:
             for p in ev.group(beta, T, L, neg, max_rounds, percentile):
                 p["lossless"] = is_lossless(p, ev.ann_accuracy, tolerance)
                 found = found or p["lossless"]
+                found0 = found0 or is_lossless(p, ev.ann_accuracy, 0.0)
                 tried.append(p)
         if progress is not None:
             progress(lat, len(tried), found)
+    covered = max((p["latency"] for p in tried), default=0)
+    if auto:
+        table_latency = covered
     best = select_best(tried, ev.ann_accuracy, tolerance)
     doc = {
         "model": model_name or bundle.resolve().name,
@@ -154,13 +161,12 @@ def doctor(bundle: Path, tolerance: float = 0.5, betas=(1.5,), max_T: int | None
         "search": {"beta": list(betas), "max_T": {f"{b:g}": t for b, t in limits.items()}, "silent": list(SILENT),
                    "negative": [False, True], "max_rounds": max_rounds, "percentile": percentile,
                    "spiking_depth": ev.depth, "table_latency": table_latency, "max_latency": max_latency,
-                   "evaluated_up_to_latency": max((p["latency"] for p in tried), default=None),
-                   "capped": capped},
+                   "evaluated_up_to_latency": covered,
+                   "capped": capped and (not found or (auto and not found0))},
         "best": {k: best[k] for k in KEYS} if best is not None else None,
         "tried": tried,
     }
     if table_latency is not None:
-        covered = max((p["latency"] for p in tried), default=0)
         table = {}
         for tol in (0.0, 0.5, 1.0, 2.0):
             b = select_best(tried, ev.ann_accuracy, tol)
@@ -180,6 +186,15 @@ def _betas(text: str) -> list[float]:
     return vals
 
 
+def _table(text: str):
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a latency or auto: {text!r}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Float64 reference of the lowest-latency lossless conversion")
     ap.add_argument("bundle", type=Path)
@@ -188,7 +203,8 @@ def main(argv=None) -> int:
     ap.add_argument("--max-T", dest="max_T", type=int, default=None)
     ap.add_argument("--max-rounds", type=int, default=3)
     ap.add_argument("--limit", type=int, default=None, help="first N samples of the data set")
-    ap.add_argument("--table-latency", type=int, default=None)
+    ap.add_argument("--table-latency", type=_table, default=None,
+                    help="evaluate every configuration up to this latency; auto: up to the best at tolerance 0")
     ap.add_argument("--max-latency", type=int, default=None)
     ap.add_argument("--percentile", type=float, default=99.99)
     ap.add_argument("--indent", type=int, default=None)

@@ -453,6 +453,13 @@ def test_doctor_on_the_coupling_bundle():
     assert all(p["lossless"] for p in doc["tried"])
     doc = rd.doctor(ROOT / "samples" / "coupling", tolerance=0.0, max_rounds=0, table_latency=2, max_T=2)
     assert [p["latency"] for p in doc["tried"]] == [1, 1, 2, 2] and doc["best_by_tolerance"]["0"]["T"] == 1
+    # auto: up to the first latency lossless at tolerance 0 (here 1), whatever the tolerance
+    doc = rd.doctor(ROOT / "samples" / "coupling", tolerance=0.5, max_rounds=0, table_latency="auto")
+    assert [p["latency"] for p in doc["tried"]] == [1, 1] and doc["search"]["table_latency"] == 1
+    assert not doc["search"]["capped"]
+    # a cap below every latency: nothing evaluated, no best, capped
+    doc = rd.doctor(ROOT / "samples" / "coupling", tolerance=0.5, max_rounds=0, max_latency=0)
+    assert doc["tried"] == [] and doc["best"] is None and doc["search"]["capped"]
 
 
 def main():
