@@ -30,6 +30,7 @@ def save(name, doc):
     fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         f.write(json.dumps(doc, indent=1) + "\n")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, out / f"{name}.json")
 
 def write(name, bundle, T, beta, L, negative, theta=None, attribution=False):
