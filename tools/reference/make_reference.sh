@@ -8,12 +8,16 @@
 # `tools/reference/make_reference.sh find` only the `cssdbg find` and `cssdbg sweep` references
 # (find-*.json: hits with the θ they were found with; sweep-*.json: sweep points), from
 # tools/reference/reference_find.py.
+# `tools/reference/make_reference.sh attribution` regenerates only the eval reports with --attribution
+# (attr-NAME-T{T}-L{L}-{neg,noneg}.json: css-spec §10-§12 fields), `tools/reference/make_reference.sh doctor`
+# only the lowest-latency lossless conversions (doctor-NAME.json, reference_doctor.py at tolerance 0.5
+# with --table-latency auto, so its "tried" list answers every tolerance; capped at latency DOCTOR_CAP).
 # Run after scripts/make_samples.py. Python comes from scripts/pyenv.sh; one process for all runs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 py="$("$root/scripts/pyenv.sh")"
 "$py" - "$root" "${1:-all}" <<'PY'
-import json, sys
+import json, os, sys, tempfile, time
 from pathlib import Path
 root = Path(sys.argv[1])
 sys.path.insert(0, str(root / "tools" / "reference"))
@@ -22,11 +26,43 @@ import reference_sim as rs
 out = root / "Tests" / "Fixtures" / "reference"
 out.mkdir(parents=True, exist_ok=True)
 
-def write(name, bundle, T, beta, L, negative, theta=None):
+def save(name, doc):
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(doc, indent=1) + "\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, out / f"{name}.json")
+
+def write(name, bundle, T, beta, L, negative, theta=None, attribution=False):
     cfg = rs.Config(T=T, beta=beta, silent=L, negative=negative, percentile=99.99)
-    doc = rs.evaluate(root / "samples" / bundle, cfg, theta, None, 0, model_name=bundle)
-    (out / f"{name}.json").write_text(json.dumps(doc, indent=1) + "\n")
-    print(name, flush=True)
+    t0 = time.perf_counter()
+    doc = rs.evaluate(root / "samples" / bundle, cfg, theta, None, 0, model_name=bundle, attribution=attribution)
+    save(name, doc)
+    print(name, f"{time.perf_counter() - t0:.1f} s", flush=True)
+
+SAMPLES = ("digits-mlp", "digits-cnn", "digits-resnet", "coupling")
+coupling_theta = json.loads((root / "samples" / "coupling" / "theta.json").read_text())["theta"]
+
+def attribution():
+    for sample in SAMPLES:
+        theta = coupling_theta if sample == "coupling" else None
+        for T, L, negative in ((10, 0, False), (8, 0, True), (8, 1, True), (6, 1, False)):
+            write(f"attr-{sample}-T{T}-L{L}-{'neg' if negative else 'noneg'}", sample, T, 1.5, L, negative, theta,
+                  attribution=True)
+
+DOCTOR_CAP = 16  # the highest latency a doctor fixture visits (its "search" says when that was short)
+
+def doctor():
+    import reference_doctor as rd
+    for sample in SAMPLES:
+        t0 = time.perf_counter()
+        doc = rd.doctor(root / "samples" / sample, tolerance=0.5, table_latency="auto", max_latency=DOCTOR_CAP,
+                        model_name=sample)
+        save(f"doctor-{sample}", doc)
+        b = doc["best"]
+        print(f"doctor-{sample}", f"{time.perf_counter() - t0:.1f} s", len(doc["tried"]), "configs, best",
+              {k: b[k] for k in ("T", "silent", "negative", "rounds", "latency", "snn_accuracy")} if b else None,
+              "ann", doc["ann_accuracy"], "capped" if doc["search"]["capped"] else "", flush=True)
 
 def large_t():
     # T = 16, 32 where accepted, and the largest accepted T, for each β (docs/numerics.md §10)
@@ -72,9 +108,14 @@ if sys.argv[2] == "large-t":
 if sys.argv[2] == "find":
     find_and_sweep()
     sys.exit(0)
+if sys.argv[2] == "attribution":
+    attribution()
+    sys.exit(0)
+if sys.argv[2] == "doctor":
+    doctor()
+    sys.exit(0)
 
-coupling_theta = json.loads((root / "samples" / "coupling" / "theta.json").read_text())["theta"]
-for sample in ("digits-mlp", "digits-cnn", "digits-resnet", "coupling"):
+for sample in SAMPLES:
     theta = coupling_theta if sample == "coupling" else None
     for T in (6, 8, 10, 12):
         for L in (0, 1, 2):
@@ -84,4 +125,6 @@ write("coupling-L0", "coupling", 2, 2.0, 0, True, coupling_theta)
 write("coupling-L1", "coupling", 2, 2.0, 1, True, coupling_theta)
 large_t()
 find_and_sweep()
+attribution()
+doctor()
 PY

@@ -7,13 +7,20 @@ schema of `cssdbg eval --json`.
 
     python tools/reference/reference_sim.py BUNDLE_DIR [-T 10] [--beta 1.5] [--silent 1] [--no-negative]
         [--rate] [--percentile 99.99] [--theta FILE] [--limit N] [--rounds R]
+        [--attribution] [--e-mac 4.6] [--e-ac 0.9]
+
+Besides the per-layer statistics the report has the anytime accuracy (css-spec §12), MACs,
+synaptic operations, neuron steps and energy (§11) and, with --attribution, the decoupled and
+exact-prefix accuracies and the culprit counts (§10).
 
 Notes on choices the spec leaves open (kept deliberately simple):
   * the input encoder is always signed (§4); --no-negative / --rate only affect TSA-ReLU layers;
   * --rounds R runs R rounds of A.3; in each round the network is simulated once on the calibration
     inputs with the current θ and every layer's θ is rescaled from that one simulation;
   * the affine map's constant terms are scaled by 1/Σw by evaluating the map once with all its
-    sources at zero (c = A(0)) and using A(x) - (1 - 1/Σw)·c, which is exact for affine maps.
+    sources at zero (c = A(0)) and using A(x) - (1 - 1/Σw)·c, which is exact for affine maps;
+    the data input of a Conv/Gemm/MatMul node, whose nonzero values are the synaptic operations,
+    gets the same correction before it is counted.
 """
 
 from __future__ import annotations
@@ -285,9 +292,10 @@ class OnnxGraph:
             for name in n.input:
                 self.last_use[name] = idx
 
-    def run(self, x: np.ndarray, relu_hook=None, keep=()):
+    def run(self, x: np.ndarray, relu_hook=None, keep=(), node_hook=None):
         """Evaluate the graph; relu_hook(node, input) -> output replaces Relu nodes when given.
 
+        node_hook(node, inputs, outputs), when given, sees every other node after it ran.
         Returns (output, {name: value for name in keep}).
         """
         env = {self.input: x}
@@ -298,6 +306,8 @@ class OnnxGraph:
                 outs = [relu_hook(node, ins[0])]
             else:
                 outs = OPS[node.op_type](node, ins)
+                if node_hook is not None:
+                    node_hook(node, ins, outs)
             for name, val in zip(node.output, outs):
                 env[name] = val
                 if name in keep:
@@ -437,17 +447,32 @@ class Simulator:
         out, _ = self.g.run(np.zeros((1,) + tuple(sample_shape)), relu_hook=hook)
         return consts, out
 
-    def simulate(self, x: np.ndarray, ann_relu: dict | None, stats: dict | None, chunk=40, observer=None):
+    def simulate(self, x: np.ndarray, ann_relu: dict | None, stats: dict | None, chunk=40, observer=None,
+                 substitute: dict | None = None, ops: list | None = None, nonzero: dict | None = None):
         """Run the SNN on x [N, ...]. Returns decoded outputs [N, ...] in ANN units.
 
         If stats is given, accumulates per-layer statistics (ann_relu gives the ANN activations).
         observer(kind, lo, n, ...) sees every chunk: ("layer", lo, n, tensor, NeuronResult) per
         spiking layer and ("output", lo, n, z_out [T, n, ...]) for the output's slots.
+        substitute {tensor: ("decoupled",) or ("exact", ANN activations [N, ...])} replaces the input
+        schedule of those spiking layers (§10). With ops (mac_nodes), nonzero[key] accumulates the
+        nonzero values of each Conv/Gemm/MatMul node's data input over all T slots (§11).
         """
         cfg = self.cfg
         T, sw, w = cfg.T, cfg.sum_w, cfg.weights
         consts, c_out = self.zero_world(x.shape[1:])
         shrink = 1.0 - 1.0 / sw
+        by_key = {op.key: op for op in ops} if ops else {}
+
+        def node_hook(node, ins, outs_):
+            op = by_key.get(node.output[0])
+            if op is None:
+                return
+            v = ins[op.data]
+            if op.zero is not None:  # constants inside the affine map are scaled by 1/Σw (§3)
+                v = v - shrink * op.zero
+            nonzero[op.key] = nonzero.get(op.key, 0) + int(np.count_nonzero(v))
+
         outs = []
         for lo in range(0, len(x), chunk):
             xb = x[lo:lo + chunk].astype(np.float64)
@@ -460,14 +485,17 @@ class Simulator:
                 theta = self.thetas[name]
                 X = (z - shrink * consts[name]) / theta  # [T*n, ...]
                 shp = X.shape[1:]
-                res = tsa_relu(X.reshape(T, -1), cfg)
+                X = X.reshape(T, -1)
+                if substitute is not None and name in substitute:
+                    X = substituted_input(X, substitute[name], theta, lo, n, cfg)
+                res = tsa_relu(X, cfg)
                 if observer is not None:
                     observer("layer", lo, n, name, res)
                 if stats is not None:
                     self._accumulate(stats[name], res, ann_relu[name][lo:lo + n].reshape(-1) if ann_relu else None, n)
                 return (theta * res.spikes).reshape((T * n,) + shp)
 
-            z_out, _ = self.g.run(x_slots, relu_hook=hook)
+            z_out, _ = self.g.run(x_slots, relu_hook=hook, node_hook=node_hook if by_key else None)
             z_out = (z_out - shrink * c_out).reshape((T, n) + z_out.shape[1:])
             if observer is not None:
                 observer("output", lo, n, z_out)
@@ -494,6 +522,124 @@ class Simulator:
         if ann is not None:
             st.sq_err += float(((st.theta * e - ann) ** 2).sum())
         st.count += a.size
+
+
+def substituted_input(X: np.ndarray, how: tuple, theta: float, lo: int, n: int, cfg: Config) -> np.ndarray:
+    """§10: the whole window's input in the first step. X [T, n*M] (θ units) -> X' [T, n*M].
+
+    ("decoupled",): X'[0] = (Σ_k w_k X[k]) / w_0; ("exact", ann): X'[0] = (ann / θ) / w_0.
+    """
+    w = cfg.weights
+    out = np.zeros_like(X)
+    if how[0] == "decoupled":
+        out[0] = (w @ X) / w[0]
+    elif how[0] == "exact":
+        out[0] = (how[1][lo:lo + n].reshape(-1) / theta) / w[0]
+    else:
+        raise ValueError(f"unknown substitution {how[0]!r}")
+    return out
+
+
+# =========================================================================== operations (§11)
+
+MAC_OPS = ("Conv", "Gemm", "MatMul")
+E_MAC_PJ = 4.6  # pJ per MAC (ANN), 45 nm, Horowitz 2014
+E_AC_PJ = 0.9   # pJ per synaptic operation (SNN)
+
+
+@dataclass
+class MacNode:
+    key: str                 # the node's first output (unique in the graph)
+    op: str
+    data: int                # index of the data input (not the weights)
+    macs: int                # per sample
+    in_elems: int            # data input elements per sample
+    layer: str | None        # Relu tensor it is reported with; None = the graph output
+    zero: np.ndarray | None  # the data input with every source at zero (None where that is 0)
+
+
+def attributed_layer(graph: OnnxGraph, node) -> str | None:
+    """The first Relu reached by following the node's consumers (breadth first); None = graph output."""
+    consumers: dict[str, list] = {}
+    for n in graph.nodes:
+        for name in n.input:
+            consumers.setdefault(name, []).append(n)
+    queue, seen = list(node.output), set(node.output)
+    while queue:
+        t = queue.pop(0)
+        if t == graph.output:
+            return None
+        nexts = consumers.get(t, [])
+        for c in nexts:
+            if c.op_type == "Relu":
+                return c.output[0]
+        for c in nexts:
+            for o in c.output:
+                if o not in seen:
+                    seen.add(o)
+                    queue.append(o)
+    return None
+
+
+def mac_nodes(graph: OnnxGraph, sample_shape) -> list[MacNode]:
+    """Every Conv, Gemm and MatMul node with its per-sample MACs (§11), from one zero-world pass."""
+    found = []
+
+    def node_hook(node, ins, outs):
+        if node.op_type not in MAC_OPS:
+            return
+        at = _attrs(node)
+        data = 0
+        if node.op_type == "MatMul" and node.input[0] in graph.consts and node.input[1] not in graph.consts:
+            data = 1
+        if node.op_type == "Conv":
+            w = ins[1]
+            per_out = int(np.prod(w.shape[1:]))  # C_in/group · kH · kW
+        elif node.op_type == "Gemm":
+            a = ins[0]
+            per_out = int(a.shape[0] if at.get("transA", 0) else a.shape[-1])
+        else:
+            a = ins[0]
+            per_out = int(a.shape[-1])
+        v = ins[data]
+        zero = np.array(v, dtype=np.float64) if np.any(v != 0) else None
+        found.append(MacNode(key=node.output[0], op=node.op_type, data=data, macs=int(outs[0].size) * per_out,
+                             in_elems=int(v.size), layer=attributed_layer(graph, node), zero=zero))
+
+    graph.run(np.zeros((1,) + tuple(sample_shape)), relu_hook=lambda node, z: np.zeros_like(z), node_hook=node_hook)
+    return found
+
+
+def synaptic_ops(op: MacNode, nonzero_total: int, samples: int) -> float:
+    """Nonzero data-input values over all T slots, per sample, × the mean fan-out MACs / input elements."""
+    return nonzero_total / samples * op.macs / op.in_elems
+
+
+def culprits(right: np.ndarray) -> np.ndarray:
+    """right [n+1, N] (prefix j = 0..n right for sample s) -> culprit per sample, -1 where none.
+
+    The culprit is the smallest j such that every prefix j' >= j is right (§10).
+    """
+    right = np.asarray(right, dtype=bool)
+    suffix = np.flip(np.logical_and.accumulate(np.flip(right, axis=0), axis=0), axis=0)  # suffix[j] = all(right[j:])
+    return np.where(suffix[-1], np.argmax(suffix, axis=0), -1)
+
+
+def anytime_predictions(z_out: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """z_out [T, n, ...] -> predictions [T, n] from slots 0..k (the final decode at k = T-1)."""
+    T, n = z_out.shape[0], z_out.shape[1]
+    preds = np.empty((T, n), dtype=np.int64)
+    for k in range(T):
+        dec = np.tensordot(w, z_out, axes=(0, 0)) if k == T - 1 else np.tensordot(w[:k + 1], z_out[:k + 1], axes=(0, 0))
+        preds[k] = dec.reshape(n, -1).argmax(axis=1)
+    return preds
+
+
+def settled_by_slot(preds: np.ndarray) -> list[int]:
+    """preds [T, N] -> per k, the samples whose prediction from slots 0..j is the final one for all j >= k."""
+    same = preds == preds[-1][None]
+    suffix = np.flip(np.logical_and.accumulate(np.flip(same, axis=0), axis=0), axis=0)
+    return [int(v) for v in suffix.sum(axis=1)]
 
 
 def percentile_nonzero(values: np.ndarray, q: float) -> float:
@@ -538,8 +684,8 @@ def make_stats(graph: OnnxGraph, cfg: Config, thetas, sample_shape):
     }
 
 
-def evaluate(bundle: Path, cfg: Config, theta_override: dict | None, limit: int | None, rounds: int,
-             model_name: str | None = None) -> dict:
+def load_bundle(bundle: Path, limit: int | None):
+    """(graph, data, labels or None, calib) of a bundle; data and labels cut to the first `limit` samples."""
     graph = OnnxGraph(bundle / "model.onnx")
     data = np.load(bundle / "data.npy").astype(np.float64)
     labels = np.load(bundle / "labels.npy") if (bundle / "labels.npy").exists() else None
@@ -548,33 +694,73 @@ def evaluate(bundle: Path, cfg: Config, theta_override: dict | None, limit: int 
     if limit is not None:
         data = data[:limit]
         labels = labels[:limit] if labels is not None else None
+    return graph, data, labels, calib
 
+
+def adjust_round(graph: OnnxGraph, calib: np.ndarray, cfg: Config, thetas: dict) -> None:
+    """One A.3 round (§7): simulate the calibration inputs with the current θ, rescale every layer."""
+    stats = make_stats(graph, cfg, thetas, calib.shape[1:])
+    Simulator(graph, cfg, thetas).simulate(calib, None, stats)
+    for name, st in stats.items():
+        r = float(np.percentile(np.concatenate(st.residuals), 99.9))
+        thetas[name] *= adjust_scale(r, cfg.sum_w)
+
+
+def conversion_thetas(graph: OnnxGraph, calib: np.ndarray, cfg: Config, theta_override: dict | None,
+                      rounds: int) -> dict[str, float]:
     thetas = calibrate(graph, calib, cfg)
     if theta_override:
         for k, v in theta_override.items():
             if k not in thetas:
                 raise KeyError(f"theta file names unknown tensor {k!r}")
             thetas[k] = float(v)
-
     for _ in range(rounds):
-        stats = make_stats(graph, cfg, thetas, calib.shape[1:])
-        Simulator(graph, cfg, thetas).simulate(calib, None, stats)
-        for name, st in stats.items():
-            r = float(np.percentile(np.concatenate(st.residuals), 99.9))
-            thetas[name] *= adjust_scale(r, cfg.sum_w)
+        adjust_round(graph, calib, cfg, thetas)
+    return thetas
 
+
+def evaluate(bundle: Path, cfg: Config, theta_override: dict | None, limit: int | None, rounds: int,
+             model_name: str | None = None, attribution: bool = False, e_mac: float = E_MAC_PJ,
+             e_ac: float = E_AC_PJ) -> dict:
+    graph, data, labels, calib = load_bundle(bundle, limit)
+    thetas = conversion_thetas(graph, calib, cfg, theta_override, rounds)
+    return report(graph, data, labels, cfg, thetas, model_name or bundle.resolve().name, attribution, e_mac, e_ac)
+
+
+def report(graph: OnnxGraph, data: np.ndarray, labels: np.ndarray | None, cfg: Config, thetas: dict,
+           model: str, attribution: bool = False, e_mac: float = E_MAC_PJ, e_ac: float = E_AC_PJ) -> dict:
+    """The `cssdbg eval --json` report of data with these θ (§5, §6, §10-§12)."""
     names = [r.output[0] for r in graph.relus]
+    N = len(data)
     ann_out, ann_relu = graph.run(data, keep=set(names))
     stats = make_stats(graph, cfg, thetas, data.shape[1:])
-    snn_out = Simulator(graph, cfg, thetas).simulate(data, ann_relu, stats)
+    ops = mac_nodes(graph, data.shape[1:])
+    nonzero: dict[str, int] = {}
+    slot_preds = []
 
-    ann_pred = ann_out.reshape(len(data), -1).argmax(axis=1)
-    snn_pred = snn_out.reshape(len(data), -1).argmax(axis=1)
+    def observer(kind, lo, n, *rest):
+        if kind == "output":
+            slot_preds.append(anytime_predictions(rest[0], cfg.weights))
+
+    sim = Simulator(graph, cfg, thetas)
+    snn_out = sim.simulate(data, ann_relu, stats, observer=observer, ops=ops, nonzero=nonzero)
+
+    ann_pred = ann_out.reshape(N, -1).argmax(axis=1)
+    snn_pred = snn_out.reshape(N, -1).argmax(axis=1)
+    preds = np.concatenate(slot_preds, axis=1)  # [T, N]
+    assert np.array_equal(preds[-1], snn_pred)
     _, depth = graph.timing(cfg.silent)
+    steps = cfg.T + cfg.silent
+    syn = {op.key: synaptic_ops(op, nonzero.get(op.key, 0), N) for op in ops}
+
+    def acc(pred):
+        return float((pred == labels).mean()) if labels is not None else None
+
     layers = []
     for name in names:
         st = stats[name]
         res = np.concatenate(st.residuals)
+        mine = [op for op in ops if op.layer == name]
         layers.append({
             "name": st.name,
             "tensor": st.tensor,
@@ -591,17 +777,69 @@ def evaluate(bundle: Path, cfg: Config, theta_override: dict | None, limit: int 
             "spikes_positive": st.pos,
             "spikes_negative": st.neg,
             "activation_rmse": math.sqrt(st.sq_err / st.count),
+            "macs": int(sum(op.macs for op in mine)),
+            "synaptic_ops": float(sum(syn[op.key] for op in mine)),
+            "neuron_steps": st.neurons * steps,
         })
-    return {
-        "model": model_name or bundle.resolve().name,
+    macs = int(sum(op.macs for op in ops))
+    total_syn = float(sum(syn.values()))
+    out_ops = [op for op in ops if op.layer is None]
+    doc = {
+        "model": model,
         "config": {"T": cfg.T, "beta": cfg.beta, "silent": cfg.silent, "negative": cfg.negative,
                    "percentile": cfg.percentile},
-        "samples": int(len(data)),
+        "samples": int(N),
         "latency": cfg.T + (depth + 1) * cfg.silent,
-        "ann_accuracy": float((ann_pred == labels).mean()) if labels is not None else None,
-        "snn_accuracy": float((snn_pred == labels).mean()) if labels is not None else None,
+        "ann_accuracy": acc(ann_pred),
+        "snn_accuracy": acc(snn_pred),
         "agreement": float((snn_pred == ann_pred).mean()),
         "layers": layers,
+        "anytime_accuracy": [acc(p) for p in preds] if labels is not None else None,
+        "anytime_agreement": [float((p == ann_pred).mean()) for p in preds],
+        "settled_by_slot": settled_by_slot(preds),
+        "macs": macs,
+        "synaptic_ops": total_syn,
+        "neuron_steps": int(sum(l["neuron_steps"] for l in layers)),
+        "e_mac_pj": e_mac,
+        "e_ac_pj": e_ac,
+        "energy_pj": {"ann": macs * e_mac, "snn": total_syn * e_ac},
+        "output": {"macs": int(sum(op.macs for op in out_ops)),
+                   "synaptic_ops": float(sum(syn[op.key] for op in out_ops))},
+    }
+    if attribution:
+        doc.update(attribute(graph, data, labels, cfg, thetas, ann_relu, ann_pred, snn_pred, layers))
+    return doc
+
+
+def attribute(graph, data, labels, cfg, thetas, ann_relu, ann_pred, snn_pred, layers) -> dict:
+    """§10: every layer decoupled alone, and the exact-prefix curve j = 0..n (2n more simulations).
+
+    Adds decoupled_accuracy, decoupled_agreement and culprit_samples to each entry of layers and
+    returns the top-level fields.
+    """
+    names = [r.output[0] for r in graph.relus]
+    N = len(data)
+    sim = Simulator(graph, cfg, thetas)
+
+    def run(sub):
+        return sim.simulate(data, None, None, substitute=sub).reshape(N, -1).argmax(axis=1)
+
+    def acc(pred):
+        return float((pred == labels).mean()) if labels is not None else None
+
+    decoupled = [run({name: ("decoupled",)}) for name in names]
+    prefix = [snn_pred] + [run({m: ("exact", ann_relu[m]) for m in names[:j]}) for j in range(1, len(names) + 1)]
+    truth = labels if labels is not None else ann_pred
+    culprit = culprits(np.stack([p == truth for p in prefix]))
+    for i, (layer, pred) in enumerate(zip(layers, decoupled)):
+        layer["decoupled_accuracy"] = acc(pred)
+        layer["decoupled_agreement"] = float((pred == ann_pred).mean())
+        layer["culprit_samples"] = int((culprit == i + 1).sum())
+    return {
+        "exact_prefix_accuracy": [acc(p) for p in prefix] if labels is not None else None,
+        "exact_prefix_agreement": [float((p == ann_pred).mean()) for p in prefix],
+        "culprit_basis": "accuracy" if labels is not None else "agreement",
+        "culprit_unresolved": int((culprit < 0).sum()),
     }
 
 
@@ -617,6 +855,10 @@ def main(argv=None) -> int:
     ap.add_argument("--theta", type=Path, default=None, help="cssdbg-theta/1 file")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--rounds", type=int, default=0)
+    ap.add_argument("--attribution", action="store_true",
+                    help="also the per-layer decoupled and exact-prefix accuracy and the culprit counts (2n+1 runs)")
+    ap.add_argument("--e-mac", type=float, default=E_MAC_PJ, help=f"pJ per ANN MAC (default {E_MAC_PJ})")
+    ap.add_argument("--e-ac", type=float, default=E_AC_PJ, help=f"pJ per SNN synaptic operation (default {E_AC_PJ})")
     ap.add_argument("--indent", type=int, default=None)
     args = ap.parse_args(argv)
 
@@ -635,7 +877,8 @@ def main(argv=None) -> int:
         base.update(beta=1.0, silent=0, negative=False)
     cfg = Config(T=int(base["T"]), beta=float(base["beta"]), silent=int(base["silent"]),
                  negative=bool(base["negative"]), percentile=float(base["percentile"]))
-    result = evaluate(args.bundle, cfg, theta_override, args.limit, args.rounds)
+    result = evaluate(args.bundle, cfg, theta_override, args.limit, args.rounds, attribution=args.attribution,
+                      e_mac=args.e_mac, e_ac=args.e_ac)
     print(json.dumps(result, indent=args.indent))
     return 0
 
