@@ -3,6 +3,7 @@
 #   - CSSSnapshots depends on nothing;
 #   - CSSView and CSSTerminal never reach the simulator or BLAS (CSSCore, CBLAS, nor CSSImport
 #     and CSSApp, which bring CSSCore), neither through Package.swift nor through an `import`;
+#   - CSSApp never names the concrete backend (LocalBackend): it holds `any AnalysisBackend`;
 #   - every `import` of one of the package's own modules is a declared (transitive) dependency,
 #     since SwiftPM would otherwise let a module import whatever happens to be built already.
 # Reads `swift package describe --type json`; prints one line per violation, exit 1 if any.
@@ -59,6 +60,21 @@ for name, t in targets.items():
                     m = import_line.match(line)
                     if m and m.group(1) in targets and m.group(1) not in allowed:
                         problems.append(f"{path}:{number}: imports {m.group(1)}, which {name} does not depend on")
+
+# The app holds the backend as a protocol (AnalysisBackend): naming the concrete actor would tie
+# the debugger's host to the in-process simulator. Comments may mention it.
+concrete = re.compile(r"\bLocalBackend\b")
+app = targets.get("CSSApp")
+if app:
+    for dirpath, _, files in os.walk(app["path"]):
+        for f in files:
+            if f.endswith(".swift"):
+                path = os.path.join(dirpath, f)
+                with open(path, encoding="utf-8") as src:
+                    for number, line in enumerate(src, 1):
+                        code = line.split("//", 1)[0]
+                        if concrete.search(code):
+                            problems.append(f"{path}:{number}: CSSApp names LocalBackend; hold `any AnalysisBackend` (or `any TunableBackend`) instead")
 
 for p in problems:
     print(f"check-architecture: {p}")

@@ -7,7 +7,7 @@ import Foundation
 /// step off the UI thread (the host handler's task; Esc cancels it). Hit counts count how often
 /// `c`/`C` stopped at each breakpoint, as gdb's "already hit N times".
 public final class BreakpointCommands: Sendable {
-    public let backend: LocalBackend
+    public let backend: any AnalysisBackend
     private let state = Locked(State())
 
     struct State {
@@ -17,7 +17,7 @@ public final class BreakpointCommands: Sendable {
     }
 
     /// `initial`: the `--break` ones (already parsed and numbered from 1).
-    public init(backend: LocalBackend, breakpoints initial: [Breakpoint] = []) {
+    public init(backend: any AnalysisBackend, breakpoints initial: [Breakpoint] = []) {
         self.backend = backend
         state.value = State(breakpoints: initial, nextNumber: (initial.map(\.number).max() ?? 0) + 1)
     }
@@ -57,19 +57,6 @@ public final class BreakpointCommands: Sendable {
                 next += 1
             }
             s = State(breakpoints: restored, nextNumber: next)
-        }
-    }
-
-    /// Serves breakpoint requests and hands every other one to `other` (the tuning host). A
-    /// change of the list is saved in the session file at once (through `.savePosition`).
-    public func handler(around other: @escaping HostHandler) -> HostHandler {
-        { [self] call in
-            guard case .breakpoint(let b) = call.request else { return await other(call) }
-            let reply = await execute(b, position: call.position, progress: call.progress)
-            if b.changesList, !reply.isError {
-                _ = await other(HostCall(request: .savePosition, position: call.position))
-            }
-            return reply
         }
     }
 

@@ -8,9 +8,6 @@ import Foundation
 /// command table parses them) against the backend. Every change is saved to the session file at
 /// once, so a crash or a closed terminal loses nothing.
 public final class TuningCommands: Sendable {
-    /// The host commands this host serves: all of the view's.
-    public static let names = Keymap.hostCommandNames
-
     public let backend: any TunableBackend
     public let modelName: String
     /// Where `:w` writes when no file is named.
@@ -118,16 +115,19 @@ public final class TuningCommands: Sendable {
         }
     }
 
-    /// The view's host handler: requests from the view's command runner, replies for its update.
-    public var handler: HostHandler {
-        { [self] call in
-            let layout = await backend.layout()
-            let o = await execute(call.request, position: SessionPosition(call.position, layout: layout),
-                                  progress: call.progress)
-            return HostReply(message: o.message, isError: o.isError, reload: o.reload,
-                             tuning: o.history.map { TuningStatus(changes: $0.changes, redoable: $0.redoable, unsaved: o.unsaved) },
-                             thetaOrigin: o.thetaOrigin, position: o.position.map { ViewPosition($0, layout: layout) })
-        }
+    /// A tuning request from the view's command runner, answered for its update.
+    public func reply(to call: HostCall) async -> HostReply {
+        let layout = await backend.layout()
+        let o = await execute(call.request, position: SessionPosition(call.position, layout: layout),
+                              progress: call.progress)
+        return HostReply(message: o.message, isError: o.isError, reload: o.reload,
+                         tuning: o.history.map { TuningStatus(changes: $0.changes, redoable: $0.redoable, unsaved: o.unsaved) },
+                         thetaOrigin: o.thetaOrigin, position: o.position.map { ViewPosition($0, layout: layout) })
+    }
+
+    /// Saves the session with `position` (the breakpoint list or the watches changed).
+    public func savePosition(_ position: ViewPosition) async {
+        _ = await reply(to: HostCall(request: .savePosition, position: position))
     }
 
     func run(_ request: HostRequest, position: SessionPosition, progress: (@Sendable (Double) -> Void)?) async throws -> Outcome {
@@ -167,8 +167,8 @@ public final class TuningCommands: Sendable {
             var c = await backend.config
             for setting in settings { c = configChange(setting, c) }
             return try await change(.setConfig(c))
-        case .sweep:  // served by SweepCommands (its handler wraps this one)
-            return Outcome(message: "sweeps are not served by this host", isError: true)
+        case .adopt(let state, let label):
+            return try await change(.replace(state, label: label))
         case .memory:
             return Outcome(message: Self.describe(try await backend.memoryUse()))
         case .savePosition:
@@ -177,8 +177,8 @@ public final class TuningCommands: Sendable {
             let snap = try await backend.snapshot()
             try await save(snap.session, position)
             return Outcome(message: "", history: depth(snap.session))
-        case .breakpoint:  // served by BreakpointCommands (its handler wraps this one)
-            return Outcome(message: "breakpoints are not served by this host", isError: true)
+        case .breakpoint, .job:  // `DebuggerHost` routes these to BreakpointCommands and JobCommands
+            preconditionFailure("\(request.commandName) is not a tuning request")
         case .write(let given, let force):
             // Like vim: `:w` never replaces a file holding something else (θ of another model or
             // config, not a θ file); `:w!` does.

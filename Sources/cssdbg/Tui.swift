@@ -60,13 +60,10 @@ struct Tui: AsyncParsableCommand {
                     writeStderr("cssdbg: warning: \(e.description)\n")
                 }
             }
-            let breaks = BreakpointCommands(backend: backend, breakpoints: breakpoints)
-            let commands = TuningCommands(backend: backend, modelName: m.name,
-                                          defaultThetaPath: options.theta ?? ThetaFile.defaultPath(model: m.name), store: store,
-                                          pendingRestore: pending, breakpoints: breaks)
-            let sweeps = SweepCommands(backend: backend)
-            var debuggerOptions = DebuggerOptions(hostCommands: TuningCommands.names,
-                                                  host: sweeps.handler(around: breaks.handler(around: commands.handler)))
+            let host = DebuggerHost(backend: backend, modelName: m.name,
+                                    defaultThetaPath: options.theta ?? ThetaFile.defaultPath(model: m.name), store: store,
+                                    pendingRestore: pending, breakpoints: breakpoints)
+            var debuggerOptions = DebuggerOptions(hostCommands: DebuggerHost.names, host: host.handler)
             debuggerOptions.events = events
             // Say when θ and config are not calibrated but come from a file, above all from the
             // bundle's own theta.json, which is picked up without being asked for.

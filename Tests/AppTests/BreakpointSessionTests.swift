@@ -21,8 +21,8 @@ final class BreakpointSessionTests: XCTestCase {
         let commands = TuningCommands(backend: backend, modelName: m.name, defaultThetaPath: "/nonexistent/theta.json",
                                       store: store, pendingRestore: pending, breakpoints: breaks)
         var session = HeadlessSession(backend: backend, state: ViewState(width: 160, height: 48,
-                                                                          hostCommands: TuningCommands.names),
-                                      host: breaks.handler(around: commands.handler))
+                                                                          hostCommands: DebuggerHost.names),
+                                      host: DebuggerHost(tuning: commands, breakpoints: breaks, jobs: JobCommands(backend: backend)).handler)
         await session.start()
         return (session, breaks, backend)
     }

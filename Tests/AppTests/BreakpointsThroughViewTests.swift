@@ -31,8 +31,8 @@ final class BreakpointsThroughViewTests: XCTestCase {
                                       store: nil, pendingRestore: nil)
         let breaks = BreakpointCommands(backend: backend)
         var session = HeadlessSession(backend: backend, state: ViewState(width: 160, height: 48,
-                                                                          hostCommands: TuningCommands.names),
-                                      host: breaks.handler(around: commands.handler))
+                                                                          hostCommands: DebuggerHost.names),
+                                      host: DebuggerHost(tuning: commands, breakpoints: breaks, jobs: JobCommands(backend: backend)).handler)
         await session.start()
         return Rig(model: m, backend: backend, breaks: breaks, session: session, config: config)
     }

@@ -22,8 +22,8 @@ final class SupersededSearchTests: XCTestCase {
                                       store: nil, pendingRestore: nil)
         let breaks = BreakpointCommands(backend: backend)
         // Driven by hand (HeadlessSession would wait for the search before the next key).
-        let runner = CommandRunner(backend: backend, host: breaks.handler(around: commands.handler))
-        var s = ViewState(width: 160, height: 48, hostCommands: TuningCommands.names)
+        let runner = CommandRunner(backend: backend, host: DebuggerHost(tuning: commands, breakpoints: breaks, jobs: JobCommands(backend: backend)).handler)
+        var s = ViewState(width: 160, height: 48, hostCommands: DebuggerHost.names)
         var tasks: [Task<Void, Never>] = []
         func send(_ m: Message) {
             let (next, cmds) = update(s, m)

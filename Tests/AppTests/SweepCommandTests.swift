@@ -18,9 +18,10 @@ final class SweepCommandTests: XCTestCase {
         let backend = try LocalBackend(network: m.network, data: m.data, calib: calib, start: start, percentiles: p)
         let tuning = TuningCommands(backend: backend, modelName: m.name, defaultThetaPath: "unused.theta.json",
                                     store: nil, pendingRestore: nil)
-        let host = SweepCommands(backend: backend).handler(around: tuning.handler)
+        let host = DebuggerHost(tuning: tuning, breakpoints: BreakpointCommands(backend: backend),
+                                jobs: JobCommands(backend: backend)).handler
         let spec = try SweepSpec.parse(words: ["-T", "4,8", "--silent", "0,1", "--negative", "on", "--limit", "20"])
-        let reply = await host(HostCall(request: .sweep(spec), position: ViewPosition()))
+        let reply = await host(HostCall(request: .job(.sweep(spec)), position: ViewPosition()))
         XCTAssertFalse(reply.isError, reply.message)
         let result = try XCTUnwrap(reply.sweep)
 
@@ -61,8 +62,8 @@ final class SweepCommandTests: XCTestCase {
         let p = try Evaluator(network: m.network).calibrationPercentiles(calib, percentile: ConversionConfig.default.percentile)
         let start = TuningState(config: .default, amplitudes: p.amplitudes(.default))
         let backend = try LocalBackend(network: m.network, data: m.data, calib: calib, start: start, percentiles: p)
-        let sweeps = SweepCommands(backend: backend)
-        let task = Task { await sweeps.execute(SweepSpec(T: [4, 6, 8, 10, 12], silent: [0, 1, 2])) }
+        let jobs = JobCommands(backend: backend)
+        let task = Task { await jobs.execute(.sweep(SweepSpec(T: [4, 6, 8, 10, 12], silent: [0, 1, 2]))) }
         task.cancel()
         let reply = await task.value
         XCTAssertTrue(reply.isError)

@@ -36,8 +36,8 @@ final class TuningThroughViewTests: XCTestCase {
                                       defaultThetaPath: dir.appendingPathComponent("theta.json").path,
                                       store: store, pendingRestore: pending)
         var session = HeadlessSession(backend: backend, state: ViewState(width: 160, height: 48,
-                                                                          hostCommands: TuningCommands.names),
-                                      host: commands.handler)
+                                                                          hostCommands: DebuggerHost.names),
+                                      host: { await commands.reply(to: $0) })
         await session.start()
         return Rig(model: m, backend: backend, commands: commands, session: session, dir: dir, start: start)
     }

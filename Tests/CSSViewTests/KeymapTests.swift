@@ -17,14 +17,27 @@ final class KeymapTests: XCTestCase {
         return text[start.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// With CSSDBG_UPDATE_DOCS=1 the tables are written into docs/debugger.md instead of compared
+    /// (then review the diff): `CSSDBG_UPDATE_DOCS=1 swift test --skip-build --filter KeymapTests`.
+    func updateIfAsked(_ name: String, _ expected: String) throws {
+        guard ProcessInfo.processInfo.environment["CSSDBG_UPDATE_DOCS"] == "1" else { return }
+        var text = try String(contentsOf: Self.page, encoding: .utf8)
+        let open = "<!-- keymap:\(name) -->", close = "<!-- /keymap:\(name) -->"
+        let start = try XCTUnwrap(text.range(of: open)), end = try XCTUnwrap(text.range(of: close))
+        text.replaceSubrange(start.upperBound..<end.lowerBound, with: "\n" + expected + "\n")
+        try text.write(to: Self.page, atomically: true, encoding: .utf8)
+    }
+
     func testDocsKeyTableIsTheKeymap() throws {
         let expected = Keymap.keysMarkdown()
+        try updateIfAsked("keys", expected)
         let found = try section("keys")
         XCTAssertEqual(found, expected, "docs/debugger.md's key table differs from Keymap.keys; paste this between the markers:\n\(expected)\n")
     }
 
     func testDocsCommandTableIsTheKeymap() throws {
         let expected = Keymap.commandsMarkdown()
+        try updateIfAsked("commands", expected)
         let found = try section("commands")
         XCTAssertEqual(found, expected, "docs/debugger.md's command table differs from Keymap.commands; paste this between the markers:\n\(expected)\n")
     }

@@ -49,10 +49,10 @@ final class SweepPaneTests: XCTestCase {
     func testSweepSendsOneRequestWithTheParsedSpec() {
         let (s, cmds) = run(state(), "sweep -T 4,8 --silent 0,1 --negative on,off --beta 1.5,2 --rounds 2 --limit 10")
         let spec = SweepSpec(T: [4, 8], beta: [1.5, 2], silent: [0, 1], negative: [true, false], rounds: 2, limit: 10)
-        XCTAssertEqual(cmds.compactMap { c -> HostRequest? in if case .host(let r) = c { return r } else { return nil } }, [.sweep(spec)])
+        XCTAssertEqual(cmds.compactMap { c -> HostRequest? in if case .host(let r) = c { return r } else { return nil } }, [.job(.sweep(spec))])
         XCTAssertEqual(s.message, ":sweep -T 4,8 --silent 0,1 --negative on,off --beta 1.5,2 --rounds 2 --limit 10 …")
-        XCTAssertTrue(HostRequest.sweep(spec).isCancellable)
-        XCTAssertFalse(HostRequest.sweep(spec).isChange)
+        XCTAssertTrue(HostRequest.job(.sweep(spec)).isCancellable)
+        XCTAssertFalse(HostRequest.job(.sweep(spec)).isChange)
         // Progress as the adjustment shows it.
         let p = update(s, .hostProgress(0.4)).0
         XCTAssertEqual(p.message, ":sweep -T 4,8 --silent 0,1 --negative on,off --beta 1.5,2 --rounds 2 --limit 10 … 40% (Esc cancels)")

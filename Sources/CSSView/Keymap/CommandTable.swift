@@ -120,7 +120,7 @@ extension Keymap {
         }),
         CommandEntry("q!", aliases: ["quit!", "qa!"], completes: ["q!"], usage: ":q!", help: ["quit without asking"],
                      readme: "quit without asking about unsaved θ", .view { _, _, c in c.append(.quit) }),
-    ] + hostCommands + watchCommands + breakpointCommands + [sweepCommand]
+    ] + hostCommands + watchCommands + breakpointCommands + jobCommands + [anytimeCommand]
 
     /// The host's commands (θ tuning, sessions, θ files): parsed here, executed by the host.
     static let hostCommands: [CommandEntry] = [
@@ -202,7 +202,7 @@ extension Keymap {
     ]
 
     /// The names of every host command (a host that serves them all registers these).
-    public static let hostCommandNames: [String] = (hostCommands + breakpointCommands).map(\.name) + [sweepCommand.name]
+    public static let hostCommandNames: [String] = (hostCommands + breakpointCommands).map(\.name) + jobCommands.map(\.name)
 
     /// The entry `name` runs (its name or an alias; a leading `:` is ignored).
     public static func command(named name: String) -> CommandEntry? {

@@ -15,9 +15,11 @@ public enum HostRequest: Equatable, Sendable {
     /// Reconvert with several settings changed as one undoable change (Enter in the sweep pane:
     /// T, β, L and the spike sign of the chosen point).
     case setAll([ConfigSetting])
-    /// `:sweep …`: convert and evaluate every combination off the UI thread; the reply carries
-    /// the result for the sweep pane. Long: Esc or the next change cancels it.
-    case sweep(SweepSpec)
+    /// A long data-set job (`:sweep`, `:attribution`, `:doctor`): run by the backend off the UI
+    /// thread; the reply carries its result for its pane. Esc or the next change cancels it.
+    case job(DatasetJob)
+    /// Replace θ and config together as one undoable change (Enter on a doctor's proposal).
+    case adopt(TuningState, label: String)
     /// `:w [FILE]` (`force`: `:w!`); `path` nil: the host's default file.
     case write(path: String?, force: Bool)
     case load(path: String)
@@ -40,7 +42,8 @@ public enum HostRequest: Equatable, Sendable {
         case .undo: "undo"
         case .redo: "redo"
         case .set, .setAll: "set"
-        case .sweep: "sweep"
+        case .job(let j): j.commandName
+        case .adopt: "doctor"
         case .write(_, let force): force ? "w!" : "w"
         case .load: "load"
         case .restore: "restore"
@@ -55,15 +58,15 @@ public enum HostRequest: Equatable, Sendable {
     public var isCancellable: Bool {
         if case .adjust = self { return true }
         if case .breakpoint(.next) = self { return true }
-        if case .sweep = self { return true }
+        if case .job = self { return true }
         return false
     }
 
     /// Changes θ or the config (so it supersedes a running long job).
     public var isChange: Bool {
         switch self {
-        case .setTheta, .scaleTheta, .adjust, .reset, .undo, .redo, .set, .setAll, .load, .restore: true
-        case .write, .discard, .memory, .savePosition, .breakpoint, .sweep: false
+        case .setTheta, .scaleTheta, .adjust, .reset, .undo, .redo, .set, .setAll, .load, .restore, .adopt: true
+        case .write, .discard, .memory, .savePosition, .breakpoint, .job: false
         }
     }
 }
@@ -132,14 +135,17 @@ public struct HostReply: Equatable, Sendable {
     public var quit: Bool
     /// `:breaks`: the list to show in the breakpoint overlay (nil: no list to show).
     public var breakpoints: [BreakpointRow]?
+    /// A finished long job's result, for its pane.
+    public var job: JobResult?
+
     /// A finished `:sweep`, for the sweep pane.
-    public var sweep: SweepResult?
+    public var sweep: SweepResult? { if case .sweep(let r)? = job { r } else { nil } }
 
     public init(message: String = "", isError: Bool = false, reload: Bool = false, tuning: TuningStatus? = nil,
                 thetaOrigin: String? = nil, position: ViewPosition? = nil, quit: Bool = false,
-                breakpoints: [BreakpointRow]? = nil, sweep: SweepResult? = nil) {
+                breakpoints: [BreakpointRow]? = nil, sweep: SweepResult? = nil, job: JobResult? = nil) {
         self.breakpoints = breakpoints
-        self.sweep = sweep
+        self.job = job ?? sweep.map { .sweep($0) }
         self.message = message
         self.isError = isError
         self.reload = reload

@@ -77,6 +77,15 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
     case .sweep:
         handleSweepKey(&s, key, &cmds)
         return
+    case .attribution:
+        handleAttributionKey(&s, key, &cmds)
+        return
+    case .doctor:
+        handleDoctorKey(&s, key, &cmds)
+        return
+    case .anytime:
+        // The chart follows the step: every other key works as on the main screen.
+        if key == .escape || key == .char("q") || key == .enter { s.overlay = .none; return }
     case .restoreOffer, .confirmQuit:
         return
     case .error:

@@ -25,7 +25,7 @@ extension Keymap {
             if let base = s.layout?.config {
                 do { _ = try spec.configurations(base: base) } catch { throw CommandError(":sweep: \(error)") }
             }
-            requestHost(&s, .sweep(spec), line: (["sweep"] + words).joined(separator: " "), &cmds)
+            requestHost(&s, .job(.sweep(spec)), line: (["sweep"] + words).joined(separator: " "), &cmds)
         })
 }
 

@@ -96,7 +96,7 @@ func applyHostReply(_ s: inout ViewState, _ r: HostReply, _ cmds: inout [Command
     s.hostProgress = nil
     if let t = r.tuning { s.tuningStatus = t }
     if let o = r.thetaOrigin { s.thetaOrigin = o }
-    if let result = r.sweep { openSweep(&s, result) }
+    if let result = r.job { openJobResult(&s, result) }
     var moves: [Command] = []
     if let p = r.position { restorePosition(&s, p, &moves) }
     if r.reload {

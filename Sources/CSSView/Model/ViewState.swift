@@ -50,6 +50,12 @@ public enum Overlay: Equatable, Sendable {
     /// The last `:sweep`'s chart and table (`ViewState.sweep`): ↑/↓ select a point, Enter
     /// reconverts to it (one undoable change), Esc/q close it.
     case sweep
+    /// The last `:attribution` (`ViewState.analysis`): ↑/↓ select a layer, Enter jumps to it.
+    case attribution
+    /// The last `:doctor`: findings (Enter jumps) and proposals (Enter adopts).
+    case doctor
+    /// `:anytime`: the data-set report's accuracy against the global step.
+    case anytime
 }
 
 /// Which data-set hotspots the coupling pane lists (the report sorts overflow first, so the
@@ -331,6 +337,8 @@ public struct ViewState: Sendable {
     public var sweep: SweepResult?
     /// The selected row of the sweep pane.
     public var sweepRow = 0
+    /// The last `:attribution` and `:doctor` results and their selections.
+    public var analysis = AnalysisViews()
 
     // MARK: Tuning: before / after
     /// The report that was current before the last change (set when the report after a `reload`

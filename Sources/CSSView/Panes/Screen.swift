@@ -126,6 +126,9 @@ public enum Screen {
         case .confirmQuit: ConfirmQuitOverlay.render(s, into: &g)
         case .breakpoints(let rows): BreakpointsOverlay.render(rows, s, into: &g)
         case .sweep: SweepOverlay.render(s, into: &g)
+        case .attribution: AttributionOverlay.render(s, into: &g)
+        case .doctor: DoctorOverlay.render(s, into: &g)
+        case .anytime: AnytimeOverlay.render(s, into: &g)
         }
         if !s.unicode { g.applyASCIIFallback() }
         return g
