@@ -180,8 +180,16 @@ enum BottomBar {
         guard rect.height >= 1 else { return }
         if let p = s.prompt {
             let lead = p.kind == .command ? ":" : "/"
-            let w = g.write(lead + p.text, x: rect.x, y: rect.y, style: .normal, maxWidth: rect.width - 1)
-            g.put(" ", x: rect.x + w, y: rect.y, style: Style(.normal, [.reverse]))
+            // The line scrolls sideways to keep the cursor (a reversed cell) on screen.
+            let chars = Array(lead + p.text)
+            let cur = p.cursorIndex + 1
+            let first = max(0, cur - (rect.width - 2))
+            var x = rect.x
+            for i in first...chars.count where x < rect.maxX {
+                let ch: Character = i < chars.count ? chars[i] : " "
+                g.put(ch, x: x, y: rect.y, style: i == cur ? Style(.normal, [.reverse]) : .normal)
+                x += max(1, DisplayWidth.of(ch))
+            }
             return
         }
         if let m = s.message {
