@@ -130,6 +130,22 @@ public final class TuningCommands: Sendable {
         _ = await reply(to: HostCall(request: .savePosition, position: position))
     }
 
+    /// What A.3 applied to each layer: the product of its rounds' factors (θ moved by that), in
+    /// the order the layers first moved; " (all residuals p99.9 ≤ 1)" when nothing moved.
+    static func appliedFactors(_ steps: [AdjustmentStep], names: [String]) -> String {
+        var order: [Int] = []
+        var product: [Int: Double] = [:]
+        for st in steps where st.factor != 1 {
+            if product[st.layer] == nil { order.append(st.layer) }
+            product[st.layer, default: 1] *= st.factor
+        }
+        guard !order.isEmpty else { return " (all residuals p99.9 ≤ 1)" }
+        let rounds = Set(steps.map(\.round)).count
+        let shown = order.prefix(4).map { "\($0 < names.count ? names[$0] : "#\($0)") ×\(String(format: "%.4g", product[$0]!))" }
+        return " (" + shown.joined(separator: ", ") + (order.count > 4 ? ", …" : "")
+            + (rounds > 1 ? "; θ moved by the product of \(rounds) rounds" : "") + ")"
+    }
+
     func run(_ request: HostRequest, position: SessionPosition, progress: (@Sendable (Double) -> Void)?) async throws -> Outcome {
         let layout = await backend.layout()
         func change(_ c: TuningChange) async throws -> Outcome {
@@ -139,10 +155,7 @@ public final class TuningCommands: Sendable {
             try await save(snap.session, position)
             var message = snap.message
             if !snap.steps.isEmpty {
-                let moved = snap.steps.filter { $0.factor != 1 }
-                message += moved.isEmpty ? " (all residuals p99.9 ≤ 1)" :
-                    " (" + moved.prefix(4).map { "\(layout.layers[$0.layer].name) ×\(format($0.factor))" }.joined(separator: ", ")
-                    + (moved.count > 4 ? ", …" : "") + ")"
+                message += Self.appliedFactors(snap.steps, names: layout.layers.map(\.name))
             }
             if let kept { message += "; the session saved \(kept.savedAt) is kept in \(store?.backupPath ?? "")" }
             return Outcome(message: message, reload: true, history: depth(snap.session))

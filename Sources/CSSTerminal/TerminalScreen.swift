@@ -177,6 +177,7 @@ enum TerminalKeys {
             case 10, 13: return .enter
             case 27: return .escape
             case 8, 127: return .backspace
+            case 1...26: return .ctrl(Character(Unicode.Scalar(UInt8(code + 96))))
             default:
                 guard code >= 32, let u = Unicode.Scalar(UInt32(code)) else { return nil }
                 return .char(Character(u))
@@ -195,6 +196,7 @@ enum TerminalKeys {
         case KEY_BACKSPACE: return .backspace
         case KEY_DC: return .delete
         case KEY_BTAB: return .backTab
+        case (KEY_F0 + 1)...(KEY_F0 + 12): return .function(code - Int(KEY_F0))
         case cnc_key_resize():
             let (w, h) = resize()
             return .resize(width: w, height: h)

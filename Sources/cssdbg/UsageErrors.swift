@@ -29,6 +29,10 @@ enum Usage {
 
     /// Parses and runs the command; every error ends as one line on stderr and its exit code.
     static func run(_ root: CSSDbg.Type) async -> Never {
+        if let first = CommandLine.arguments.dropFirst().first, let message = mistypedSubcommand(first) {
+            writeStderr("cssdbg: \(message)\n")
+            exit(exitCode)
+        }
         do {
             var command = try root.parseAsRoot(nil)
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -52,5 +56,31 @@ enum Usage {
             writeStderr("cssdbg: \(message)\(hint)\n")
             exit(code.rawValue == exitCode || code == .validationFailure ? exitCode : code.rawValue)
         }
+    }
+
+    static let subcommandNames = ["tui", "eval", "tune", "find", "sweep", "bench", "help"]
+
+    /// The first word when it is neither a subcommand nor an existing path but close to a
+    /// subcommand (`evl`): "did you mean 'eval'?" instead of reading it as a model.
+    static func mistypedSubcommand(_ word: String) -> String? {
+        guard !word.hasPrefix("-"), !subcommandNames.contains(word), !word.contains("/"),
+              access(word, F_OK) != 0 else { return nil }
+        let scored = subcommandNames.map { ($0, editDistance(word.lowercased(), $0)) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(1, min(2, best.0.count / 2)) else { return nil }
+        let all = scored.filter { $0.1 == best.1 }.map { "'\($0.0)'" }.joined(separator: " or ")
+        return "'\(word)' is neither a subcommand nor a model path; did you mean \(all)? (see cssdbg --help)"
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a), y = Array(b)
+        var prev = Array(0...y.count)
+        for i in 1...max(1, x.count) where !x.isEmpty {
+            var cur = [i] + [Int](repeating: 0, count: y.count)
+            for j in 1...max(1, y.count) where !y.isEmpty {
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+            }
+            prev = cur
+        }
+        return x.isEmpty ? y.count : prev[y.count]
     }
 }

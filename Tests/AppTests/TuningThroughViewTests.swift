@@ -101,6 +101,13 @@ final class TuningThroughViewTests: XCTestCase {
                                                                amplitudes: rig.start.amplitudes, config: config, rounds: 2)
         XCTAssertEqual(tuned, headless)
         XCTAssertTrue(steps.contains { $0.factor > 1 })
+        // The message reports what was applied: θ's change over both rounds, not the first round's.
+        let moved = steps.first { $0.factor != 1 }!.layer
+        let layout = await rig.backend.layout()
+        let applied = tuned.layers[moved] / rig.start.amplitudes.layers[moved]
+        XCTAssertTrue(o[0].message.contains("\(layout.layers[moved].name) ×\(String(format: "%.4g", applied))"),
+                      "\(o[0].message) should say ×\(applied)")
+        XCTAssertTrue(o[0].message.contains("product of 2 rounds"), o[0].message)
 
         // :w writes the θ file the headless commands read back; values identical.
         await rig.session.type(":w")

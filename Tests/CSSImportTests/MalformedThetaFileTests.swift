@@ -67,6 +67,19 @@ extension MalformedFileTests {
         }
     }
 
+    /// Valid JSON of the wrong shape names what was expected, in one line with no empty field name.
+    func testThetaWrongShapeSaysWhatWasExpected() {
+        for (name, text) in [("array", "[1, 2]"), ("string", "\"theta\""), ("number", "1")] {
+            let path = write("shape-\(name)", Data(text.utf8), ext: "json")
+            XCTAssertThrowsError(try ThetaFile.read(path: path, tensors: Self.layers)) { e in
+                let m = "\(e)"
+                XCTAssertTrue(m.contains("expected a JSON object with \"format\""), m)
+                XCTAssertFalse(m.contains("  has"), m)
+                XCTAssertFalse(m.contains("\n"), m)
+            }
+        }
+    }
+
     func testThetaMissingAndExtraLayers() {
         let keys = ["input"] + Self.layers
         for drop in keys {

@@ -75,8 +75,10 @@ final class CountsAndNamesTests: XCTestCase {
         }
         XCTAssertEqual(NameShortening.shorten(resnet, to: 7), ["encoder", "stem.2", "b1.…lu1", "b1.…lu2", "b2.…lu1",
                                                                "b2.…lu2", "b3.…lu1", "b3.…lu2", "h.fc1", "output"])
-        XCTAssertEqual(NameShortening.shorten(resnet, to: 10)[2], "bl…1.relu1")
-        XCTAssertEqual(NameShortening.shorten(resnet, to: 9, ellipsis: "~")[4], "block2~u1")
+        // One rule in every pane: leading parts abbreviated first, then a cut in the middle.
+        XCTAssertEqual(NameShortening.shorten(resnet, to: 10)[2], "b1.relu1")
+        XCTAssertEqual(NameShortening.shorten(resnet, to: 9, ellipsis: "~")[4], "b2.relu1")
+        XCTAssertEqual(NameShortening.shorten(["head.classifier.fc1.relu.out", "x"], to: 24)[0], "h.c.fc1.relu.out")
     }
 
     /// Seven layers whose counts have 1 to 7 digits, compared with a report before a change

@@ -316,12 +316,13 @@ final class FocusAndWidthTests: XCTestCase {
         XCTAssertTrue(text.contains { $0.contains("│▸block1.relu1 ") })
         XCTAssertTrue(text.contains { $0.contains("│ block2.downsample.relu ") })
         XCTAssertTrue(text.contains { $0.contains("│block2.downsample.relu ") })
-        XCTAssertTrue(text.contains { $0.contains("│ head.classi…fc1.relu.out ") })  // cut in the middle
+        XCTAssertTrue(text.contains { $0.contains("│ h.c.fc1.relu.out ") })  // leading parts abbreviated
         XCTAssertTrue(text.contains { $0.contains(" block1.relu1 ") && $0.contains(" n ") })
         XCTAssertFalse(text.joined().contains("block1.rel…"))
-        // Counts keep their four columns, right-aligned on the column labels.
+        // Counts are exact where their column has room (five columns here), else shortened to a
+        // unit, right-aligned on the column labels.
         let map = text.first { $0.contains("│block1.relu1 ") }!
-        for c in ["1234", "20k", "123k", "1.2M", "12M", "99", "9999"] {
+        for c in ["1234", "19876", "123k", "1.2M", "12M", "99", "9999"] {
             XCTAssertTrue(map.contains(" " + c + " "), "\(c) in \(map)")
         }
         let header = text.first { $0.contains("│k0 ") }!
@@ -341,10 +342,11 @@ final class FocusAndWidthTests: XCTestCase {
         // Before there is a layout the large left column keeps its usual width.
         XCTAssertEqual(ScreenLayout(ViewState(width: 160, height: 48)).panes[.layers]!.width, 64)
         let text = Screen.render(s).text()
-        // Names are shortened from the middle, so that the rows stay distinct.
-        XCTAssertTrue(text.contains { $0.hasPrefix("│▸blo…lu1 sil") }, text.joined(separator: "\n"))
-        XCTAssertTrue(text.contains { $0.hasPrefix("│ blo…elu wait") }, text.joined(separator: "\n"))
-        XCTAssertTrue(text.contains { $0.hasPrefix("│ hea…out wait") }, text.joined(separator: "\n"))
+        // Names are abbreviated part by part, so that the rows stay distinct; coupling and θ stay.
+        XCTAssertTrue(text.contains { $0.hasPrefix("│▸block1.relu1 sil") }, text.joined(separator: "\n"))
+        XCTAssertTrue(text.contains { $0.hasPrefix("│ b2.d.relu    wait") }, text.joined(separator: "\n"))
+        XCTAssertTrue(text.contains { $0.hasPrefix("│ h.c.f1.r.out wait") }, text.joined(separator: "\n"))
+        XCTAssertTrue(text.contains { $0.hasPrefix("│ layer") && $0.contains(" cpl ") && $0.contains(" θ") })
         // The coupling map: counts are never cut; the k0 columns that do not fit are left out.
         var c = s
         c.focus = .coupling

@@ -40,6 +40,8 @@ expect "bench --conv fft" 64 "--conv fft: must be one of auto, winograd4, winogr
 expect "eval --conv fft" 64 "--conv fft: must be one of auto, winograd4, winograd, im2col" eval $m --conv fft
 expect "sweep --conv fft" 64 "--conv fft: must be one of auto, winograd4, winograd, im2col" sweep $m --conv fft
 expect "bench -T 0" 64 "-T 0: T must be" bench --model samples/digits-mlp -T 0
+expect "a mistyped subcommand suggests the closest one" 64 "did you mean 'eval'" evl $m
+expect "a mistyped subcommand alone suggests too" 64 "did you mean 'eval'" evl
 expect "a missing file is not a usage error" 1 "nope: no such file" eval nope
 "$BIN" --help >"$tmp/out" 2>"$tmp/err"; rc=$?
 if [ $rc -eq 0 ] && grep -q "exit status 64" "$tmp/out" && [ ! -s "$tmp/err" ]; then ok "--help exits 0 on stdout and documents 64"

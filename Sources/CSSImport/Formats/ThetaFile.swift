@@ -101,7 +101,14 @@ public struct ThetaFile: Equatable, Sendable {
         do {
             raw = try JSONDecoder().decode(Raw.self, from: data)
         } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
-            throw ImportError(file: path, problem: "\(ctx.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type")
+            let field = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            // Valid JSON of another shape (`[1, 2]`, `"theta"`): say what was expected.
+            guard !field.isEmpty else {
+                throw ImportError(file: path, problem: "not a θ file: expected a JSON object with \"format\", \"model\", \"config\" and \"theta\"",
+                                  hint: "expected a \(format) file as written by `cssdbg tune --out` or `:w`")
+            }
+            throw ImportError(file: path, problem: "\"\(field)\" has the wrong type",
+                              hint: field.hasPrefix("theta") ? "\"theta\" is an object of positive numbers by tensor name" : nil)
         } catch let DecodingError.keyNotFound(key, _) {
             throw ImportError(file: path, problem: "missing \"\(key.stringValue)\"", hint: "expected a \(format) file")
         } catch {

@@ -125,6 +125,21 @@ public struct CellGrid: Equatable, Sendable {
         write(text, x: rightEdge - DisplayWidth.of(text), y: y, style: style)
     }
 
+    /// Writes fields (each a few styled runs, e.g. a label and its number) whole or not at all:
+    /// the first field that does not fit in `maxWidth` (and the clip rectangle) and every one
+    /// after it are left out, so that no number is ever cut. Returns the columns written.
+    @discardableResult
+    public mutating func writeFields(_ fields: [[(String, Style)]], x: Int, y: Int, maxWidth: Int? = nil) -> Int {
+        let limit = min(maxWidth ?? Int.max, clip.maxX - x)
+        var cx = x
+        for f in fields {
+            let w = f.reduce(0) { $0 + DisplayWidth.of($1.0) }
+            if cx - x + w > limit { break }
+            cx += write(f, x: cx, y: y)
+        }
+        return cx - x
+    }
+
     /// Writes a sequence of styled runs.
     @discardableResult
     public mutating func write(_ runs: [(String, Style)], x: Int, y: Int, maxWidth: Int? = nil) -> Int {

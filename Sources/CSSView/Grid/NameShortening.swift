@@ -1,8 +1,7 @@
 /// Layer names shortened for narrow columns so that rows stay distinct: `block1.relu2` and
-/// `block2.relu2` must not both become `block…`. Names are cut in the middle (the suffix usually
-/// tells layers apart), the cut moves until the shortened names are as distinct as the originals,
-/// and when no single cut does it, leading name parts are abbreviated first (`block1.relu2` →
-/// `b1.relu2`). Widths are display widths, so wide (CJK) characters are never split.
+/// `block2.relu2` must not both become `block…`. Leading name parts are abbreviated first
+/// (`block1.relu2` → `b1.relu2`); what is still too wide is cut in the middle (the suffix usually
+/// tells layers apart), the cut moving until the shortened names are as distinct as the originals. Widths are display widths, so wide (CJK) characters are never split.
 public enum NameShortening {
     /// Each of `names` in at most `width` columns; names that fit are kept as they are.
     public static func shorten(_ names: [String], to width: Int, ellipsis: String = "…") -> [String] {
@@ -14,11 +13,13 @@ public enum NameShortening {
         var best: [String] = []
         var bestDistinct = -1
         let long = names.filter { DisplayWidth.of($0) > width }
+        // One rule in every pane: leading parts abbreviated first (`block1.relu1` → `b1.relu1`),
+        // then, only if that is still too wide, a cut in the middle of the abbreviated name.
         let sources: [[String]] = [
-            names,
-            names.map { DisplayWidth.of($0) > width ? abbreviate($0) : $0 },
+            names.map { DisplayWidth.of($0) > width ? abbreviate($0, toFit: width) : $0 },
             // The parts every long name shares (`/features/…/Relu`) say nothing about the row.
-            names.map { DisplayWidth.of($0) > width ? abbreviate(stripCommonParts($0, among: long)) : $0 },
+            names.map { DisplayWidth.of($0) > width ? abbreviate(stripCommonParts($0, among: long), toFit: width) : $0 },
+            names,
         ]
         for source in sources {
             for head in headWidths(room: room) {
@@ -125,6 +126,30 @@ public enum NameShortening {
 
     /// Every part but the last reduced to its first character and trailing digits:
     /// `block1.relu2` → `b1.relu2`, `features.10.conv` → `f.10.conv`... (digits-only parts stay).
+    /// Leading parts abbreviated one after the other, from the first, until the name fits
+    /// `width` (`head.classifier.fc1.relu.out` → `h.c.fc1.relu.out` in 16 columns).
+    static func abbreviate(_ name: String, toFit width: Int) -> String {
+        var parts: [String] = [], seps: [Character] = []
+        var cur = ""
+        for c in name {
+            if separators.contains(c) { parts.append(cur); seps.append(c); cur = "" } else { cur.append(c) }
+        }
+        parts.append(cur)
+        func joined() -> String {
+            var out = ""
+            for (i, p) in parts.enumerated() { out += p; if i < seps.count { out.append(seps[i]) } }
+            return out
+        }
+        var i = 0
+        while DisplayWidth.of(joined()) > width, i < parts.count - 1 {
+            let p = parts[i]
+            let digits = String(p.reversed().prefix(while: { $0.isNumber }).reversed())
+            if !(digits.count == p.count || p.isEmpty) { parts[i] = String(p.first!) + digits }
+            i += 1
+        }
+        return joined()
+    }
+
     static func abbreviate(_ name: String) -> String {
         var parts: [String] = [], seps: [Character] = []
         var cur = ""

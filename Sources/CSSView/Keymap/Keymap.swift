@@ -152,14 +152,17 @@ public enum Keymap {
         KeyEntry(":", help: ["the command line (COMMANDS below)"], readme: "open the command line", [
             (.char(":"), { s, _ in s.prompt = Prompt(kind: .command) }),
         ]),
-        KeyEntry("?", help: ["toggle this help"], readme: "help", [(.char("?"), { s, _ in openHelp(&s) })]),
+        KeyEntry("? / F1", readmeKeys: "`?`, F1", help: ["toggle this help"], readme: "help", [
+            (.char("?"), { s, _ in openHelp(&s) }), (.function(1), { s, _ in openHelp(&s) }),
+        ]),
         KeyEntry("Esc", help: ["close overlays; cancel a running :adjust"],
                  readme: "close overlays and the message; cancels a running `:adjust` (θ stays as it was)", [
             (.escape, { s, c in escape(&s, &c) }),
         ]),
-        KeyEntry("q / Ctrl-C", readmeKeys: "`q`, Ctrl-C", help: ["quit (:q! without asking about unsaved θ)"],
+        KeyEntry("q / F10 / Ctrl-C", readmeKeys: "`q`, F10, Ctrl-C", help: ["quit (:q! without asking about unsaved θ)"],
                  readme: "quit, exit status 0 (Ctrl-C and SIGINT exit 130, SIGTERM 143, SIGHUP 129; every way out restores the terminal, also while work is in flight); with `--no-session` and θ changes no `:w` wrote, `q` asks first (`:q!` does not)", [
-            (.char("q"), { s, c in requestQuit(&s, &c) }), (.ctrlC, { _, c in c.append(.quit) }),
+            (.char("q"), { s, c in requestQuit(&s, &c) }), (.function(10), { s, c in requestQuit(&s, &c) }),
+            (.ctrlC, { _, c in c.append(.quit) }),
         ]),
     ]
 

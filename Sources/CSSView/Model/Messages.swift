@@ -7,6 +7,11 @@ public enum Key: Hashable, Sendable {
     case pageUp, pageDown, home, end
     case enter, escape, tab, backTab, backspace, delete
     case ctrlC
+    /// Ctrl with a letter (`.ctrl("a")` for Ctrl-A), other than those above (Ctrl-C, Tab,
+    /// Enter, Backspace).
+    case ctrl(Character)
+    /// A function key (F1 is `.function(1)`).
+    case function(Int)
     /// Button-1 click at a screen cell.
     case click(x: Int, y: Int)
     /// The terminal now has this size.

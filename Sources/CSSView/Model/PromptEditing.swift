@@ -29,15 +29,44 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
             if let n = p.originNeuron { setNeuron(&s, n) }
         }
         return
-    case .backspace, .delete:
+    case .backspace:
         if p.text.isEmpty { s.prompt = nil; return }
-        p.text.removeLast()
+        let c = p.cursorIndex
+        guard c > 0 else { break }
+        p.edit(c - 1..<c, "", cursor: c - 1)
+    case .delete, .ctrl("d"):
+        if p.text.isEmpty { s.prompt = nil; return }
+        let c = p.cursorIndex
+        guard c < p.text.count else { break }
+        p.edit(c..<c + 1, "", cursor: c)
+    case .left, .ctrl("b"):
+        p.cursor = max(0, p.cursorIndex - 1)
+    case .right, .ctrl("f"):
+        let c = p.cursorIndex + 1
+        p.cursor = c >= p.text.count ? nil : c
+    case .home, .ctrl("a"):
+        p.cursor = 0
+    case .end, .ctrl("e"):
+        p.cursor = nil
+    case .ctrl("u"):
+        // Readline's unix-line-discard: from the start to the cursor.
+        p.edit(0..<p.cursorIndex, "", cursor: 0)
+    case .ctrl("k"):
+        p.edit(p.cursorIndex..<p.text.count, "", cursor: nil)
+    case .ctrl("w"):
+        // The word before the cursor and the spaces between it and the cursor (unix-word-rubout).
+        let chars = Array(p.text)
+        var i = p.cursorIndex
+        while i > 0, chars[i - 1] == " " { i -= 1 }
+        while i > 0, chars[i - 1] != " " { i -= 1 }
+        p.edit(i..<p.cursorIndex, "", cursor: i)
     case .up where p.kind == .command:
         guard !s.history.isEmpty else { break }
         if p.historyIndex == nil { p.draft = p.text; p.historyIndex = s.history.count }
         let i = max(0, (p.historyIndex ?? 0) - 1)
         p.historyIndex = i
         p.text = s.history[i]
+        p.cursor = nil
     case .down where p.kind == .command:
         guard let hi = p.historyIndex else { break }
         if hi + 1 >= s.history.count {
@@ -47,7 +76,9 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
             p.historyIndex = hi + 1
             p.text = s.history[hi + 1]
         }
+        p.cursor = nil
     case .tab:
+        p.cursor = nil
         if p.kind == .command {
             if var c = p.cycle, c.shown == p.text, !c.candidates.isEmpty {
                 // A second Tab: the candidates in turn.
@@ -70,12 +101,25 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
             }
         }
     case .char(let c):
-        p.text.append(c)
+        let i = p.cursorIndex
+        p.edit(i..<i, String(c), cursor: p.cursor == nil ? nil : i + 1)
     default:
         break
     }
     s.prompt = p
     if p.kind == .find { findLayer(&s, p.text, report: false) }
+}
+
+extension Prompt {
+    /// Replaces the characters in `range` by `text` and puts the cursor at `cursor` (nil: the end).
+    mutating func edit(_ range: Range<Int>, _ replacement: String, cursor newCursor: Int?) {
+        var chars = Array(text)
+        let lo = max(0, min(chars.count, range.lowerBound)), hi = max(lo, min(chars.count, range.upperBound))
+        chars.replaceSubrange(lo..<hi, with: Array(replacement))
+        text = String(chars)
+        cursor = newCursor.map { min($0, chars.count) }
+        if cursor == chars.count { cursor = nil }
+    }
 }
 
 extension String {

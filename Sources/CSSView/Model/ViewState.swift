@@ -118,6 +118,9 @@ public struct Prompt: Equatable, Sendable {
     public enum Kind: Equatable, Sendable { case command, find }
     public var kind: Kind
     public var text: String
+    /// The cursor, in characters from the start of `text`; nil: at the end (where typing,
+    /// history and completion leave it).
+    public var cursor: Int?
     /// Position in the history while browsing with up/down (nil = editing a new line).
     public var historyIndex: Int?
     /// What was typed before browsing history started.
@@ -138,6 +141,9 @@ public struct Prompt: Equatable, Sendable {
         /// The prompt text the cycle left (any other edit ends the cycle).
         public var shown: String
     }
+
+    /// The cursor as an index in 0...text.count.
+    public var cursorIndex: Int { min(text.count, max(0, cursor ?? text.count)) }
 
     public init(kind: Kind, text: String = "", originRow: Int? = nil, originNeuron: Int? = nil) {
         self.kind = kind

@@ -16,8 +16,11 @@ enum StatusPane {
             runs.append((sampleText + " ", top))
             runs.append((" g \(s.step)/\(l.latency) ", top))
             let beta = Fmt.fixed(c.beta, c.beta * 100 == (c.beta * 100).rounded() ? 2 : 3)
-            runs.append((" T \(c.T) β \(beta) L \(c.silent) neg \(c.negative ? "on" : "off") ", top))
-            if c.isRate { runs.append((" rate ", top)) }
+            runs.append((" T \(c.T)", top))
+            runs.append((" β \(beta)", top))
+            runs.append((" L \(c.silent)", top))
+            runs.append((" neg \(c.negative ? "on" : "off")", top))
+            if c.isRate { runs.append((" rate", top)) }
             if let origin = s.thetaOrigin {
                 // Next to the model it belongs to; its first word only when the line is full.
                 let full = " θ " + origin + " ", short = " θ " + (origin.split(separator: " ").first.map(String.init) ?? origin) + " "
@@ -33,7 +36,9 @@ enum StatusPane {
         let forms = tuningIndicator(s).map { " " + $0 + " " }
         let tuning = forms.first(where: { DisplayWidth.of($0) <= room }) ?? forms.last ?? ""
         let rightW = DisplayWidth.of(play) + DisplayWidth.of(tuning)
-        g.write(runs, x: rect.x, y: rect.y, maxWidth: tuning.isEmpty ? rect.width : max(0, rect.width - rightW))
+        // Each part whole or not at all: the badge never covers half of one.
+        g.writeFields(runs.map { [$0] }, x: rect.x, y: rect.y,
+                      maxWidth: tuning.isEmpty ? rect.width : max(0, rect.width - rightW))
         if !play.isEmpty {
             g.writeRight(play, rightEdge: rect.maxX, y: rect.y, style: Style(.firing, bg: .selection, [.bold]))
         }
@@ -128,7 +133,7 @@ enum StatusPane {
             snn += deltaRuns(r.agreement, s, digits: digits, compact: layout != .full,
                              baseline: layout != .agreeVsPrevious) { $0.agreement }
         }
-        return (ann, snn, [("  (\(r.samples) samples)", .dim)])
+        return (ann, snn, [("  (\(r.samples) sample" + (r.samples == 1 ? ")" : "s)"), .dim)])
     }
 
     /// " (+0.28 / +0.56)": percentage points against the previous and the baseline report,
@@ -154,7 +159,8 @@ enum StatusPane {
     /// "tuning: 3 changes" from the host's history, else the number of reloads; empty before any
     /// change. Longest form first, then shorter ones for narrow screens.
     static func tuningIndicator(_ s: ViewState) -> [String] {
-        if let t = s.tuningStatus {
+        // A host reply after :watch or :break carries the history too: no badge until a change.
+        if let t = s.tuningStatus, t.changes > 0 || t.redoable > 0 {
             let changes = "\(t.changes) change" + (t.changes == 1 ? "" : "s")
             if t.redoable > 0 {
                 return ["tuning: \(changes), \(t.redoable) undone", "tuned \(t.changes) (\(t.redoable) undone)",
@@ -174,8 +180,16 @@ enum BottomBar {
         guard rect.height >= 1 else { return }
         if let p = s.prompt {
             let lead = p.kind == .command ? ":" : "/"
-            let w = g.write(lead + p.text, x: rect.x, y: rect.y, style: .normal, maxWidth: rect.width - 1)
-            g.put(" ", x: rect.x + w, y: rect.y, style: Style(.normal, [.reverse]))
+            // The line scrolls sideways to keep the cursor (a reversed cell) on screen.
+            let chars = Array(lead + p.text)
+            let cur = p.cursorIndex + 1
+            let first = max(0, cur - (rect.width - 2))
+            var x = rect.x
+            for i in first...chars.count where x < rect.maxX {
+                let ch: Character = i < chars.count ? chars[i] : " "
+                g.put(ch, x: x, y: rect.y, style: i == cur ? Style(.normal, [.reverse]) : .normal)
+                x += max(1, DisplayWidth.of(ch))
+            }
             return
         }
         if let m = s.message {

@@ -11,8 +11,13 @@ enum CouplingPane {
         let c = r.layout.config
         let total = c.window + 1
         let longest = r.layers.map { DisplayWidth.of($0.info.name) }.max() ?? 6
-        let geo = MapGeometry(width: rect.width, total: total, longestName: longest,
-                              widestCount: r.layers.flatMap(\.violationsByStep).map { DisplayWidth.of(Fmt.count($0)) }.max() ?? 1)
+        // Exact counts when every k0 column fits with them, else counts shortened to a unit.
+        let counts = r.layers.flatMap(\.violationsByStep)
+        let exact = MapGeometry(width: rect.width, total: total, longestName: longest,
+                                widestCount: counts.map { String($0).count }.max() ?? 1)
+        let geo = exact.columns == total ? exact
+            : MapGeometry(width: rect.width, total: total, longestName: longest,
+                          widestCount: counts.map { DisplayWidth.of(Fmt.count($0)) }.max() ?? 1)
         let nameW = geo.nameWidth, cw = geo.columnWidth
         let mapNames = NameShortening.shorten(r.layers.map(\.info.name), to: nameW - 1, ellipsis: s.glyphs.ellipsis)
         // When not every k0 fits, the columns follow the selected layer's current local step.
@@ -38,14 +43,14 @@ enum CouplingPane {
             for k in shown where k < lr.violationsByStep.count {
                 let v = lr.violationsByStep[k]
                 let role: ColorRole = v == 0 ? .dim : (k == 0 ? .overflow : (k == c.window ? .violation : .coupling))
-                let text = v == 0 ? String(s.glyphs.zeroSpike) : Fmt.count(v)
+                let text = v == 0 ? String(s.glyphs.zeroSpike) : Fmt.count(v, width: cw - 1)
                 g.write(DisplayWidth.pad(text, to: cw - 1, right: false), x: colX(k), y: y, style: Style(role))
             }
             hits.append(HitRegion(Rect(x: rect.x, y: y, width: rect.width, height: 1), .layerRow(li + 1)))
             y += 1
         }
         guard y + 1 < rect.maxY else { return }
-        g.write(headerRuns(s, r), x: rect.x, y: y, maxWidth: rect.width)
+        g.writeFields(headerRuns(s, r), x: rect.x, y: y, maxWidth: rect.width)
         y += 1
         let visible = rect.maxY - y
         guard visible > 0 else { return }
@@ -59,54 +64,93 @@ enum CouplingPane {
                     style: .dim, maxWidth: rect.width)
             return
         }
-        // Layer names get the room the fixed columns leave (10...24).
-        let fixed = 45
-        let listNameW = max(10, min(24, longest, rect.width - fixed))
-        let listNames = NameShortening.shorten(r.layout.layers.map(\.name), to: listNameW, ellipsis: s.glyphs.ellipsis)
         let hoff = LayerListPane.scrollOffset(selected: s.hotspot, rows: list.count, visible: visible)
-        for i in hoff..<min(list.count, hoff + visible) {
+        let shownRows = Array(hoff..<min(list.count, hoff + visible))
+        let rows = HotspotRows(shownRows.map { r.hotspots[list[$0]] }, layout: r.layout, width: rect.width,
+                               ellipsis: s.glyphs.ellipsis)
+        for (line, i) in shownRows.enumerated() {
             let h = r.hotspots[list[i]]
             let sel = i == s.hotspot
             let bg: ColorRole = sel ? .selection : .normal
             if sel { g.fill(Rect(x: rect.x, y: y, width: rect.width, height: 1), style: Style(.normal, bg: bg)) }
-            let name = h.layer < listNames.count ? listNames[h.layer] : "#\(h.layer)"
-            let kindRole: ColorRole = h.kind == .overflow ? .overflow : .coupling
-            let runs: [(String, Style)] = [
-                (sel ? String(s.glyphs.pointer) : " ", Style(.title, bg: bg, [.bold])),
-                (h.kind == .overflow ? "ovf " : "cpl ", Style(kindRole, bg: bg, [.bold])),
-                (DisplayWidth.pad(name, to: listNameW + 1),
-                 Style(.normal, bg: bg)),
-                ("n " + DisplayWidth.pad(String(h.neuron), to: 6), Style(.normal, bg: bg)),
-                ("s " + DisplayWidth.pad(String(h.sample), to: 5), Style(.normal, bg: bg)),
-                ("k0 " + DisplayWidth.pad(String(h.firstViolationStep), to: 3), Style(.normal, bg: bg)),
-                ("m " + DisplayWidth.pad(Fmt.short(h.worstMargin, width: 5), to: 6), Style(.violation, bg: bg)),
-                ("|u| " + Fmt.short(h.residual, width: 5), Style(.dim, bg: bg)),
-            ]
-            g.write(runs, x: rect.x, y: y, maxWidth: rect.width)
+            g.writeFields(rows.fields(line, h, selected: sel, glyphs: s.glyphs, bg: bg), x: rect.x, y: y,
+                          maxWidth: rect.width)
             hits.append(HitRegion(Rect(x: rect.x, y: y, width: rect.width, height: 1), .hotspot(i)))
             y += 1
         }
     }
 
+    /// The hotspot list's columns for the rows on screen: every number whole (widths from the
+    /// values shown), margin and |u| in one precision per row, names shortened by the one rule
+    /// (`NameShortening`) to the room the numbers leave; |u| is left out first when the pane is
+    /// narrow, then the sample.
+    struct HotspotRows {
+        var nameWidth: Int
+        var names: [String]
+        var neuronW: Int, sampleW: Int, stepW: Int, marginW: Int, residualW: Int
+        var showResidual: Bool, showSample: Bool
+        var values: [(m: String, u: String)]
+
+        init(_ hs: [Hotspot], layout: NetworkLayout, width: Int, ellipsis: String) {
+            func w(_ xs: [Int]) -> Int { xs.map { String($0).count }.max() ?? 1 }
+            neuronW = w(hs.map(\.neuron)); sampleW = w(hs.map(\.sample)); stepW = w(hs.map(\.firstViolationStep))
+            // m and |u| with the same decimals (two, one, none: what fits 6 columns for all).
+            values = hs.map { h in
+                let f = Fmt.sameDecimals([h.worstMargin, h.residual], width: 7, maxDigits: 2)
+                return (f[0], f[1])
+            }
+            marginW = values.map { $0.m.count }.max() ?? 1
+            residualW = values.map { $0.u.count }.max() ?? 1
+            let longest = hs.map { DisplayWidth.of(layout.layers.indices.contains($0.layer) ? layout.layers[$0.layer].name : "#\($0.layer)") }.max() ?? 6
+            // "▸ovf " name " n N s S k0 K m M |u| U"
+            let base = 5 + (3 + neuronW) + (4 + stepW) + (3 + marginW)
+            let sample = 3 + sampleW, residual = 5 + residualW
+            let minName = 8
+            showSample = base + sample + minName <= width
+            showResidual = showSample && base + sample + residual + minName <= width
+            let used = base + (showSample ? sample : 0) + (showResidual ? residual : 0)
+            nameWidth = max(4, min(24, longest, width - used))
+            names = NameShortening.shorten(layout.layers.map(\.name), to: nameWidth, ellipsis: ellipsis)
+        }
+
+        func fields(_ line: Int, _ h: Hotspot, selected: Bool, glyphs: Glyphs, bg: ColorRole) -> [[(String, Style)]] {
+            let name = h.layer < names.count ? names[h.layer] : "#\(h.layer)"
+            let kindRole: ColorRole = h.kind == .overflow ? .overflow : .coupling
+            let v = values[line]
+            var out: [[(String, Style)]] = [
+                [(selected ? String(glyphs.pointer) : " ", Style(.title, bg: bg, [.bold])),
+                 (h.kind == .overflow ? "ovf " : "cpl ", Style(kindRole, bg: bg, [.bold])),
+                 (DisplayWidth.pad(name, to: nameWidth), Style(.normal, bg: bg))],
+                [(" n " + DisplayWidth.pad(String(h.neuron), to: neuronW), Style(.normal, bg: bg))],
+            ]
+            if showSample { out.append([(" s " + DisplayWidth.pad(String(h.sample), to: sampleW), Style(.normal, bg: bg))]) }
+            out.append([(" k0 " + DisplayWidth.pad(String(h.firstViolationStep), to: stepW), Style(.normal, bg: bg))])
+            out.append([(" m " + DisplayWidth.pad(v.m, to: marginW, right: false), Style(.violation, bg: bg))])
+            if showResidual { out.append([(" |u| " + DisplayWidth.pad(v.u, to: residualW, right: false), Style(.dim, bg: bg))]) }
+            return out
+        }
+    }
+
     /// "hotspots: worst 500 of 12k (ovf 188, cpl 312)", "coupling · block2.relu1: worst 120 of
     /// 9741": what the list holds of the data set's cases, then the keys.
-    static func headerRuns(_ s: ViewState, _ r: DatasetReport) -> [(String, Style)] {
+    static func headerRuns(_ s: ViewState, _ r: DatasetReport) -> [[(String, Style)]] {
         let head = Style(.dim, [.underline])
         let list = s.visibleHotspots.map { r.hotspots[$0] }
         let ovf = list.reduce(0) { $0 + ($1.kind == .overflow ? 1 : 0) }
-        var runs: [(String, Style)] = [("hotspots", head)]
+        var first: [(String, Style)] = [("hotspots", head)]
         if s.hotspotFilter != .all {
-            runs.append((" " + s.hotspotFilter.rawValue, Style(s.hotspotFilter == .overflow ? .overflow : .coupling, [.bold, .underline])))
+            first.append((" " + s.hotspotFilter.rawValue, Style(s.hotspotFilter == .overflow ? .overflow : .coupling, [.bold, .underline])))
         }
         if let l = s.hotspotLayer, l < r.layout.layers.count {
-            runs.append((" · " + r.layout.layers[l].name, Style(.title, [.bold, .underline])))
+            first.append((" · " + r.layout.layers[l].name, Style(.title, [.bold, .underline])))
         }
-        runs.append((": worst ", head))
-        runs.append(("\(list.count)", Style(.title, [.bold, .underline])))
-        runs.append((" of \(Fmt.count(s.hotspotCasesInDataSet, width: 5))", head))
-        if s.hotspotFilter == .all { runs.append((" (ovf \(ovf), cpl \(list.count - ovf))", head)) }
-        runs.append(("  o/c/a filter, Enter jumps", .dim))
-        return runs
+        first.append((": worst ", head))
+        first.append(("\(list.count)", Style(.title, [.bold, .underline])))
+        // Fields are written whole or not at all: a count is never cut.
+        var fields: [[(String, Style)]] = [first, [(" of \(s.hotspotCasesInDataSet)", head)]]
+        if s.hotspotFilter == .all { fields.append([(" (ovf \(ovf), cpl \(list.count - ovf))", head)]) }
+        fields.append([("  o/c/a filter, Enter jumps", .dim)])
+        return fields
     }
 
     /// Widths of the layers × k0 table: every count (at most 4 columns, `Fmt.count`) and the

@@ -19,26 +19,26 @@ enum InspectorPane {
         // Summary line.
         let a = Double(lt.target[n]), e = Double(lt.encoded[n]), u = Double(lt.residual(neuron: n))
         var y = rect.y
-        var runs: [(String, Style)] = [("n \(n)", Style(.title, [.bold]))]
+        var fields: [[(String, Style)]] = [[("n \(n)", Style(.title, [.bold]))]]
         let shape = lt.info.shape
         if shape.count == 3, shape[1] * shape[2] > 1 {
             let hw = shape[1] * shape[2]
-            runs.append((" [c\(n / hw) y\((n % hw) / shape[2]) x\(n % shape[2])]", .dim))
+            fields.append([(" [c\(n / hw) y\((n % hw) / shape[2]) x\(n % shape[2])]", .dim)])
         }
-        runs += [("  a ", .dim), (Fmt.short(a), .normal), ("  e ", .dim), (Fmt.short(e), .normal),
-                 ("  u ", .dim), (Fmt.short(u), Style(LayerListPane.residualRole(abs(u)), [.bold]))]
+        fields += [[("  a ", .dim), (Fmt.short(a), .normal)], [("  e ", .dim), (Fmt.short(e), .normal)],
+                   [("  u ", .dim), (Fmt.short(u), Style(LayerListPane.residualRole(abs(u)), [.bold]))]]
         let w = lt.window
         switch lt.marginVerdict(neuron: n) {
-        case .overflow: runs.append(("  OVERFLOW", Style(.overflow, [.bold])))
-        case .coupling(let f): runs.append(("  COUPLING k0=\(f)", Style(.coupling, [.bold])))
+        case .overflow: fields.append([("  OVERFLOW", Style(.overflow, [.bold]))])
+        case .coupling(let f): fields.append([("  COUPLING k0=\(f)", Style(.coupling, [.bold]))])
         case .fine: break
         }
         if n < lt.annActivation.count {
             // In θ units like a, e and u (the ANN's own value is ANN/θ × θ), so it compares with a.
             let ann = lt.theta > 0 ? Double(lt.annActivation[n]) / lt.theta : Double(lt.annActivation[n])
-            runs += [("  ANN/θ ", .dim), (Fmt.short(ann), .normal)]
+            fields.append([("  ANN/θ ", .dim), (Fmt.short(ann), .normal)])
         }
-        g.write(runs, x: rect.x, y: y, maxWidth: rect.width)
+        g.writeFields(fields, x: rect.x, y: y, maxWidth: rect.width)
         y += 1
 
         // Columns: one per local step k, plus k0 = T+L for the final margin.
@@ -72,9 +72,11 @@ enum InspectorPane {
         y += 1
         guard y < rect.maxY else { return }
         g.write("X", x: rect.x, y: y, style: .dim)
-        for k in cols where k < lt.T {
-            let v = Double(lt.input[n * lt.T + k])
-            g.write(DisplayWidth.pad(Fmt.short(v, width: cw - 1), to: cw - 1, right: false), x: colX(k), y: y,
+        // Each row in one precision (`Fmt.sameDecimals`); the columns are wide enough for every value.
+        let xs = cols.filter { $0 < lt.T }
+        let xTexts = Fmt.sameDecimals(xs.map { Double(lt.input[n * lt.T + $0]) }, width: cw - 1)
+        for (k, text) in zip(xs, xTexts) {
+            g.write(DisplayWidth.pad(text, to: cw - 1, right: false), x: colX(k), y: y,
                     style: k == kNow ? Style(.normal, [.bold]) : .normal)
         }
         y += 1
@@ -89,10 +91,11 @@ enum InspectorPane {
         y += 1
         guard y < rect.maxY else { return }
         g.write("m", x: rect.x, y: y, style: .dim)
-        for k in cols {
+        let mTexts = Fmt.sameDecimals(cols.map { Double(lt.margin(neuron: n, k0: $0)) }, width: cw - 2)
+        for (k, mText) in zip(cols, mTexts) {
             let m = Double(lt.margin(neuron: n, k0: k))
             let bad = m <= 0
-            let text = Fmt.short(m, width: cw - 2) + (bad ? String(gl.cross) : " ")
+            let text = mText + (bad ? String(gl.cross) : " ")
             // The current step's k0 is marked like the k header, so a hotspot jump lands on its ✗.
             let bg: ColorRole = k == kNow ? .selection : .normal
             g.write(DisplayWidth.pad(text, to: cw - 1, right: false), x: colX(k), y: y,
@@ -218,12 +221,12 @@ enum InspectorPane {
         var encoded = 0.0
         for i in 0..<enc.T where i < weights.count { encoded += weights[i] * Double(enc.spikes[n * enc.T + i]) }
         let xu = enc.theta != 0 ? x / enc.theta : 0
-        let runs: [(String, Style)] = [
-            ("input \(n)", Style(.title, [.bold])), ("  x ", .dim), (Fmt.short(x), .normal),
-            ("  x/θ₀ ", .dim), (Fmt.short(xu), .normal), ("  e ", .dim), (Fmt.short(encoded), .normal),
-            ("  u ", .dim), (Fmt.short(xu - encoded), Style(LayerListPane.residualRole(abs(xu - encoded)))),
+        let fields: [[(String, Style)]] = [
+            [("input \(n)", Style(.title, [.bold]))], [("  x ", .dim), (Fmt.short(x), .normal)],
+            [("  x/θ₀ ", .dim), (Fmt.short(xu), .normal)], [("  e ", .dim), (Fmt.short(encoded), .normal)],
+            [("  u ", .dim), (Fmt.short(xu - encoded), Style(LayerListPane.residualRole(abs(xu - encoded))))],
         ]
-        g.write(runs, x: rect.x, y: rect.y, maxWidth: rect.width)
+        g.writeFields(fields, x: rect.x, y: rect.y, maxWidth: rect.width)
         guard rect.height >= 3 else { return }
         g.write("slot", x: rect.x, y: rect.y + 1, style: .dim)
         g.write("S", x: rect.x, y: rect.y + 2, style: .dim)
@@ -248,7 +251,15 @@ struct InspectorColumns {
 
     init(_ s: ViewState, _ lt: LayerTrace, width: Int) {
         total = lt.window + 1
-        columnWidth = max(4, min(7, (width - Self.labelWidth) / total))
+        // Wide enough for every X and margin of the neuron (the margin's ✗ takes a column), so
+        // that no number is cut: a narrow pane shows fewer steps and scrolls instead.
+        let n = max(0, min(lt.neurons - 1, s.neuron))
+        var need = 3
+        for k in 0..<total {
+            if k < lt.T { need = max(need, Fmt.minWidth(Double(lt.input[n * lt.T + k])) + 1) }
+            need = max(need, Fmt.minWidth(Double(lt.margin(neuron: n, k0: k))) + 2)
+        }
+        columnWidth = max(need, 4, min(7, (width - Self.labelWidth) / total))
         count = max(1, min(total, (width - Self.labelWidth) / columnWidth))
         let follow = lt.localStep(atGlobal: s.step) - count / 2
         start = max(0, min(total - count, s.inspectorScroll ?? follow))

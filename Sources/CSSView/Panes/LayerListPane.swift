@@ -34,15 +34,25 @@ enum LayerListPane {
         var overflowDelta = Delta()
         var couplingDelta = Delta()
         var thetaDelta = Delta()
+        /// The counts behind the texts, so that a column wide enough shows them exact.
+        var counts: [String: Int] = [:]
     }
 
     struct Delta {
         var text = ""
         var role: ColorRole = .dim
+        /// The change as a count (Δo, Δc), for exact display in a wide column.
+        var count: Int? = nil
     }
 
-    /// Columns when there is nothing to compare (no tuning change yet).
+    /// Columns when there is nothing to compare (no tuning change yet), on screen.
     static let plainColumns = ["now", "+spk", "-spk", "p99.9", "ovf", "cpl", "θ", "shape"]
+    /// The order they are kept in when space runs out: coupling and θ, the tool's main numbers,
+    /// are never dropped for the phase or the spike counts (at 80×24 the list keeps p99.9, ovf,
+    /// cpl, θ and the phase).
+    static let plainPriority = ["p99.9", "ovf", "cpl", "θ", "now", "+spk", "-spk", "shape"]
+    /// Columns holding counts: exact when the pane has the room (`exactWidths`).
+    static let countColumns: Set<String> = ["+spk", "-spk", "ovf", "cpl", "Δo", "Δc"]
     /// Columns after a change, in the order they are kept when space runs out, and on screen.
     /// θ comes before the Δ columns: tuning never hides the amplitude it changes (at 80×24 the
     /// list keeps p99.9, Δp, ovf, cpl and θ); Δp first because A.3 acts on the residual.
@@ -63,12 +73,13 @@ enum LayerListPane {
 
     /// `longestName`: the widest row name; on wide panes the name column keeps room for it
     /// (up to 24) before columns are added, on narrow ones names give way to columns.
-    static func chooseColumns(width: Int, compare: Bool = false, longestName: Int = 7) -> (nameWidth: Int, columns: [String]) {
+    static func chooseColumns(width: Int, compare: Bool = false, longestName: Int = 7,
+                              widths: [String: Int] = [:]) -> (nameWidth: Int, columns: [String]) {
         let minName = width >= wideNamesFrom ? max(7, min(24, longestName)) : 7
         var used = 1 + minName
         var chosen: Set<String> = []
-        for h in compare ? comparePriority : plainColumns {
-            let w = self.width(of: h)
+        for h in compare ? comparePriority : plainPriority {
+            let w = widths[h] ?? self.width(of: h)
             if let base = deltaBase[h], !chosen.contains(base) || !chosen.contains("θ") { continue }
             if used + 1 + w <= width {
                 used += 1 + w
@@ -78,6 +89,18 @@ enum LayerListPane {
         let cols = (compare ? compareOrder : plainColumns).filter { chosen.contains($0) }
         let nameW = min(24, minName + (width - used))
         return (nameW, cols)
+    }
+
+    /// Column widths that show every count of `rows` exact, where that is wider than the default.
+    static func exactWidths(_ rows: [RowData]) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for d in rows {
+            for (c, n) in d.counts {
+                let w = String(n).count + (c.hasPrefix("Δ") && n > 0 ? 1 : 0)
+                if w > width(of: c) { out[c] = max(out[c] ?? 0, w) }
+            }
+        }
+        return out
     }
 
     static func width(of column: String) -> Int { optional.first(where: { $0.0 == column })?.1 ?? 4 }
@@ -98,7 +121,7 @@ enum LayerListPane {
         } else {
             text = d > 0 ? "+" + Fmt.short(d, width: width - 1) : Fmt.short(d, width: width)
         }
-        return Delta(text: text, role: d < 0 ? .better : .worse)
+        return Delta(text: text, role: d < 0 ? .better : .worse, count: integer ? Int(d.rounded()) : nil)
     }
 
     /// Relative change of θ in percent (neither better nor worse).
@@ -166,6 +189,7 @@ enum LayerListPane {
             d.thetaRole = th.role
             d.thetaDelta = th.delta
             d.spikesStale = s.traceStale
+            if let sp { d.counts["+spk"] = sp.0; d.counts["-spk"] = sp.1 }
             return d
         }
         if row == s.layerRowCount - 1 {
@@ -208,17 +232,35 @@ enum LayerListPane {
         d.thetaRole = th.role
         d.thetaDelta = th.delta
         d.spikesStale = s.traceStale
+        if let sp { d.counts["+spk"] = sp.0; d.counts["-spk"] = sp.1 }
+        if let ovf { d.counts["ovf"] = ovf }
+        if let cpl { d.counts["cpl"] = cpl }
         if let lr, let before, !s.reportStale {
             d.p999Delta = delta(lr.residualP999, before.residualP999, width: width(of: "Δp"), integer: false)
             d.overflowDelta = delta(Double(lr.overflow), Double(before.overflow), width: width(of: "Δo"), integer: true)
             d.couplingDelta = delta(Double(lr.coupling), Double(before.coupling), width: width(of: "Δc"), integer: true)
+            if d.overflowDelta.count != nil { d.counts["Δo"] = d.overflowDelta.count }
+            if d.couplingDelta.count != nil { d.counts["Δc"] = d.couplingDelta.count }
         }
         return d
     }
 
     /// The text of column `c` of a row, its colour and whether it is right-aligned. Every text
     /// fits its column (`width(of:)`): counts are shortened by `Fmt.count`, never cut.
-    static func cell(_ d: RowData, _ c: String) -> (text: String, role: ColorRole, right: Bool) {
+    static func cell(_ d: RowData, _ c: String, width w: Int? = nil) -> (text: String, role: ColorRole, right: Bool) {
+        if let w, w > width(of: c), let n = d.counts[c] {
+            // A column widened for exact counts.
+            let text = Fmt.count(n, width: w, signed: c.hasPrefix("Δ"))
+            switch c {
+            case "+spk": return (text, d.spikesStale || n == 0 ? .dim : .positiveSpike, true)
+            case "-spk": return (text, d.spikesStale || n == 0 ? .dim : .negativeSpike, true)
+            case "ovf": return (text, d.overflowRole, true)
+            case "cpl": return (text, d.couplingRole, true)
+            case "Δo": return (text, d.overflowDelta.role, true)
+            case "Δc": return (text, d.couplingDelta.role, true)
+            default: break
+            }
+        }
         switch c {
         case "now":
             let (t, r) = phaseText(d.phase)
@@ -257,14 +299,25 @@ enum LayerListPane {
         let rows = s.layerRowCount
         // When the list scrolls, its last column holds the scroll arrows and no digit.
         let scrolls = rows > visible
-        let (nameW, cols) = chooseColumns(width: rect.width - (scrolls ? 1 : 0), compare: compares(s),
-                                          longestName: longest)
+        let data = (0..<rows).map { rowData(s, row: $0) }
+        let avail = rect.width - (scrolls ? 1 : 0)
+        var (nameW, cols) = chooseColumns(width: avail, compare: compares(s), longestName: longest)
+        // Counts exact where the pane has room for them without losing a column or name width.
+        var widths: [String: Int] = [:]
+        let exact = exactWidths(data)
+        if !exact.isEmpty {
+            let e = chooseColumns(width: avail, compare: compares(s), longestName: longest, widths: exact)
+            // Exact counts are worth more than the shape column (the membrane pane shows it).
+            let kept = e.columns == cols || e.columns == cols.filter { $0 != "shape" }
+            if kept { nameW = e.nameWidth; widths = exact; cols = e.columns }
+        }
+        func colWidth(_ c: String) -> Int { widths[c] ?? width(of: c) }
         // Header.
         var x = rect.x + 1
         g.write("layer", x: x, y: rect.y, style: Style(.dim, [.underline]), maxWidth: nameW)
         x += nameW
         for c in cols {
-            let w = width(of: c)
+            let w = colWidth(c)
             var label = c == "θ" && !s.glyphs.unicode ? "theta" : c
             if deltaBase[c] != nil { label = s.glyphs.unicode ? "Δ" : "d" }
             let rightAligned = c != "now" && c != "shape"
@@ -279,7 +332,7 @@ enum LayerListPane {
         for vi in 0..<max(0, min(visible, rows - off)) {
             let row = order[off + vi]
             let y = rect.y + 1 + vi
-            let d = rowData(s, row: row)
+            let d = data[row]
             let selected = row == s.layerRow
             let bg: ColorRole = selected ? .selection : .normal
             if selected { g.fill(Rect(x: rect.x, y: y, width: rect.width, height: 1), style: Style(.normal, bg: bg)) }
@@ -289,8 +342,8 @@ enum LayerListPane {
                     style: Style(d.severity, bg: bg, selected ? [.bold] : []), maxWidth: nameW)
             cx += nameW
             for c in cols {
-                let w = width(of: c)
-                let (text, role, right) = cell(d, c)
+                let w = colWidth(c)
+                let (text, role, right) = cell(d, c, width: w)
                 g.write(DisplayWidth.pad(text, to: w, right: !right), x: cx + 1, y: y, style: Style(role, bg: bg))
                 cx += 1 + w
             }

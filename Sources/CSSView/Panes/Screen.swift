@@ -84,7 +84,11 @@ extension ScreenLayout {
         let base = max(56, min(w, 160) * 2 / 5)
         guard let l = s.layout else { return base }
         let longest = min(24, (0..<s.layerRowCount).map { DisplayWidth.of(s.rowName($0)) }.max() ?? 7)
-        let listNeed = 2 + 1 + max(7, longest) + LayerListPane.plainColumnsWidth
+        // The layer list's columns, widened for exact counts.
+        let exact = LayerListPane.exactWidths((0..<s.layerRowCount).map { LayerListPane.rowData(s, row: $0) })
+            .filter { LayerListPane.plainColumns.contains($0.key) }
+        let extra = exact.reduce(0) { $0 + $1.value - LayerListPane.width(of: $1.key) }
+        let listNeed = 2 + 1 + max(7, longest) + LayerListPane.plainColumnsWidth + extra
         let mapNeed = 2 + min(25, longest + 1) + (l.config.window + 1) * 5
         return max(base, min(max(listNeed, mapNeed), w - largeRightMinimum))
     }
@@ -221,7 +225,10 @@ enum Fmt {
         return (neg ? "-" : "") + intPart
     }
 
-    /// About three significant digits in at most `width` columns (fewer digits when narrow).
+    /// About three significant digits in at most `width` columns (fewer digits when narrow). Never
+    /// a form that reads as another number: a non-zero value is never shown as `0`/`0.0` (its sign
+    /// and size would be lost), large values shorten to k/M/G units before powers of ten. When no
+    /// form fits, the shortest one (callers size columns with `minWidth`).
     static func short(_ v: Double, width: Int = 6) -> String {
         guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
         if v == 0 { return "0" }
@@ -229,7 +236,7 @@ enum Fmt {
         var c: [String] = []
         if v == v.rounded() && a < 1e9 { c.append(String(Int(v))) }
         if a < 0.01 {
-            c += [sci(v, 1), sci(v, 0), fixed(v, 2)]
+            c += [sci(v, 1), sci(v, 0), fixed(v, 3)]
         } else {
             for d in [3, 2, 1, 0] {
                 if a >= 1 && d == 3 { continue }
@@ -241,9 +248,55 @@ enum Fmt {
                     c.append(f.hasPrefix("-0.") ? "-" + f.dropFirst(2) : (f.hasPrefix("0.") ? String(f.dropFirst()) : f))
                 }
             }
+            if a >= 999.5 { c += unitForms(v) }
             c += [sci(v, 1), sci(v, 0)]
         }
+        // A non-zero value whose form has no non-zero digit would read as zero.
+        c = c.filter { f in f.contains(where: { $0 >= "1" && $0 <= "9" }) }
         return c.first(where: { $0.count <= width }) ?? c.min(by: { $0.count < $1.count })!
+    }
+
+    /// The narrowest `short` form of `v`: the width a column needs so that `v` is never cut.
+    static func minWidth(_ v: Double) -> Int { short(v, width: 0).count }
+
+    /// `v` in k/M/G/T with one decimal, then whole units (`-11k`, `1.2M`).
+    static func unitForms(_ v: Double) -> [String] {
+        let a = abs(v), sign = v < 0 ? "-" : ""
+        var out: [String] = []
+        for (unit, suffix) in [(1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T")] where a >= unit * 0.9995 {
+            let x = a / unit
+            if (x * 10).rounded() < 100 { out.append(sign + fixed(x, 1) + suffix) }
+            if x.rounded() < 1000 || suffix == "T" { out.append(sign + fixed(x, 0) + suffix) }
+        }
+        return out
+    }
+
+    /// Values of one row in the same precision: the most decimals (about three significant
+    /// digits of the largest value, at most `maxDigits`) with which every value fits `width`
+    /// (`0.` shortened to `.` where needed); a negative value that rounds to zero keeps its sign
+    /// (`-0.0`, never `0.0` for −0.036). When no common precision fits, each value on its own
+    /// (`short`). So `m -10977 |u| 10977`, never `m -1e4 |u| 10977`.
+    static func sameDecimals(_ vs: [Double], width: Int, maxDigits: Int = 2) -> [String] {
+        guard vs.allSatisfy(\.isFinite) else { return vs.map { short($0, width: width) } }
+        let top = vs.map { abs($0) }.max() ?? 0
+        let digits = min(maxDigits, top >= 100 ? 0 : (top >= 10 ? 1 : 2))
+        func form(_ v: Double, _ d: Int) -> String {
+            var f = fixed(v, d)
+            if v < 0 && !f.hasPrefix("-") { f = "-" + f }
+            if f.count > width {
+                if f.hasPrefix("0.") { f.removeFirst() } else if f.hasPrefix("-0.") { f.remove(at: f.index(after: f.startIndex)) }
+            }
+            return f
+        }
+        for d in stride(from: digits, through: 0, by: -1) {
+            let f = vs.map { form($0, d) }
+            // Whole numbers shown as integers only when none is non-zero and rounds to zero.
+            let ok = zip(vs, f).allSatisfy { v, t in
+                t.count <= width && (d > 0 || v == 0 || t.contains(where: { $0 >= "1" && $0 <= "9" }))
+            }
+            if ok { return f }
+        }
+        return vs.map { short($0, width: width) }
     }
 
     static func sci(_ v: Double, _ digits: Int = 1) -> String {

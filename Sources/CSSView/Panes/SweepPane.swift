@@ -124,7 +124,8 @@ enum SweepOverlay {
             var runs: [(String, Style)] = [(String(marks[k % marks.count]) + " ", Style(roles[k % roles.count], bg: bg))]
             let cells = [String(c.T), Fmt.short(c.beta, width: 4), String(c.silent), c.negative ? "on" : "off", String(row.latency),
                          Fmt.percent(row.annAccuracy), Fmt.percent(row.snnAccuracy), Fmt.percent(row.agreement),
-                         Fmt.short(row.residualP999Max, width: 6), String(row.overflow), String(row.coupling), row.pareto ? "*" : ""]
+                         Fmt.short(row.residualP999Max, width: 6), Fmt.count(row.overflow, width: 5),
+                         Fmt.count(row.coupling, width: 5), row.pareto ? "*" : ""]
             for (j, text) in cells.enumerated() {
                 var style = Style(.normal, bg: bg)
                 if j == 9, row.overflow > 0 { style = Style(.overflow, bg: bg) }
