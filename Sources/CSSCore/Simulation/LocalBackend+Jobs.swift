@@ -90,10 +90,10 @@ extension DoctorResult {
                            score: t.report!.score, synapticOps: t.report!.synapticOps, lossless: t.lossless, why: why)
         }
         var proposals: [DoctorProposal] = []
-        if let best = outcome.best { proposals.append(proposal(best, why: "the lowest lossless latency")) }
+        if let best = outcome.best { proposals.append(proposal(best, why: "recommended")) }
         for t in outcome.pareto.sorted(by: { $0.latency < $1.latency }) where t != outcome.best {
             if proposals.contains(where: { $0.latency == t.latency && $0.score == t.report!.score }) { continue }
-            proposals.append(proposal(t, why: "on the Pareto front"))
+            proposals.append(proposal(t, why: "Pareto front"))
         }
         self.init(findings: diagnosis.findings, proposals: proposals, samples: samples,
                   evaluated: outcome.trials.filter { $0.report != nil }.count, complete: outcome.stop == .found || outcome.stop == .exhausted,

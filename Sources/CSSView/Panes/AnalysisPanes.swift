@@ -99,7 +99,7 @@ enum AttributionOverlay {
                            gain > 0.005 ? Style(.warn, [.bold]) : .dim, .normal, step > 0.005 ? Style(.warn, [.bold]) : .dim,
                            a.culpritSamples[l] > 0 ? Style(.overflow) : .dim])
         }
-        let summary = "the SNN \(pct(plain)) %  ·  every layer exact \(pct(prefix.last!)) %  ·  \(a.unresolved) samples \(byLabels ? "wrong" : "disagreeing") even then"
+        let summary = "the SNN \(pct(plain)) %  ·  every layer exact \(pct(prefix.last!)) %  ·  \(a.unresolved) sample\(a.unresolved == 1 ? "" : "s") \(byLabels ? "wrong" : "disagreeing") even then"
         g.write(summary, x: inner.x + 1, y: inner.y, style: .normal, maxWidth: inner.width - 2)
         let footer = "↑/↓ select   Enter: the layer and its worst hotspot   Esc/q close"
         g.write(footer, x: inner.x + 1, y: inner.maxY - 1, style: .dim, maxWidth: inner.width - 2)
