@@ -139,3 +139,40 @@ final class AnalysisViewTests: XCTestCase {
     func testGoldenAnytime80x24() { assertGolden(Screen.render(anytimeOpened(width: 80, height: 24)), "anytime_80x24") }
     func testGoldenAnytime160x48() { assertGolden(Screen.render(anytimeOpened(width: 160, height: 48)), "anytime_160x48") }
 }
+
+/// The layer list's operation columns (`E`) and the energy in the status line (docs/numerics.md §11).
+final class OperationColumnsTests: XCTestCase {
+    static func state(width: Int, height: Int) -> ViewState {
+        var s = loadedState(width: width, height: height)
+        s.report?.operations = OperationReport(
+            nodes: [NodeOperations(name: "conv1", layer: 0, macs: 9216, synapticOps: 28567.2),
+                    NodeOperations(name: "conv2", layer: 1, macs: 1_474_560, synapticOps: 3_026_092.4),
+                    NodeOperations(name: "fc1", layer: 2, macs: 73_728, synapticOps: 212_907.4),
+                    NodeOperations(name: "fc2", layer: nil, macs: 320, synapticOps: 1992.1)],
+            neuronSteps: [11264, 11264, 5632])
+        return s
+    }
+
+    func testEShowsMACsAndSynapticOperationsAndTheStatusLineTheEnergy() {
+        let s = Self.state(width: 160, height: 48)
+        let plain = Screen.render(s).text()
+        XCTAssertFalse(plain[3].contains("MACs"), plain[3])
+        XCTAssertTrue(plain[1].contains("E SNN 2.94 µJ / ANN 7.17 µJ"), plain[1])
+        let (on, _) = press(s, [.char("E")])
+        XCTAssertTrue(on.analysis.operations)
+        let text = Screen.render(on).text()
+        let header = text.first { $0.contains("layer") && $0.contains("MACs") } ?? ""
+        XCTAssertTrue(header.contains("synop") && header.contains("s/M"), header)
+        // Counts that do not fit their column are shortened with a unit, never cut.
+        XCTAssertTrue(text.contains { $0.contains(" 1.5M ") && $0.contains(" 3.0M ") && $0.contains(" 2.05") },
+                      text.prefix(14).joined(separator: "\n"))
+        XCTAssertFalse(press(on, [.char("E")]).0.analysis.operations)
+    }
+
+    func testOperationColumnsKeepCouplingAndThetaAt80Columns() {
+        let (s, _) = press(Self.state(width: 80, height: 24), [.char("E")])
+        let header = Screen.render(s).text().first { $0.contains("layer") && $0.contains("cpl") } ?? ""
+        XCTAssertTrue(header.contains("θ"), header)
+        assertGolden(Screen.render(s), "operations_80x24")
+    }
+}

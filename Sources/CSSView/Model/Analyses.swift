@@ -13,6 +13,8 @@ public struct AnalysisViews: Equatable, Sendable {
     public var doctor: DoctorResult?
     /// Rows: the findings, then the proposals.
     public var doctorRow = 0
+    /// The layer list shows operation counts (MACs, synaptic operations) instead of the Δ columns.
+    public var operations = false
 
     public init() {}
 }

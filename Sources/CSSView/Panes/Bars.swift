@@ -92,7 +92,10 @@ enum StatusPane {
             let available = rect.width - (right.map { DisplayWidth.of($0.0) + 1 } ?? 0) - width(line)
             let full = accuracyRuns(s, r, .full)
             let compact = accuracyRuns(s, r, .compact)
+            let energy = energyRuns(r)
             let variants: [[(String, Style)]] = [
+                full.ann + full.snn + full.samples + energy,
+                full.ann + full.snn + energy,
                 full.ann + full.snn + full.samples,
                 full.ann + full.snn,
                 [("   acc", .dim)] + full.snn,
@@ -109,6 +112,14 @@ enum StatusPane {
     }
 
     static func width(_ runs: [(String, Style)]) -> Int { runs.reduce(0) { $0 + DisplayWidth.of($1.0) } }
+
+    /// "E SNN 1.64 µJ / ANN 3.81 µJ" per sample, at the standard 45 nm figures (docs/numerics.md §11).
+    static func energyRuns(_ r: DatasetReport) -> [(String, Style)] {
+        guard let ops = r.operations else { return [] }
+        let (ann, snn) = ops.total.energy(.standard)
+        return [("  E SNN ", .dim), (Fmt.energy(snn), Style(snn <= ann ? .ok : .warn)), (" / ANN ", .dim),
+                (Fmt.energy(ann), .normal)]
+    }
 
     /// Decimals of percentages: one, two for data sets larger than 1000 samples.
     static func percentDigits(_ samples: Int) -> Int { samples > 1000 ? 2 : 1 }

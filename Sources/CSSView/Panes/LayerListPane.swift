@@ -36,6 +36,9 @@ enum LayerListPane {
         var thetaDelta = Delta()
         /// The counts behind the texts, so that a column wide enough shows them exact.
         var counts: [String: Int] = [:]
+        /// Operation columns' texts (`MACs`, `synop`, `s/M`) and synaptic operations per MAC.
+        var ops: [String: String] = [:]
+        var opsRatio = 0.0
     }
 
     struct Delta {
@@ -52,7 +55,11 @@ enum LayerListPane {
     /// cpl, θ and the phase).
     static let plainPriority = ["p99.9", "ovf", "cpl", "θ", "now", "+spk", "-spk", "shape"]
     /// Columns holding counts: exact when the pane has the room (`exactWidths`).
-    static let countColumns: Set<String> = ["+spk", "-spk", "ovf", "cpl", "Δo", "Δc"]
+    static let countColumns: Set<String> = ["+spk", "-spk", "ovf", "cpl", "Δo", "Δc", "MACs", "synop"]
+    /// With the operation columns on (`E`): the ANN's MACs, the SNN's synaptic operations per
+    /// sample and their ratio (docs/numerics.md §11), before the phase and spike counts.
+    static let opsPriority = ["p99.9", "ovf", "cpl", "θ", "MACs", "synop", "s/M", "now", "+spk", "-spk", "shape"]
+    static let opsOrder = ["now", "+spk", "-spk", "p99.9", "ovf", "cpl", "θ", "MACs", "synop", "s/M", "shape"]
     /// Columns after a change, in the order they are kept when space runs out, and on screen.
     /// θ comes before the Δ columns: tuning never hides the amplitude it changes (at 80×24 the
     /// list keeps p99.9, Δp, ovf, cpl and θ); Δp first because A.3 acts on the residual.
@@ -63,7 +70,8 @@ enum LayerListPane {
     /// Columns after the name, in the order they are dropped when space runs out (last first).
     static let optional: [(String, Int)] = [("now", 4), ("+spk", 5), ("-spk", 5), ("p99.9", 5), ("ovf", 4),
                                             ("cpl", 4), ("θ", 6), ("shape", 9),
-                                            ("Δp", 5), ("Δo", 5), ("Δc", 5), ("Δθ", 5)]
+                                            ("Δp", 5), ("Δo", 5), ("Δc", 5), ("Δθ", 5),
+                                            ("MACs", 5), ("synop", 5), ("s/M", 4)]
 
     /// Columns of the plain list, with their separating spaces.
     static var plainColumnsWidth: Int { plainColumns.reduce(0) { $0 + 1 + width(of: $1) } }
@@ -73,12 +81,12 @@ enum LayerListPane {
 
     /// `longestName`: the widest row name; on wide panes the name column keeps room for it
     /// (up to 24) before columns are added, on narrow ones names give way to columns.
-    static func chooseColumns(width: Int, compare: Bool = false, longestName: Int = 7,
+    static func chooseColumns(width: Int, compare: Bool = false, operations: Bool = false, longestName: Int = 7,
                               widths: [String: Int] = [:]) -> (nameWidth: Int, columns: [String]) {
         let minName = width >= wideNamesFrom ? max(7, min(24, longestName)) : 7
         var used = 1 + minName
         var chosen: Set<String> = []
-        for h in compare ? comparePriority : plainPriority {
+        for h in operations ? opsPriority : (compare ? comparePriority : plainPriority) {
             let w = widths[h] ?? self.width(of: h)
             if let base = deltaBase[h], !chosen.contains(base) || !chosen.contains("θ") { continue }
             if used + 1 + w <= width {
@@ -86,7 +94,7 @@ enum LayerListPane {
                 chosen.insert(h)
             }
         }
-        let cols = (compare ? compareOrder : plainColumns).filter { chosen.contains($0) }
+        let cols = (operations ? opsOrder : (compare ? compareOrder : plainColumns)).filter { chosen.contains($0) }
         let nameW = min(24, minName + (width - used))
         return (nameW, cols)
     }
@@ -194,9 +202,11 @@ enum LayerListPane {
         }
         if row == s.layerRowCount - 1 {
             let phase: LayerPhase = g < l.outputStart ? .waiting : (g < l.outputStart + c.T ? .firing : .done)
-            return RowData(name: "output", shape: "\(l.outputCount)", theta: "", phase: phase, positive: "",
-                           negative: "", p999: "", p999Role: .dim, overflow: "", overflowRole: .dim, coupling: "",
-                           couplingRole: .dim, severity: .normal)
+            var d = RowData(name: "output", shape: "\(l.outputCount)", theta: "", phase: phase, positive: "",
+                            negative: "", p999: "", p999Role: .dim, overflow: "", overflowRole: .dim, coupling: "",
+                            couplingRole: .dim, severity: .normal)
+            addOperations(&d, s.report?.operations?.counts(layer: nil))
+            return d
         }
         let i = row - 1
         let info = l.layers[i]
@@ -235,6 +245,7 @@ enum LayerListPane {
         if let sp { d.counts["+spk"] = sp.0; d.counts["-spk"] = sp.1 }
         if let ovf { d.counts["ovf"] = ovf }
         if let cpl { d.counts["cpl"] = cpl }
+        addOperations(&d, s.report?.operations.map { $0.counts(layer: i) })
         if let lr, let before, !s.reportStale {
             d.p999Delta = delta(lr.residualP999, before.residualP999, width: width(of: "Δp"), integer: false)
             d.overflowDelta = delta(Double(lr.overflow), Double(before.overflow), width: width(of: "Δo"), integer: true)
@@ -243,6 +254,17 @@ enum LayerListPane {
             if d.couplingDelta.count != nil { d.counts["Δc"] = d.couplingDelta.count }
         }
         return d
+    }
+
+    /// MACs, synaptic operations and their ratio per sample, when the report has them.
+    static func addOperations(_ d: inout RowData, _ c: OperationCounts?) {
+        guard let c else { return }
+        let syn = Int(c.synapticOps.rounded())
+        d.counts["MACs"] = c.macs
+        d.counts["synop"] = syn
+        d.ops = ["MACs": Fmt.count(c.macs, width: width(of: "MACs")), "synop": Fmt.count(syn, width: width(of: "synop")),
+                 "s/M": c.macs > 0 ? Fmt.short(c.synapticOps / Double(c.macs), width: width(of: "s/M")) : "-"]
+        d.opsRatio = c.macs > 0 ? c.synapticOps / Double(c.macs) : 0
     }
 
     /// The text of column `c` of a row, its colour and whether it is right-aligned. Every text
@@ -258,6 +280,7 @@ enum LayerListPane {
             case "cpl": return (text, d.couplingRole, true)
             case "Δo": return (text, d.overflowDelta.role, true)
             case "Δc": return (text, d.couplingDelta.role, true)
+            case "MACs", "synop": return (text, .normal, true)
             default: break
             }
         }
@@ -278,6 +301,8 @@ enum LayerListPane {
         case "Δc": return (d.couplingDelta.text, d.couplingDelta.role, true)
         case "Δθ": return (d.thetaDelta.text, d.thetaDelta.role, true)
         case "shape": return (d.shape, .dim, false)
+        case "MACs", "synop": return (d.ops[c] ?? "", .normal, true)
+        case "s/M": return (d.ops[c] ?? "", d.opsRatio > 1 ? .warn : .ok, true)
         default: return ("", .normal, true)
         }
     }
@@ -301,12 +326,12 @@ enum LayerListPane {
         let scrolls = rows > visible
         let data = (0..<rows).map { rowData(s, row: $0) }
         let avail = rect.width - (scrolls ? 1 : 0)
-        var (nameW, cols) = chooseColumns(width: avail, compare: compares(s), longestName: longest)
+        var (nameW, cols) = chooseColumns(width: avail, compare: compares(s), operations: s.analysis.operations, longestName: longest)
         // Counts exact where the pane has room for them without losing a column or name width.
         var widths: [String: Int] = [:]
         let exact = exactWidths(data)
         if !exact.isEmpty {
-            let e = chooseColumns(width: avail, compare: compares(s), longestName: longest, widths: exact)
+            let e = chooseColumns(width: avail, compare: compares(s), operations: s.analysis.operations, longestName: longest, widths: exact)
             // Exact counts are worth more than the shape column (the membrane pane shows it).
             let kept = e.columns == cols || e.columns == cols.filter { $0 != "shape" }
             if kept { nameW = e.nameWidth; widths = exact; cols = e.columns }

@@ -309,6 +309,14 @@ enum Fmt {
         return (v < 0 ? "-" : "") + fixed(m, digits) + "e" + String(e)
     }
 
+    /// pJ with a unit and three significant digits (`865 nJ`, `3.81 µJ`).
+    static func energy(_ pj: Double) -> String {
+        for (scale, unit) in [(1e12, "J"), (1e9, "mJ"), (1e6, "µJ"), (1e3, "nJ")] where pj >= scale {
+            return short(pj / scale, width: 4) + " " + unit
+        }
+        return short(pj, width: 4) + " pJ"
+    }
+
     static func percent(_ v: Double?) -> String {
         guard let v else { return "-" }
         return fixed(v * 100, 1) + "%"
