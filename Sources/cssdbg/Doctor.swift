@@ -79,11 +79,16 @@ struct Doctor: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let m = try running.load(source)
-            if m.data.labels == nil && m.dataIsCalibration {
+            if m.data.labels == nil && (m.calibrationIsData || m.dataIsCalibration) {
                 throw ImportError(file: source.model, problem: "has no labels and no calibration set of its own",
                                   hint: "give --labels (accuracy) or --calib (then lossless means agreement with the ANN on the data)")
             }
             let config = try diagnosedConfig(base: m.thetaFile?.config)
+            // Refused before any work when the file holds θ of another model or other layers.
+            if let out {
+                _ = try ThetaFile.checkReplacing(out, model: m.name, tensors: m.network.layerTensors, config: nil,
+                                                 force: force, howToForce: "pass --force")
+            }
             let space = LosslessSearch.Space(betas: try betas(), maxRounds: maxRounds, maxT: maxT,
                                              percentile: config.percentile)
             var evaluator = Evaluator(network: m.network)

@@ -14,12 +14,20 @@ for s in digits-mlp digits-cnn digits-resnet coupling; do
   check "eval --json $s schema" python3 - "$tmp/$s.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-top = ["model","config","theta_source","theta_file","samples","latency","ann_accuracy","snn_accuracy","agreement","layers"]
+top = ["model","config","theta_source","theta_file","samples","latency","ann_accuracy","snn_accuracy","agreement","layers",
+       "anytime_accuracy","anytime_agreement","settled_by_slot","macs","synaptic_ops","neuron_steps","e_mac_pj","e_ac_pj",
+       "energy_pj","output"]
 assert list(d) == top, list(d)
+T = d["config"]["T"]
+assert len(d["anytime_agreement"]) == T and len(d["settled_by_slot"]) == T and d["settled_by_slot"][-1] == d["samples"]
+assert d["anytime_agreement"][-1] == d["agreement"]
+assert d["energy_pj"]["ann"] == d["macs"] * 4.6 and abs(d["energy_pj"]["snn"] - d["synaptic_ops"] * 0.9) < 1e-6
+assert d["macs"] == sum(l["macs"] for l in d["layers"]) + d["output"]["macs"]
 assert set(d["config"]) == {"T","beta","silent","negative","percentile"}
 T, L = d["config"]["T"], d["config"]["silent"]
 keys = ["name","tensor","neurons","window_start","theta","residual_p999","residual_max","over_one","overflow",
-        "coupling","violations_by_step","first_violation_by_step","spikes_positive","spikes_negative","activation_rmse"]
+        "coupling","violations_by_step","first_violation_by_step","spikes_positive","spikes_negative","activation_rmse",
+        "macs","synaptic_ops","neuron_steps"]
 for l in d["layers"]:
     assert list(l) == keys, list(l)
     assert len(l["violations_by_step"]) == T + L + 1

@@ -61,9 +61,10 @@ check "sweep exits 0" test $? -eq 0
 check "sweep --json schema, every combination, a Pareto front" python3 - "$tmp/s.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert list(d) == ["model", "samples", "points"] and d["samples"] == 40, list(d)
+assert list(d) == ["model", "samples", "pareto_criteria", "points"] and d["samples"] == 40, list(d)
+assert d["pareto_criteria"] == "latency"
 keys = ["T", "beta", "silent", "negative", "rounds", "latency", "ann_accuracy", "snn_accuracy", "agreement",
-        "residual_p999_max", "overflow", "coupling", "pareto"]
+        "residual_p999_max", "overflow", "coupling", "synaptic_ops", "energy_pj", "pareto"]
 for p in d["points"]:
     assert list(p) == keys, list(p)
 assert [(p["T"], p["silent"], p["negative"]) for p in d["points"]] == [

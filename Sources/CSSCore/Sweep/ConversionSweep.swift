@@ -94,14 +94,29 @@ public enum ConversionSweep {
         return points
     }
 
-    /// A point is on the front when no other point has a latency as low and a score as high,
-    /// one of them strictly (equal points are both on it).
-    public static func markParetoFront(_ points: inout [SweepPoint]) {
+    /// What the Pareto front weighs against the score (accuracy, agreement without labels).
+    public enum Criteria: String, Sendable, CaseIterable {
+        /// Latency (the default).
+        case latency
+        /// Synaptic operations (the SNN's energy).
+        case energy
+        /// Latency and synaptic operations: a third criterion.
+        case both = "latency,energy"
+    }
+
+    /// A point is on the front when no other point is as good in every criterion and better in
+    /// one (equal points are both on it).
+    public static func markParetoFront(_ points: inout [SweepPoint], criteria: Criteria = .latency) {
         let all = points
+        let useLatency = criteria != .energy, useEnergy = criteria != .latency
         for i in points.indices {
             let p = all[i]
             points[i].pareto = !all.contains { q in
-                q.latency <= p.latency && q.score >= p.score && (q.latency < p.latency || q.score > p.score)
+                let asGood = q.score >= p.score && (!useLatency || q.latency <= p.latency)
+                    && (!useEnergy || q.synapticOps <= p.synapticOps)
+                let better = q.score > p.score || (useLatency && q.latency < p.latency)
+                    || (useEnergy && q.synapticOps < p.synapticOps)
+                return asGood && better
             }
         }
     }

@@ -57,7 +57,9 @@ public struct ThetaFile: Equatable, Sendable {
     }
 
     /// `checkReplacing` before θ exists (e.g. before `tune` starts its work).
-    public static func checkReplacing(_ path: String, model: String, tensors: [String], config: ConversionConfig,
+    /// `config` nil: any config may be replaced (the config is not known yet, as before `doctor`
+    /// searches for one), only another model's or other layers' θ is refused.
+    public static func checkReplacing(_ path: String, model: String, tensors: [String], config: ConversionConfig?,
                                       force: Bool, howToForce: String) throws -> Replaced {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return .nothing }
@@ -69,7 +71,7 @@ public struct ThetaFile: Equatable, Sendable {
     }
 
     /// Nil when the file at `path` holds θ of this model, layers and config; else what differs.
-    static func difference(at path: String, model: String, tensors: [String], config: ConversionConfig) -> String? {
+    static func difference(at path: String, model: String, tensors: [String], config: ConversionConfig?) -> String? {
         guard let data = FileManager.default.contents(atPath: path), data.count < 64 << 20,
               let raw = try? JSONDecoder().decode(Raw.self, from: data), raw.format == Self.format else {
             return "exists and is not a \(Self.format) file"
@@ -82,7 +84,7 @@ public struct ThetaFile: Equatable, Sendable {
             return "holds θ of other layers (\(example))"
         }
         guard let theirs = try? Self.read(path: path, tensors: tensors) else { return "exists and is not a valid \(Self.format) file" }
-        if theirs.config != config {
+        if let config, theirs.config != config {
             // Only the settings that differ: "holds θ for L=1, not L=0".
             let a = theirs.config.settings, b = config.settings
             let differ = a.indices.filter { a[$0] != b[$0] }

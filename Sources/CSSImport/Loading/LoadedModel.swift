@@ -14,6 +14,8 @@ public struct LoadedModel: Sendable {
     public var thetaFromBundle: Bool
     /// True when there was no data and `data` is the calibration set (unlabelled); `tune` only.
     public var dataIsCalibration: Bool
+    /// True when there was no calibration set and `calib` is the data.
+    public var calibrationIsData = false
 
     /// Loads a bundle directory or .onnx file; explicit paths override the bundle's files.
     /// With `calibrationSuffices`, a model without data but with calibration inputs loads, the
@@ -40,8 +42,10 @@ public struct LoadedModel: Sendable {
         if let limit { dataSet = dataSet.prefix(limit) }
         let calibSet = loadedCalib ?? dataSet
         let thetaFile = try bundle.thetaURL.map { try ThetaFile.read(path: $0.path, tensors: network.layerTensors) }
-        return LoadedModel(name: name, bundle: bundle, network: network, data: dataSet, calib: calibSet, thetaFile: thetaFile,
-                           thetaFromBundle: theta == nil && thetaFile != nil, dataIsCalibration: loadedData == nil)
+        var m = LoadedModel(name: name, bundle: bundle, network: network, data: dataSet, calib: calibSet, thetaFile: thetaFile,
+                            thetaFromBundle: theta == nil && thetaFile != nil, dataIsCalibration: loadedData == nil)
+        m.calibrationIsData = loadedCalib == nil
+        return m
     }
 
     /// The bundle directory's name, or the .onnx file's name without its extension.
