@@ -688,8 +688,8 @@ class _Lowerer:
             x, c = a, self._const_operand(b[1], a[2], refuse)
             if op == "Div" and np.any(c == 0):
                 raise refuse("divides by a constant that contains zero")
-            kw = {"Add": {"shift": c}, "Sub": {"shift": -c}, "Mul": {"scale": c},
-                  "Div": {"scale": (np.float32(1) / c).astype(np.float32)}}[op]
+            kw = {"Add": lambda: {"shift": c}, "Sub": lambda: {"shift": -c}, "Mul": lambda: {"scale": c},
+                  "Div": lambda: {"scale": (np.float32(1) / c).astype(np.float32)}}[op]()
         else:
             x, c = b, self._const_operand(a[1], b[2], refuse)
             if op == "Div":
