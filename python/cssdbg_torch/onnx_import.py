@@ -27,6 +27,30 @@ NON_RELU = {"Sigmoid", "Tanh", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "Gel
             "Softplus", "Softsign", "Mish", "ThresholdedRelu", "Clip", "Erf", "Exp", "Log", "Abs", "Sign",
             "Sin", "Cos", "Pow", "Swish", "Shrink", "Round", "Floor", "Ceil", "Max", "Min"}
 
+REDUCE = {"ReduceMax", "ReduceMin", "ReduceSum", "ReduceProd", "ReduceL2", "ReduceL1", "ReduceLogSumExp"}
+NORMS = {"LayerNormalization", "InstanceNormalization", "GroupNormalization", "LpNormalization"}
+
+# Every op type cssdbg's registry (ONNXOperator.registry) has an entry for, by what the entry
+# does: lowers (on activations), lowers or refuses (Clip, LeakyRelu: only a ReLU converts), folds
+# (constants only), folds, refused on activations, refused. The conformance suite
+# (Tests/Fixtures/conformance, python/tests/test_conformance.py) checks it against the registry.
+OPERATORS = {
+    **{op: "lowers" for op in ("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Sum", "BatchNormalization",
+                               "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Squeeze",
+                               "Unsqueeze", "Relu", "Identity", "Dropout", "Constant", "Cast", "Shape", "Size", "Pad")},
+    "Clip": "lowers or refuses", "LeakyRelu": "lowers or refuses",
+    **{op: "folds" for op in ("Neg", "Sqrt", "Reciprocal", "ConstantOfShape", "Range")},
+    **{op: "folds, refused on activations" for op in ("Gather", "Concat", "Slice", "Transpose", "Expand")},
+    **{op: "refused" for op in ({"Softmax", "LogSoftmax", "MaxPool", "GlobalMaxPool", "Split", "Tile"}
+                                | (NON_RELU - {"Clip", "LeakyRelu"}) | REDUCE | NORMS)},
+}
+# What cssdbg evaluates when every input of a node is a constant (the registry's foldings and the
+# lowerings that take constants); NOT_EVALUATED are refused as "on a constant", any other as an
+# unknown operator.
+FOLDED = {"Add", "Sub", "Mul", "Div", "Sum", "Neg", "Sqrt", "Reciprocal", "Relu", "Flatten", "Reshape", "Squeeze",
+          "Unsqueeze", "ConstantOfShape", "Range", "Gather", "Concat", "Slice", "Transpose", "Expand"}
+NOT_EVALUATED = NON_RELU | {"Softmax", "MaxPool"}
+
 # The symbolic batch size inside folded shape arithmetic: no real dimension is this large, and
 # products with known dims stay recognisable (multiples of it).
 BATCH = 1 << 40
@@ -489,7 +513,7 @@ class _Lowerer:
             V[out] = self._conv(n, i, ins, at, out, refuse)
         elif op == "Gemm":
             V[out] = self._gemm(n, i, ins, at, out, refuse)
-        elif op == "MatMul" and not all_const:
+        elif op == "MatMul":
             V[out] = self._matmul(n, i, ins, out, refuse)
         elif op == "AveragePool":
             x = inp(0)
@@ -577,6 +601,10 @@ class _Lowerer:
             if full[0] != -1 or len(full) < 2:
                 raise refuse("would leave a sample without dimensions")
             V[out] = self._reshape(n, i, x, tuple(full[1:]), out)
+        elif all_const and op in NOT_EVALUATED:
+            raise refuse(f"uses {op} on a constant, which cssdbg does not evaluate")
+        elif all_const and (op not in FOLDED or (op == "Sum" and len(ins) != 2)):
+            raise refuse(f"uses {op}, which cssdbg cannot convert", f"supported operators: {SUPPORTED}")
         elif all_const:
             try:
                 V[out] = ("const", self._fold(n, [None if v is None else v[1] for v in ins], at))
@@ -588,7 +616,7 @@ class _Lowerer:
             raise refuse("uses MaxPool, which cannot be converted exactly", "use AveragePool")
         elif op == "GlobalMaxPool":
             raise refuse("uses GlobalMaxPool, which cannot be converted exactly", "use GlobalAveragePool")
-        elif op in ("ReduceMax", "ReduceMin", "ReduceSum", "ReduceProd", "ReduceL2", "ReduceL1", "ReduceLogSumExp"):
+        elif op in REDUCE:
             raise refuse(f"uses {op}, which cannot be converted", "use ReduceMean over the spatial axes or GlobalAveragePool")
         elif op in ("Softmax", "LogSoftmax"):
             raise refuse(f"uses {op}, which cannot be converted; only ReLU activations convert to TSA neurons",
@@ -601,11 +629,13 @@ class _Lowerer:
             raise refuse("transposes an activation, which cssdbg cannot represent", "keep activations in NCHW order")
         elif op == "Pad" and not all_const:
             V[out] = self._zero_pad(n, i, ins, at, out, refuse)
-        elif op in ("LayerNormalization", "InstanceNormalization", "GroupNormalization", "LpNormalization"):
+        elif op in NORMS:
             raise refuse(f"uses {op}, which is not an affine map (it depends on the input's statistics)", "use BatchNormalization")
         elif op in ("Gather", "Slice", "Split", "Expand", "Tile"):
             raise refuse(f"uses {op} on an activation, which cssdbg cannot represent")
         else:
+            # an operator the registry refuses by name never gets the unknown operator's message
+            assert OPERATORS.get(op) in (None, "lowers", "folds"), f"{op} is in OPERATORS but not handled"
             raise refuse(f"uses {op}, which cssdbg cannot convert", f"supported operators: {SUPPORTED}")
 
     # ------------------------------------------------------------------ helpers
@@ -658,8 +688,8 @@ class _Lowerer:
             x, c = a, self._const_operand(b[1], a[2], refuse)
             if op == "Div" and np.any(c == 0):
                 raise refuse("divides by a constant that contains zero")
-            kw = {"Add": {"shift": c}, "Sub": {"shift": -c}, "Mul": {"scale": c},
-                  "Div": {"scale": (np.float32(1) / c).astype(np.float32)}}[op]
+            kw = {"Add": lambda: {"shift": c}, "Sub": lambda: {"shift": -c}, "Mul": lambda: {"scale": c},
+                  "Div": lambda: {"scale": (np.float32(1) / c).astype(np.float32)}}[op]()
         else:
             x, c = b, self._const_operand(a[1], b[2], refuse)
             if op == "Div":

@@ -116,13 +116,16 @@ def op_conv(node, ins):
 def op_avgpool(node, ins):
     x = ins[0]
     at = _attrs(node)
-    if at.get("ceil_mode", 0):
-        raise NotImplementedError("AveragePool ceil_mode=1")
     kernel = list(at["kernel_shape"])
     nd = len(kernel)
     strides = list(at.get("strides", [1] * nd))
     dil = list(at.get("dilations", [1] * nd))
     pads = _spatial_pads(at, x.shape[2:], kernel, strides, dil)
+    if at.get("ceil_mode", 0):  # evaluated only where it changes no output size (as cssdbg)
+        for i in range(nd):
+            num = x.shape[2 + i] + pads[i] + pads[i + nd] - ((kernel[i] - 1) * dil[i] + 1)
+            if num % strides[i]:
+                raise NotImplementedError("AveragePool ceil_mode=1 with partial windows")
     padw = [(0, 0), (0, 0)] + [(pads[i], pads[i + nd]) for i in range(nd)]
     axes = tuple(range(-nd, 0))
     sums = _windows(np.pad(x, padw), kernel, strides, dil).sum(axis=axes)
@@ -236,6 +239,44 @@ def op_constant_of_shape(node, ins):
     return [_as_f64(np.full([int(d) for d in ins[0]], value[0], dtype=value.dtype))]
 
 
+def op_squeeze(node, ins):
+    axes = [int(a) for a in ins[1]] if len(ins) > 1 and ins[1] is not None else _attrs(node).get("axes")
+    return [np.squeeze(ins[0], axis=tuple(axes) if axes is not None else None)]
+
+
+def op_unsqueeze(node, ins):
+    x = ins[0]
+    axes = [int(a) for a in ins[1]] if len(ins) > 1 and ins[1] is not None else list(_attrs(node)["axes"])
+    r = x.ndim + len(axes)
+    for a in sorted(a + r if a < 0 else a for a in axes):
+        x = np.expand_dims(x, a)
+    return [x]
+
+
+def op_shape(node, ins):
+    at = _attrs(node)
+    shape = np.array(ins[0].shape, np.int64)
+    r = len(shape)
+    start, end = at.get("start", 0), at.get("end", r)
+    return [shape[slice(start, end)]]
+
+
+def relu_or_none(node, consts):
+    """A Clip (min 0, no max) or LeakyRelu (alpha 0) that is exactly a ReLU, as a Relu node (a
+    spiking layer, as cssdbg converts it); None for any other."""
+    at = _attrs(node)
+    if node.op_type == "LeakyRelu":
+        ok = at.get("alpha", 0.01) == 0
+    else:
+        lo, hi = at.get("min"), at.get("max")
+        if len(node.input) > 1 and node.input[1]:
+            lo = float(consts[node.input[1]].reshape(-1)[0]) if node.input[1] in consts else None
+        if len(node.input) > 2 and node.input[2]:
+            hi = float(consts[node.input[2]].reshape(-1)[0]) if node.input[2] in consts else -math.inf
+        ok = lo == 0 and (hi is None or hi >= float(np.finfo(np.float32).max))
+    return onnx.helper.make_node("Relu", [node.input[0]], [node.output[0]], name=node.name) if ok else None
+
+
 # ONNX TensorProto element types Cast produces in the graphs cssdbg reads.
 CAST_TYPES = {1: np.float64, 10: np.float64, 11: np.float64, 16: np.float64, 6: np.int32, 7: np.int64, 9: np.bool_}
 
@@ -264,6 +305,20 @@ OPS = {
     "Slice": op_slice,
     "Transpose": lambda n, i: [np.transpose(i[0], _attrs(n).get("perm"))],
     "Cast": lambda n, i: [i[0].astype(CAST_TYPES[_attrs(n)["to"]])],
+    "Sum": lambda n, i: [sum(i[1:], i[0])],
+    "Neg": lambda n, i: [-i[0]],
+    "Sqrt": lambda n, i: [np.sqrt(i[0])],
+    "Reciprocal": lambda n, i: [1.0 / i[0]],
+    "Squeeze": op_squeeze,
+    "Unsqueeze": op_unsqueeze,
+    "Shape": op_shape,
+    "Size": lambda n, i: [np.array(i[0].size, np.int64)],
+    "Gather": lambda n, i: [np.take(i[0], i[1].astype(np.int64), axis=_attrs(n).get("axis", 0))],
+    "Expand": lambda n, i: [i[0] * np.ones([int(d) for d in i[1]], dtype=i[0].dtype)],
+    "Range": lambda n, i: [np.arange(i[0], i[1], i[2])],
+    # Only where they are a ReLU: OnnxGraph turns those into Relu nodes and refuses the others.
+    "Clip": None,
+    "LeakyRelu": None,
 }
 
 
@@ -274,8 +329,17 @@ class OnnxGraph:
         self.consts: dict[str, np.ndarray] = {t.name: _as_f64(numpy_helper.to_array(t)) for t in g.initializer}
         self.nodes = []
         for node in g.node:
+            if node.domain not in ("", "ai.onnx"):
+                raise NotImplementedError(f"node '{node.name}' uses {node.op_type} from domain '{node.domain}', "
+                                          "which the reference does not evaluate")
             if node.op_type not in OPS:
-                raise NotImplementedError(f"unsupported op {node.op_type} ({node.name})")
+                raise NotImplementedError(f"node '{node.name}' uses {node.op_type}, which the reference does not evaluate")
+            if OPS[node.op_type] is None:
+                relu = relu_or_none(node, self.consts)
+                if relu is None:
+                    raise NotImplementedError(f"node '{node.name}' uses {node.op_type}, which the reference does not "
+                                              "evaluate (only as a ReLU)")
+                node = relu
             if node.op_type == "Constant":
                 self.consts[node.output[0]] = op_constant(node, [])[0]
             else:

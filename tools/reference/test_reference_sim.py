@@ -146,6 +146,46 @@ def test_graph_walker_vs_ort():
     assert checked > 10, checked
 
 
+def test_conformance_suite():
+    # The ONNX conformance suite all three importers run (Tests/Fixtures/conformance, written by
+    # scripts/make_conformance.py): accepted fixtures evaluate to onnxruntime's output, refused
+    # ones raise with the manifest's text for the reference, and those the manifest says the
+    # reference evaluates although cssdbg refuses them (each with its why) evaluate.
+    import onnx
+
+    fx = ROOT / "Tests" / "Fixtures" / "conformance"
+    m = json.loads((fx / "manifest.json").read_text())
+    # The dispatch table is the registry's: every op type cssdbg converts (or folds), none it refuses.
+    converts = {op for op, kind in m["operators"].items() if kind != "refused"}
+    assert sorted(converts - set(rs.OPS)) == [], sorted(converts - set(rs.OPS))
+    assert sorted(set(rs.OPS) - converts) == [], sorted(set(rs.OPS) - converts)
+    seen = {"accepted": 0, "refused": 0, "evaluates": 0}
+    for f in m["fixtures"]:
+        name, e, swift = f["name"], f["expect"]["reference"], f["expect"]["swift"]
+        if e["status"] != swift["status"] or e.get("text") != swift.get("text"):
+            assert e.get("why"), (name, "differs from cssdbg without a why")
+        path = fx / f"{name}.onnx"
+        if e["status"] == "accepted":
+            x = np.load(fx / f"{name}.input.npy")
+            y, _ = rs.OnnxGraph(path).run(x.astype(np.float64))
+            want = np.load(fx / f"{name}.ort.npy")
+            assert y.shape == want.shape, (name, y.shape, want.shape)
+            err = float(np.max(np.abs(y - want) / np.maximum(1.0, np.abs(want))))
+            assert err < m["tolerance"], (name, err)
+        else:
+            dims = onnx.load(str(path)).graph.input[0].type.tensor_type.shape.dim
+            x = np.zeros([1] + [d.dim_value for d in dims[1:]])
+            try:
+                rs.OnnxGraph(path).run(x)
+            except (NotImplementedError, ValueError) as err:
+                assert e["status"] == "refused", (name, e["status"], str(err))
+                assert e["text"] in str(err) and "\n" not in str(err), (name, str(err), e["text"])
+            else:
+                assert e["status"] == "evaluates", (name, "evaluated; the manifest says", e)
+        seen[e["status"]] += 1
+    assert seen["accepted"] > 15 and seen["refused"] > 40, seen
+
+
 def test_coupling_bundle_cli():
     bundle = ROOT / "samples" / "coupling"
     theta = bundle / "theta.json"

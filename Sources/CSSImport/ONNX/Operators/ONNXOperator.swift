@@ -2,7 +2,8 @@
 /// constants, and why it is refused otherwise. `Lowerer.lower` looks the node's op type up in
 /// `ONNXOperator.registry`; the refusal of unknown operators, the supported-operators hint and
 /// the operator table in docs/models-and-data.md are all derived from the same entries, so adding an operator is
-/// one entry (in the file of its family) plus its test.
+/// one entry (in the file of its family) plus its test and its conformance fixture
+/// (scripts/make_conformance.py; ConformanceTests checks the manifest against this registry).
 struct ONNXOperator: Sendable {
     /// Lowers a node. Runs first; returns nil to leave the node to `fold` (all inputs constant)
     /// or to `refusal` (e.g. Clip that is not a ReLU, Reshape of a constant).
