@@ -10,9 +10,9 @@ public protocol AnalysisBackend: TunableBackend {
     /// `:sweep`: every configuration of `spec` (lists not given keep the current config), evaluated.
     func sweep(_ spec: SweepSpec, progress: (@Sendable (Double) -> Void)?) async throws -> SweepResult
     /// `:attribution`: the data-set report at the current θ and config with its attribution
-    /// (docs/numerics.md §10: 2n+1 simulations).
+    /// (docs/numerics.md §12: 2n+1 simulations).
     func attribution(progress: (@Sendable (Double) -> Void)?) async throws -> DatasetReport
-    /// `:doctor`: the diagnosis of the current conversion and the lowest-latency lossless one (§13).
+    /// `:doctor`: the diagnosis of the current conversion and the lowest-latency lossless one (§15).
     func doctor(_ spec: DoctorSpec, progress: (@Sendable (Double) -> Void)?) async throws -> DoctorResult
 }
 

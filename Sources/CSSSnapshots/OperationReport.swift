@@ -1,4 +1,4 @@
-/// What the ANN and the SNN cost to run (docs/numerics.md §11), per sample.
+/// What the ANN and the SNN cost to run (docs/numerics.md §13), per sample.
 
 /// One Conv, Gemm or MatMul node.
 public struct NodeOperations: Sendable, Equatable {
@@ -78,7 +78,7 @@ public struct OperationReport: Sendable, Equatable {
     }
 }
 
-/// Accuracy against the output slots that have arrived (docs/numerics.md §12).
+/// Accuracy against the output slots that have arrived (docs/numerics.md §14).
 public struct AnytimeReport: Sendable, Equatable {
     /// Per output slot k = 0..T−1, the accuracy of the prediction from slots 0..k (nil: no labels).
     public var accuracy: [Double]?
@@ -94,7 +94,7 @@ public struct AnytimeReport: Sendable, Equatable {
     }
 }
 
-/// Which layer's coding costs the accuracy (docs/numerics.md §10).
+/// Which layer's coding costs the accuracy (docs/numerics.md §12).
 public struct AttributionReport: Sendable, Equatable {
     /// Per spiking layer: accuracy with that one layer decoupled (nil: no labels).
     public var decoupledAccuracy: [Double]?

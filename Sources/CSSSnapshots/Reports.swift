@@ -221,11 +221,11 @@ public struct DatasetReport: Sendable, Equatable {
     public static let hotspotsPerKind = 500
     public var annPredictions: [Int]
     public var snnPredictions: [Int]
-    /// ANN MACs and SNN synaptic operations per node and layer (docs/numerics.md §11).
+    /// ANN MACs and SNN synaptic operations per node and layer (docs/numerics.md §13).
     public var operations: OperationReport?
-    /// Accuracy by output slot (§12).
+    /// Accuracy by output slot (§14).
     public var anytime: AnytimeReport?
-    /// Which layer costs the accuracy (§10): computed only on request (2n+1 simulations).
+    /// Which layer costs the accuracy (§12): computed only on request (2n+1 simulations).
     public var attribution: AttributionReport?
 
     public init(layout: NetworkLayout, amplitudes: Amplitudes, samples: Int, annAccuracy: Double?,

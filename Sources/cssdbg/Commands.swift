@@ -37,7 +37,7 @@ struct Eval: AsyncParsableCommand {
 
     @OptionGroup var options: ModelOptions
     @OptionGroup var energy: EnergyOptions
-    @Flag(help: "Also attribute the accuracy to layers: each layer decoupled, every exact prefix, the culprit layer per sample (2n+1 simulations of the data; docs/numerics.md §10).")
+    @Flag(help: "Also attribute the accuracy to layers: each layer decoupled, every exact prefix, the culprit layer per sample (2n+1 simulations of the data; docs/numerics.md §12).")
     var attribution = false
     @Flag(help: "Print one JSON object (schema in docs/headless.md).") var json = false
 

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// `cssdbg doctor`: why the given conversion loses accuracy, and the lowest-latency lossless
-/// conversion of the model (docs/numerics.md §13), found, explained and written as a θ file.
+/// conversion of the model (docs/numerics.md §15), found, explained and written as a θ file.
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Diagnose a conversion and find the lowest-latency lossless one (T, L, negative spikes, A.3 rounds).",

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CSSCore
 
-/// The energy figures that price operation counts (docs/numerics.md §11), shared by the
+/// The energy figures that price operation counts (docs/numerics.md §13), shared by the
 /// commands that report energy.
 struct EnergyOptions: ParsableArguments {
     @Option(name: .customLong("e-mac"), parsing: .unconditional,

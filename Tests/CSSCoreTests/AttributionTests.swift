@@ -1,7 +1,7 @@
 import XCTest
 @testable import CSSCore
 
-/// Attribution (docs/numerics.md §10), operation counts (§11) and anytime accuracy (§12) on
+/// Attribution (docs/numerics.md §12), operation counts (§13) and anytime accuracy (§14) on
 /// hand-computable cases.
 final class AttributionTests: XCTestCase {
     /// §8's coupling example, X = [0, 2] at β 2, T 2, θ 1: decoupled, the neuron gets X' = [1, 0],

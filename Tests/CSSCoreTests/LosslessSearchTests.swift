@@ -2,7 +2,7 @@ import XCTest
 import TestSupport
 @testable import CSSCore
 
-/// The doctor's search (docs/numerics.md §13) against an exhaustive search of the same space, on
+/// The doctor's search (docs/numerics.md §15) against an exhaustive search of the same space, on
 /// tables of results where accuracy jumps up and down with T, L and the rounds (it is not monotone
 /// on real models either), and random tolerances.
 final class LosslessSearchTests: XCTestCase {
@@ -59,7 +59,7 @@ final class LosslessSearchTests: XCTestCase {
                 visited += 1
                 return table[Key(config: config, rounds: rounds)]!
             }
-            // Exhaustive: every candidate, the best by the §13 order.
+            // Exhaustive: every candidate, the best by the §15 order.
             var best: LosslessSearch.Trial? = nil
             for c in cands {
                 let s = effective[Key(config: c.config, rounds: c.rounds)]!

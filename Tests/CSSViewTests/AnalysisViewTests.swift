@@ -140,7 +140,7 @@ final class AnalysisViewTests: XCTestCase {
     func testGoldenAnytime160x48() { assertGolden(Screen.render(anytimeOpened(width: 160, height: 48)), "anytime_160x48") }
 }
 
-/// The layer list's operation columns (`E`) and the energy in the status line (docs/numerics.md §11).
+/// The layer list's operation columns (`E`) and the energy in the status line (docs/numerics.md §13).
 final class OperationColumnsTests: XCTestCase {
     static func state(width: Int, height: Int) -> ViewState {
         var s = loadedState(width: width, height: height)

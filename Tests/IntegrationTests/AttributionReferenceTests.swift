@@ -4,10 +4,10 @@ import Foundation
 import XCTest
 import TestSupport
 
-/// Attribution, anytime accuracy and operation counts (docs/numerics.md §10–§12) of `eval --json
+/// Attribution, anytime accuracy and operation counts (docs/numerics.md §12–§14) of `eval --json
 /// --attribution` on every sample model, against the Float64 reference
 /// (`tools/reference/reference_sim.py --attribution`, Tests/Fixtures/reference/attr-*.json), with
-/// the tolerances of §9; MACs and neuron steps exactly. And the doctor's recommendation (§13)
+/// the tolerances of §9; MACs and neuron steps exactly. And the doctor's recommendation (§15)
 /// against the reference's search (Tests/Fixtures/reference/doctor-*.json).
 final class AttributionReferenceTests: XCTestCase {
     static let samples = ["coupling", "digits-mlp", "digits-cnn", "digits-resnet"]
@@ -108,7 +108,7 @@ final class AttributionReferenceTests: XCTestCase {
         XCTAssertEqual(Self.disagreements(broken, ref).count, 3)
     }
 
-    /// §13: the doctor's recommendation on every sample model is lossless by the Float64
+    /// §15: the doctor's recommendation on every sample model is lossless by the Float64
     /// reference, and has the reference's best latency (the reference's table covers every
     /// configuration up to it, so the two searches cover the same space).
     func testDoctorRecommendationIsTheReferenceOptimum() throws {

@@ -31,7 +31,7 @@ public struct Node: Sendable {
     /// name says (see `LayerNames`).
     public var scope: LayerScope?
     /// The operator the importer lowered this node from (ONNX `op_type`), when there was one: the
-    /// operation counts (docs/numerics.md §11) count Conv, Gemm and MatMul nodes, not a Pad that
+    /// operation counts (docs/numerics.md §13) count Conv, Gemm and MatMul nodes, not a Pad that
     /// became a depthwise identity convolution.
     public var origin: String?
 

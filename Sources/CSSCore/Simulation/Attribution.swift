@@ -1,6 +1,6 @@
 import CSSSnapshots
 
-/// Spiking layers whose TSA neurons get another input schedule (docs/numerics.md §10): the
+/// Spiking layers whose TSA neurons get another input schedule (docs/numerics.md §12): the
 /// neuron, its timing and every other layer stay as they are.
 public struct LayerSubstitution: Sendable, Equatable {
     public enum Mode: Sendable, Equatable {
@@ -28,7 +28,7 @@ public struct LayerSubstitution: Sendable, Equatable {
 
     /// The input of layer `l` after the substitution, in ANN units like `z` (T·B columns slot-major):
     /// slot 0 carries `(Σ_k w_k z[k]) / w_0` (decoupled) or `ann / w_0` (exact), the other slots 0.
-    /// Dividing by θ afterwards, as the layer does, gives the X'[0] of §10.
+    /// Dividing by θ afterwards, as the layer does, gives the X'[0] of §12.
     func input(of l: Int, _ z: Activation, ann: Activation?, batch B: Int, config: ConversionConfig) -> Activation {
         guard let mode = modes[l] else { return z }
         let T = config.T, run = B * z.spatial
@@ -57,7 +57,7 @@ public struct LayerSubstitution: Sendable, Equatable {
 }
 
 extension Activation {
-    /// Elements that are not zero (input events, docs/numerics.md §11).
+    /// Elements that are not zero (input events, docs/numerics.md §13).
     var nonzeroCount: Int {
         data.withUnsafeBufferPointer { p in
             var n = 0
@@ -68,7 +68,7 @@ extension Activation {
 }
 
 extension Evaluator {
-    /// The attribution of docs/numerics.md §10 over a data set: the SNN, each layer decoupled
+    /// The attribution of docs/numerics.md §12 over a data set: the SNN, each layer decoupled
     /// and every exact prefix — 2n+1 simulations, run batch by batch so that the ANN's pass and a
     /// batch of inputs serve all of them and memory stays one batch's.
     public func attribution(_ data: SampleSet, amplitudes: Amplitudes, config: ConversionConfig,

@@ -42,7 +42,7 @@ extension LocalBackend {
         }
     }
 
-    /// `:doctor`: the diagnosis of the current conversion, then the search of docs/numerics.md §13
+    /// `:doctor`: the diagnosis of the current conversion, then the search of docs/numerics.md §15
     /// (β 1.5, T up to its precision limit, L 0–3, both spike signs, 0–`maxRounds` A.3 rounds).
     public nonisolated func doctor(_ spec: DoctorSpec, progress: (@Sendable (Double) -> Void)?) async throws -> DoctorResult {
         let state = await session.current

@@ -22,7 +22,7 @@ public struct Network: Sendable {
     /// Event-driven weights of the convolutions, by node index: columns of spikes sparse enough
     /// run on `SparseConv` (chosen per column from its density), the rest on the dense path.
     public let sparse: [Int: SparseConvFilter]
-    /// The Conv/Gemm/MatMul nodes the operation counts cover (docs/numerics.md §11).
+    /// The Conv/Gemm/MatMul nodes the operation counts cover (docs/numerics.md §13).
     public let synapticNodes: [SynapticNode]
     /// Position in `synapticNodes` by node index.
     let synapticIndex: [Int: Int]

@@ -1,6 +1,6 @@
 import CSSSnapshots
 
-/// A Conv, Gemm or MatMul node of the ANN with what it costs per sample (docs/numerics.md §11):
+/// A Conv, Gemm or MatMul node of the ANN with what it costs per sample (docs/numerics.md §13):
 /// the ANN's multiply-accumulates, and the mean fan-out of one input event in the SNN.
 public struct SynapticNode: Sendable, Equatable {
     /// Index in `Graph.nodes`.

@@ -113,7 +113,7 @@ public struct SNNBatch: Sendable {
     public var encoder: EncoderTrace?
     public var layers: [LayerTrace]?
     public var outputSlots: [Float]?
-    /// `[B][T]`: the prediction from output slots 0..k (docs/numerics.md §12).
+    /// `[B][T]`: the prediction from output slots 0..k (docs/numerics.md §14).
     public var slotPredictions: [Int] = []
     /// Nonzero input values of each `Network.synapticNodes` entry over the batch and its T slots
     /// (empty unless counted).
@@ -289,9 +289,9 @@ public struct Simulator: Sendable {
     /// every layer's membrane, input, spikes and margins are recorded. Throws only when the calling
     /// task is cancelled (checked before every node).
     /// - Parameters:
-    ///   - substitution: layers whose input schedule is replaced (docs/numerics.md §10); exact
+    ///   - substitution: layers whose input schedule is replaced (docs/numerics.md §12); exact
     ///     layers need `ann`. Runs with a substitution neither reuse nor keep a cache.
-    ///   - countEvents: count the nonzero inputs of every Conv/Gemm/MatMul node (§11).
+    ///   - countEvents: count the nonzero inputs of every Conv/Gemm/MatMul node (§13).
     public func simulate(_ x: ArraySlice<Float>, count B: Int, amplitudes: Amplitudes, config: ConversionConfig,
                          ann: ANNBatch?, sampleOffset: Int, trace: Bool = false,
                          reuse: SimulationCache? = nil, keepCache: Bool = false,
@@ -361,7 +361,7 @@ public struct Simulator: Sendable {
         }
         observer?.output(y, batch: B)
         // Output integrator: Σ_k w_k · A_out(values at k), slot by slot, with the prediction from
-        // the slots so far after each (docs/numerics.md §12). Every sum adds its slots in order k,
+        // the slots so far after each (docs/numerics.md §14). Every sum adds its slots in order k,
         // so the last slot's prediction is the final one bit for bit.
         let classes = network.outputCount, T = config.T
         let w = config.slotWeights.map(Float.init)

@@ -18,7 +18,7 @@ public struct SweepPoint: Sendable, Equatable {
     public var coupling: Int
     /// On the Pareto front of SNN accuracy (agreement without labels) against latency.
     public var pareto: Bool
-    /// SNN synaptic operations per sample (docs/numerics.md §11) and the ANN's MACs.
+    /// SNN synaptic operations per sample (docs/numerics.md §13) and the ANN's MACs.
     public var synapticOps: Double
     public var macs: Int
 

@@ -2,7 +2,7 @@ import CSSSnapshots
 import Foundation
 
 /// Why a conversion loses accuracy, in plain words, from its data-set report with attribution
-/// (docs/numerics.md §10) and one A.3 round's factors (§7).
+/// (docs/numerics.md §12) and one A.3 round's factors (§7).
 public struct Diagnosis: Sendable {
     public var report: DatasetReport
     public var findings: [DoctorFinding]

@@ -1,7 +1,7 @@
 import CSSSnapshots
 import Foundation
 
-/// The lowest-latency lossless conversion of a model (docs/numerics.md §13), found without a
+/// The lowest-latency lossless conversion of a model (docs/numerics.md §15), found without a
 /// blind grid: latency orders the space, so configurations are visited latency by latency and
 /// the first latency with a lossless configuration ends the search. Only pruning that is exact
 /// is used — accuracy is not monotone in T, L or the rounds, so nothing assumes it:

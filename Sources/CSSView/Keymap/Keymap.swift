@@ -119,7 +119,7 @@ public enum Keymap {
             (.char("/"), { s, _ in s.prompt = Prompt(kind: .find, originRow: s.layerRow, originNeuron: s.neuron) }),
         ]),
         KeyEntry("E", help: ["layer list: operation columns on/off", "(ANN MACs, SNN synaptic ops, ratio)"],
-                 readme: "show or hide the operation columns of the layer list: the ANN's MACs feeding each layer, the SNN's synaptic operations per sample (input events × fan-out over the T slots) and their ratio (docs/numerics.md §11); they take the place of the Δ columns while shown. The status line shows the energy per sample, SNN against ANN (45 nm: 0.9 pJ per synaptic operation, 4.6 pJ per MAC)", [
+                 readme: "show or hide the operation columns of the layer list: the ANN's MACs feeding each layer, the SNN's synaptic operations per sample (input events × fan-out over the T slots) and their ratio (docs/numerics.md §13); they take the place of the Δ columns while shown. The status line shows the energy per sample, SNN against ANN (45 nm: 0.9 pJ per synaptic operation, 4.6 pJ per MAC)", [
             (.char("E"), { s, _ in
                 s.analysis.operations.toggle()
                 if s.analysis.operations, s.report?.operations == nil {

@@ -38,7 +38,7 @@ extension Keymap {
     static let doctorCommand = CommandEntry(
         "doctor", usage: ":doctor [TOLERANCE]",
         help: ["diagnose this conversion and find the", "lowest-latency lossless one (tolerance in", "points, default 0.5); Enter adopts"],
-        readme: "diagnose the current conversion and search the lowest-latency lossless one (docs/numerics.md §13; `TOLERANCE` in percentage points, default 0.5), as `cssdbg doctor` does — a data-set job, Esc cancels. The Doctor view lists the findings (Enter jumps to the finding's layer and its worst hotspot) and the proposals, the recommendation first and then the Pareto front (Enter adopts one: T, β, L, negative spikes and θ as one undoable change; `u` undoes it)",
+        readme: "diagnose the current conversion and search the lowest-latency lossless one (docs/numerics.md §15; `TOLERANCE` in percentage points, default 0.5), as `cssdbg doctor` does — a data-set job, Esc cancels. The Doctor view lists the findings (Enter jumps to the finding's layer and its worst hotspot) and the proposals, the recommendation first and then the Pareto front (Enter adopts one: T, β, L, negative spikes and θ as one undoable change; `u` undoes it)",
         argument: .text, .view { s, words, cmds in
             guard s.hasCommand("doctor") else { throw CommandError("unknown command :doctor") }
             guard words.count <= 1 else { throw CommandError("usage: :doctor [TOLERANCE]") }
@@ -55,7 +55,7 @@ extension Keymap {
     static let anytimeCommand = CommandEntry(
         "anytime", usage: ":anytime",
         help: ["accuracy against the global step (anytime", "prediction over the data set; g marked)"],
-        readme: "the anytime accuracy of the data-set report (docs/numerics.md §12) as a chart against the global step: where the curve reaches its final value is the inference latency the data set needs; the current `g` is marked. Esc closes it",
+        readme: "the anytime accuracy of the data-set report (docs/numerics.md §14) as a chart against the global step: where the curve reaches its final value is the inference latency the data set needs; the current `g` is marked. Esc closes it",
         .view { s, words, _ in
             guard words.isEmpty else { throw CommandError("usage: :anytime") }
             guard s.report?.anytime != nil else { throw CommandError(":anytime: no data-set report yet (r computes it)") }

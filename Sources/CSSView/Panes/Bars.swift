@@ -113,7 +113,7 @@ enum StatusPane {
 
     static func width(_ runs: [(String, Style)]) -> Int { runs.reduce(0) { $0 + DisplayWidth.of($1.0) } }
 
-    /// "E SNN 1.64 µJ / ANN 3.81 µJ" per sample, at the standard 45 nm figures (docs/numerics.md §11).
+    /// "E SNN 1.64 µJ / ANN 3.81 µJ" per sample, at the standard 45 nm figures (docs/numerics.md §13).
     static func energyRuns(_ r: DatasetReport) -> [(String, Style)] {
         guard let ops = r.operations else { return [] }
         let (ann, snn) = ops.total.energy(.standard)

@@ -57,7 +57,7 @@ enum LayerListPane {
     /// Columns holding counts: exact when the pane has the room (`exactWidths`).
     static let countColumns: Set<String> = ["+spk", "-spk", "ovf", "cpl", "Δo", "Δc", "MACs", "synop"]
     /// With the operation columns on (`E`): the ANN's MACs, the SNN's synaptic operations per
-    /// sample and their ratio (docs/numerics.md §11), before the phase and spike counts.
+    /// sample and their ratio (docs/numerics.md §13), before the phase and spike counts.
     static let opsPriority = ["p99.9", "ovf", "cpl", "θ", "MACs", "synop", "s/M", "now", "+spk", "-spk", "shape"]
     static let opsOrder = ["now", "+spk", "-spk", "p99.9", "ovf", "cpl", "θ", "MACs", "synop", "s/M", "shape"]
     /// Columns after a change, in the order they are kept when space runs out, and on screen.
