@@ -136,16 +136,22 @@ struct DoctorReport {
         let evaluated = outcome.trials.filter { $0.report != nil }.count
         let pruned = outcome.trials.count - evaluated
         lines.append("search (tolerance \(JSONFormat.number(outcome.tolerance)) points; latency by latency, the first lossless latency ends it): \(evaluated) evaluated, \(pruned) pruned, \(outcome.notVisited) not visited")
-        let header = ["latency", "T", "β", "L", "neg", "A.3", "SNN %", "agree %", "syn.ops", "energy", "lossless", "what changed / why not evaluated"]
+        let header = ["latency", "T", "β", "L", "neg", "A.3", "SNN %", "agree %", "syn.ops", "energy", "lossless", "what changed"]
         var rows: [[String]] = []
+        // Pruned trials are counted by reason under the table (the JSON lists each).
+        var prunedBy: [(String, Int)] = []
         for t in outcome.trials {
+            if let why = t.prunedBy {
+                let reason = why.hasPrefix("A.3 round") ? "an A.3 round that leaves θ as it was (every layer's p99.9 |u| ≤ 1 on the calibration set)" : why
+                if let i = prunedBy.firstIndex(where: { $0.0 == reason }) { prunedBy[i].1 += 1 } else { prunedBy.append((reason, 1)) }
+                continue
+            }
             let e = t.report.map { ReportTable.picojoules($0.synapticOps * energy.accumulate) } ?? "-"
             rows.append([String(t.latency), String(t.config.T), JSONFormat.number(t.config.beta), String(t.config.silent),
                          t.config.negative ? "on" : "off", String(t.rounds), t.report.map { pct($0.snnAccuracy) } ?? "-",
                          t.report.map { pct($0.agreement) } ?? "-",
                          t.report.map { String(format: "%.0f", $0.synapticOps) } ?? "-", e,
-                         t.report == nil ? "-" : (t.lossless ? "yes" : "no"),
-                         t.prunedBy.map { "pruned: " + $0 } ?? t.note])
+                         t.lossless ? "yes" : "no", t.note])
         }
         let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
         func line(_ cells: [String]) -> String {
@@ -155,6 +161,7 @@ struct DoctorReport {
         }
         lines.append(line(header))
         lines += rows.map(line)
+        for (why, n) in prunedBy { lines.append("  pruned, not evaluated: \(n) × \(why)") }
         lines.append("")
         var front: [String] = []
         for t in outcome.pareto.sorted(by: { $0.latency < $1.latency }) {
