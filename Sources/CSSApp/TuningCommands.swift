@@ -94,11 +94,14 @@ public final class TuningCommands: Sendable {
 
     /// Runs one request; `position` is where the user is (saved with the session), `progress`
     /// hears how far a long `:adjust` is. Cancelled (Esc, the next change), θ stays as it was.
-    public func execute(_ request: HostRequest, position: SessionPosition,
+    /// `layout`: the current one when the caller has it (one fetch per request).
+    public func execute(_ request: HostRequest, position: SessionPosition, layout known: NetworkLayout? = nil,
                         progress: (@Sendable (Double) -> Void)? = nil) async -> Outcome {
         let name = request.commandName
         do {
-            var o = try await run(request, position: position, progress: progress)
+            let layout: NetworkLayout
+            if let known { layout = known } else { layout = await backend.layout() }
+            var o = try await run(request, position: position, layout: layout, progress: progress)
             o.unsaved = await hasUnsavedChanges()
             return o
         } catch is CancellationError {
@@ -118,7 +121,7 @@ public final class TuningCommands: Sendable {
     /// A tuning request from the view's command runner, answered for its update.
     public func reply(to call: HostCall) async -> HostReply {
         let layout = await backend.layout()
-        let o = await execute(call.request, position: SessionPosition(call.position, layout: layout),
+        let o = await execute(call.request, position: SessionPosition(call.position, layout: layout), layout: layout,
                               progress: call.progress)
         return HostReply(message: o.message, isError: o.isError, reload: o.reload,
                          tuning: o.history.map { TuningStatus(changes: $0.changes, redoable: $0.redoable, unsaved: o.unsaved) },
@@ -146,13 +149,14 @@ public final class TuningCommands: Sendable {
             + (rounds > 1 ? "; θ moved by the product of \(rounds) rounds" : "") + ")"
     }
 
-    func run(_ request: HostRequest, position: SessionPosition, progress: (@Sendable (Double) -> Void)?) async throws -> Outcome {
-        let layout = await backend.layout()
+    func run(_ request: HostRequest, position: SessionPosition, layout: NetworkLayout,
+             progress: (@Sendable (Double) -> Void)?) async throws -> Outcome {
         func change(_ c: TuningChange) async throws -> Outcome {
             let snap = try await backend.apply(c, progress: progress)
             // The first change saved over a session offered at start-up keeps that one as a backup.
             let kept = try backUpOffered()
-            try await save(snap.session, position)
+            // The snapshot carries the layout after the change: no second fetch.
+            try save(snap.session, position, layout: snap.layout)
             var message = snap.message
             if !snap.steps.isEmpty {
                 message += Self.appliedFactors(snap.steps, names: layout.layers.map(\.name))
@@ -188,7 +192,7 @@ public final class TuningCommands: Sendable {
             // Not over a session offered at start-up that the user has not answered yet.
             guard pendingRestore == nil else { return Outcome(message: "") }
             let snap = try await backend.snapshot()
-            try await save(snap.session, position)
+            try save(snap.session, position, layout: layout)
             return Outcome(message: "", history: depth(snap.session))
         case .breakpoint, .job:  // `DebuggerHost` routes these to BreakpointCommands and JobCommands
             preconditionFailure("\(request.commandName) is not a tuning request")
@@ -223,7 +227,7 @@ public final class TuningCommands: Sendable {
             }
             let snap = try await backend.restore(saved.session)
             if let list = saved.position.breakpoints { breakpoints?.restore(list, layout: layout) }
-            try await save(snap.session, saved.position)
+            try save(snap.session, saved.position, layout: snap.layout)
             offered.value = nil
             return Outcome(message: "restored the session saved \(saved.savedAt) (\(saved.session.history.count) changes)",
                            reload: true, position: saved.position, history: depth(snap.session))
@@ -233,7 +237,7 @@ public final class TuningCommands: Sendable {
             guard let saved = pendingRestore else { return Outcome(message: "no saved session to discard") }
             _ = try backUpOffered(force: true)
             let snap = try await backend.snapshot()
-            try await save(snap.session, position)
+            try save(snap.session, position, layout: layout)
             offered.value = OfferedSession(saved: saved, backedUp: true)
             return Outcome(message: "started a new tuning session; :restore brings back the one saved \(saved.savedAt) until the first change (a copy stays in \(store?.backupPath ?? ""))",
                            history: depth(snap.session))
@@ -253,10 +257,10 @@ public final class TuningCommands: Sendable {
 
     func depth(_ s: TuningSession) -> (changes: Int, redoable: Int) { (s.undoStack.count, s.redoStack.count) }
 
-    func save(_ session: TuningSession, _ position: SessionPosition) async throws {
+    func save(_ session: TuningSession, _ position: SessionPosition, layout: NetworkLayout) throws {
         guard let store else { return }
         var position = position
-        if let breakpoints { position.breakpoints = breakpoints.saved(await backend.layout()) }
+        if let breakpoints { position.breakpoints = breakpoints.saved(layout) }
         try store.save(SavedSession(model: modelName, savedAt: SavedSession.now(), session: session, position: position))
     }
 
