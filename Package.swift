@@ -66,10 +66,10 @@ let package = Package(
         ),
 
         // MARK: Tests (TestSupport: the helpers they share — seeded generator, repository paths)
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CSSSnapshots"], path: "Tests/TestSupport"),
         .testTarget(name: "CSSCoreTests", dependencies: ["CSSCore", "TestSupport"]),
         .testTarget(name: "CSSImportTests", dependencies: ["CSSImport", "CSSCore", "TestSupport"]),
-        .testTarget(name: "CSSViewTests", dependencies: ["CSSView", "CSSCore", "CSSImport", "TestSupport"],
+        .testTarget(name: "CSSViewTests", dependencies: ["CSSView", "CSSSnapshots", "TestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CSSImport", "CSSCore", "TestSupport"]),
         .testTarget(name: "AppTests", dependencies: ["CSSApp", "CSSView", "CSSImport", "CSSCore", "TestSupport"]),

@@ -9,9 +9,8 @@
 # Default models: vgg16 resnet18 resnet18-imagenet. Each round runs, per model, cssdbg (its default
 # convolutions, then `--conv auto`, a row of its own), PyTorch eager and torch.compile one after
 # the other; every figure is the median over the rounds, so
-# drifting machine load hits all three alike. --variants adds cssdbg rows without the event-driven
-# convolution (--no-sparse), without Winograd (--conv im2col) and with the environment's OpenBLAS
-# settings kept. Python: $VENV/bin/python when VENV is set, else scripts/pyenv.sh (the
+# drifting machine load hits all three alike. --variants adds cssdbg rows without Winograd
+# (--conv im2col) and with the environment's OpenBLAS settings kept. Python: $VENV/bin/python when VENV is set, else scripts/pyenv.sh (the
 # repository's tooling venv). CSSDBG: the binary (default .build/release/cssdbg). torch.compile
 # needs a C++ compiler (g++) at run time.
 set -euo pipefail
@@ -109,8 +108,7 @@ for round in $(seq 1 "$ROUNDS"); do
             run "$m.compile" "$PY" bench/torch_reference.py "${ARGS[@]}" --compile
         fi
         if [ "$TORCH_ONLY" = 0 ] && [ "$VARIANTS" = 1 ]; then
-            run "$m.dense" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}" --no-sparse
-            run "$m.im2col" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}" --no-sparse --conv im2col
+            run "$m.im2col" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$CSSDBG" bench "${ARGS[@]}" --conv im2col
             run "$m.env" "$CSSDBG" bench "${ARGS[@]}"
         fi
     done
@@ -188,8 +186,7 @@ print(f"| ANN % of matmul peak | {f(pct(a[0]), 1)} | {f(pct(a[1]), 1)} | {f(pct(
 print(f"| peak RSS (MB) | {f(med('ours', 'peak_rss_mb'), 0)} | {f(med('eager', 'peak_rss_mb'), 0)} "
       f"| {f(med('compile', 'peak_rss_mb'), 0)} | | |")
 for kind, label in (("auto", "cssdbg `--conv auto` (F(4×4) on maps ≥ 4×4)"),
-                    ("dense", "cssdbg `--no-sparse` (dense only)"),
-                    ("im2col", "cssdbg `--no-sparse --conv im2col` (no Winograd)"),
+                    ("im2col", "cssdbg `--conv im2col` (no Winograd)"),
                     ("env", f"cssdbg with OPENBLAS_CORETYPE={coretype} kept")):
     s, n = med(kind, "snn_samples_per_s"), med(kind, "ann_samples_per_s")
     if s is not None:

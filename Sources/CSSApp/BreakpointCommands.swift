@@ -1,4 +1,5 @@
 import CSSCore
+import CSSImport
 import CSSView
 import Foundation
 

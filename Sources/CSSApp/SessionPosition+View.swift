@@ -1,4 +1,5 @@
 import CSSCore
+import CSSImport
 import CSSView
 
 /// The view's position as the session file keeps it (pane and filter names, as `:focus` and

@@ -129,7 +129,7 @@ public enum BreakCondition: Sendable, Hashable {
         case "residual":
             let layer = words.first == ">" || words.isEmpty ? nil : try layerArgument()
             let v = try value(after: ">")
-            if v < 0 { throw BreakConditionError("|u[T]| is never below 0; give a value of 0 or more, got \(number(v))") }
+            if v < 0 { throw BreakConditionError("|u[T]| is never below 0; give a value of 0 or more, got \(plainNumber(v))") }
             return try done(.residual(layer: layer, above: v))
         case "flip", "wrong", "disagree":
             if let extra = words.first { throw BreakConditionError("'\(keyword)' takes nothing after it, got '\(extra)'") }
@@ -146,8 +146,8 @@ public enum BreakCondition: Sendable, Hashable {
         switch self {
         case .violation(let f, let l): return f.rawValue + name(l)
         case .spike(let l, let n, let s): return "spike\(name(l)) \(n)" + (s.map { $0 > 0 ? " +" : " -" } ?? "")
-        case .margin(let l, let v): return "margin\(name(l)) < \(Self.number(v))"
-        case .residual(let l, let v): return "residual\(name(l)) > \(Self.number(v))"
+        case .margin(let l, let v): return "margin\(name(l)) < \(plainNumber(v))"
+        case .residual(let l, let v): return "residual\(name(l)) > \(plainNumber(v))"
         case .flip: return "flip"
         case .wrong: return "wrong"
         case .disagree: return "disagree"
@@ -162,10 +162,6 @@ public enum BreakCondition: Sendable, Hashable {
             if ch == "<" || ch == ">" { spaced += " \(ch) " } else { spaced.append(ch) }
         }
         return spaced.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-    }
-
-    static func number(_ x: Double) -> String {
-        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
     }
 }
 

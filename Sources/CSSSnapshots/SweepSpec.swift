@@ -105,7 +105,7 @@ public struct SweepSpec: Equatable, Sendable {
     /// config; lists not given take `base`'s value. A value out of range names its flag.
     public func configurations(base: ConversionConfig) throws -> [ConversionConfig] {
         for b in beta ?? [] where !(b > 1) {
-            throw Problem(flag: "--beta", value: Self.number(b),
+            throw Problem(flag: "--beta", value: plainNumber(b),
                           reason: "β must be more than 1 (β = 1 is rate coding)")
         }
         let all = ConversionConfig.combinations(T: T ?? [base.T], beta: beta ?? [base.beta], silent: silent ?? [base.silent],
@@ -115,17 +115,13 @@ public struct SweepSpec: Equatable, Sendable {
                 // The setting says which flag's value is out of range (no reading of the text).
                 switch e.setting {
                 case .T: throw Problem(flag: "-T", value: String(c.T), reason: e.description)
-                case .beta: throw Problem(flag: "--beta", value: Self.number(c.beta), reason: e.description)
+                case .beta: throw Problem(flag: "--beta", value: plainNumber(c.beta), reason: e.description)
                 case .silent: throw Problem(flag: "--silent", value: String(c.silent), reason: e.description)
-                case .percentile: throw Problem(flag: "--percentile", value: Self.number(c.percentile), reason: e.description)
+                case .percentile: throw Problem(flag: "--percentile", value: plainNumber(c.percentile), reason: e.description)
                 }
             }
         }
         return all
-    }
-
-    static func number(_ x: Double) -> String {
-        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
     }
 }
 

@@ -17,11 +17,6 @@ struct Bench: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Timed iterations (median reported).") var iters = 3
     @Option(help: "3×3 stride-1 convolutions: winograd (default, as in eval, tune and the debugger: F(2×2,3×3)), auto (F(4×4,3×3) on maps of 4×4 and more, F(2×2) below), winograd4 (F(4×4) everywhere) or im2col (plain GEMM), to compare.")
     var conv = WinogradTiles.standard.rawValue
-    @Flag(inversion: .prefixedNo,
-          help: "Event-driven convolution for columns of sparse spikes (chosen per column from its density; off by default).")
-    var sparse = false
-    @Option(help: "Implies --sparse: the input density below which a column goes event-driven (default: each layer's break-even).")
-    var sparseDensity: Float?
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Also measure the debugger's latencies: focused-sample trace, re-trace after a θ change, frame render.")
     var ui = false
@@ -66,12 +61,7 @@ struct Bench: AsyncParsableCommand {
                 graph = try bundle.loadModel()
             }
             // (`--conv` is checked in `validate`.)
-            if let d = sparseDensity, !(d >= 0 && d <= 1.01) {
-                throw UsageError("--sparse-density must be between 0 and 1.01, not \(d)")
-            }
-            let network = try Network(graph, winograd: conv != "im2col", winogradTiles: WinogradTiles(rawValue: conv) ?? .standard,
-                                      sparse: sparse || sparseDensity != nil,
-                                      sparseDensity: sparseDensity)
+            let network = try Network(graph, winograd: conv != "im2col", winogradTiles: WinogradTiles(rawValue: conv) ?? .standard)
             let config = ConversionConfig(T: steps, beta: beta, silent: silent)
             try config.validate()
             let size = network.inputShape.reduce(1, *)
@@ -114,13 +104,12 @@ struct Bench: AsyncParsableCommand {
                 let doc: JSONValue = .object([
                     ("model", .string(graph.name)), ("batch", .integer(batch)), ("T", .integer(steps)),
                     ("silent", .integer(silent)), ("threads", .integer(threadCount)), ("conv", .string(conv)),
-                    ("sparse", .bool(sparse || sparseDensity != nil)),
                     ("snn_samples_per_s", .number(round3(snnRate))), ("ann_samples_per_s", .number(round3(annRate))),
                     ("dense_gflops", .number(round3(gflops))), ("peak_rss_mb", .number(round3(rss))),
                 ] + uiFields)
                 print(doc.rendered())
             } else {
-                print("model \(graph.name)  batch \(batch)  T=\(steps) β=\(beta) L=\(silent)  threads \(threadCount)  conv \(conv)  sparse \(sparse || sparseDensity != nil ? "on" : "off")")
+                print("model \(graph.name)  batch \(batch)  T=\(steps) β=\(beta) L=\(silent)  threads \(threadCount)  conv \(conv)")
                 print("SNN simulation  \(fmt(snnRate, 2)) samples/s  (\(fmt(gflops, 1)) dense-equivalent GFLOP/s)")
                 print("ANN forward     \(fmt(annRate, 2)) samples/s")
                 print("peak RSS        \(fmt(rss, 1)) MB")
@@ -143,9 +132,9 @@ func profileTable(network: Network, snn: OpProfile, ann: OpProfile) -> String {
     let rows = snn.entries.map { (node: $0.node, snn: $0.seconds / Double($0.calls) * 1000,
                                   ann: (annTimes[$0.node] ?? 0) * 1000) }
     let total = rows.reduce(0) { $0 + $1.snn }, annTotal = rows.reduce(0) { $0 + $1.ann }
-    let density = snn.inputDensity, events = snn.eventColumnFraction
+    let density = snn.inputDensity
     var out = "\n\(pad("node", 28)) \(pad("op", 10)) \(pad("output", 14)) \(lpad("SNN ms", 9)) \(lpad("%", 6)) \(lpad("ANN ms", 9))"
-        + " \(lpad("SNN in nz", 9)) \(lpad("event", 6))\n"
+        + " \(lpad("SNN in nz", 9))\n"
     for r in rows.sorted(by: { $0.snn > $1.snn }) where r.snn >= 0.05 {
         let node = network.graph.nodes[r.node]
         var op = node.op.kind
@@ -153,13 +142,11 @@ func profileTable(network: Network, snn: OpProfile, ann: OpProfile) -> String {
         let shape = (network.shapes[node.output] ?? []).map(String.init).joined(separator: "×")
         out += "\(pad(String(node.output.suffix(28)), 28)) \(pad(op, 10)) \(pad(shape, 14)) \(lpad(fmt(r.snn, 2), 9)) "
             + "\(lpad(fmt(100 * r.snn / max(total, 1e-9), 1), 6)) \(lpad(fmt(r.ann, 2), 9))"
-            + " \(lpad(density[r.node].map { fmt(100 * $0, 1) + "%" } ?? "", 9))"
-            + " \(lpad(events[r.node].map { fmt(100 * $0, 0) + "%" } ?? "", 6))\n"
+            + " \(lpad(density[r.node].map { fmt(100 * $0, 1) + "%" } ?? "", 9))\n"
     }
     out += "\(pad("total", 28)) \(pad("", 10)) \(pad("", 14)) \(lpad(fmt(total, 2), 9)) \(lpad("100", 6)) \(lpad(fmt(annTotal, 2), 9))\n"
     out += "(W2), (W4): Winograd F(2×2, 3×3), F(4×4, 3×3). Spiking layers (Relu) include the TSA recurrence and statistics.\n"
-        + "SNN in nz: non-zero values of the node's input in the SNN (spike density of its T·B columns);\n"
-        + "event: columns (one image at one time slot) on the event-driven convolution (below the layer's break-even density).\n"
+        + "SNN in nz: non-zero values of the node's input in the SNN (spike density of its T·B columns).\n"
     return out
 }
 

@@ -62,7 +62,7 @@ struct Eval: AsyncParsableCommand {
                 // The θ file in use goes right under the config line it also sets.
                 var lines = ReportTable.render(report, model: m.name, energy: energy.costs).split(separator: "\n", omittingEmptySubsequences: false)
                     .map(String.init)
-                if let notice = m.thetaNotice { lines.insert(notice, at: min(1, lines.count)) }
+                if let notice = m.model.thetaNotice { lines.insert(notice, at: min(1, lines.count)) }
                 print(lines.joined(separator: "\n"))
             }
         }
@@ -70,11 +70,11 @@ struct Eval: AsyncParsableCommand {
 
     /// The report with `"theta_source"` ("calibration", "bundle", "--theta") and `"theta_file"`
     /// after `"config"`.
-    func withThetaSource(_ doc: JSONValue, _ m: Loaded) -> JSONValue {
+    func withThetaSource(_ doc: JSONValue, _ m: ConfiguredModel) -> JSONValue {
         guard case .object(var pairs) = doc else { return doc }
         let at = (pairs.firstIndex { $0.0 == "config" } ?? pairs.count - 1) + 1
-        pairs.insert(contentsOf: [("theta_source", .string(m.thetaSource)),
-                                  ("theta_file", m.thetaPath.map { .string($0) } ?? .null)], at: at)
+        pairs.insert(contentsOf: [("theta_source", .string(m.model.thetaSource)),
+                                  ("theta_file", m.model.thetaPath.map { .string($0) } ?? .null)], at: at)
         return .object(pairs)
     }
 }
@@ -101,7 +101,7 @@ struct Tune: AsyncParsableCommand {
             // Refused before any work when the file holds θ of another model or config.
             _ = try ThetaFile.checkReplacing(out, model: m.name, tensors: m.network.layerTensors, config: m.config,
                                              force: force, howToForce: "pass --force")
-            if !json, let notice = m.thetaNotice { print(notice) }
+            if !json, let notice = m.model.thetaNotice { print(notice) }
             let start = try m.amplitudes()
             let before = try m.evaluator.evaluate(m.data, amplitudes: start, config: m.config)
             let (theta, steps) = try AmplitudeAdjustment.adjust(m.evaluator, calib: m.calib, amplitudes: start,
@@ -125,8 +125,8 @@ struct Tune: AsyncParsableCommand {
                                  ("residual_p999", .number(s.residualP999)), ("factor", .number(s.factor)),
                                  ("theta", .number(s.theta))])
                     })),
-                    ("theta_source", .string(m.thetaSource)),
-                    ("theta_file", m.thetaPath.map { .string($0) } ?? .null),
+                    ("theta_source", .string(m.model.thetaSource)),
+                    ("theta_file", m.model.thetaPath.map { .string($0) } ?? .null),
                     ("evaluated_on", .string(evaluatedOn)),
                     ("samples", .integer(m.data.count)),
                     ("before", summary(before)),

@@ -38,11 +38,11 @@ struct Doctor: AsyncParsableCommand {
 
     func validate() throws {
         if !(tolerance >= 0 && tolerance <= 100) {
-            throw Usage.error("--tolerance", ModelOptions.number(tolerance), "must be between 0 and 100 percentage points")
+            throw Usage.error("--tolerance", plainNumber(tolerance), "must be between 0 and 100 percentage points")
         }
         if !(0...20).contains(maxRounds) { throw Usage.error("--max-rounds", String(maxRounds), "must be between 0 and 20") }
         if let maxT, maxT < 1 { throw Usage.error("--max-T", String(maxT), "must be 1 or more") }
-        if let budget, !(budget > 0) { throw Usage.error("--budget", ModelOptions.number(budget), "must be a positive number of seconds") }
+        if let budget, !(budget > 0) { throw Usage.error("--budget", plainNumber(budget), "must be a positive number of seconds") }
         if let svg, svg.isEmpty { throw Usage.error("--svg", "''", "give a file name") }
         if let out, out.isEmpty { throw Usage.error("--out", "''", "give a file name") }
         _ = try betas()
@@ -55,7 +55,7 @@ struct Doctor: AsyncParsableCommand {
         do {
             let extra = try SweepSpec.parseBeta(beta)
             for b in extra where !(b > 1) {
-                throw Usage.error("--beta", beta, "β must be more than 1, got \(JSONFormat.number(b))")
+                throw Usage.error("--beta", beta, "β must be more than 1, got \(plainNumber(b))")
             }
             return [1.5] + extra.filter { $0 != 1.5 }
         } catch let p as SweepSpec.Problem {

@@ -107,7 +107,7 @@ struct DoctorReport {
         guard let best = outcome?.best else { return [] }
         let c = best.config
         var flags = "-T \(c.T) --silent \(c.silent)"
-        if c.beta != 1.5 { flags += " --beta \(JSONFormat.number(c.beta))" }
+        if c.beta != 1.5 { flags += " --beta \(plainNumber(c.beta))" }
         if !c.negative { flags += " --no-negative" }
         let extra = sourceFlags.isEmpty ? "" : " " + sourceFlags
         // θ always travels in a file: a bundle's own theta.json would otherwise replace it.
@@ -129,13 +129,13 @@ struct DoctorReport {
         let measure = r.annAccuracy == nil ? "agreement" : "accuracy"
         lines.append("model \(model)  \(samples) samples  ANN \(measure) \(r.annAccuracy.map { pct($0) + " %" } ?? "n/a (no labels: lossless means agreement with the ANN)")")
         lines.append("")
-        lines.append("diagnosis of T \(c.T), β \(JSONFormat.number(c.beta)), L \(c.silent), negative spikes \(c.negative ? "on" : "off") (latency \(r.layout.latency)):")
+        lines.append("diagnosis of T \(c.T), β \(plainNumber(c.beta)), L \(c.silent), negative spikes \(c.negative ? "on" : "off") (latency \(r.layout.latency)):")
         for f in diagnosis.findings { lines.append("  - \(f.text)") }
         guard let outcome else { return lines.joined(separator: "\n") }
         lines.append("")
         let evaluated = outcome.trials.filter { $0.report != nil }.count
         let pruned = outcome.trials.count - evaluated
-        lines.append("search (tolerance \(JSONFormat.number(outcome.tolerance)) points; latency by latency, the first lossless latency ends it): \(evaluated) evaluated, \(pruned) pruned, \(outcome.notVisited) not visited")
+        lines.append("search (tolerance \(plainNumber(outcome.tolerance)) points; latency by latency, the first lossless latency ends it): \(evaluated) evaluated, \(pruned) pruned, \(outcome.notVisited) not visited")
         let header = ["latency", "T", "β", "L", "neg", "A.3", "SNN %", "agree %", "syn.ops", "energy", "lossless", "what changed"]
         var rows: [[String]] = []
         // Pruned trials are counted by reason under the table (the JSON lists each).
@@ -147,7 +147,7 @@ struct DoctorReport {
                 continue
             }
             let e = t.report.map { ReportTable.picojoules($0.synapticOps * energy.accumulate) } ?? "-"
-            rows.append([String(t.latency), String(t.config.T), JSONFormat.number(t.config.beta), String(t.config.silent),
+            rows.append([String(t.latency), String(t.config.T), plainNumber(t.config.beta), String(t.config.silent),
                          t.config.negative ? "on" : "off", String(t.rounds), t.report.map { pct($0.snnAccuracy) } ?? "-",
                          t.report.map { pct($0.agreement) } ?? "-",
                          t.report.map { String(format: "%.0f", $0.synapticOps) } ?? "-", e,
@@ -179,7 +179,7 @@ struct DoctorReport {
         if let best = outcome.best, let b = best.report {
             let bc = best.config
             let (ann, snn) = OperationCounts(macs: b.macs, synapticOps: b.synapticOps).energy(energy)
-            lines.append("recommended: T \(bc.T), β \(JSONFormat.number(bc.beta)), L \(bc.silent), negative spikes \(bc.negative ? "on" : "off"), \(best.rounds) A.3 round\(best.rounds == 1 ? "" : "s")")
+            lines.append("recommended: T \(bc.T), β \(plainNumber(bc.beta)), L \(bc.silent), negative spikes \(bc.negative ? "on" : "off"), \(best.rounds) A.3 round\(best.rounds == 1 ? "" : "s")")
             lines.append("  latency \(best.latency) (was \(r.layout.latency)), SNN \(measure) \(pct(b.score)) % (was \(pct(r.snnAccuracy ?? r.agreement)) %), energy SNN \(ReportTable.picojoules(snn)) per sample against the ANN's \(ReportTable.picojoules(ann))")
             if let thetaFile { lines.append("  wrote θ to \(thetaFile)") }
             lines.append("reproduce:")

@@ -11,7 +11,7 @@ struct EnergyOptions: ParsableArguments {
 
     func validate() throws {
         for (flag, v) in [("--e-mac", eMAC), ("--e-ac", eAC)] {
-            if let v, !(v > 0 && v.isFinite) { throw Usage.error(flag, ModelOptions.number(v), "must be a positive number of pJ") }
+            if let v, !(v > 0 && v.isFinite) { throw Usage.error(flag, plainNumber(v), "must be a positive number of pJ") }
         }
     }
 

@@ -36,7 +36,7 @@ struct Find: AsyncParsableCommand {
             if json {
                 print(Self.json(hits, breakpoints: breakpoints, layout: layout, model: m.name, outputTensor: output).rendered())
             } else {
-                if let notice = m.thetaNotice { print(notice) }
+                if let notice = m.model.thetaNotice { print(notice) }
                 print(Self.table(hits, breakpoints: breakpoints, layout: layout, model: m.name, samples: m.data.count))
             }
         }
@@ -82,7 +82,7 @@ struct Find: AsyncParsableCommand {
     static func table(_ hits: [BreakHit], breakpoints: [Breakpoint], layout: NetworkLayout, model: String,
                       samples: Int) -> String {
         let c = layout.config
-        var lines = ["model \(model)  T=\(c.T) β=\(JSONFormat.number(c.beta)) L=\(c.silent) negative=\(c.negative ? "on" : "off")  \(samples) samples  latency \(layout.latency) steps"]
+        var lines = ["model \(model)  T=\(c.T) β=\(plainNumber(c.beta)) L=\(c.silent) negative=\(c.negative ? "on" : "off")  \(samples) samples  latency \(layout.latency) steps"]
         for bp in breakpoints {
             let n = hits.filter { $0.breakpoint == bp.number }.count
             lines.append("break \(bp.number): \(bp.condition.text(layout))  — \(n) hit\(n == 1 ? "" : "s")")

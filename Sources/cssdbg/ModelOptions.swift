@@ -87,7 +87,7 @@ struct ModelOptions: ParsableArguments {
         try running.validate()
         if rate {
             // The preset fixes β, L and the sign; a flag that says otherwise is a contradiction.
-            let clashes = [beta.map { "--beta \(Self.number($0))" }, silent.map { "--silent \($0)" },
+            let clashes = [beta.map { "--beta \(plainNumber($0))" }, silent.map { "--silent \($0)" },
                            noNegative ? "--no-negative" : nil].compactMap { $0 }
             if !clashes.isEmpty {
                 throw ValidationError("--rate sets β = 1, L = 0 and positive spikes only; it cannot be combined with "
@@ -116,9 +116,9 @@ struct ModelOptions: ParsableArguments {
             let text = e.description
             let given: [(flag: String, value: String?, setting: ConfigError.Setting)] = [
                 ("-T", steps.map(String.init), .T),
-                ("--beta", beta.map(Self.number), .beta),
+                ("--beta", beta.map { plainNumber($0) }, .beta),
                 ("--silent", silent.map(String.init), .silent),
-                ("--percentile", percentile.map(Self.number), .percentile),
+                ("--percentile", percentile.map { plainNumber($0) }, .percentile),
             ]
             if let g = given.first(where: { $0.setting == e.setting }), let v = g.value {
                 throw Usage.error(g.flag, v, text)
@@ -130,57 +130,14 @@ struct ModelOptions: ParsableArguments {
         return c
     }
 
-    static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
-
     /// Loads model, data and θ, and settles the config: defaults, then the θ file's, then flags.
     /// `interactive`: the debugger sizes its own batches (`LocalBackend`); else `eval`/`tune`'s.
-    func load(interactive: Bool = false, calibrationSuffices: Bool = false) throws -> Loaded {
+    func load(interactive: Bool = false, calibrationSuffices: Bool = false) throws -> ConfiguredModel {
         let m = try running.load(source, calibrationSuffices: calibrationSuffices)
         let config = try self.config(base: m.thetaFile?.config)
-        // As the user would type it: the --theta path, or the bundle path plus theta.json.
-        let thetaPath = m.thetaFile == nil ? nil
-            : theta ?? (model.hasSuffix("/") ? model : model + "/") + ModelBundle.thetaFile
         var evaluator = Evaluator(network: m.network)
         if !interactive { evaluator.batchSize = try running.headlessPlan(m, config: config, model: model).batchSize }
-        return Loaded(model: m, config: config, evaluator: evaluator, thetaPath: thetaPath)
-    }
-}
-
-/// A loaded model plus the settled config; calibrates lazily.
-struct Loaded {
-    var model: LoadedModel
-    var config: ConversionConfig
-    var evaluator: Evaluator
-    /// The θ file θ and config come from (as given or found in the bundle), nil when calibrated.
-    var thetaPath: String?
-
-    var name: String { model.name }
-    var network: Network { model.network }
-    var data: SampleSet { model.data }
-    var calib: SampleSet { model.calib }
-
-    func percentiles() throws -> CalibrationPercentiles {
-        let p = try evaluator.calibrationPercentiles(calib, percentile: config.percentile,
-                                                     progress: Progress.reporter("calibrating"))
-        Progress.finish()
-        return p
-    }
-
-    /// Where θ comes from, for output: "calibration", "bundle" (its theta.json) or "--theta".
-    var thetaSource: String { model.thetaFile == nil ? "calibration" : (model.thetaFromBundle ? "bundle" : "--theta") }
-
-    /// One line saying which θ file is in use, nil when θ is calibrated.
-    var thetaNotice: String? {
-        guard let path = thetaPath else { return nil }
-        return model.thetaFromBundle
-            ? "theta  \(path) (the bundle's: θ and config from it, not calibrated; --theta FILE for another)"
-            : "theta  \(path)"
-    }
-
-    /// θ from the θ file, else from calibration.
-    func amplitudes() throws -> Amplitudes {
-        if let t = model.thetaFile { return t.amplitudes }
-        return try percentiles().amplitudes(config)
+        return ConfiguredModel(model: m, config: config, evaluator: evaluator)
     }
 }
 

@@ -11,7 +11,7 @@ enum ReportTable {
     static func render(_ r: DatasetReport, model: String, energy: EnergyCosts = .standard) -> String {
         let c = r.layout.config
         var lines: [String] = []
-        lines.append("model \(model)  T=\(c.T) β=\(JSONFormat.number(c.beta)) L=\(c.silent) negative=\(c.negative ? "on" : "off") percentile=\(JSONFormat.number(c.percentile))")
+        lines.append("model \(model)  T=\(c.T) β=\(plainNumber(c.beta)) L=\(c.silent) negative=\(c.negative ? "on" : "off") percentile=\(plainNumber(c.percentile))")
         lines.append("samples \(r.samples)  latency \(r.layout.latency) steps  ANN accuracy \(r.annAccuracy.map(percent) ?? "n/a")  SNN accuracy \(r.snnAccuracy.map(percent) ?? "n/a")  agreement \(percent(r.agreement))")
         lines.append("")
         lines.append("layer                 neurons start         θ  p99.9|u|  max|u|    ≥1  overflow  coupling   spikes +/-      rmse")
@@ -70,7 +70,7 @@ enum ReportTable {
             + table(["layer", "ANN MACs", "SNN synaptic ops", "ops/MAC", "neuron steps"], rows, nameWidth: nameW)
             + [String(format: "energy per sample: ANN %@  SNN %@  (SNN/ANN %.3f; E_MAC %@ pJ, E_AC %@ pJ)",
                       picojoules(ann), picojoules(snn), ann > 0 ? snn / ann : 0,
-                      JSONFormat.number(energy.mac), JSONFormat.number(energy.accumulate))]
+                      plainNumber(energy.mac), plainNumber(energy.accumulate))]
     }
 
     /// pJ with a unit that keeps three significant digits.
@@ -110,8 +110,4 @@ enum ReportTable {
             + table(["layer", "decoupled", "gain", "exact up to here", "step", "culprit of"], rows, nameWidth: nameW)
             + ["  \(a.unresolved) samples stay \(byLabels ? "wrong" : "in disagreement") with every layer exact (no culprit layer)"]
     }
-}
-
-enum JSONFormat {
-    static func number(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)" }
 }

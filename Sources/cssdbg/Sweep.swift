@@ -46,7 +46,7 @@ struct Sweep: AsyncParsableCommand {
                                  silent: try silent.map(SweepSpec.parseSilent),
                                  negative: try negative.map(SweepSpec.parseNegative))
             for b in spec.beta ?? [] where !(b > 1) {
-                throw Usage.error("--beta", beta, "β must be more than 1, got \(JSONFormat.number(b)) (β = 1 is rate coding: cssdbg eval --rate)")
+                throw Usage.error("--beta", beta, "β must be more than 1, got \(plainNumber(b)) (β = 1 is rate coding: cssdbg eval --rate)")
             }
             var base = ConversionConfig.default
             if let p = running.percentile { base.percentile = p }
@@ -125,7 +125,7 @@ struct Sweep: AsyncParsableCommand {
         lines.append(row(columns.map(\.0)))
         for p in points {
             let c = p.config
-            lines.append(row([String(c.T), JSONFormat.number(c.beta), String(c.silent), c.negative ? "on" : "off",
+            lines.append(row([String(c.T), plainNumber(c.beta), String(c.silent), c.negative ? "on" : "off",
                               String(p.latency), p.annAccuracy.map(percent) ?? "n/a", p.snnAccuracy.map(percent) ?? "n/a",
                               percent(p.agreement), fmt(p.residualP999Max, 3), String(p.overflow), String(p.coupling),
                               String(Int(p.synapticOps.rounded())), ReportTable.picojoules(p.synapticOps * energy.accumulate),

@@ -56,11 +56,11 @@ enum SweepChart {
             out.append("<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"/>")
             for p in own {
                 let cx = f(x(Double(p.latency))), cy = f(y(p.score * 100))
-                let tip = "T \(p.config.T), β \(JSONFormat.number(p.config.beta)), L \(p.config.silent), negative \(p.config.negative ? "on" : "off"): \(String(format: "%.2f", p.score * 100)) % at latency \(p.latency)\(p.pareto ? " (Pareto front)" : "")"
+                let tip = "T \(p.config.T), β \(plainNumber(p.config.beta)), L \(p.config.silent), negative \(p.config.negative ? "on" : "off"): \(String(format: "%.2f", p.score * 100)) % at latency \(p.latency)\(p.pareto ? " (Pareto front)" : "")"
                 out.append("<circle cx=\"\(cx)\" cy=\"\(cy)\" r=\"4\" fill=\"\(color)\"><title>\(escape(tip))</title></circle>")
                 if p.pareto {
                     out.append("<circle cx=\"\(cx)\" cy=\"\(cy)\" r=\"8\" fill=\"none\" stroke=\"black\" stroke-width=\"1.5\"/>")
-                    out.append("<text x=\"\(cx)\" y=\"\(f(y(p.score * 100) - 11))\" text-anchor=\"middle\" font-size=\"10\">T\(p.config.T) β\(JSONFormat.number(p.config.beta))</text>")
+                    out.append("<text x=\"\(cx)\" y=\"\(f(y(p.score * 100) - 11))\" text-anchor=\"middle\" font-size=\"10\">T\(p.config.T) β\(plainNumber(p.config.beta))</text>")
                 }
             }
         }

@@ -67,7 +67,7 @@ struct Tui: AsyncParsableCommand {
             debuggerOptions.events = events
             // Say when θ and config are not calibrated but come from a file, above all from the
             // bundle's own theta.json, which is picked up without being asked for.
-            if m.model.thetaFile != nil, let path = m.thetaPath {
+            if m.model.thetaFile != nil, let path = m.model.thetaPath {
                 debuggerOptions.initialMessages.append(.thetaOrigin(
                     m.model.thetaFromBundle ? "bundle theta.json" : URL(fileURLWithPath: path).lastPathComponent))
             }

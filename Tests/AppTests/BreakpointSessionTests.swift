@@ -74,9 +74,4 @@ final class BreakpointSessionTests: XCTestCase {
         let added = await run(&second, "break disagree")
         XCTAssertEqual(added, "breakpoint 4: disagree")
     }
-
-    func testOlderSessionsWithoutBreakpointsLoad() throws {
-        let p = try JSONDecoder().decode(SessionPosition.self, from: Data(#"{"sample": 2, "step": 1, "neuron": 0}"#.utf8))
-        XCTAssertNil(p.breakpoints)
-    }
 }

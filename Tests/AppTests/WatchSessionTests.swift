@@ -1,5 +1,6 @@
 import CSSApp
 import CSSCore
+import CSSImport
 import CSSView
 import Foundation
 import XCTest

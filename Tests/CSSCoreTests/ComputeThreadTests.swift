@@ -125,7 +125,7 @@ private final class GateHolder: Sendable {
 
     init(_ gate: FocusGate) async {
         let holding = Locked(false), release = self.release
-        Thread { gate.holding { holding.value = true; while !release.value { usleep(1000) } } }.start()
+        Thread { gate.holding { holding.value = true; release.wait(until: { $0 }) } }.start()
         while !holding.value { await Task.yield() }
     }
 

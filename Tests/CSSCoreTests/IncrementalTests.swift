@@ -129,8 +129,8 @@ final class IncrementalTests: XCTestCase {
     /// Winograd against the plain im2col path on a whole simulation: the same predictions and,
     /// per layer, spike counts within a few tie flips (docs/numerics.md §9).
     func testWinogradSimulationMatchesPlainConvolution() throws {
-        let fast = try RandomNetworks.winogradCNN(seed: 5, sparse: false)
-        let plain = try RandomNetworks.winogradCNN(seed: 5, winograd: false, sparse: false)
+        let fast = try RandomNetworks.winogradCNN(seed: 5)
+        let plain = try RandomNetworks.winogradCNN(seed: 5, winograd: false)
         XCTAssertTrue(fast.usesWinograd)
         XCTAssertFalse(plain.usesWinograd)
         let data = RandomNetworks.samples(count: 60, shape: [3, 8, 8], seed: 12)

@@ -19,7 +19,7 @@ final class LongChangeTests: XCTestCase {
     /// change is in flight for as long as it needs (no timing involved).
     final class Gate: @unchecked Sendable {
         private let (arrivals, arrived) = AsyncStream<Void>.makeStream()
-        private let opened = DispatchSemaphore(value: 0)
+        private let opened = Locked(false)
         private let first = Locked(true)
         /// The gate was never opened (the test would otherwise hang on a backend that blocks).
         let gaveUp = Locked(false)
@@ -28,11 +28,11 @@ final class LongChangeTests: XCTestCase {
             guard first.withLock({ f in defer { f = false }; return f }) else { return }
             arrived.yield()
             arrived.finish()
-            if opened.wait(timeout: .now() + 120) == .timedOut { gaveUp.value = true }
+            if !opened.wait(until: { $0 }, timeout: .seconds(120)) { gaveUp.value = true }
         }
 
         func reached() async { for await _ in arrivals {} }
-        func open() { opened.signal() }
+        func open() { opened.value = true }
     }
 
     func testTraceAndReportAreAnsweredWhileAdjustRuns() async throws {

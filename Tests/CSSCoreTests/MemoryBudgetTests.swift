@@ -203,36 +203,28 @@ final class MemoryBudgetTests: XCTestCase {
 }
 
 /// The largest heap in use while `body` runs, sampled every 50 µs from another thread.
-final class HeapPeakSampler: @unchecked Sendable {
-    private let lock = NSLock()
-    private var most = 0
-    private var running = false
+final class HeapPeakSampler: Sendable {
+    private let state = Locked((most: 0, running: false, done: false))
 
     func peak(_ body: () throws -> Void) rethrows -> Int {
-        lock.lock(); most = ComputeMemory.heapBytesInUse()!; running = true; lock.unlock()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread { [self] in
+        let start = ComputeMemory.heapBytesInUse()!
+        state.value = (start, true, false)
+        let thread = Thread { [state] in
             while true {
                 let now = ComputeMemory.heapBytesInUse()!
-                lock.lock()
-                most = max(most, now)
-                let go = running
-                lock.unlock()
+                let go = state.withLock { s in s.most = max(s.most, now); return s.running }
                 if !go { break }
                 usleep(50)
             }
-            done.signal()
+            state.withLock { $0.done = true }
         }
         thread.start()
         defer {
-            lock.lock(); running = false; lock.unlock()
-            done.wait()
+            state.withLock { $0.running = false }
+            state.wait(until: { $0.done })
         }
         try body()
         let now = ComputeMemory.heapBytesInUse()!
-        lock.lock(); most = max(most, now); lock.unlock()
-        return most
+        return state.withLock { s in s.most = max(s.most, now); return s.most }
     }
-
-    deinit {}
 }

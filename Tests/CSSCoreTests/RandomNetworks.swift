@@ -59,8 +59,7 @@ enum RandomNetworks {
 
     /// A CNN whose inner convolutions take the Winograd path (16 channels, 3×3, stride 1):
     /// conv 3→16, conv 16→16, pool, conv 16→16, flatten, dense 64, dense 10, on 3×8×8 inputs.
-    static func winogradCNN(seed: UInt64, winograd: Bool = true, tiles: WinogradTiles = .auto, sparse: Bool = true,
-                            sparseDensity: Float? = nil) throws -> Network {
+    static func winogradCNN(seed: UInt64, winograd: Bool = true, tiles: WinogradTiles = .auto) throws -> Network {
         let c = 16
         func conv(_ cin: Int, _ cout: Int, _ s: UInt64) -> Op {
             .conv(Conv2D(weight: values(cout * cin * 9, seed: s, scale: 1.2 / Float(cin * 9).squareRoot()),
@@ -83,7 +82,7 @@ enum RandomNetworks {
                                           outFeatures: 10, inFeatures: 64), inputs: ["r4"], output: "y"),
         ]
         return try Network(Graph(name: "wcnn", input: "x", inputShape: [3, 8, 8], output: "y", nodes: nodes),
-                           winograd: winograd, winogradTiles: tiles, sparse: sparse, sparseDensity: sparseDensity)
+                           winograd: winograd, winogradTiles: tiles)
     }
 
     static func samples(count: Int, shape: [Int], seed: UInt64) -> SampleSet {

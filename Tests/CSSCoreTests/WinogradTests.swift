@@ -157,7 +157,7 @@ final class WinogradTests: XCTestCase {
     /// eligible convolution, also on the maps where `.auto` takes F(4×4) (8×8 and 4×4 here).
     func testDefaultTileIsF2x2Everywhere() throws {
         XCTAssertEqual(WinogradTiles.standard, .small)
-        let graph = try RandomNetworks.winogradCNN(seed: 1, sparse: false).graph
+        let graph = try RandomNetworks.winogradCNN(seed: 1).graph
         let standard = try Network(graph)
         XCTAssertEqual(standard.winograd.count, 2)
         XCTAssertEqual(Set(standard.winograd.values.map(\.tile)), [2])
@@ -209,8 +209,8 @@ final class WinogradTests: XCTestCase {
     /// F(4×4) (on every eligible layer) against the plain im2col path on a whole simulation: the
     /// same predictions and, per layer, spike counts within a few tie flips (docs/numerics.md §9).
     func testWinograd4SimulationMatchesPlainConvolution() throws {
-        let fast = try RandomNetworks.winogradCNN(seed: 5, tiles: .large, sparse: false)
-        let plain = try RandomNetworks.winogradCNN(seed: 5, winograd: false, sparse: false)
+        let fast = try RandomNetworks.winogradCNN(seed: 5, tiles: .large)
+        let plain = try RandomNetworks.winogradCNN(seed: 5, winograd: false)
         XCTAssertEqual(fast.winograd.values.map(\.tile), [4, 4])
         XCTAssertFalse(plain.usesWinograd)
         let data = RandomNetworks.samples(count: 60, shape: [3, 8, 8], seed: 12)

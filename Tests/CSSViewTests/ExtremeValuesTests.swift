@@ -1,5 +1,5 @@
 import XCTest
-import CSSCore
+import CSSSnapshots
 @testable import CSSView
 
 /// Every number on screen is whole (issue 28): at 80×24, 100×30 and 160×48, with counts of 1 to 7

@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 import CSSView
 import TestSupport
 #if canImport(Glibc)

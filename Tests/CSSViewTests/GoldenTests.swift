@@ -1,5 +1,5 @@
 import XCTest
-import CSSCore
+import CSSSnapshots
 @testable import CSSView
 
 final class GoldenTests: XCTestCase {

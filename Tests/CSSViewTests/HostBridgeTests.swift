@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import CSSCore
+import CSSSnapshots
 @testable import CSSView
 
 /// The typed bridge between view and host: requests out, replies in, progress and cancel of a
@@ -87,5 +87,45 @@ final class HostBridgeTests: XCTestCase {
         await session.press(.enter)
         XCTAssertEqual(session.hostRequests, [.memory])
         XCTAssertEqual(session.state.message, "no host serves :memory")
+    }
+
+    /// `settle` (quitting) waits for the host request in flight and returns as soon as it ends,
+    /// not at the deadline; with nothing in flight it returns at once; a host that never ends is
+    /// given up at the deadline.
+    func testSettleWaitsForTheHostRequestInFlightAndNoLonger() async {
+        let finish = Locked(false)
+        let host: HostHandler = { call in
+            while !finish.value { try? await Task.sleep(for: .milliseconds(1)) }
+            return HostReply(message: "did :\(call.request.commandName)")
+        }
+        let clock = ContinuousClock()
+        let runner = CommandRunner(backend: FixtureBackend(), host: host)
+        let idle = clock.now
+        await runner.settle(timeout: .seconds(60))
+        XCTAssertLessThan(clock.now - idle, .seconds(10), "nothing in flight: no wait")
+
+        let s = hostState()
+        let tasks = runner.perform([.host(.undo)], state: s)
+        let settled = Locked(false)
+        let settling = Task {
+            await runner.settle(timeout: .seconds(60))
+            settled.value = true
+        }
+        try? await Task.sleep(for: .milliseconds(50))
+        XCTAssertFalse(settled.value, "settle returned while the request was in flight")
+        let released = clock.now
+        finish.value = true
+        await settling.value
+        XCTAssertLessThan(clock.now - released, .seconds(10), "settle waited on after the request ended")
+        for t in tasks { await t.value }
+
+        finish.value = false
+        let stuck = runner.perform([.host(.redo)], state: s)
+        let start = clock.now
+        await runner.settle(timeout: .milliseconds(100))
+        XCTAssertGreaterThanOrEqual(clock.now - start, .milliseconds(100))
+        XCTAssertLessThan(clock.now - start, .seconds(10), "settle outlasted its deadline")
+        finish.value = true
+        for t in stuck { await t.value }
     }
 }

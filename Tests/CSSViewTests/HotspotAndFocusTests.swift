@@ -1,5 +1,5 @@
 import XCTest
-import CSSCore
+import CSSSnapshots
 @testable import CSSView
 
 /// Shift-Tab decoding, the hotspot filter (keys, `:hotspots`, Enter on a filtered row), the

@@ -1,5 +1,5 @@
 import XCTest
-import CSSCore
+import CSSSnapshots
 @testable import CSSView
 
 /// Issue 14, "work that is kept": with no session file, `q` with unsaved θ changes asks first.

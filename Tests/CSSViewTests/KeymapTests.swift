@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import CSSCore
+import CSSSnapshots
 @testable import CSSView
 
 /// The key table is the one source of keys and commands: the tables in docs/debugger.md, help and dispatch.

@@ -1,4 +1,4 @@
-import CSSCore
+import CSSSnapshots
 import XCTest
 @testable import CSSView
 

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import CSSCore
+import CSSSnapshots
 @testable import CSSView
 
 /// Before/after numbers across θ changes: the report shown, the previous one, stale marks.

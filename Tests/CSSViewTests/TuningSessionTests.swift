@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import CSSCore
+import CSSSnapshots
 @testable import CSSView
 
 /// The restore offer, a θ change through a headless session, and the tuned screens' goldens.
@@ -65,7 +65,7 @@ final class RestoreOfferTests: XCTestCase {
 
 final class TuningHeadlessTests: XCTestCase {
     func testKeyChangeReloadDeltas() async {
-        let backend = TunableBackend()
+        let backend = RoundsFixtureBackend()
         var session = HeadlessSession(backend: backend,
                                       state: ViewState(width: 120, height: 30, hostCommands: tuningCommands))
         await session.start()

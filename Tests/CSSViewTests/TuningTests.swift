@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import CSSCore
+import CSSSnapshots
 @testable import CSSView
 
 /// Every `:` command of the live θ tuning host.
@@ -40,12 +40,11 @@ enum TunedFixture {
 }
 
 /// Serves the fixture; `round` (0 = calibrated start) picks the tuned report after reloads.
-final class TunableBackend: SimulationBackend, @unchecked Sendable {
-    private let lock = NSLock()
-    private var _round = 0
+final class RoundsFixtureBackend: SimulationBackend, Sendable {
+    private let currentRound = Locked(0)
     var round: Int {
-        get { lock.withLock { _round } }
-        set { lock.withLock { _round = newValue } }
+        get { currentRound.value }
+        set { currentRound.value = newValue }
     }
 
     func layout() async -> NetworkLayout { Fixture.layout() }

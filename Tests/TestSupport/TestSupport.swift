@@ -1,7 +1,8 @@
+import CSSSnapshots
 import Foundation
 
-/// Helpers every test target shares (one copy, not one per target). Depends on nothing of the
-/// product, so any test target can use it.
+/// Helpers every test target shares (one copy, not one per target). Depends on CSSSnapshots only
+/// (for `Locked`), so any test target can use it.
 
 /// Deterministic pseudo-random numbers (SplitMix64): a seed gives the same run every time, so a
 /// failing case can be replayed.
@@ -42,26 +43,24 @@ public enum Repository {
 
 /// Cancels a task from outside it, on request from anywhere (a progress callback on a compute
 /// thread has no current task to cancel): `request()` before `attach` cancels at `attach`.
-public final class CancelFromOutside: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cancel: (@Sendable () -> Void)?
-    private var requested = false
+public final class CancelFromOutside: Sendable {
+    private let state = Locked<(cancel: (@Sendable () -> Void)?, requested: Bool)>((nil, false))
 
     public init() {}
 
     public func attach<S, F>(_ task: Task<S, F>) {
-        lock.lock()
-        cancel = { task.cancel() }
-        let now = requested
-        lock.unlock()
+        let now = state.withLock { s in
+            s.cancel = { task.cancel() }
+            return s.requested
+        }
         if now { task.cancel() }
     }
 
     public func request() {
-        lock.lock()
-        requested = true
-        let c = cancel
-        lock.unlock()
+        let c = state.withLock { s in
+            s.requested = true
+            return s.cancel
+        }
         c?()
     }
 }

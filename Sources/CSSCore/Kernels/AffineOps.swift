@@ -3,15 +3,10 @@
 /// converted network (docs/numerics.md §3), so one implementation serves both.
 enum AffineOps {
     static func apply(_ op: Op, _ inputs: [Activation], outShape: [Int], constantScale: Float,
-                      scratch: ScratchPool, winograd: WinogradFilter? = nil,
-                      sparse: SparseConvFilter? = nil) -> Activation {
+                      scratch: ScratchPool, winograd: WinogradFilter? = nil) -> Activation {
         let x = inputs[0]
         switch op {
         case .conv(let c):
-            if let sparse {
-                return convMixed(c, x, outShape: outShape, constantScale: constantScale, scratch: scratch,
-                                 winograd: winograd, sparse: sparse)
-            }
             if let winograd {
                 return WinogradConv.conv(c, winograd, x, outShape: outShape, constantScale: constantScale,
                                          scratch: scratch)
@@ -70,51 +65,7 @@ enum AffineOps {
         }
     }
 
-    /// A convolution whose sparse columns (few non-zero inputs: spike slots) run event-driven and
-    /// the others on the dense path (Winograd or im2col). Each column's path follows from its own
-    /// density, so its result does not depend on the rest of the batch.
-    static func convMixed(_ c: Conv2D, _ x: Activation, outShape: [Int], constantScale: Float, scratch: ScratchPool,
-                          winograd: WinogradFilter?, sparse: SparseConvFilter) -> Activation {
-        func dense(_ x: Activation) -> Activation {
-            if let winograd {
-                return WinogradConv.conv(c, winograd, x, outShape: outShape, constantScale: constantScale, scratch: scratch)
-            }
-            return conv(c, x, outShape: outShape, constantScale: constantScale, scratch: scratch)
-        }
-        let n = x.columns
-        guard n > 0 else { return dense(x) }
-        let (events, nonzero) = SparseConv.eventColumns(x, sparse)
-        if events.isEmpty { return dense(x) }
-        var rest: [Int] = []
-        var next = 0
-        for j in 0..<n {
-            if next < events.count && events[next] == j { next += 1 } else { rest.append(j) }
-        }
-        var y: Activation
-        if rest.isEmpty {
-            y = Activation(uninitialized: outShape, columns: n)  // every column is written below
-        } else {
-            // The dense columns as a batch of their own, then back into place.
-            let yd = dense(selectColumns(x, rest))
-            y = Activation(uninitialized: outShape, columns: n)
-            let run = y.spatial, m = rest.count, channels = y.channels
-            yd.data.withUnsafeBufferPointer { src in
-                y.data.withUnsafeMutableBufferPointer { dst in
-                    for ch in 0..<channels {
-                        for (k, j) in rest.enumerated() {
-                            (dst.baseAddress! + (ch * n + j) * run)
-                                .update(from: src.baseAddress! + (ch * m + k) * run, count: run)
-                        }
-                    }
-                }
-            }
-        }
-        let bias = c.bias.map { b in b.map { $0 * constantScale } } ?? [Float](repeating: 0, count: c.outChannels)
-        SparseConv.conv(sparse, bias: bias, x, columns: events, nonzero: nonzero, y: &y, scratch: scratch)
-        return y
-    }
-
-    /// The listed columns of `x`, in that order.
+    /// The listed columns of `x`, in that order (tests split batches with it).
     static func selectColumns(_ x: Activation, _ columns: [Int]) -> Activation {
         let n = x.columns, run = x.spatial, m = columns.count
         var out = Activation(uninitialized: x.shape, columns: m)

@@ -303,12 +303,12 @@ public actor LocalBackend: AnalysisBackend {
             try check(l)
             guard v.isFinite, v > 0 else { throw GraphError("θ must be a positive number, got \(v)") }
             if l < 0 { state.amplitudes.input = v } else { state.amplitudes.layers[l] = v }
-            message = "θ \(name(l)) = \(short(v))"
+            message = "θ \(name(l)) = \(plainNumber(v, fractionDigits: 6))"
             push(state, label: message)
         case .scaleTheta(let l, let f):
             try check(l)
             if l < 0 { state.amplitudes.input *= f } else { state.amplitudes.layers[l] *= f }
-            message = "θ \(name(l)) ×\(short(f))"
+            message = "θ \(name(l)) ×\(plainNumber(f, fractionDigits: 6))"
             push(state, label: message)
         case .adjust:
             preconditionFailure("A.3 runs off the actor (apply)")
@@ -328,7 +328,7 @@ public actor LocalBackend: AnalysisBackend {
             _ = try plan(for: c)  // e.g. a larger T may not fit the budget: refuse, keep the session
             state.config = c
             state.amplitudes = try percentilesFor(c).amplitudes(c)
-            message = "reconverted: T=\(c.T) β=\(short(c.beta)) L=\(c.silent) negative \(c.negative ? "on" : "off") percentile \(short(c.percentile))"
+            message = "reconverted: T=\(c.T) β=\(plainNumber(c.beta, fractionDigits: 6)) L=\(c.silent) negative \(c.negative ? "on" : "off") percentile \(plainNumber(c.percentile, fractionDigits: 6))"
             push(state, label: message)
         case .replace(let new, let label):
             try new.config.validate()
@@ -367,15 +367,4 @@ public actor LocalBackend: AnalysisBackend {
         return MemoryUse(budget: p.budget, fixed: p.fixed, focused: p.focused, batchSize: p.batchSize,
                          traceCache: p.traceCache, dataCache: p.dataCache, held: heldBytes())
     }
-}
-
-/// Compact number for messages.
-func short(_ x: Double) -> String {
-    if x == x.rounded(), abs(x) < 1e9 { return String(Int(x)) }
-    var s = String(x)
-    if s.count > 8, let d = Double(s) {
-        let m = Double(Int((d * 1e6).rounded())) / 1e6
-        s = String(m)
-    }
-    return s
 }

@@ -19,9 +19,6 @@ public struct Network: Sendable {
     /// Transformed filters of the convolutions computed by Winograd F(2×2, 3×3) or F(4×4, 3×3)
     /// (`WinogradFilter.tile`), by node index (computed once here, not per call).
     public let winograd: [Int: WinogradFilter]
-    /// Event-driven weights of the convolutions, by node index: columns of spikes sparse enough
-    /// run on `SparseConv` (chosen per column from its density), the rest on the dense path.
-    public let sparse: [Int: SparseConvFilter]
     /// The Conv/Gemm/MatMul nodes the operation counts cover (docs/numerics.md §13).
     public let synapticNodes: [SynapticNode]
     /// Position in `synapticNodes` by node index.
@@ -34,14 +31,7 @@ public struct Network: Sendable {
     ///     `WinogradTiles.standard`, F(2×2) everywhere; `.auto`, F(4×4) on maps of 4×4 and more, is
     ///     outside docs/numerics.md §9 on one sample model, see `standard`, and its speed-up was
     ///     measured only on a loaded machine: docs/performance.md, "Winograd F(4×4, 3×3)").
-    ///   - sparse: true builds the event-driven weights and lets sparse columns use them. Off by
-    ///     default: at the spike densities measured on our models (17–52 % per conv input) no column
-    ///     is below the break-even, and the extra weights would cost memory for nothing.
-    ///   - sparseDensity: the density below which a column goes event-driven, instead of each
-    ///     layer's measured break-even (to measure that break-even, and in tests).
-    public init(_ graph: Graph, winograd useWinograd: Bool = true, winogradTiles: WinogradTiles = .standard,
-                sparse useSparse: Bool = false,
-                sparseDensity: Float? = nil) throws {
+    public init(_ graph: Graph, winograd useWinograd: Bool = true, winogradTiles: WinogradTiles = .standard) throws {
         self.graph = graph
         self.shapes = try graph.inferShapes()
         var spiking: [Int] = []
@@ -79,15 +69,6 @@ public struct Network: Sendable {
             }
         }
         self.winograd = filters
-        var events: [Int: SparseConvFilter] = [:]
-        if useSparse {
-            for (i, node) in graph.nodes.enumerated() {
-                if case .conv(let c) = node.op, let f = SparseConvFilter(c, winograd: filters[i] != nil, maximumDensity: sparseDensity) {
-                    events[i] = f
-                }
-            }
-        }
-        self.sparse = events
         self.synapticNodes = Self.synapticNodes(graph, shapes: shapes, spiking: spiking)
         self.synapticIndex = Dictionary(uniqueKeysWithValues: synapticNodes.enumerated().map { ($1.node, $0) })
     }

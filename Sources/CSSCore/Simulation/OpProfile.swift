@@ -8,7 +8,6 @@ public final class OpProfile: Sendable {
         var seconds: [Int: Double] = [:]
         var calls: [Int: Int] = [:]
         var nonzero: [Int: (nonzero: Int, total: Int)] = [:]
-        var eventColumns: [Int: (event: Int, columns: Int)] = [:]
     }
 
     private let totals = Locked(Totals())
@@ -23,26 +22,18 @@ public final class OpProfile: Sendable {
         }
     }
 
-    /// Counts the non-zero values of a node's first input: the density sparse kernels would see
+    /// Counts the non-zero values of a node's first input: the density a sparse kernel would see
     /// (for spike inputs, the fraction of slots that carry a spike).
-    /// With `sparse`, also how many of its columns the event-driven convolution takes.
-    func recordDensity(node: Int, of x: Activation, sparse: SparseConvFilter? = nil) {
-        let counts = SparseConv.nonzeroCounts(x)
-        let nz = counts.reduce(0, +)
-        let event = sparse.map { SparseConv.eventColumns(x, $0).columns.count }  // the conv's own choice
+    func recordDensity(node: Int, of x: Activation) {
+        let nz = x.data.withUnsafeBufferPointer { xp in
+            var count = 0
+            for v in xp where v != 0 { count += 1 }
+            return count
+        }
         totals.withLock { t in
             let old = t.nonzero[node] ?? (0, 0)
             t.nonzero[node] = (old.nonzero + nz, old.total + x.data.count)
-            if let event {
-                let e = t.eventColumns[node] ?? (0, 0)
-                t.eventColumns[node] = (e.event + event, e.columns + x.columns)
-            }
         }
-    }
-
-    /// Fraction of columns on the event-driven path per convolution that has one.
-    public var eventColumnFraction: [Int: Double] {
-        totals.withLock { $0.eventColumns.mapValues { $0.columns > 0 ? Double($0.event) / Double($0.columns) : 0 } }
     }
 
     /// Fraction of non-zero input values per node (conv and dense nodes), summed over runs.

@@ -195,7 +195,7 @@ public struct Simulator: Sendable {
             let ins = node.inputs.map { values[$0]! }
             if let profile {
                 switch node.op {
-                case .conv, .dense: profile.recordDensity(node: i, of: ins[0], sparse: network.sparse[i])
+                case .conv, .dense: profile.recordDensity(node: i, of: ins[0])
                 default: break
                 }
             }
@@ -207,8 +207,7 @@ public struct Simulator: Sendable {
                 layer += 1
             } else {
                 y = AffineOps.apply(node.op, ins, outShape: network.shapes[node.output]!, constantScale: constantScale,
-                                    scratch: scratch, winograd: network.winograd[i],
-                                    sparse: network.sparse[i])
+                                    scratch: scratch, winograd: network.winograd[i])
             }
             if !keep {
                 for name in node.inputs where network.lastUse[name] == i && name != graph.output { values[name] = nil }

@@ -28,7 +28,7 @@ public struct Diagnosis: Sendable {
         }
         let c = report.layout.config
         findings.append(DoctorFinding(kind: .summary, layer: nil, text: lossless
-            ? "lossless: SNN \(measure) \(pp(score)) % against \(report.annAccuracy.map { pp($0) + " %" } ?? "100 %") (tolerance \(plain(tolerance)) points) at latency \(report.layout.latency)"
+            ? "lossless: SNN \(measure) \(pp(score)) % against \(report.annAccuracy.map { pp($0) + " %" } ?? "100 %") (tolerance \(plainNumber(tolerance)) points) at latency \(report.layout.latency)"
             : "loses \(pp(annScore - score)) points: SNN \(measure) \(pp(score)) % against the ANN's \(pp(annScore)) % at latency \(report.layout.latency) (T \(c.T), L \(c.silent), negative spikes \(c.negative ? "on" : "off"))"))
         // Overflow: θ too small; what one A.3 round would do.
         for (l, layer) in report.layers.enumerated() where layer.overflow > 0 {
@@ -75,6 +75,3 @@ public struct Diagnosis: Sendable {
         self.findings = findings
     }
 }
-
-/// Whole numbers without ".0" in the finding texts.
-private func plain(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)" }

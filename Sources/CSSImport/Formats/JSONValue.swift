@@ -1,3 +1,4 @@
+import CSSCore
 import Foundation
 
 /// A JSON document with ordered keys, so reports print the schema's order byte for byte the
@@ -63,9 +64,7 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     /// Shortest round-trip decimal; non-finite values become null.
     static func format(_ d: Double) -> String {
-        guard d.isFinite else { return "null" }
-        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
-        return "\(d)"
+        d.isFinite ? plainNumber(d) : "null"
     }
 
     static func quote(_ s: String) -> String {

@@ -10,6 +10,9 @@ public struct LoadedModel: Sendable {
     /// Calibration inputs: calib.npy, else the data.
     public var calib: SampleSet
     public var thetaFile: ThetaFile?
+    /// Where `thetaFile` was read, as the user would type it: the `--theta` path, or the bundle
+    /// path plus `theta.json`; nil when θ is calibrated.
+    public var thetaPath: String?
     /// True when θ (and config) come from the bundle's own `theta.json`, not `--theta`.
     public var thetaFromBundle: Bool
     /// True when there was no data and `data` is the calibration set (unlabelled); `tune` only.
@@ -42,8 +45,10 @@ public struct LoadedModel: Sendable {
         if let limit { dataSet = dataSet.prefix(limit) }
         let calibSet = loadedCalib ?? dataSet
         let thetaFile = try bundle.thetaURL.map { try ThetaFile.read(path: $0.path, tensors: network.layerTensors) }
+        let thetaPath = thetaFile == nil ? nil : theta ?? (path.hasSuffix("/") ? path : path + "/") + ModelBundle.thetaFile
         var m = LoadedModel(name: name, bundle: bundle, network: network, data: dataSet, calib: calibSet, thetaFile: thetaFile,
-                            thetaFromBundle: theta == nil && thetaFile != nil, dataIsCalibration: loadedData == nil)
+                            thetaPath: thetaPath, thetaFromBundle: theta == nil && thetaFile != nil,
+                            dataIsCalibration: loadedData == nil)
         m.calibrationIsData = loadedCalib == nil
         return m
     }

@@ -139,14 +139,10 @@ public final class CommandRunner: @unchecked Sendable {
         for t in otherTasks { t.cancel() }
     }
 
-    /// Waits (polling, the caller's actor stays free) until every host request has finished, at
+    /// Waits (suspended, the caller's actor stays free) until every host request has finished, at
     /// most `timeout`: a `:w` or session save in flight is kept.
     public func settle(timeout: Duration) async {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-        while hostCounter.running > 0, clock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+        await hostCounter.idle(timeout: timeout)
     }
 }
 
@@ -171,11 +167,45 @@ public final class MessageBox: @unchecked Sendable {
     }
 }
 
-/// Counts tasks in flight across threads.
-final class CompletionCounter: @unchecked Sendable {
-    private let count = Locked(0)
+/// Counts tasks in flight across threads; `idle(timeout:)` waits until none is.
+final class CompletionCounter: Sendable {
+    private struct State {
+        var running = 0
+        var nextWaiter = 0
+        /// Suspended `idle` calls, resumed when `running` drops to 0 or at their deadline.
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
 
-    func started() { count.withLock { $0 += 1 } }
-    func finished() { count.withLock { $0 -= 1 } }
-    var running: Int { count.value }
+    private let state = Locked(State())
+
+    func started() { state.withLock { $0.running += 1 } }
+
+    func finished() {
+        let idle = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.running -= 1
+            guard s.running == 0 else { return [] }
+            defer { s.waiters.removeAll() }
+            return Array(s.waiters.values)
+        }
+        for w in idle { w.resume() }
+    }
+
+    /// Returns once nothing is running, or after `timeout`, whichever comes first.
+    func idle(timeout: Duration) async {
+        let timer = Locked<Task<Void, Never>?>(nil)
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let id = state.withLock { s -> Int? in
+                guard s.running > 0 else { return nil }
+                s.nextWaiter += 1
+                s.waiters[s.nextWaiter] = c
+                return s.nextWaiter
+            }
+            guard let id else { return c.resume() }
+            timer.value = Task.detached { [state] in
+                try? await Task.sleep(for: timeout)
+                state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+            }
+        }
+        timer.value?.cancel()
+    }
 }

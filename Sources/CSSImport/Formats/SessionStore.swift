@@ -1,5 +1,4 @@
 import CSSCore
-import CSSImport
 import Foundation
 
 /// Where the user was when the session was saved.
@@ -78,7 +77,8 @@ public struct SavedSession: Sendable, Equatable, Codable {
         self.position = position
     }
 
-    static func now() -> String {
+    /// The time of a save as the file keeps it (`2025-01-31 14:05:09`, local time).
+    public static func now() -> String {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.dateFormat = "yyyy-MM-dd HH:mm:ss"
@@ -162,16 +162,15 @@ extension SavedSession {
         let n = session.history.count
         var q = "Restore the tuning session saved \(savedAt) (\(n) change\(n == 1 ? "" : "s"))?"
         let a = session.current.config, b = start.config
-        func num(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e9 ? String(Int(x)) : String(x) }
         var diffs: [String] = []
         if a.T != b.T { diffs.append("T \(a.T) (command line \(b.T))") }
-        if a.beta != b.beta { diffs.append("β \(num(a.beta)) (command line \(num(b.beta)))") }
+        if a.beta != b.beta { diffs.append("β \(plainNumber(a.beta)) (command line \(plainNumber(b.beta)))") }
         if a.silent != b.silent { diffs.append("L \(a.silent) (command line \(b.silent))") }
         if a.negative != b.negative {
             diffs.append("negative spikes \(a.negative ? "on" : "off") (command line \(b.negative ? "on" : "off"))")
         }
         if a.percentile != b.percentile {
-            diffs.append("percentile \(num(a.percentile)) (command line \(num(b.percentile)))")
+            diffs.append("percentile \(plainNumber(a.percentile)) (command line \(plainNumber(b.percentile)))")
         }
         let mine = session.current.amplitudes, theirs = start.amplitudes
         var changed = zip(mine.layers, theirs.layers).filter { $0 != $1 }.count

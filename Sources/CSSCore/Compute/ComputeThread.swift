@@ -45,7 +45,11 @@ final class ComputeContext: Sendable {
 
     init(gate: FocusGate?) { self.gate = gate }
 
-    func cancel() { cancelled.value = true }
+    /// Also wakes the thread if it waits on the gate (`Checkpoint.pass`), so it stops at once.
+    func cancel() {
+        cancelled.value = true
+        gate?.wake()
+    }
     var isCancelled: Bool { cancelled.value }
 
     /// The context of the calling thread (nil outside `ComputeThread.run`).
@@ -88,11 +92,15 @@ public final class FocusGate: Sendable {
 
     public var isHeld: Bool { holders.value > 0 }
 
-    /// Sleeps in steps of a millisecond while the gate is held, or until `stop` says so (inside a
-    /// graph node a job cannot stop but can wait; its cancellation is checked at the next checkpoint).
+    /// Blocks while the gate is held, or until `stop` says so: woken when the last holder lets go,
+    /// and `stop` checked again on `wake()` (a cancelled job's context calls it). Inside a graph
+    /// node a job cannot stop but can wait; its cancellation is checked at the next checkpoint.
     public func waitWhileHeld(unless stop: () -> Bool = { false }) {
-        while isHeld, !stop() { usleep(1000) }
+        holders.wait(until: { $0 == 0 || stop() })
     }
+
+    /// Makes the threads in `waitWhileHeld` check their `stop` again.
+    public func wake() { holders.wake() }
 
     /// Runs `body` with the gate held.
     public func holding<T>(_ body: () throws -> T) rethrows -> T {

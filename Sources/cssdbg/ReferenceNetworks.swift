@@ -3,12 +3,13 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CSSCore
 
 /// The networks `cssdbg bench` builds in process (random weights, fixed seed), so no large
 /// model file lives in git. Definitions match `bench/torch_reference.py`.
-public enum ReferenceNetworks {
+enum ReferenceNetworks {
     /// VGG-16 for 3×32×32 with AveragePool instead of MaxPool: 13 conv + 3 linear layers.
-    public static func vgg16(seed: UInt64 = 1) -> Graph {
+    static func vgg16(seed: UInt64 = 1) -> Graph {
         var b = Builder(seed: seed, input: [3, 32, 32])
         for block in [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]] {
             for c in block { b.convReLU(c) }
@@ -22,7 +23,7 @@ public enum ReferenceNetworks {
     }
 
     /// ResNet-18-style network for 3×32×32: 3×3 stem, BasicBlocks [2,2,2,2], 1×1 downsample skips.
-    public static func resnet18(seed: UInt64 = 1) -> Graph {
+    static func resnet18(seed: UInt64 = 1) -> Graph {
         var b = Builder(seed: seed, input: [3, 32, 32])
         b.convReLU(64)
         b.basicBlocks()
@@ -34,7 +35,7 @@ public enum ReferenceNetworks {
     /// torchvision's ResNet-18 for 3×224×224 with an AveragePool stem (MaxPool has no spiking
     /// equivalent): conv 7×7 s2 → ReLU → AvgPool 3×3 s2 p1 → BasicBlocks [2,2,2,2] → GAP → fc 1000.
     /// BatchNorm is folded into the convs (random weights, like the others).
-    public static func resnet18ImageNet(seed: UInt64 = 1) -> Graph {
+    static func resnet18ImageNet(seed: UInt64 = 1) -> Graph {
         var b = Builder(seed: seed, input: [3, 224, 224])
         b.conv(64, stride: 2, kernel: 7)
         b.relu()
@@ -47,9 +48,9 @@ public enum ReferenceNetworks {
     }
 
     /// The built-in networks by the name `cssdbg bench --model` takes.
-    public static let names = ["vgg16", "resnet18", "resnet18-imagenet"]
+    static let names = ["vgg16", "resnet18", "resnet18-imagenet"]
 
-    public static func named(_ name: String) -> Graph? {
+    static func named(_ name: String) -> Graph? {
         switch name {
         case "vgg16": vgg16()
         case "resnet18": resnet18()
@@ -59,7 +60,7 @@ public enum ReferenceNetworks {
     }
 
     /// Multiply-adds ×2 of one ANN forward pass.
-    public static func flops(_ network: Network) -> Double {
+    static func flops(_ network: Network) -> Double {
         var total = 0.0
         for node in network.graph.nodes {
             let out = network.shapes[node.output]!
