@@ -57,8 +57,8 @@ struct RunOptions: ParsableArguments {
     /// Batches of the headless commands sized to `--memory` (one job, no focused trace).
     func headlessPlan(_ m: LoadedModel, config: ConversionConfig, model: String) throws -> MemoryPlan {
         do {
-            return try MemoryPlan(budget: try memoryBudget(), needs: MemoryNeeds(network: m.network, config: config),
-                                  dataBytes: m.data.residentBytes + m.calib.residentBytes, interactive: false)
+            return try MemoryPlan.of(network: m.network, config: config, memory: try memoryBudget(), data: m.data,
+                                     calib: m.calib, interactive: false)
         } catch let e as GraphError {
             throw ImportError(file: model, problem: e.description)
         }

@@ -194,7 +194,7 @@ extension Keymap {
         CommandEntry("discard", usage: ":discard", help: ["start afresh (the saved one is backed up)"],
                      readme: "start afresh instead of the saved session (its copy stays in the backup file)", .host { _, _ in .discard }),
         CommandEntry("memory", usage: ":memory", help: ["how the --memory budget is spent"],
-                     readme: "how the `--memory` budget is spent (data and weights, focused sample, batch size, caches) and what the backend holds now",
+                     readme: "how the `--memory` budget is spent (the fixed runtime overhead, data and weights, focused sample, batch size, caches) and what the backend holds now",
                      .host { w, _ in
             guard w.isEmpty else { throw CommandError("usage: :memory") }
             return .memory
