@@ -65,6 +65,8 @@ struct Bench: AsyncParsableCommand {
                 let bundle = try ModelBundle.resolve(path: model, data: nil, labels: nil, calib: nil, theta: nil)
                 graph = try bundle.loadModel()
             }
+            // The name every other command prints (the bundle's or file's, not the ONNX graph's).
+            let modelName = ReferenceNetworks.named(model) != nil ? model : LoadedModel.modelName(model)
             // (`--conv` is checked in `validate`.)
             if let d = sparseDensity, !(d >= 0 && d <= 1.01) {
                 throw UsageError("--sparse-density must be between 0 and 1.01, not \(d)")
@@ -112,7 +114,7 @@ struct Bench: AsyncParsableCommand {
             let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
             if json {
                 let doc: JSONValue = .object([
-                    ("model", .string(graph.name)), ("batch", .integer(batch)), ("T", .integer(steps)),
+                    ("model", .string(modelName)), ("batch", .integer(batch)), ("T", .integer(steps)),
                     ("silent", .integer(silent)), ("threads", .integer(threadCount)), ("conv", .string(conv)),
                     ("sparse", .bool(sparse || sparseDensity != nil)),
                     ("snn_samples_per_s", .number(round3(snnRate))), ("ann_samples_per_s", .number(round3(annRate))),
@@ -120,7 +122,7 @@ struct Bench: AsyncParsableCommand {
                 ] + uiFields)
                 print(doc.rendered())
             } else {
-                print("model \(graph.name)  batch \(batch)  T=\(steps) β=\(beta) L=\(silent)  threads \(threadCount)  conv \(conv)  sparse \(sparse || sparseDensity != nil ? "on" : "off")")
+                print("model \(modelName)  batch \(batch)  T=\(steps) β=\(beta) L=\(silent)  threads \(threadCount)  conv \(conv)  sparse \(sparse || sparseDensity != nil ? "on" : "off")")
                 print("SNN simulation  \(fmt(snnRate, 2)) samples/s  (\(fmt(gflops, 1)) dense-equivalent GFLOP/s)")
                 print("ANN forward     \(fmt(annRate, 2)) samples/s")
                 print("peak RSS        \(fmt(rss, 1)) MB")

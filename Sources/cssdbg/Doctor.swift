@@ -59,7 +59,7 @@ struct Doctor: AsyncParsableCommand {
             }
             return [1.5] + extra.filter { $0 != 1.5 }
         } catch let p as SweepSpec.Problem {
-            throw Usage.error(p.flag, p.value, p.reason)
+            throw Usage.error(p.flag, p.value.isEmpty ? nil : p.value, p.reason)
         }
     }
 

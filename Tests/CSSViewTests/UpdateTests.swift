@@ -151,6 +151,9 @@ final class UpdateTests: XCTestCase {
         var s = loadedState()
         s = press(s, chars(":step 5") + [.enter]).0
         XCTAssertEqual(s.step, 5)
+        s = press(s, chars(":step 99") + [.enter]).0
+        XCTAssertEqual(s.step, 5)
+        XCTAssertEqual(s.message, "step 99 out of range 0 to \(s.maxStep)", "ranges read as everywhere else")
         s = press(s, chars(":layer fc1") + [.enter]).0
         XCTAssertEqual(s.selectedLayer, 2)
         s = press(s, chars(":layer CONV2") + [.enter]).0

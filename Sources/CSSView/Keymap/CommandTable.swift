@@ -67,7 +67,7 @@ extension Keymap {
         }),
         CommandEntry("step", usage: ":step G", help: ["go to global step G (0 to latency)"], .view { s, w, _ in
             let v = try integer(w, ":step needs an integer global step")
-            if v < 0 || v > s.maxStep { throw CommandError("step \(v) out of range 0...\(s.maxStep)") }
+            if v < 0 || v > s.maxStep { throw CommandError("step \(v) out of range 0 to \(s.maxStep)") }
             setStep(&s, v)
         }),
         CommandEntry("layer", usage: ":layer NAME", help: ["select a layer (name, prefix or part)"],
