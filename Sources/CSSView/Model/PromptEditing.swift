@@ -88,16 +88,11 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
                 p.cycle = c
                 s.message = c.candidates.enumerated().map { $0 == c.index ? "[\($1)]" : $1 }.joined(separator: "  ")
                 s.messageIsError = false
+            } else if let partial = pathToComplete(p.text, state: s) {
+                cmds.append(.listFiles(partial: partial))  // answered by .filesListed
             } else {
                 let (text, candidates) = complete(p.text, state: s)
-                p.text = text
-                p.cycle = nil
-                if candidates.count > 1 {
-                    let prefix = text.lastIndex(of: " ").map { String(text[...$0]) } ?? ""
-                    p.cycle = Prompt.CompletionCycle(prefix: prefix, candidates: candidates, index: -1, shown: text)
-                    s.message = candidates.joined(separator: "  ") + "   (Tab again: each in turn)"
-                    s.messageIsError = false
-                }
+                showCompletion(&s, &p, text, candidates)
             }
         }
     case .char(let c):
@@ -108,6 +103,20 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
     }
     s.prompt = p
     if p.kind == .find { findLayer(&s, p.text, report: false) }
+}
+
+/// A first Tab's result: the completed text, and with several candidates, the list in the
+/// message bar and a cycle for the next Tab.
+func showCompletion(_ s: inout ViewState, _ p: inout Prompt, _ text: String, _ candidates: [String]) {
+    p.text = text
+    p.cursor = nil
+    p.cycle = nil
+    if candidates.count > 1 {
+        let prefix = text.lastIndex(of: " ").map { String(text[...$0]) } ?? ""
+        p.cycle = Prompt.CompletionCycle(prefix: prefix, candidates: candidates, index: -1, shown: text)
+        s.message = candidates.joined(separator: "  ") + "   (Tab again: each in turn)"
+        s.messageIsError = false
+    }
 }
 
 extension Prompt {
