@@ -14,6 +14,8 @@ public enum Key: Hashable, Sendable {
     case function(Int)
     /// Button-1 click at a screen cell.
     case click(x: Int, y: Int)
+    /// The mouse wheel at a cell: one notch up or down.
+    case wheel(x: Int, y: Int, up: Bool)
     /// The terminal now has this size.
     case resize(width: Int, height: Int)
 }

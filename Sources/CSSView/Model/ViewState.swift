@@ -327,6 +327,10 @@ public struct ViewState: Sendable {
     public var overlay: Overlay = .none
     public var prompt: Prompt?
     public var history: [String] = []
+    /// The last `/` search (`f` / `F` go to its next / previous match).
+    public var lastSearch: String?
+    /// A count typed before a motion (`5n`, `10]`); nil when none is pending.
+    public var countPrefix: Int?
     /// Last status message (info or error) shown in the bottom bar.
     public var message: String?
     public var messageIsError = false
