@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CSSCoreTests", dependencies: ["CSSCore", "TestSupport"]),
         .testTarget(name: "CSSImportTests", dependencies: ["CSSImport", "CSSCore", "TestSupport"]),
-        .testTarget(name: "CSSViewTests", dependencies: ["CSSView", "CSSCore", "CSSImport", "TestSupport"],
+        .testTarget(name: "CSSViewTests", dependencies: ["CSSView", "CSSTerminal", "CSSCore", "CSSImport", "TestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CSSImport", "CSSCore", "TestSupport"]),
         .testTarget(name: "AppTests", dependencies: ["CSSApp", "CSSView", "CSSImport", "CSSCore", "TestSupport"]),
