@@ -19,6 +19,26 @@ final class CompletionTests: XCTestCase {
         return (s.prompt?.text ?? "", s.message, cmds)
     }
 
+    func testCompletion() {
+        var s = loadedState()
+        s = press(s, chars(":la") + [.tab]).0
+        XCTAssertEqual(s.prompt?.text, "layer ")
+        s = press(s, chars("co") + [.tab]).0
+        XCTAssertEqual(s.prompt?.text, "layer conv")
+        XCTAssertEqual(s.message, "conv1  conv2   (Tab again: each in turn)")
+        s = press(s, chars("2")).0
+        s = press(s, [.enter]).0
+        XCTAssertEqual(s.selectedLayer, 1)
+        s = press(s, chars(":layer f") + [.tab]).0
+        XCTAssertEqual(s.prompt?.text, "layer fc1")
+        s = press(s, [.escape]).0
+        XCTAssertNil(s.prompt)
+        // Custom command names complete too.
+        s = press(s, chars(":th") + [.tab]).0
+        XCTAssertEqual(s.prompt?.text, "theta ")
+        XCTAssertEqual(complete("s", state: s).1, ["sample", "set", "sort", "speed", "step"])
+    }
+
     func testBreakConditionsComplete() {
         XCTAssertEqual(tab("break cou").0, "break coupling ")
         XCTAssertEqual(tab("break mar").0, "break margin ")

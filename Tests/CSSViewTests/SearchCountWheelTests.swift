@@ -5,6 +5,27 @@ import CSSSnapshots
 /// `/` then `f` / `F` walk the matches (n is a time step here), a count repeats a motion, and
 /// the wheel scrolls the pane under the pointer.
 final class SearchCountWheelTests: XCTestCase {
+    func testFindLayer() {
+        var s = loadedState()
+        s = press(s, chars("/fc")).0
+        XCTAssertEqual(s.rowName(s.layerRow), "fc1")  // incremental
+        s = press(s, [.enter]).0
+        XCTAssertNil(s.prompt)
+        XCTAssertEqual(s.rowName(s.layerRow), "fc1")
+        s = press(s, chars("/zzz") + [.enter]).0
+        XCTAssertTrue(s.messageIsError)
+        // A failed search leaves the selection where it was, even when a prefix matched on the way.
+        s = press(s, [.up, .up]).0
+        XCTAssertEqual(s.rowName(s.layerRow), "conv1")
+        s = press(s, chars("/fcx")).0
+        s = press(s, [.enter]).0
+        XCTAssertEqual(s.rowName(s.layerRow), "conv1")
+        XCTAssertEqual(s.message, "no layer matches \"fcx\"")
+        // Esc clears the message line, from the prompt too.
+        XCTAssertNil(press(s, [.escape]).0.message)
+        XCTAssertNil(press(s, [.char(":"), .escape]).0.message)
+    }
+
     func testSearchNextAndPreviousWrapAround() {
         var s = press(loadedState(width: 100, height: 30), [.char("/")] + chars("conv") + [.enter]).0
         XCTAssertEqual(s.layerRow, 1)
