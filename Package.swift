@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CSSSnapshots"], path: "Tests/TestSupport"),
         .testTarget(name: "CSSCoreTests", dependencies: ["CSSCore", "TestSupport"]),
         .testTarget(name: "CSSImportTests", dependencies: ["CSSImport", "CSSCore", "TestSupport"]),
-        .testTarget(name: "CSSViewTests", dependencies: ["CSSView", "CSSSnapshots", "TestSupport"],
+        .testTarget(name: "CSSViewTests", dependencies: ["CSSView", "CSSSnapshots", "CSSTerminal", "TestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "IntegrationTests", dependencies: ["CSSImport", "CSSCore", "TestSupport"]),
         .testTarget(name: "AppTests", dependencies: ["CSSApp", "CSSView", "CSSImport", "CSSCore", "TestSupport"]),

@@ -73,7 +73,11 @@ int cnc_start(void) {
 
 int cnc_enable_mouse(void) {
     mmask_t old = 0;
-    mmask_t got = mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, &old);
+    mmask_t want = BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED;
+#ifdef BUTTON5_PRESSED
+    want |= BUTTON5_PRESSED;
+#endif
+    mmask_t got = mousemask(want, &old);
     mouseinterval(0);
     return got != 0 ? 1 : 0;
 }
@@ -175,7 +179,12 @@ int cnc_get_mouse(int *y, int *x) {
     MEVENT ev;
     if (getmouse(&ev) != OK) return 0;
     *y = ev.y; *x = ev.x;
-    return (ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) ? 1 : 0;
+    if (ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return 1;
+    if (ev.bstate & BUTTON4_PRESSED) return 4;  /* wheel up */
+#ifdef BUTTON5_PRESSED
+    if (ev.bstate & BUTTON5_PRESSED) return 5;  /* wheel down */
+#endif
+    return 0;
 }
 
 void cnc_update_size(int *lines, int *cols) {

@@ -15,6 +15,10 @@ public final class BreakpointCommands: Sendable {
         var breakpoints: [Breakpoint] = []
         var hitCounts: [Int: Int] = [:]
         var nextNumber = 1
+        /// The hits of the last stop, all at one sample and step, and the one shown: the next
+        /// `c` (`C`) visits the others there before searching on.
+        var here: [BreakHit] = []
+        var hereIndex = 0
     }
 
     /// `initial`: the `--break` ones (already parsed and numbered from 1).
@@ -119,6 +123,19 @@ public final class BreakpointCommands: Sendable {
             return HostReply(message: breakpoints.isEmpty ? "\(key): no breakpoints; :break COND adds one"
                                                           : "\(key): every breakpoint is disabled", isError: true)
         }
+        // Several hits at the step on screen: the others there first, in order (C: backwards).
+        let enabledNumbers = Set(enabled.map(\.number))
+        let walk: (hits: [BreakHit], index: Int)? = state.withLock { s in
+            s.here.removeAll { !enabledNumbers.contains($0.breakpoint) }
+            guard let first = s.here.first, first.sample == position.sample, first.step == position.step else { return nil }
+            let i = s.hereIndex + (forward ? 1 : -1)
+            guard s.here.indices.contains(i) else { return nil }
+            s.hereIndex = i
+            return (s.here, i)
+        }
+        if let walk {
+            return reply(walk.hits, walk.index, enabled: enabled, layout: layout, position: position)
+        }
         do {
             // A data-set job of the backend's: the plan's batch size and job slots, the latest
             // report where it answers (violations, wrong, disagree of this θ and config).
@@ -129,20 +146,35 @@ public final class BreakpointCommands: Sendable {
                 return HostReply(message: "\(key): no \(forward ? "further" : "earlier") hit of the enabled breakpoints")
             }
             try Task.checkCancellation()
-            let hit = stop.hits[0]
-            state.withLock { s in for n in Set(stop.hits.map(\.breakpoint)) { s.hitCounts[n, default: 0] += 1 } }
-            let bp = enabled.first { $0.number == hit.breakpoint }!
-            let where_ = hit.layer.map { layout.layers[$0].name } ?? "output"
-            var message = "break \(hit.breakpoint): \(bp.condition.text(layout)) — \(where_)"
-                + (hit.neuron.map { " neuron \($0)" } ?? "") + ", sample \(hit.sample), g \(hit.step)"
-            if stop.hits.count > 1 { message += " (+\(stop.hits.count - 1) more here)" }
-            return HostReply(message: message,
-                             position: ViewPosition(sample: hit.sample, step: hit.step, layer: hit.layer,
-                                                    neuron: hit.neuron ?? position.neuron))
+            // Forward, the step's first hit; backward, its last (C walks back through them).
+            let index = forward ? 0 : stop.hits.count - 1
+            state.withLock { s in
+                for n in Set(stop.hits.map(\.breakpoint)) { s.hitCounts[n, default: 0] += 1 }
+                s.here = stop.hits
+                s.hereIndex = index
+            }
+            return reply(stop.hits, index, enabled: enabled, layout: layout, position: position)
         } catch is CancellationError {
             return HostReply(message: "\(key): search cancelled; nothing moved", isError: true)
         } catch {
             return HostReply(message: "\(key): \(error)", isError: true)
         }
+    }
+
+    /// The stop at `hits[index]`: `(+N more here)` on the first of several, `(k of N here)` on
+    /// the others.
+    private func reply(_ hits: [BreakHit], _ index: Int, enabled: [Breakpoint], layout: NetworkLayout,
+                       position: ViewPosition) -> HostReply {
+        let hit = hits[index]
+        let bp = enabled.first { $0.number == hit.breakpoint }!
+        let where_ = hit.layer.map { layout.layers[$0].name } ?? "output"
+        var message = "break \(hit.breakpoint): \(bp.condition.text(layout)) — \(where_)"
+            + (hit.neuron.map { " neuron \($0)" } ?? "") + ", sample \(hit.sample), g \(hit.step)"
+        if hits.count > 1 {
+            message += index == 0 ? " (+\(hits.count - 1) more here)" : " (\(index + 1) of \(hits.count) here)"
+        }
+        return HostReply(message: message,
+                         position: ViewPosition(sample: hit.sample, step: hit.step, layer: hit.layer,
+                                                neuron: hit.neuron ?? position.neuron))
     }
 }

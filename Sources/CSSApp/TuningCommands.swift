@@ -87,7 +87,7 @@ public final class TuningCommands: Sendable {
     /// `:memory`: how the `--memory` budget is spent and what the backend holds now.
     static func describe(_ use: MemoryUse) -> String {
         let d = MemoryBudget.describe
-        return "memory \(d(use.budget)): data+weights \(d(use.fixed)), focused sample \(d(use.focused))"
+        return "memory \(d(use.budget)): runtime \(d(use.runtime)), data+weights \(d(use.fixed)), focused sample \(d(use.focused))"
             + ", batches of \(use.batchSize), trace cache \(use.traceCache ? "on" : "off")"
             + ", data-set cache \(d(use.dataCache)); holding \(d(use.held))"
     }

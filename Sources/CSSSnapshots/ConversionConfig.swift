@@ -69,11 +69,12 @@ public struct ConversionConfig: Sendable, Codable, Equatable, Hashable {
 
     /// Checks the ranges the simulator supports; the error says which setting and its range.
     public func validate() throws {
-        guard (1...64).contains(T) else { throw ConfigError(.T, "T must be between 1 and 64, got \(T)") }
         guard beta >= 1, beta <= 4, beta.isFinite else { throw ConfigError(.beta, "beta must be between 1 and 4, got \(beta)") }
+        // The β's own limit at once (64 at β = 1, fewer for larger β), not 64 and then the β's.
         let limit = Self.maxT(beta: beta)
+        let b = beta == beta.rounded() ? String(Int(beta)) : "\(beta)"
+        guard T >= 1 else { throw ConfigError(.T, "T must be between 1 and \(limit) for beta \(b), got \(T)") }
         guard T <= limit else {
-            let b = beta == beta.rounded() ? String(Int(beta)) : "\(beta)"
             throw ConfigError(.T, "T must be at most \(limit) for beta \(b) (Float32 precision, docs/numerics.md §10), got \(T)")
         }
         guard (0...16).contains(silent) else { throw ConfigError(.silent, "silent period L must be between 0 and 16, got \(silent)") }

@@ -32,7 +32,7 @@ public struct SweepSpec: Equatable, Sendable {
             self.value = value
             self.reason = reason
         }
-        public var description: String { "\(flag) \(value): \(reason)" }
+        public var description: String { value.isEmpty ? "\(flag): \(reason)" : "\(flag) \(value): \(reason)" }
     }
 
     /// A comma-separated list of one flag; each value parsed by `parse`, none twice.

@@ -40,7 +40,9 @@ public struct SupersededError: Error, CustomStringConvertible, Sendable {
 public struct MemoryUse: Sendable, Equatable {
     /// The whole `--memory` budget.
     public var budget: Int
-    /// Data set, calibration set, weights and runtime.
+    /// The fixed runtime overhead (binary, libraries, thread stacks), there before any model.
+    public var runtime: Int
+    /// Data set, calibration set and weights.
     public var fixed: Int
     /// The focused sample's traces and their working memory.
     public var focused: Int
@@ -53,8 +55,10 @@ public struct MemoryUse: Sendable, Equatable {
     /// What the backend holds between requests now.
     public var held: Int
 
-    public init(budget: Int, fixed: Int, focused: Int, batchSize: Int, traceCache: Bool, dataCache: Int, held: Int) {
+    public init(budget: Int, runtime: Int, fixed: Int, focused: Int, batchSize: Int, traceCache: Bool, dataCache: Int,
+                held: Int) {
         self.budget = budget
+        self.runtime = runtime
         self.fixed = fixed
         self.focused = focused
         self.batchSize = batchSize

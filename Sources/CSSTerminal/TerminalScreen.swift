@@ -127,7 +127,8 @@ final class TerminalScreen {
     private func decode(_ raw: RawKey) -> Key? {
         TerminalKeys.decode(code: raw.code, isCharacter: raw.isCharacter, mouse: {
             var y: Int32 = 0, x: Int32 = 0
-            return cnc_get_mouse(&y, &x) != 0 ? (Int(x), Int(y)) : nil
+            let button = cnc_get_mouse(&y, &x)
+            return button != 0 ? (Int(x), Int(y), Int(button)) : nil
         }, resize: {
             var l: Int32 = 0, c: Int32 = 0
             cnc_update_size(&l, &c)
@@ -168,7 +169,8 @@ final class TerminalScreen {
 
 /// Decoding of curses key codes into `Key`s.
 enum TerminalKeys {
-    static func decode(code: Int, isCharacter: Bool, mouse: () -> (Int, Int)?,
+    /// `mouse`: the pointer and the button (1: a click, 4 / 5: the wheel up / down).
+    static func decode(code: Int, isCharacter: Bool, mouse: () -> (Int, Int, Int)?,
                        resize: () -> (Int, Int)) -> Key? {
         if isCharacter {
             switch code {
@@ -201,8 +203,12 @@ enum TerminalKeys {
             let (w, h) = resize()
             return .resize(width: w, height: h)
         case cnc_key_mouse():
-            guard let (x, y) = mouse() else { return nil }
-            return .click(x: x, y: y)
+            guard let (x, y, button) = mouse() else { return nil }
+            switch button {
+            case 4: return .wheel(x: x, y: y, up: true)
+            case 5: return .wheel(x: x, y: y, up: false)
+            default: return .click(x: x, y: y)
+            }
         default: return nil
         }
     }

@@ -60,6 +60,8 @@ struct Bench: AsyncParsableCommand {
                 let bundle = try ModelBundle.resolve(path: model, data: nil, labels: nil, calib: nil, theta: nil)
                 graph = try bundle.loadModel()
             }
+            // The name every other command prints (the bundle's or file's, not the ONNX graph's).
+            let modelName = ReferenceNetworks.named(model) != nil ? model : LoadedModel.modelName(model)
             // (`--conv` is checked in `validate`.)
             let network = try Network(graph, winograd: conv != "im2col", winogradTiles: WinogradTiles(rawValue: conv) ?? .standard)
             let config = ConversionConfig(T: steps, beta: beta, silent: silent)
@@ -102,14 +104,14 @@ struct Bench: AsyncParsableCommand {
             let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
             if json {
                 let doc: JSONValue = .object([
-                    ("model", .string(graph.name)), ("batch", .integer(batch)), ("T", .integer(steps)),
+                    ("model", .string(modelName)), ("batch", .integer(batch)), ("T", .integer(steps)),
                     ("silent", .integer(silent)), ("threads", .integer(threadCount)), ("conv", .string(conv)),
                     ("snn_samples_per_s", .number(round3(snnRate))), ("ann_samples_per_s", .number(round3(annRate))),
                     ("dense_gflops", .number(round3(gflops))), ("peak_rss_mb", .number(round3(rss))),
                 ] + uiFields)
                 print(doc.rendered())
             } else {
-                print("model \(graph.name)  batch \(batch)  T=\(steps) β=\(beta) L=\(silent)  threads \(threadCount)  conv \(conv)")
+                print("model \(modelName)  batch \(batch)  T=\(steps) β=\(beta) L=\(silent)  threads \(threadCount)  conv \(conv)")
                 print("SNN simulation  \(fmt(snnRate, 2)) samples/s  (\(fmt(gflops, 1)) dense-equivalent GFLOP/s)")
                 print("ANN forward     \(fmt(annRate, 2)) samples/s")
                 print("peak RSS        \(fmt(rss, 1)) MB")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSSCore
 import CSSImport
+import CSSView
 import Dispatch
 import Foundation
 #if canImport(Glibc)
@@ -59,7 +60,7 @@ struct Doctor: AsyncParsableCommand {
             }
             return [1.5] + extra.filter { $0 != 1.5 }
         } catch let p as SweepSpec.Problem {
-            throw Usage.error(p.flag, p.value, p.reason)
+            throw Usage.error(p.flag, p.value.isEmpty ? nil : p.value, p.reason)
         }
     }
 
@@ -154,9 +155,11 @@ struct Doctor: AsyncParsableCommand {
                     return nil
                 }, progress: { done, k, n, latency in
                     guard reporter else { return }
-                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                    let eta = done > 0 ? elapsed / Double(done) * Double(n - k) : 0
-                    writeStderr("\r\u{1B}[Ksearching latency \(latency): \(k + 1) of \(n) configurations, \(done) tried, \(Int(elapsed)) s (this latency ~\(Int(eta.rounded())) s more)")
+                    // The time left at this latency: its configurations go as fast as those tried.
+                    let elapsed = Progress.seconds(since: start)
+                    let left = done > 0 ? elapsed / Double(done) * Double(n - k) : nil
+                    Progress.show(ProgressEstimate.line("searching latency \(latency): \(k + 1) of \(n) configurations, \(done) tried",
+                                                        fraction: nil, elapsed: elapsed, remaining: left))
                 })
             }
         }

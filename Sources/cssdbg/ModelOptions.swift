@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSSCore
 import CSSImport
+import CSSView
 import Foundation
 
 /// What to load: the model and its data (shared by every command, `sweep` included).
@@ -57,8 +58,8 @@ struct RunOptions: ParsableArguments {
     /// Batches of the headless commands sized to `--memory` (one job, no focused trace).
     func headlessPlan(_ m: LoadedModel, config: ConversionConfig, model: String) throws -> MemoryPlan {
         do {
-            return try MemoryPlan(budget: try memoryBudget(), needs: MemoryNeeds(network: m.network, config: config),
-                                  dataBytes: m.data.residentBytes + m.calib.residentBytes, interactive: false)
+            return try MemoryPlan.of(network: m.network, config: config, memory: try memoryBudget(), data: m.data,
+                                     calib: m.calib, interactive: false)
         } catch let e as GraphError {
             throw ImportError(file: model, problem: e.description)
         }
@@ -141,15 +142,26 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// Progress on stderr, only when stderr is a terminal.
+/// Progress on stderr, only when stderr is a terminal: one line, rewritten, with the time spent
+/// and an estimate of the time left (`ProgressEstimate`). Every headless command's progress.
 enum Progress {
     static let enabled = isatty(2) == 1
 
+    /// Seconds since `start` (a `DispatchTime` in nanoseconds).
+    static func seconds(since start: UInt64) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// A reporter of the fraction done (nil when stderr is no terminal); the clock starts now.
     static func reporter(_ label: String) -> (@Sendable (Double) -> Void)? {
         guard enabled else { return nil }
-        return { f in
-            writeStderr("\r\(label) \(Int(f * 100))%")
-        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        return { f in show(ProgressEstimate.line(label, fraction: f, elapsed: seconds(since: start))) }
+    }
+
+    /// Rewrites the progress line with `text`.
+    static func show(_ text: String) {
+        if enabled { writeStderr("\r\u{1B}[K" + text) }
     }
 
     static func finish() {

@@ -52,7 +52,7 @@ struct Sweep: AsyncParsableCommand {
             if let p = running.percentile { base.percentile = p }
             return try spec.configurations(base: base)
         } catch let p as SweepSpec.Problem {
-            throw Usage.error(p.flag, p.value, p.reason)
+            throw Usage.error(p.flag, p.value.isEmpty ? nil : p.value, p.reason)
         }
     }
 

@@ -48,15 +48,34 @@ enum SweepChart {
         for p in points where !series.contains(where: { $0.L == p.config.silent && $0.negative == p.config.negative }) {
             series.append((p.config.silent, p.config.negative))
         }
+        // Points that would fall on one another (same latency, same score to the plot's
+        // resolution) are spread sideways around their place and their tooltips say so.
+        func id(_ p: SweepPoint) -> String {
+            "\(p.config.T) \(p.config.beta) \(p.config.silent) \(p.config.negative)"
+        }
+        func place(_ p: SweepPoint) -> String { "\(p.latency) \(f(y(p.score * 100)))" }
+        var together: [String: [String]] = [:]
+        for s in series {
+            for p in points where p.config.silent == s.L && p.config.negative == s.negative {
+                together[place(p), default: []].append(id(p))
+            }
+        }
+        func dx(_ p: SweepPoint) -> Double {
+            guard let group = together[place(p)], group.count > 1, let j = group.firstIndex(of: id(p)) else { return 0 }
+            return (Double(j) - Double(group.count - 1) / 2) * 7
+        }
+        func px(_ p: SweepPoint) -> Double { x(Double(p.latency)) + dx(p) }
         for (i, s) in series.enumerated() {
             let color = colors[i % colors.count]
             let own = points.filter { $0.config.silent == s.L && $0.config.negative == s.negative }
                 .sorted { ($0.latency, $0.score) < ($1.latency, $1.score) }
-            let path = own.map { "\(f(x(Double($0.latency)))),\(f(y($0.score * 100)))" }.joined(separator: " ")
+            let path = own.map { "\(f(px($0))),\(f(y($0.score * 100)))" }.joined(separator: " ")
             out.append("<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"/>")
             for p in own {
-                let cx = f(x(Double(p.latency))), cy = f(y(p.score * 100))
+                let cx = f(px(p)), cy = f(y(p.score * 100))
+                let shared = together[place(p)]!.count
                 let tip = "T \(p.config.T), β \(plainNumber(p.config.beta)), L \(p.config.silent), negative \(p.config.negative ? "on" : "off"): \(String(format: "%.2f", p.score * 100)) % at latency \(p.latency)\(p.pareto ? " (Pareto front)" : "")"
+                    + (shared > 1 ? " (one of \(shared) points here, spread sideways)" : "")
                 out.append("<circle cx=\"\(cx)\" cy=\"\(cy)\" r=\"4\" fill=\"\(color)\"><title>\(escape(tip))</title></circle>")
                 if p.pareto {
                     out.append("<circle cx=\"\(cx)\" cy=\"\(cy)\" r=\"8\" fill=\"none\" stroke=\"black\" stroke-width=\"1.5\"/>")

@@ -33,8 +33,8 @@ struct Tui: AsyncParsableCommand {
             let breakpoints = try Find.breakpoints(conditions, layout: m.network.layout(m.config),
                                                    labelled: m.data.labels != nil)
             do {  // before calibrating: a budget that cannot work is said at once
-                let plan = try LocalBackend.plan(network: m.network, config: m.config, memory: try options.memoryBudget(),
-                                                 data: m.data, calib: m.calib)
+                let plan = try MemoryPlan.of(network: m.network, config: m.config, memory: try options.memoryBudget(),
+                                             data: m.data, calib: m.calib, interactive: true)
                 m.evaluator.batchSize = plan.batchSize
             } catch let e as GraphError {
                 throw ImportError(file: options.model, problem: e.description)

@@ -60,23 +60,68 @@ final class BreakpointsThroughViewTests: XCTestCase {
         guard let second = after.first(where: { ($0.sample, $0.step) > (first.sample, first.step) }) else {
             return XCTFail("only one coupling stop")
         }
-        for hit in [first, second] {
-            await rig.session.press(.char("c"))
+        // Several hits at one step: each c visits the next one there before the next step.
+        func group(_ h: BreakHit) -> [BreakHit] { after.filter { $0.sample == h.sample && $0.step == h.step } }
+        func suffix(_ hits: [BreakHit], _ i: Int) -> String {
+            hits.count < 2 ? "" : i == 0 ? " (+\(hits.count - 1) more here)" : " (\(i + 1) of \(hits.count) here)"
+        }
+        func expect(_ hit: BreakHit, _ hits: [BreakHit], _ i: Int) {
             let s = rig.session.state
             XCTAssertEqual(s.message, "break 1: coupling \(layer.name) — \(layer.name) neuron \(hit.neuron!), sample \(hit.sample), g \(hit.step)"
-                           + (after.filter { $0.sample == hit.sample && $0.step == hit.step }.count > 1
-                              ? " (+\(after.filter { $0.sample == hit.sample && $0.step == hit.step }.count - 1) more here)" : ""))
+                           + suffix(hits, i))
             XCTAssertEqual([s.sample, s.step, s.neuron], [hit.sample, hit.step, hit.neuron!])
             XCTAssertEqual(s.selectedLayer, hit.layer)
         }
-        // C goes back to the first stop; hit counts count the stops.
+        let visits = group(first).enumerated().map { ($1, group(first), $0) } + [(second, group(second), 0)]
+        for (hit, hits, i) in visits {
+            await rig.session.press(.char("c"))
+            expect(hit, hits, i)
+        }
+        // C goes back to the first stop, to its last hit; hit counts count the stops (searches).
         await rig.session.press(.char("C"))
-        XCTAssertEqual([rig.session.state.sample, rig.session.state.step], [first.sample, first.step])
+        expect(group(first).last!, group(first), group(first).count - 1)
         XCTAssertEqual(rig.breaks.hitCount(1), 3)
         (msg, _) = await command(&rig, "breaks")
         XCTAssertEqual(msg, "1 breakpoint; Esc closes the list")
         XCTAssertEqual(rig.session.state.overlay,
                        .breakpoints([BreakpointRow(number: 1, enabled: true, condition: "coupling \(layer.name)", hits: 3)]))
+    }
+
+    /// Two breakpoints on one condition hit at every stop together: c visits the second hit at
+    /// the same step before searching on, and C walks back through them.
+    func testSeveralHitsAtOneStepAreVisitedInTurn() async throws {
+        var rig = try await makeRig()
+        let layout = await rig.backend.layout()
+        let layer = layout.layers[2]
+        _ = await command(&rig, "break coupling \(layer.name)")
+        _ = await command(&rig, "break coupling \(layer.name)")
+        let search = BreakpointSearch(evaluator: await rig.backend.evaluator, data: await rig.backend.data,
+                                      amplitudes: await rig.backend.amplitudes, config: rig.config)
+        let from = (rig.session.state.sample, rig.session.state.step)
+        let after = try search.hits(rig.breaks.breakpoints).filter { ($0.sample, $0.step) > from }
+        let steps = after.map { [$0.sample, $0.step] }.reduce(into: [[Int]]()) { if $0.last != $1 { $0.append($1) } }
+        guard steps.count >= 2 else { return XCTFail("fewer than two coupling stops") }
+        func at() -> [Int] { [rig.session.state.sample, rig.session.state.step] }
+        func message() -> String { rig.session.state.message ?? "" }
+        await rig.session.press(.char("c"))
+        XCTAssertEqual(at(), steps[0])
+        XCTAssertTrue(message().hasPrefix("break 1: "), message())
+        XCTAssertTrue(message().hasSuffix(" more here)"), message())
+        await rig.session.press(.char("c"))
+        XCTAssertEqual(at(), steps[0], "the other hit at this step first")
+        XCTAssertTrue(message().hasPrefix("break 2: "), message())
+        let n = after.filter { [$0.sample, $0.step] == steps[0] }.count
+        if n == 2 {
+            XCTAssertTrue(message().hasSuffix("(2 of 2 here)"), message())
+        }
+        for _ in 2..<n { await rig.session.press(.char("c")) }
+        await rig.session.press(.char("c"))
+        XCTAssertEqual(at(), steps[1], "then the next step")
+        XCTAssertTrue(message().hasPrefix("break 1: "), message())
+        await rig.session.press(.char("C"))
+        XCTAssertEqual(at(), steps[0], "C: back to the previous step, at its last hit")
+        XCTAssertTrue(message().hasPrefix("break 2: ") && message().hasSuffix("(\(n) of \(n) here)"), message())
+        XCTAssertEqual(rig.breaks.hitCount(1), 3, "stops found: 2 forward, 1 back; walking within a step counts none")
     }
 
     func testBreakpointCommandsAndBadInput() async throws {

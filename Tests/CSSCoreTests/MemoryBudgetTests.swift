@@ -116,29 +116,29 @@ final class MemoryBudgetTests: XCTestCase {
     func budget(_ net: Network, samples: Int, calib: Int) -> MemoryBudget {
         let n = MemoryNeeds(network: net, config: config)
         let dataBytes = 4 * (samples + calib) * net.inputShape.reduce(1, *)
-        let bytes = dataBytes + n.weights + MemoryNeeds.runtime + n.trace + n.traceRun + MemoryNeeds.jobScratch
-            + 2 * (n.reportStatistics + MemoryNeeds.jobScratch) + 2 * 16 * n.batchPerSample
+        let bytes = dataBytes + n.weights + MemoryNeeds.runtime + n.trace + n.traceRun + n.jobScratch
+            + 2 * (n.reportStatistics(samples: samples) + n.jobScratch) + 2 * 16 * n.batchPerSample
             + n.traceCache + (n.traceRunKeeping - n.traceRun) + 24 * n.cachePerSample
         return MemoryBudget(bytes: bytes)
     }
 
     /// A session of θ changes, sample changes and reports: after every step the backend holds no
-    /// more than the plan allows, and the plan's total is within the budget, for a data set four
-    /// times as large too (batches and caches shrink, the bound stays).
+    /// more than the plan allows, and the plan's total is within the budget, for 16 samples and 64
+    /// (the budget sized for each: the report's statistics grow with the data set).
     func testBackendStaysWithinTheBudgetThroughASession() async throws {
         let net = try RandomNetworks.resnet(seed: 4)
         let calib = RandomNetworks.samples(count: 4, shape: [1, 6, 6], seed: 1)
         let p = try Evaluator(network: net).calibrationPercentiles(calib, percentile: config.percentile)
-        let memory = budget(net, samples: 16, calib: 4)
         for count in [16, 64] {
+            let memory = budget(net, samples: count, calib: 4)
             let data = RandomNetworks.samples(count: count, shape: [1, 6, 6], seed: 8)
             let backend = try LocalBackend(network: net, data: data, calib: calib,
                                            start: TuningState(config: config, amplitudes: p.amplitudes(config)),
                                            percentiles: p, memory: memory)
             let plan = try await backend.plan()
             XCTAssertLessThanOrEqual(plan.total, memory.bytes)
-            XCTAssertEqual(plan.fixed, 4 * (count + 4) * 36 + MemoryNeeds(network: net, config: config).weights
-                + MemoryNeeds.runtime)
+            XCTAssertEqual(plan.dataAndWeights, 4 * (count + 4) * 36 + MemoryNeeds(network: net, config: config).weights)
+            XCTAssertEqual(plan.fixed, plan.dataAndWeights + MemoryNeeds.runtime)
             let needs = MemoryNeeds(network: net, config: config)
             let allowed = plan.dataCache + needs.trace + needs.focusedANN + (plan.traceCache ? needs.traceCache : 0)
             var steps = 0
@@ -199,6 +199,50 @@ final class MemoryBudgetTests: XCTestCase {
         }
         let tight = try MemoryPlan(budget: MemoryBudget(bytes: 400 << 20), needs: needs, dataBytes: 1000)
         XCTAssertLessThanOrEqual(tight.total, 400 << 20)
+    }
+
+    /// A model of a few hundred bytes is charged what the process really holds for it: the
+    /// measured runtime overhead, named as such, and kilobytes for itself; 64 MiB runs it, in
+    /// the debugger too.
+    func testTinyModelIsChargedTheRuntimeAndLittleElse() throws {
+        let net = try RandomNetworks.mlp(inputs: 2, hidden: [2], outputs: 1, seed: 1)
+        let data = RandomNetworks.samples(count: 4, shape: [2], seed: 2)
+        for interactive in [false, true] {
+            let plan = try MemoryPlan.of(network: net, config: config, memory: MemoryBudget.parse("64M")!, data: data,
+                                         calib: data, interactive: interactive)
+            XCTAssertEqual(plan.runtime, MemoryNeeds.runtime)
+            XCTAssertLessThan(plan.dataAndWeights, 1 << 10)
+            XCTAssertLessThanOrEqual(plan.total, 64 << 20)
+            XCTAssertEqual(plan.batchSize, MemoryPlan.maxBatch)
+        }
+        XCTAssertLessThan(MemoryNeeds(network: net, config: config).jobScratch, 2 << 20,
+                          "a network without convolutions takes no im2col blocks")
+    }
+
+    /// The refusal echoes the budget as given (`--memory 1K` is 1 KiB, not 1 MiB), names the
+    /// runtime apart from data and weights, and suggests `--limit` only where fewer samples fit.
+    func testRefusalEchoesTheBudgetAndHintsLimitOnlyWhenItHelps() throws {
+        let net = try RandomNetworks.mlp(inputs: 2, hidden: [2], outputs: 1, seed: 1)
+        let small = RandomNetworks.samples(count: 4, shape: [2], seed: 2)
+        XCTAssertThrowsError(try MemoryPlan.of(network: net, config: config, memory: MemoryBudget.parse("1K")!,
+                                               data: small, calib: small, interactive: false)) { e in
+            let text = "\(e)"
+            XCTAssertTrue(text.hasPrefix("a memory budget of 1 KiB is too small"), text)
+            XCTAssertTrue(text.contains("the runtime takes 40 MiB, data and weights 96 bytes"), text)
+            XCTAssertFalse(text.contains("focused sample"), "headless commands trace no sample: \(text)")
+            XCTAssertFalse(text.contains("--limit"), "no number of samples fits 1 KiB: \(text)")
+        }
+        // A held data set of 120 000 samples × 64 floats (29 MiB): one sample fits in 64 MiB.
+        let big = RandomNetworks.samples(count: 120_000, shape: [64], seed: 3)
+        let wide = try RandomNetworks.mlp(inputs: 64, hidden: [2], outputs: 1, seed: 1)
+        XCTAssertThrowsError(try MemoryPlan.of(network: wide, config: config, memory: MemoryBudget.parse("64M")!,
+                                               data: big, calib: RandomNetworks.samples(count: 4, shape: [64], seed: 4), interactive: false)) { e in
+            XCTAssertTrue("\(e)".hasSuffix("or more, or fewer samples with --limit"), "\(e)")
+        }
+        XCTAssertEqual(MemoryBudget.describe(1 << 10), "1 KiB")
+        XCTAssertEqual(MemoryBudget.describe(64 << 20), "64 MiB")
+        XCTAssertEqual(MemoryBudget.describe(3 << 29), "1.5 GiB")
+        XCTAssertEqual(MemoryBudget.describe(500), "500 bytes")
     }
 }
 

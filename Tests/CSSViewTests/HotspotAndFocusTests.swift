@@ -1,5 +1,6 @@
 import XCTest
 import CSSSnapshots
+import CSSTerminal
 @testable import CSSView
 
 /// Shift-Tab decoding, the hotspot filter (keys, `:hotspots`, Enter on a filtered row), the

@@ -67,8 +67,8 @@ final class SweepPaneTests: XCTestCase {
                               ("sweep --beta 1", "β must be more than 1"),
                               ("sweep -T 400", ":sweep: -T 400:"),
                               ("sweep --rounds 0", "--rounds 0: must be between 1 and 100"),
-                              ("sweep --color red", "--color : unknown option"),
-                              ("sweep -T", "-T : needs a value"),
+                              ("sweep --color red", "--color: unknown option"),
+                              ("sweep -T", ":sweep: -T: needs a value"),
                               ("sweep -T 4 -T 8", "given twice"),
                               ("sweep", "no sweep yet")] {
             let (t, cmds) = run(s, line)

@@ -151,6 +151,9 @@ final class UpdateTests: XCTestCase {
         var s = loadedState()
         s = press(s, chars(":step 5") + [.enter]).0
         XCTAssertEqual(s.step, 5)
+        s = press(s, chars(":step 99") + [.enter]).0
+        XCTAssertEqual(s.step, 5)
+        XCTAssertEqual(s.message, "step 99 out of range 0 to \(s.maxStep)", "ranges read as everywhere else")
         s = press(s, chars(":layer fc1") + [.enter]).0
         XCTAssertEqual(s.selectedLayer, 2)
         s = press(s, chars(":layer CONV2") + [.enter]).0
@@ -231,53 +234,12 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.step, 2)
     }
 
-    func testCompletion() {
-        var s = loadedState()
-        s = press(s, chars(":la") + [.tab]).0
-        XCTAssertEqual(s.prompt?.text, "layer ")
-        s = press(s, chars("co") + [.tab]).0
-        XCTAssertEqual(s.prompt?.text, "layer conv")
-        XCTAssertEqual(s.message, "conv1  conv2   (Tab again: each in turn)")
-        s = press(s, chars("2")).0
-        s = press(s, [.enter]).0
-        XCTAssertEqual(s.selectedLayer, 1)
-        s = press(s, chars(":layer f") + [.tab]).0
-        XCTAssertEqual(s.prompt?.text, "layer fc1")
-        s = press(s, [.escape]).0
-        XCTAssertNil(s.prompt)
-        // Custom command names complete too.
-        s = press(s, chars(":th") + [.tab]).0
-        XCTAssertEqual(s.prompt?.text, "theta ")
-        XCTAssertEqual(complete("s", state: s).1, ["sample", "set", "sort", "speed", "step"])
-    }
-
     func testBackspaceClosesEmptyPrompt() {
         var s = loadedState()
         s = press(s, chars(":a") + [.backspace]).0
         XCTAssertEqual(s.prompt?.text, "")
         s = press(s, [.backspace]).0
         XCTAssertNil(s.prompt)
-    }
-
-    func testFindLayer() {
-        var s = loadedState()
-        s = press(s, chars("/fc")).0
-        XCTAssertEqual(s.rowName(s.layerRow), "fc1")  // incremental
-        s = press(s, [.enter]).0
-        XCTAssertNil(s.prompt)
-        XCTAssertEqual(s.rowName(s.layerRow), "fc1")
-        s = press(s, chars("/zzz") + [.enter]).0
-        XCTAssertTrue(s.messageIsError)
-        // A failed search leaves the selection where it was, even when a prefix matched on the way.
-        s = press(s, [.up, .up]).0
-        XCTAssertEqual(s.rowName(s.layerRow), "conv1")
-        s = press(s, chars("/fcx")).0
-        s = press(s, [.enter]).0
-        XCTAssertEqual(s.rowName(s.layerRow), "conv1")
-        XCTAssertEqual(s.message, "no layer matches \"fcx\"")
-        // Esc clears the message line, from the prompt too.
-        XCTAssertNil(press(s, [.escape]).0.message)
-        XCTAssertNil(press(s, [.char(":"), .escape]).0.message)
     }
 
     func testPlayTicksAndSpeed() {

@@ -23,12 +23,16 @@ final class LargeTReferenceTests: XCTestCase {
 
     func testTAboveTheLimitIsRefusedNamingIt() {
         for (T, beta, limit) in [(26, 1.5, "25 for beta 1.5"), (32, 1.5, "25 for beta 1.5"), (40, 1.5, "25 for beta 1.5"),
-                                 (17, 2.0, "16 for beta 2"), (44, 1.25, "43 for beta 1.25")] {
+                                 (17, 2.0, "16 for beta 2"), (44, 1.25, "43 for beta 1.25"),
+                                 (99, 1.5, "25 for beta 1.5"), (65, 1.0, "64 for beta 1")] {
             XCTAssertThrowsError(try ConversionConfig(T: T, beta: beta).validate()) { e in
                 let text = "\(e)"
                 XCTAssert(text.contains("T must be at most \(limit)") && text.contains("got \(T)"), text)
                 XCTAssertFalse(text.contains("\n"), "one line: \(text)")
             }
+        }
+        XCTAssertThrowsError(try ConversionConfig(T: 0, beta: 1.5).validate()) { e in
+            XCTAssert("\(e)".contains("T must be between 1 and 25 for beta 1.5, got 0"), "\(e)")
         }
         XCTAssertNoThrow(try ConversionConfig(T: 25, beta: 1.5).validate())
         XCTAssertNoThrow(try ConversionConfig(T: 64, beta: 1, silent: 0, negative: false).validate())

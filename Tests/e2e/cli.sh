@@ -65,7 +65,8 @@ check "bench --json schema" python3 -c "
 import json; d = json.load(open('$tmp/bench.json'))
 for k in ['model','batch','T','silent','threads','snn_samples_per_s','ann_samples_per_s','dense_gflops','peak_rss_mb']:
     assert k in d, k
-assert d['conv'] == 'winograd' and d['batch'] == 2 and d['snn_samples_per_s'] > 0"
+assert d['conv'] == 'winograd' and d['batch'] == 2 and d['snn_samples_per_s'] > 0
+assert d['model'] == 'digits-cnn', d['model']"
 "$BIN" bench --model samples/digits-cnn --batch 2 --iters 1 --json --conv im2col >"$tmp/bench.json" 2>"$tmp/err"
 check "bench --conv im2col" python3 -c "
 import json; assert json.load(open('$tmp/bench.json'))['conv'] == 'im2col'"
@@ -103,6 +104,8 @@ echo 'not json' >"$tmp/broken-theta.json"
 expect_error "broken θ file" "broken-theta.json: not valid JSON" eval samples/digits-mlp --theta "$tmp/broken-theta.json"
 expect_error "bad config" "T must be" eval samples/digits-mlp -T 0
 expect_error "T above the Float32 limit" "T must be at most 25 for beta 1.5" eval samples/digits-mlp -T 40
+expect_error "T above 64: the β's limit at once" "T must be at most 25 for beta 1.5" eval samples/digits-mlp -T 99
+expect_error "a small budget echoed as given" "a memory budget of 1 KiB is too small.*the runtime takes" eval samples/coupling --memory 1K
 expect_error "bad --conv" "--conv fft: must be one of auto, winograd4, winograd, im2col" bench --conv fft
 # An event log that cannot be opened is said before the terminal is touched.
 CSSDBG_EVENT_LOG=/nonexistent-dir/events.log expect_error "unwritable CSSDBG_EVENT_LOG" \

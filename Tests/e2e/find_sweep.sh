@@ -78,6 +78,11 @@ assert root.tag.endswith("svg"), root.tag
 text = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
 for want in ("latency", "SNN accuracy", "L = 0, negative on", "L = 1, negative off", "Pareto front"):
     assert want in text, (want, text)
+# No point hides another: the points (r 4, the legend's excepted) sit at distinct places, and
+# points that share a latency and score say so.
+dots = [(c.get("cx"), c.get("cy")) for c in root.iter() if c.tag.endswith("circle") and c.get("r") == "4"
+        and any(t.tag.endswith("title") for t in c)]
+assert len(dots) == 8 and len(set(dots)) == len(dots), dots
 PY
 check "sweep leaves no temporary file next to the SVG" test "$(ls -a "$tmp" | grep -c '\.tmp-')" -eq 0
 

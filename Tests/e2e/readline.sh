@@ -37,6 +37,14 @@ check "5: :step 5 ran" wait_re "g 5/[0-9]+"
 keys :; type_text "hotspots ove"; keys Tab
 check "5: Tab completed the argument" wait_for ":hotspots overflow"
 keys Escape
+keys :; type_text "break cou"; keys Tab; type_text "relu"; keys Tab; type_text "2"; keys Tab
+check "5: Tab completed a :break condition and its layer" wait_for ":break coupling relu2"
+keys Escape
+keys :; type_text "load samples/digits-m"; keys Tab
+check "5: Tab completed a file path" wait_for ":load samples/digits-mlp/"
+type_text "model.o"; keys Tab
+check "5: Tab completed the file in it" wait_for ":load samples/digits-mlp/model.onnx"
+keys Escape
 
 echo "6. history recalls the last line with Up"
 keys :; keys Up

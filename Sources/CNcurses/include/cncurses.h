@@ -61,6 +61,7 @@ void cnc_wake(void);
 /// threads are shown without waiting out the key timeout.
 int cnc_get_key_or_wake(int timeout_ms, int *is_wide);
 /// After KEY_MOUSE: fills the position and returns 1 for a button-1 press/click.
+/* 1: button 1 pressed or clicked, 4: wheel up, 5: wheel down, 0: anything else. */
 int cnc_get_mouse(int *y, int *x);
 /// Re-reads the terminal size after SIGWINCH/KEY_RESIZE.
 void cnc_update_size(int *lines, int *cols);

@@ -76,8 +76,8 @@ extension LocalBackend {
     /// The evaluator with batches sized for `config` within the plan.
     func jobEvaluator(for config: ConversionConfig, data: SampleSet) -> Evaluator {
         var ev = evaluator
-        ev.batchSize = (try? Self.plan(network: evaluator.network, config: config, memory: memory, data: data,
-                                       calib: calib).batchSize) ?? evaluator.batchSize
+        ev.batchSize = (try? MemoryPlan.of(network: evaluator.network, config: config, memory: memory, data: data,
+                                           calib: calib, interactive: true).batchSize) ?? evaluator.batchSize
         return ev
     }
 }

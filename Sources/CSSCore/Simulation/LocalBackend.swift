@@ -42,20 +42,15 @@ public actor LocalBackend: AnalysisBackend {
         self.percentiles = percentiles
         self.memory = memory
         self.freeMemory = FreeMemoryRelease(gate: focusGate)
-        _ = try Self.plan(network: network, config: start.config, memory: memory, data: data, calib: calib)
-    }
-
-    public static func plan(network: Network, config: ConversionConfig, memory: MemoryBudget, data: SampleSet,
-                     calib: SampleSet) throws -> MemoryPlan {
-        try MemoryPlan(budget: memory, needs: MemoryNeeds(network: network, config: config),
-                       dataBytes: data.residentBytes + calib.residentBytes)
+        _ = try MemoryPlan.of(network: network, config: start.config, memory: memory, data: data, calib: calib,
+                              interactive: true)
     }
 
     /// How the budget is spent at the current config.
     public func plan() throws -> MemoryPlan { try plan(for: config) }
 
     private func plan(for c: ConversionConfig) throws -> MemoryPlan {
-        try Self.plan(network: evaluator.network, config: c, memory: memory, data: data, calib: calib)
+        try MemoryPlan.of(network: evaluator.network, config: c, memory: memory, data: data, calib: calib, interactive: true)
     }
 
     /// The evaluator with the plan's batch size.
@@ -364,7 +359,7 @@ public actor LocalBackend: AnalysisBackend {
 
     public func memoryUse() throws -> MemoryUse {
         let p = try plan()
-        return MemoryUse(budget: p.budget, fixed: p.fixed, focused: p.focused, batchSize: p.batchSize,
+        return MemoryUse(budget: p.budget, runtime: p.runtime, fixed: p.dataAndWeights, focused: p.focused, batchSize: p.batchSize,
                          traceCache: p.traceCache, dataCache: p.dataCache, held: heldBytes())
     }
 }

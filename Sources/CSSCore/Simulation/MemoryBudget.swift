@@ -31,11 +31,14 @@ public struct MemoryBudget: Sendable, Equatable {
         return MemoryBudget(bytes: Int(v * scale))
     }
 
-    /// `1.50 GiB`, `640 MiB`.
+    /// `1.5 GiB`, `640 MiB`, `64 KiB`, `512 bytes`: sizes below 1 MiB in KiB (so `--memory 1K`
+    /// reads back as `1 KiB`), rounded up.
     public static func describe(_ bytes: Int) -> String {
         let b = Double(bytes)
         if b >= Double(1 << 30) { return "\(round2(b / Double(1 << 30))) GiB" }
-        return "\(Int((b / Double(1 << 20)).rounded(.up))) MiB"
+        if b >= Double(1 << 20) { return "\(Int((b / Double(1 << 20)).rounded(.up))) MiB" }
+        if b >= 1024 { return "\(Int((b / 1024).rounded(.up))) KiB" }
+        return "\(bytes) bytes"
     }
 
     static func round2(_ x: Double) -> String {
@@ -47,11 +50,20 @@ public struct MemoryBudget: Sendable, Equatable {
 /// Bytes the simulator allocates for one network and config, from its shapes: the same walk as
 /// `Simulator.execute` (a tensor lives until its last reader), so the estimates follow the code.
 public struct MemoryNeeds: Sendable {
-    /// Kernel scratch per job beyond the tensors: im2col blocks (≤ 32 MB, `AffineOps.im2colBudget`),
-    /// Winograd chunks, TSA block buffers, statistics partials.
-    public static let jobScratch = 48 << 20
-    /// Binary, Swift runtime, OpenBLAS's per-thread buffers, thread stacks, the view's grids.
-    public static let runtime = 160 << 20
+    /// The most kernel scratch a job takes beyond the tensors: im2col blocks (≤ 32 MB,
+    /// `AffineOps.im2colBudget`), Winograd chunks, TSA block buffers, statistics partials.
+    /// A small network takes less (`jobScratch`).
+    public static let jobScratchBound = 48 << 20
+    /// The fixed runtime overhead, there before any model is read: the binary, the Swift
+    /// runtime, OpenBLAS and the thread stacks. Measured: `cssdbg eval samples/coupling` (a
+    /// 289-byte model, so nearly all of its memory is this overhead) peaks at 33 MB resident on
+    /// Linux x86-64 with 1 to 8 threads; 40 MiB leaves room for the debugger's cell grids.
+    public static let runtime = 40 << 20
+
+    /// Kernel scratch per job for this network: its largest im2col block (whole-window GEMMs
+    /// over T columns, at most `AffineOps.im2colBudget` floats) and room for Winograd chunks and
+    /// TSA block buffers the size of its largest live tensors, at most `jobScratchBound`.
+    public let jobScratch: Int
 
     /// Weights, including Winograd's transformed filters.
     public let weights: Int
@@ -60,8 +72,11 @@ public struct MemoryNeeds: Sendable {
     public let batchPerSample: Int
     /// A batch's cache per sample (every tensor of the run, kept for incremental θ changes).
     public let cachePerSample: Int
-    /// The data-set report's running statistics (bounded quantile accumulators, hotspots).
-    public let reportStatistics: Int
+    /// The data-set report's running statistics at their largest (bounded quantile
+    /// accumulators, hotspots), whatever the data set's size; see `reportStatistics(samples:)`.
+    public var reportStatistics: Int { reportStatistics(samples: .max) }
+    /// Residual pairs one sample adds to each spiking layer's quantile accumulator.
+    let pairsPerSample: [Int]
     /// The focused sample's trace (every layer's o, X, spikes, margins, target, encoded value).
     public let trace: Int
     /// Computing a trace without a cache: live tensors at one column per step, the recorder of
@@ -87,13 +102,17 @@ public struct MemoryNeeds: Sendable {
         let T = config.T, window = config.window
         let g = network.graph
         func floats(_ name: String) -> Int { network.shapes[name]!.reduce(1, *) }
-        var weights = 0
+        var weights = 0, im2col = 0
         var reluFloats = 0, allFloats = floats(g.input), largestLayer = 0
+        var layerSizes: [Int] = []
         var live = floats(g.input), peak = live
         var alive: [String: Int] = [g.input: live]
         for (i, node) in g.nodes.enumerated() {
             switch node.op {
-            case .conv(let c): weights += c.weight.count + (c.bias?.count ?? 0)
+            case .conv(let c):
+                weights += c.weight.count + (c.bias?.count ?? 0)
+                let positions = floats(node.output) / max(1, c.outChannels)
+                im2col = max(im2col, min(AffineOps.im2colBudget, c.inChannels * c.kernel.h * c.kernel.w * positions * T))
             case .dense(let w, let b, _, _): weights += w.count + (b?.count ?? 0)
             case .affine(let s, _, let h, _): weights += (s?.count ?? 0) + (h?.count ?? 0)
             default: break
@@ -102,6 +121,7 @@ public struct MemoryNeeds: Sendable {
             if case .relu = node.op {
                 reluFloats += out
                 largestLayer = max(largestLayer, out)
+                layerSizes.append(out)
             }
             allFloats += out
             peak = max(peak, live + out)
@@ -144,9 +164,9 @@ public struct MemoryNeeds: Sendable {
         // batch's inputs as read from the data file (data sets are read a batch at a time).
         batchPerSample = 4 * (T * peak + 3 * reluFloats + size) + T * size
         cachePerSample = 4 * (T * allFloats + reluFloats) + T * size
-        // Per layer: the report's exact quantile buffer (≤ 2^21 floats) or its log histogram
-        // (2^16 bins), the signed histogram, hotspots.
-        reportStatistics = network.layerCount * (4 * QuantileAccumulator.defaultCapacity + 2 * 4 * (1 << 16) + (64 << 10))
+        // One residual per neuron and window step (and the final one) per sample.
+        pairsPerSample = layerSizes.map { $0 * (window + 1) }
+        jobScratch = min(Self.jobScratchBound, 4 * (im2col + 2 * T * peak) + (1 << 20))
         trace = reluFloats * perNeuron + 4 * size * (T + 1)
         traceWork = 4 * (T * peak + reluFloats) + largestLayer * perNeuron
         traceCache = 4 * T * allFloats
@@ -156,14 +176,30 @@ public struct MemoryNeeds: Sendable {
         traceRunKeeping = max(traceWalk(keeping: true), traceRun)
         focusedANN = 4 * (reluFloats + floats(g.output))
     }
+
+    /// The data-set report's running statistics for `samples` samples: per spiking layer, the
+    /// exact quantile buffer (its residuals, at most 2^21 floats) and the log histogram it
+    /// folds into beyond that (2^16 bins), the signed histogram and the hotspots.
+    public func reportStatistics(samples: Int) -> Int {
+        pairsPerSample.reduce(0) { total, pairs in
+            let values = pairs.multipliedReportingOverflow(by: max(1, samples))
+            let exact = values.overflow ? QuantileAccumulator.defaultCapacity : min(QuantileAccumulator.defaultCapacity, values.partialValue)
+            let folded = exact == QuantileAccumulator.defaultCapacity ? 4 * (1 << 16) : 0
+            return total + 4 * exact + folded + 4 * 1024 + (64 << 10)
+        }
+    }
 }
 
 /// How a budget is spent for one network, config and data set.
 public struct MemoryPlan: Sendable, Equatable {
     public let budget: Int
+    /// The fixed runtime overhead (`MemoryNeeds.runtime`): there before any model is read.
+    public let runtime: Int
     /// What the data and calibration sets keep in memory (their labels and a descriptor when read
-    /// on demand, every value when held), weights and runtime: there whatever the plan.
-    public let fixed: Int
+    /// on demand, every value when held) and the weights: there whatever the plan.
+    public let dataAndWeights: Int
+    /// `runtime + dataAndWeights`.
+    public var fixed: Int { runtime + dataAndWeights }
     /// The trace on screen while the next is computed (`MemoryNeeds.traceRun`, the new trace
     /// included), and kernel scratch.
     public let focused: Int
@@ -180,24 +216,49 @@ public struct MemoryPlan: Sendable, Equatable {
     /// Data-set jobs that may hold batches at once (see `LocalBackend`).
     public static let datasetJobs = 2
 
+    /// The plan of a session: every caller (the debugger's backend and its jobs, the headless
+    /// commands, the checks before calibrating) sizes its batches here.
+    /// - Parameter interactive: the debugger (a focused trace, two data-set jobs at once); false
+    ///   for the headless commands (one job, no trace).
+    public static func of(network: Network, config: ConversionConfig, memory: MemoryBudget, data: SampleSet,
+                          calib: SampleSet, interactive: Bool) throws -> MemoryPlan {
+        try MemoryPlan(budget: memory, needs: MemoryNeeds(network: network, config: config),
+                       dataBytes: data.residentBytes + calib.residentBytes, samples: data.count,
+                       limitableBytes: data.residentBytes, interactive: interactive)
+    }
+
     /// - Parameters:
     ///   - dataBytes: the data and calibration sets as held in memory.
-    ///   - interactive: the debugger (a focused trace, two data-set jobs at once); false for the
-    ///     headless commands (one job, no trace).
-    public init(budget: MemoryBudget, needs: MemoryNeeds, dataBytes: Int, interactive: Bool = true) throws {
+    ///   - samples: the data set's size (the report's statistics grow with it, to a bound).
+    ///   - limitableBytes: the part of `dataBytes` that `--limit` shrinks (the data set's).
+    ///   - interactive: see `of`.
+    public init(budget: MemoryBudget, needs: MemoryNeeds, dataBytes: Int, samples: Int = .max,
+                limitableBytes: Int = 0, interactive: Bool = true) throws {
         self.budget = budget.bytes
-        fixed = dataBytes + needs.weights + MemoryNeeds.runtime
-        focused = interactive ? needs.trace + needs.traceRun + MemoryNeeds.jobScratch : 0
+        runtime = MemoryNeeds.runtime
+        dataAndWeights = dataBytes + needs.weights
+        let focused = interactive ? needs.trace + needs.traceRun + needs.jobScratch : 0
+        self.focused = focused
         let jobs = interactive ? Self.datasetJobs : 1
-        let report = jobs * (needs.reportStatistics + MemoryNeeds.jobScratch)
-        let minimum = fixed + focused + report + jobs * needs.batchPerSample
-        guard minimum <= budget.bytes else {
-            throw GraphError("a memory budget of \(MemoryBudget.describe(budget.bytes)) is too small for this model and data: "
-                + "data and weights take \(MemoryBudget.describe(fixed)), the focused sample "
-                + "\(MemoryBudget.describe(focused)), data-set jobs at one sample per batch \(MemoryBudget.describe(report + jobs * needs.batchPerSample)); "
-                + "use --memory \(MemoryBudget.describe(minimum).replacingOccurrences(of: " ", with: "")) or more, or --limit")
+        func minimum(dataBytes: Int, samples: Int) -> (jobs: Int, total: Int) {
+            let j = jobs * (needs.reportStatistics(samples: samples) + needs.jobScratch + needs.batchPerSample)
+            return (j, MemoryNeeds.runtime + dataBytes + needs.weights + focused + j)
         }
-        var left = budget.bytes - fixed - focused - report
+        let least = minimum(dataBytes: dataBytes, samples: samples)
+        guard least.total <= budget.bytes else {
+            let d = MemoryBudget.describe
+            // --limit helps only when one sample's data and statistics would fit.
+            let perSample = limitableBytes / max(1, samples == .max ? 1 : samples)
+            let limited = minimum(dataBytes: dataBytes - limitableBytes + perSample, samples: 1).total
+            let hint = limited <= budget.bytes && samples > 1 ? ", or fewer samples with --limit" : ""
+            throw GraphError("a memory budget of \(d(budget.bytes)) is too small for this model and data: "
+                + "the runtime takes \(d(MemoryNeeds.runtime)), data and weights \(d(dataBytes + needs.weights))"
+                + (interactive ? ", the focused sample \(d(focused))" : "")
+                + ", data-set jobs at one sample per batch \(d(least.jobs)); "
+                + "use --memory \(d(least.total).replacingOccurrences(of: " ", with: "")) or more\(hint)")
+        }
+        let report = jobs * (needs.reportStatistics(samples: samples) + needs.jobScratch)
+        var left = budget.bytes - MemoryNeeds.runtime - dataBytes - needs.weights - focused - report
         batchSize = max(1, min(Self.maxBatch, left / (jobs * needs.batchPerSample)))
         left -= jobs * batchSize * needs.batchPerSample
         // Keeping the focused sample's tensors costs the cache, and while a re-trace runs, the

@@ -11,8 +11,12 @@ public enum ArgumentKind: Sendable {
     case spikingLayerOrAll
     /// `all`/`overflow`/`coupling` or a spiking layer.
     case hotspots
-    /// A `:set` key.
+    /// A `:set` key, then its value where the value is a choice (`negative on|off`).
     case setKey
+    /// A `:break` condition: its keyword, then the spiking layer it watches.
+    case breakCondition
+    /// A file path (completed from the directory it names).
+    case path
     case sort
     case pane
     /// Free text (a file name): not completed.
@@ -67,7 +71,7 @@ extension Keymap {
         }),
         CommandEntry("step", usage: ":step G", help: ["go to global step G (0 to latency)"], .view { s, w, _ in
             let v = try integer(w, ":step needs an integer global step")
-            if v < 0 || v > s.maxStep { throw CommandError("step \(v) out of range 0...\(s.maxStep)") }
+            if v < 0 || v > s.maxStep { throw CommandError("step \(v) out of range 0 to \(s.maxStep)") }
             setStep(&s, v)
         }),
         CommandEntry("layer", usage: ":layer NAME", help: ["select a layer (name, prefix or part)"],
@@ -174,19 +178,19 @@ extension Keymap {
         }),
         CommandEntry("w", usage: ":w [FILE]", help: ["write θ (cssdbg-theta/1)"],
                      readme: "save θ (`cssdbg-theta/1`; default: the `--theta` file, else `MODEL.theta.json` in the directory you started in). Refuses to replace a file holding θ of another model, other layers or another config, or a file that is not a θ file: `digits-cnn.theta.json: holds θ of model 'digits-mlp', not 'digits-cnn'; use :w! to replace it`",
-                     argument: .text, .host { w, _ in
+                     argument: .path, .host { w, _ in
             guard w.count <= 1 else { throw CommandError("usage: :w [FILE]") }
             return .write(path: w.first, force: false)
         }),
         CommandEntry("w!", usage: ":w! [FILE]", help: ["write θ, replacing whatever the file holds"],
                      readme: "save θ, replacing whatever the file holds (the message says what it replaced)",
-                     argument: .text, .host { w, _ in
+                     argument: .path, .host { w, _ in
             guard w.count <= 1 else { throw CommandError("usage: :w! [FILE]") }
             return .write(path: w.first, force: true)
         }),
         CommandEntry("load", usage: ":load FILE", help: ["load θ and config from a θ file"],
                      readme: "load θ and config from a θ file (undoable; a bad file is reported, nothing changes)",
-                     argument: .text, .host { w, _ in
+                     argument: .path, .host { w, _ in
             guard w.count == 1 else { throw CommandError("usage: :load FILE") }
             return .load(path: w[0])
         }),
@@ -194,7 +198,7 @@ extension Keymap {
         CommandEntry("discard", usage: ":discard", help: ["start afresh (the saved one is backed up)"],
                      readme: "start afresh instead of the saved session (its copy stays in the backup file)", .host { _, _ in .discard }),
         CommandEntry("memory", usage: ":memory", help: ["how the --memory budget is spent"],
-                     readme: "how the `--memory` budget is spent (data and weights, focused sample, batch size, caches) and what the backend holds now",
+                     readme: "how the `--memory` budget is spent (the fixed runtime overhead, data and weights, focused sample, batch size, caches) and what the backend holds now",
                      .host { w, _ in
             guard w.isEmpty else { throw CommandError("usage: :memory") }
             return .memory

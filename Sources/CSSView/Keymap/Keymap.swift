@@ -37,6 +37,13 @@ public struct KeyEntry: Sendable {
 /// The debugger's keys and `:` commands as data: key dispatch, the help overlay, `:` completion
 /// and the tables in docs/debugger.md are all read from here. A new key or command is one entry.
 public enum Keymap {
+    /// The motions a count prefix repeats (`5n`, `10]`): steps, samples, layers, neurons, pages,
+    /// search matches and the table's sideways scroll.
+    static let repeatableKeys: Set<Key> = [
+        .char("n"), .char("b"), .char("["), .char("]"), .char("j"), .char("k"), .char("h"), .char("l"),
+        .up, .down, .left, .right, .pageUp, .pageDown, .char("f"), .char("F"), .char("{"), .char("}"),
+    ]
+
     /// Every key of the main screen, in the order help and docs/debugger.md list them.
     public static let keys: [KeyEntry] = [
         KeyEntry("n / b", help: ["step forward / back one global step"], [
@@ -131,6 +138,10 @@ public enum Keymap {
                 s.messageIsError = false
             }),
         ]),
+        KeyEntry("f / F", help: ["next / previous layer matching the last /"],
+                 readme: "go to the next / previous layer matching the last `/` search (wrapping around; `n` stays a time step)", [
+            (.char("f"), { s, _ in repeatSearch(&s, forward: true) }), (.char("F"), { s, _ in repeatSearch(&s, forward: false) }),
+        ]),
         KeyEntry("r", help: ["compute the data-set report"], readme: "recompute the data-set report", [
             (.char("r"), { s, c in startReport(&s, &c) }),
         ]),
@@ -161,7 +172,10 @@ public enum Keymap {
             (.char("c"), { s, c in requestHost(&s, .breakpoint(.next(forward: true)), line: "continue", &c) }),
             (.char("C"), { s, c in requestHost(&s, .breakpoint(.next(forward: false)), line: "reverse-continue", &c) }),
         ]),
-        KeyEntry("mouse", readmeKeys: "mouse", help: ["click layers, neurons, hotspots, panes"], []),
+        KeyEntry("mouse", readmeKeys: "mouse", help: ["click layers, neurons, hotspots, panes;", "the wheel scrolls the pane under it"],
+                 readme: "click layers, neurons, hotspots, panes; the wheel scrolls the pane under the pointer (as ↑/↓ there)", []),
+        KeyEntry("5n  10]", readmeKeys: "`5n`, `10]`", help: ["a count repeats a motion (n b [ ] j k h l", "arrows, PgUp/PgDn, f F { })"],
+                 readme: "a count typed first repeats a motion, as in vim and less: steps, samples, layers, neurons, pages, search matches", []),
         KeyEntry(":", help: ["the command line (COMMANDS below)"], readme: "open the command line", [
             (.char(":"), { s, _ in s.prompt = Prompt(kind: .command) }),
         ]),

@@ -47,7 +47,7 @@ extension Keymap {
     static let breakpointCommands: [CommandEntry] = [
         CommandEntry("break", usage: ":break COND", help: ["add a breakpoint (c/C stop at its hits)"],
                      readme: "add a numbered breakpoint: `coupling|overflow|violation [LAYER]`, `spike LAYER N`, `margin < X`, `residual [LAYER] > X`, `flip`, `wrong`, `disagree` (docs/numerics.md §11)",
-                     argument: .text, .host { w, _ in
+                     argument: .breakCondition, .host { w, _ in
             guard !w.isEmpty else { throw CommandError("usage: :break COND") }
             return .breakpoint(.add(w.joined(separator: " ")))
         }),

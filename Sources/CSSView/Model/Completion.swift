@@ -1,8 +1,10 @@
 import CSSSnapshots
 
-/// Tab completion from `Keymap.commands`: command names for the first word, then the first
-/// argument by the entry's `ArgumentKind` (layer rows, spiking layers and `all`, `:set` keys, …).
-/// Returns the new text and the candidates considered.
+/// Tab completion from `Keymap.commands`: command names for the first word, then the arguments
+/// by the entry's `ArgumentKind` (layer rows, spiking layers and `all`, `:set` keys and their
+/// on|off values, `:break` conditions and their layers, …). Returns the new text and the
+/// candidates considered. File paths are not completed here (the view reads no directory):
+/// see `pathToComplete`.
 public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
     let words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
     let live = Keymap.commands.filter { (!$0.isHost && !Keymap.hostCommandNames.contains($0.name)) || s.hasCommand($0.name) }
@@ -22,7 +24,14 @@ public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
         return completeArgument(head, partial: partial, names: orTensorNames(names, partial, s), caseInsensitive: true,
                                 finalSpace: false)
     }
-    guard words.count == 2 else { return (text, []) }  // only the first argument completes
+    let before = words.dropLast().joined(separator: " ")
+    if words.count == 3, entry.argument == .setKey, ["negative", "rate"].contains(words[1].lowercased()) {
+        return completeArgument(before, partial: words[2], names: ["on", "off"], caseInsensitive: true, finalSpace: false)
+    }
+    if entry.argument == .breakCondition {
+        return completeBreakCondition(words, state: s)
+    }
+    guard words.count == 2 else { return (text, []) }  // otherwise only the first argument completes
     let partial = words[1]
     switch entry.argument {
     case .spikingLayer, .spikingLayerOrAll:
@@ -40,9 +49,52 @@ public func complete(_ text: String, state s: ViewState) -> (String, [String]) {
     case .pane:
         return completeArgument(head, partial: partial, names: Pane.allCases.map(\.commandName),
                                 caseInsensitive: true, finalSpace: false)
-    case .none, .text, .layerRow:
+    case .none, .text, .layerRow, .breakCondition, .path:
         return (text, [])
     }
+}
+
+/// `:break COND`: the condition's keyword, then (for those that watch a layer) a spiking layer,
+/// and `<` / `>` where `margin` / `residual` may go without one.
+func completeBreakCondition(_ words: [String], state s: ViewState) -> (String, [String]) {
+    let before = words.dropLast().joined(separator: " "), partial = words.last ?? ""
+    let noArgument: Set<String> = ["flip", "wrong", "disagree"]
+    if words.count == 2 {
+        let (text, c) = completeArgument(before, partial: partial, names: BreakCondition.keywords, caseInsensitive: true,
+                                         finalSpace: true)
+        // A condition that takes nothing more is complete as it is.
+        return c.count == 1 && noArgument.contains(c[0]) ? (String(text.dropLast()), c) : (text, c)
+    }
+    let keyword = words[1].lowercased()
+    guard words.count == 3, BreakCondition.keywords.contains(keyword), !noArgument.contains(keyword) else {
+        return (words.joined(separator: " "), [])
+    }
+    let spiking = (s.layout?.layers ?? []).map(\.name)
+    let extra = keyword == "margin" ? ["<"] : keyword == "residual" ? [">"] : []
+    return completeArgument(before, partial: partial, names: orTensorNames(spiking, partial, s) + extra,
+                            caseInsensitive: true, finalSpace: true)
+}
+
+/// The path to complete when `text` is a command taking a file (`:w`, `:w!`, `:load`) and its
+/// one argument is being typed: the host lists the directory it names (`Command.listFiles`)
+/// and `.filesListed` comes back into `update`, so the view stays pure.
+public func pathToComplete(_ text: String, state s: ViewState) -> String? {
+    let words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+    guard words.count == 2, let entry = Keymap.command(named: words[0]), entry.argument == .path else { return nil }
+    return words[1]
+}
+
+/// The entries of the directory `partial` names whose names start with its last component, as
+/// `partial`'s directory part followed by the name (a directory with a trailing `/`); hidden
+/// entries only when the last component starts with a dot. Sorted; empty when nothing is there.
+public func fileCompletions(_ partial: String, list: (String) -> [(name: String, isDirectory: Bool)]) -> [String] {
+    let slash = partial.lastIndex(of: "/")
+    let directory = slash.map { String(partial[...$0]) } ?? ""
+    let stem = slash.map { String(partial[partial.index(after: $0)...]) } ?? partial
+    return list(directory.isEmpty ? "." : directory)
+        .filter { $0.name.hasPrefix(stem) && (stem.hasPrefix(".") || !$0.name.hasPrefix(".")) }
+        .map { directory + $0.name + ($0.isDirectory ? "/" : "") }
+        .sorted()
 }
 
 /// Layer names, or the layers' ONNX tensor names when no layer name starts with `partial`

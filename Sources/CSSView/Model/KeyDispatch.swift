@@ -15,6 +15,9 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
     case .click(let x, let y):
         handleClick(&s, x: x, y: y, &cmds)
         return
+    case .wheel(let x, let y, let up):
+        handleWheel(&s, x: x, y: y, up: up, &cmds)
+        return
     default:
         break
     }
@@ -97,12 +100,62 @@ func handleKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
     handleNormalKey(&s, key, &cmds)
 }
 
-/// The main screen's keys: whatever the key table binds in this state.
+/// The main screen's keys: whatever the key table binds in this state. Digits typed first are a
+/// count (`5n`, `10]`, as in vim and less): a motion runs that many times (one trace is asked
+/// for, the last one); any other key drops the count.
 func handleNormalKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) {
-    Keymap.action(for: key, in: s)?(&s, &cmds)
+    if case .char(let c) = key, let d = c.wholeNumberValue, c.isASCII, d > 0 || s.countPrefix != nil {
+        s.countPrefix = min(9999, (s.countPrefix ?? 0) * 10 + d)
+        s.message = "\(s.countPrefix!)…"
+        s.messageIsError = false
+        return
+    }
+    let count = s.countPrefix ?? 1
+    if s.countPrefix != nil {
+        s.countPrefix = nil
+        s.message = nil
+    }
+    guard let action = Keymap.action(for: key, in: s) else { return }
+    guard count > 1, Keymap.repeatableKeys.contains(key) else {
+        action(&s, &cmds)
+        return
+    }
+    var all: [Command] = []
+    for _ in 0..<count {
+        var c: [Command] = []
+        Keymap.action(for: key, in: s)?(&s, &c)
+        all += c
+    }
+    // Only the last sample's trace is wanted.
+    let lastTrace = all.lastIndex { if case .loadTrace = $0 { return true } else { return false } }
+    cmds += all.enumerated().filter { i, c in
+        if case .loadTrace = c { return i == lastTrace }
+        return true
+    }.map(\.element)
 }
 
 // MARK: - Mouse
+
+/// The wheel scrolls the pane under the pointer: that pane is focused (as a click would) and a
+/// notch moves in it as ↑ / ↓ do there (layers, membrane grid, raster rows, hotspots, watch rows,
+/// help). Over an open prompt or dialog it does nothing.
+func handleWheel(_ s: inout ViewState, x: Int, y: Int, up: Bool, _ cmds: inout [Command]) {
+    if s.prompt != nil { return }
+    switch s.overlay {
+    case .help:
+        scrollHelp(&s, up ? -1 : 1)
+        return
+    case .none, .anytime:
+        break
+    default:
+        return
+    }
+    let hits = Screen.hitRegions(s)
+    guard let pane = hits.last(where: { $0.rect.contains(x: x, y: y) && $0.target.isPane }),
+          case .pane(let p) = pane.target else { return }
+    focus(&s, p)
+    handleNormalKey(&s, up ? .up : .down, &cmds)
+}
 
 func handleClick(_ s: inout ViewState, x: Int, y: Int, _ cmds: inout [Command]) {
     if case .restoreOffer = s.overlay { return }  // needs y or n

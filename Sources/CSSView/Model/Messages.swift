@@ -14,6 +14,8 @@ public enum Key: Hashable, Sendable {
     case function(Int)
     /// Button-1 click at a screen cell.
     case click(x: Int, y: Int)
+    /// The mouse wheel at a cell: one notch up or down.
+    case wheel(x: Int, y: Int, up: Bool)
     /// The terminal now has this size.
     case resize(width: Int, height: Int)
 }
@@ -55,6 +57,9 @@ public enum Message: Sendable {
     /// Where θ came from, for the status line: e.g. "bundle theta.json" when a bundle's own θ
     /// file set θ and config instead of calibration; nil: calibrated.
     case thetaOrigin(String?)
+    /// The files `Command.listFiles(partial)` found (`fileCompletions`): Tab completes the
+    /// prompt's path with them if it still reads `partial`.
+    case filesListed(partial: String, names: [String])
 }
 
 /// What the host knows about the tuning history, for the status-line indicator.
@@ -90,5 +95,7 @@ public enum Command: Equatable, Sendable {
     case host(HostRequest)
     /// Cancel the running long host request (a long `:adjust`).
     case cancelHost
+    /// List the files a path being typed may complete to (`Message.filesListed`).
+    case listFiles(partial: String)
     case quit
 }

@@ -23,7 +23,7 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
                 if s.history.count > 100 { s.history.removeFirst(s.history.count - 100) }
                 executeCommandLine(&s, line, &cmds)
             }
-        } else if !findLayer(&s, p.text, report: true), let row = p.originRow {
+        } else if !p.text.isEmpty, !searchLayers(&s, p.text), let row = p.originRow {
             // A failed search leaves the selection where it was before the search.
             setLayerRow(&s, row)
             if let n = p.originNeuron { setNeuron(&s, n) }
@@ -88,16 +88,11 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
                 p.cycle = c
                 s.message = c.candidates.enumerated().map { $0 == c.index ? "[\($1)]" : $1 }.joined(separator: "  ")
                 s.messageIsError = false
+            } else if let partial = pathToComplete(p.text, state: s) {
+                cmds.append(.listFiles(partial: partial))  // answered by .filesListed
             } else {
                 let (text, candidates) = complete(p.text, state: s)
-                p.text = text
-                p.cycle = nil
-                if candidates.count > 1 {
-                    let prefix = text.lastIndex(of: " ").map { String(text[...$0]) } ?? ""
-                    p.cycle = Prompt.CompletionCycle(prefix: prefix, candidates: candidates, index: -1, shown: text)
-                    s.message = candidates.joined(separator: "  ") + "   (Tab again: each in turn)"
-                    s.messageIsError = false
-                }
+                showCompletion(&s, &p, text, candidates)
             }
         }
     case .char(let c):
@@ -108,6 +103,20 @@ func handlePromptKey(_ s: inout ViewState, _ key: Key, _ cmds: inout [Command]) 
     }
     s.prompt = p
     if p.kind == .find { findLayer(&s, p.text, report: false) }
+}
+
+/// A first Tab's result: the completed text, and with several candidates, the list in the
+/// message bar and a cycle for the next Tab.
+func showCompletion(_ s: inout ViewState, _ p: inout Prompt, _ text: String, _ candidates: [String]) {
+    p.text = text
+    p.cursor = nil
+    p.cycle = nil
+    if candidates.count > 1 {
+        let prefix = text.lastIndex(of: " ").map { String(text[...$0]) } ?? ""
+        p.cycle = Prompt.CompletionCycle(prefix: prefix, candidates: candidates, index: -1, shown: text)
+        s.message = candidates.joined(separator: "  ") + "   (Tab again: each in turn)"
+        s.messageIsError = false
+    }
 }
 
 extension Prompt {
@@ -129,6 +138,47 @@ extension String {
         while let l = sub.last, l.isWhitespace { sub.removeLast() }
         return String(sub)
     }
+}
+
+/// Enter on `/`: the search is remembered for `f` / `F`, and the first match selected (from the
+/// top, as typing showed it); false, and a message saying so, when no layer matches.
+func searchLayers(_ s: inout ViewState, _ text: String) -> Bool {
+    s.lastSearch = text
+    guard findLayer(&s, text, report: true) else { return false }
+    let n = searchMatches(s, text).count
+    if n > 1 {
+        s.message = "/\(text): match 1 of \(n); f / F: next / previous"
+        s.messageIsError = false
+    }
+    return true
+}
+
+/// The layer-list rows whose names contain `text` (case-insensitive), top to bottom.
+func searchMatches(_ s: ViewState, _ text: String) -> [Int] {
+    let needle = text.lowercased()
+    return (0..<s.layerRowCount).filter { s.rowName($0).lowercased().contains(needle) }
+}
+
+/// `f` / `F`: the next / previous layer matching the last `/` search, wrapping around (and
+/// saying so); a search without a match, or no search yet, is said.
+func repeatSearch(_ s: inout ViewState, forward: Bool) {
+    guard let text = s.lastSearch else {
+        s.message = "no search yet: / finds a layer by name"
+        s.messageIsError = true
+        return
+    }
+    let rows = searchMatches(s, text)
+    guard !rows.isEmpty else {
+        s.message = "no layer matches \"\(text)\""
+        s.messageIsError = true
+        return
+    }
+    let next = forward ? rows.first(where: { $0 > s.layerRow }) : rows.last(where: { $0 < s.layerRow })
+    let row = next ?? (forward ? rows.first! : rows.last!)
+    setLayerRow(&s, row)
+    let wrapped = next == nil && rows.count > 1 ? (forward ? " (wrapped to the top)" : " (wrapped to the bottom)") : ""
+    s.message = "/\(text): match \(rows.firstIndex(of: row)! + 1) of \(rows.count)" + wrapped
+    s.messageIsError = false
 }
 
 /// Selects the first layer-list row whose name contains `text` (case-insensitive); false when

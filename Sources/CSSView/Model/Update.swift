@@ -74,6 +74,17 @@ public func update(_ state: ViewState, _ message: Message) -> (ViewState, [Comma
         s.tuningStatus = status
     case .thetaOrigin(let origin):
         s.thetaOrigin = origin
+    case .filesListed(let partial, let names):
+        guard var p = s.prompt, p.kind == .command, pathToComplete(p.text, state: s) == partial else { break }
+        let head = String(p.text.prefix(while: { $0 != " " }))
+        let (text, candidates) = completeArgument(head, partial: partial, names: names, caseInsensitive: false,
+                                                  finalSpace: false)
+        if candidates.isEmpty {
+            s.message = "no file matches \(partial.isEmpty ? "here" : partial)"
+            s.messageIsError = true
+        }
+        showCompletion(&s, &p, text, candidates)
+        s.prompt = p
     case .offerRestore(let question):
         s.overlay = .restoreOffer(question)
         s.playing = false

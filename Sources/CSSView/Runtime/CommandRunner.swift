@@ -1,3 +1,4 @@
+import Foundation
 import CSSSnapshots
 
 /// Performs the commands `update` returns: backend work and host requests in tasks of their own,
@@ -100,6 +101,8 @@ public final class CommandRunner: @unchecked Sendable {
             case .cancelHost:
                 longHostTask?.cancel()
                 longHostTask = nil
+            case .listFiles(let partial):
+                send(.filesListed(partial: partial, names: fileCompletions(partial, list: listDirectory)))
             }
         }
         otherTasks.removeAll { $0.isCancelled }
@@ -207,5 +210,17 @@ final class CompletionCounter: Sendable {
             }
         }
         timer.value?.cancel()
+    }
+}
+
+/// The entries of a directory and whether each is one (`~` expanded); none when it cannot be read.
+@Sendable func listDirectory(_ path: String) -> [(name: String, isDirectory: Bool)] {
+    let fm = FileManager.default
+    let dir = (path as NSString).expandingTildeInPath
+    guard let names = try? fm.contentsOfDirectory(atPath: dir) else { return [] }
+    return names.map { name in
+        var isDir: ObjCBool = false
+        _ = fm.fileExists(atPath: (dir as NSString).appendingPathComponent(name), isDirectory: &isDir)
+        return (name, isDir.boolValue)
     }
 }

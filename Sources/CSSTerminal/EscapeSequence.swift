@@ -1,3 +1,5 @@
+import CSSView
+
 /// Escape sequences that curses hands over undecoded. With keypad mode on, curses turns the
 /// sequences its terminfo entry lists into KEY_ codes (Shift-Tab `ESC [ Z` → KEY_BTAB), but when
 /// the entry lacks one (TERM=vt100/vt220 have no `kcbt`) it returns a plain ESC followed by the
