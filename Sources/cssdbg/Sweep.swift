@@ -23,6 +23,8 @@ struct Sweep: AsyncParsableCommand {
     @OptionGroup var energy: EnergyOptions
     @Option(help: "What the Pareto front weighs against accuracy: latency (default), energy (synaptic operations) or latency,energy.")
     var pareto: String?
+    @Option(name: .customLong("chart-x"), help: "The --svg chart's horizontal axis: latency (default) or energy (the SNN's, per sample).")
+    var chartX: String?
     @Flag(help: "Print one JSON object (schema in docs/headless.md).") var json = false
     @Option(help: "Also write an SVG chart of accuracy against latency to FILE.") var svg: String?
 
@@ -32,6 +34,9 @@ struct Sweep: AsyncParsableCommand {
             throw ValidationError("--theta: sweep calibrates θ for every combination; it takes no θ file")
         }
         if let svg, svg.isEmpty { throw Usage.error("--svg", "''", "give a file name") }
+        if let chartX, !["latency", "energy"].contains(chartX) {
+            throw Usage.error("--chart-x", chartX, "must be latency or energy")
+        }
         if let pareto, ConversionSweep.Criteria(rawValue: pareto) == nil {
             throw Usage.error("--pareto", pareto, "must be one of latency, energy, latency,energy")
         }
@@ -72,7 +77,7 @@ struct Sweep: AsyncParsableCommand {
             ConversionSweep.markParetoFront(&points, criteria: criteria)
             Progress.finish()
             if let svg {
-                try AtomicFile.write(Array(SweepChart.svg(points, model: m.name, samples: m.data.count).utf8), to: svg)
+                try AtomicFile.write(Array(SweepChart.svg(points, model: m.name, samples: m.data.count, energy: chartX == "energy" ? energy.costs : nil).utf8), to: svg)
             }
             if json {
                 print(Self.json(points, model: m.name, samples: m.data.count, energy: energy.costs, criteria: criteria).rendered())

@@ -9,10 +9,13 @@ enum SweepChart {
     static let left = 70.0, right = 200.0, top = 50.0, bottom = 60.0
     static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 
-    static func svg(_ points: [SweepPoint], model: String, samples: Int) -> String {
+    /// `energy`: draw against the SNN's energy per sample (nJ at these costs) instead of latency.
+    static func svg(_ points: [SweepPoint], model: String, samples: Int, energy: EnergyCosts? = nil) -> String {
+        func xv(_ p: SweepPoint) -> Double { energy.map { p.synapticOps * $0.accumulate / 1000 } ?? Double(p.latency) }
+        let axisName = energy == nil ? "latency" : "energy"
         let labelled = points.first?.snnAccuracy != nil
         let what = labelled ? "SNN accuracy" : "agreement with the ANN"
-        let latencies = points.map { Double($0.latency) }, scores = points.map { $0.score * 100 }
+        let latencies = points.map(xv), scores = points.map { $0.score * 100 }
         let (x0, x1) = range(latencies, minimumSpan: 4)
         let (y0, y1) = range(scores, minimumSpan: 2, clamp: 0...100)
         let pw = width - left - right, ph = height - top - bottom
@@ -22,7 +25,7 @@ enum SweepChart {
         var out: [String] = []
         out.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">")
         out.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>")
-        out.append("<text x=\"\(f(left))\" y=\"28\" font-size=\"15\">\(escape(model)): \(what) against latency (\(samples) samples)</text>")
+        out.append("<text x=\"\(f(left))\" y=\"28\" font-size=\"15\">\(escape(model)): \(what) against \(axisName) (\(samples) samples)</text>")
         // Axes with ticks and grid lines.
         out.append("<g stroke=\"#ccc\" stroke-width=\"1\">")
         for t in ticks(x0, x1) { out.append("<line x1=\"\(f(x(t)))\" y1=\"\(f(top))\" x2=\"\(f(x(t)))\" y2=\"\(f(top + ph))\"/>") }
@@ -35,12 +38,12 @@ enum SweepChart {
         for t in ticks(y0, y1) {
             out.append("<text x=\"\(f(left - 8))\" y=\"\(f(y(t) + 4))\" text-anchor=\"end\">\(tickLabel(t, y0, y1))</text>")
         }
-        out.append("<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 18))\" text-anchor=\"middle\">latency (global steps, T + (depth + 1)·L)</text>")
+        out.append("<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 18))\" text-anchor=\"middle\">\(energy == nil ? "latency (global steps, T + (depth + 1)·L)" : "SNN energy per sample (nJ; synaptic operations × \(plainNumber(energy!.accumulate)) pJ)")</text>")
         out.append("<text transform=\"translate(20 \(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(what) (%)</text>")
         // The front as a dashed step line, under the series.
-        let front = points.filter(\.pareto).sorted { ($0.latency, $0.score) < ($1.latency, $1.score) }
+        let front = points.filter(\.pareto).sorted { (xv($0), $0.score) < (xv($1), $1.score) }
         if front.count > 1 {
-            let path = front.map { "\(f(x(Double($0.latency)))),\(f(y($0.score * 100)))" }.joined(separator: " ")
+            let path = front.map { "\(f(x(xv($0)))),\(f(y($0.score * 100)))" }.joined(separator: " ")
             out.append("<polyline points=\"\(path)\" fill=\"none\" stroke=\"black\" stroke-width=\"1\" stroke-dasharray=\"4 3\"/>")
         }
         // One series per (L, negative): a line through its points in latency order.
@@ -53,7 +56,7 @@ enum SweepChart {
         func id(_ p: SweepPoint) -> String {
             "\(p.config.T) \(p.config.beta) \(p.config.silent) \(p.config.negative)"
         }
-        func place(_ p: SweepPoint) -> String { "\(p.latency) \(f(y(p.score * 100)))" }
+        func place(_ p: SweepPoint) -> String { "\(f(x(xv(p)))) \(f(y(p.score * 100)))" }
         var together: [String: [String]] = [:]
         for s in series {
             for p in points where p.config.silent == s.L && p.config.negative == s.negative {
@@ -64,17 +67,17 @@ enum SweepChart {
             guard let group = together[place(p)], group.count > 1, let j = group.firstIndex(of: id(p)) else { return 0 }
             return (Double(j) - Double(group.count - 1) / 2) * 7
         }
-        func px(_ p: SweepPoint) -> Double { x(Double(p.latency)) + dx(p) }
+        func px(_ p: SweepPoint) -> Double { x(xv(p)) + dx(p) }
         for (i, s) in series.enumerated() {
             let color = colors[i % colors.count]
             let own = points.filter { $0.config.silent == s.L && $0.config.negative == s.negative }
-                .sorted { ($0.latency, $0.score) < ($1.latency, $1.score) }
+                .sorted { (xv($0), $0.score) < (xv($1), $1.score) }
             let path = own.map { "\(f(px($0))),\(f(y($0.score * 100)))" }.joined(separator: " ")
             out.append("<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"/>")
             for p in own {
                 let cx = f(px(p)), cy = f(y(p.score * 100))
                 let shared = together[place(p)]!.count
-                let tip = "T \(p.config.T), β \(plainNumber(p.config.beta)), L \(p.config.silent), negative \(p.config.negative ? "on" : "off"): \(String(format: "%.2f", p.score * 100)) % at latency \(p.latency)\(p.pareto ? " (Pareto front)" : "")"
+                let tip = "T \(p.config.T), β \(plainNumber(p.config.beta)), L \(p.config.silent), negative \(p.config.negative ? "on" : "off"): \(String(format: "%.2f", p.score * 100)) % at latency \(p.latency), \(String(format: "%.0f", p.synapticOps)) synaptic ops\(p.pareto ? " (Pareto front)" : "")"
                     + (shared > 1 ? " (one of \(shared) points here, spread sideways)" : "")
                 out.append("<circle cx=\"\(cx)\" cy=\"\(cy)\" r=\"4\" fill=\"\(color)\"><title>\(escape(tip))</title></circle>")
                 if p.pareto {

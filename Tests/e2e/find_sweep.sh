@@ -94,4 +94,19 @@ expect_usage "sweep: negative neither on nor off" "^cssdbg: --negative maybe: 'm
 expect_usage "sweep: a value twice" "'4' is listed twice" sweep samples/digits-mlp -T 4,4
 expect_usage "sweep: --rounds out of range" "^cssdbg: --rounds 0: must be between 1 and 100" sweep samples/digits-mlp --rounds 0
 
+"$BIN" sweep samples/digits-mlp --limit 40 -T 3,4 --silent 0 --pareto energy --chart-x energy --svg "$tmp/e.svg" --json >"$tmp/e.json" 2>"$tmp/err"
+check "sweep --pareto energy --chart-x energy: the front weighs energy, the chart's axis is the SNN's energy" python3 - "$tmp/e.json" "$tmp/e.svg" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["pareto_criteria"] == "energy"
+pts = d["points"]
+for p in pts:
+    dominated = any(q["snn_accuracy"] >= p["snn_accuracy"] and q["synaptic_ops"] <= p["synaptic_ops"]
+                    and (q["snn_accuracy"] > p["snn_accuracy"] or q["synaptic_ops"] < p["synaptic_ops"]) for q in pts)
+    assert p["pareto"] == (not dominated), p
+assert "SNN energy per sample (nJ" in open(sys.argv[2]).read()
+PY
+expect_usage "sweep: --chart-x not an axis" "^cssdbg: --chart-x time: must be latency or energy" sweep samples/digits-mlp --chart-x time
+expect_usage "sweep: --pareto not a criterion" "^cssdbg: --pareto speed: must be one of latency, energy, latency,energy" sweep samples/digits-mlp --pareto speed
+
 finish
