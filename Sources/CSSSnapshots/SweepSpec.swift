@@ -170,9 +170,12 @@ public struct SweepRow: Equatable, Sendable {
     public var coupling: Int
     /// On the Pareto front of SNN accuracy (agreement without labels) against latency.
     public var pareto: Bool
+    /// SNN synaptic operations per sample (docs/numerics.md §13).
+    public var synapticOps: Double
 
     public init(config: ConversionConfig, latency: Int, annAccuracy: Double?, snnAccuracy: Double?, agreement: Double,
-                residualP999Max: Double, overflow: Int, coupling: Int, pareto: Bool) {
+                residualP999Max: Double, overflow: Int, coupling: Int, pareto: Bool, synapticOps: Double = 0) {
+        self.synapticOps = synapticOps
         self.config = config
         self.latency = latency
         self.annAccuracy = annAccuracy

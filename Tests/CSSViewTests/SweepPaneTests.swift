@@ -24,7 +24,8 @@ final class SweepPaneTests: XCTestCase {
                     let snn = 0.80 + 0.02 * Double(t) - 0.01 * Double(l) + (n ? 0.03 : 0)
                     rows.append(SweepRow(config: c, latency: 3 * (t + l), annAccuracy: 0.975, snnAccuracy: snn,
                                          agreement: snn + 0.01, residualP999Max: 0.5 + Double(i) * 0.25,
-                                         overflow: n ? 0 : 12 * i, coupling: l == 0 ? 40 - i : 0, pareto: false))
+                                         overflow: n ? 0 : 12 * i, coupling: l == 0 ? 40 - i : 0, pareto: false,
+                                         synapticOps: Double(t * 12_345 + i * 777)))
                     i += 1
                 }
             }

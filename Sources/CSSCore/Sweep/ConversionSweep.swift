@@ -43,7 +43,8 @@ public struct SweepPoint: Sendable, Equatable {
     /// The point as the debugger's sweep pane shows it (no θ: the view never simulates).
     public var row: SweepRow {
         SweepRow(config: config, latency: latency, annAccuracy: annAccuracy, snnAccuracy: snnAccuracy, agreement: agreement,
-                 residualP999Max: residualP999Max, overflow: overflow, coupling: coupling, pareto: pareto)
+                 residualP999Max: residualP999Max, overflow: overflow, coupling: coupling, pareto: pareto,
+                 synapticOps: synapticOps)
     }
 
     /// What the front is drawn on: SNN accuracy, or agreement with the ANN when there are no labels.

@@ -7,7 +7,7 @@ import CSSSnapshots
 enum SweepOverlay {
     /// (header, width): the table's columns, numbers right-aligned.
     static let columns: [(String, Int)] = [("T", 3), ("β", 4), ("L", 2), ("neg", 3), ("lat", 4), ("ANN", 6),
-                                           ("SNN", 6), ("agree", 6), ("p99.9", 6), ("ovfl", 5), ("coup", 5), ("*", 1)]
+                                           ("SNN", 6), ("agree", 6), ("p99.9", 6), ("ovfl", 5), ("coup", 5), ("synop", 5), ("*", 1)]
     static var tableWidth: Int { 2 + columns.reduce(0) { $0 + $1.1 } + (columns.count - 1) * 2 }
 
     static let unicodeMarks: [Character] = ["●", "▲", "■", "◆", "▼", "★"]
@@ -107,9 +107,11 @@ enum SweepOverlay {
 
     /// The table; rows scroll to keep the selection visible.
     static func table(_ r: SweepResult, _ s: ViewState, into g: inout CellGrid, rect: Rect) {
+        // The synaptic-operations column only where the whole table fits: never a cut number.
+        let shown = Set(columns.indices.filter { $0 != 11 || rect.width >= tableWidth })
         var header: [(String, Style)] = [("  ", .dim)]
-        for (i, (h, w)) in columns.enumerated() {
-            header.append(((i == 0 ? "" : "  ") + DisplayWidth.pad(h, to: w, right: i == 3 || i == 11), Style(.title, [.bold])))
+        for (i, (h, w)) in columns.enumerated() where shown.contains(i) {
+            header.append(((i == 0 ? "" : "  ") + DisplayWidth.pad(h, to: w, right: i == 3 || i == 12), Style(.title, [.bold])))
         }
         g.write(header, x: rect.x, y: rect.y, maxWidth: rect.width)
         let visible = max(1, rect.height - 1)
@@ -125,13 +127,14 @@ enum SweepOverlay {
             let cells = [String(c.T), Fmt.short(c.beta, width: 4), String(c.silent), c.negative ? "on" : "off", String(row.latency),
                          Fmt.percent(row.annAccuracy), Fmt.percent(row.snnAccuracy), Fmt.percent(row.agreement),
                          Fmt.short(row.residualP999Max, width: 6), Fmt.count(row.overflow, width: 5),
-                         Fmt.count(row.coupling, width: 5), row.pareto ? "*" : ""]
-            for (j, text) in cells.enumerated() {
+                         Fmt.count(row.coupling, width: 5), Fmt.count(Int(row.synapticOps.rounded()), width: 5),
+                         row.pareto ? "*" : ""]
+            for (j, text) in cells.enumerated() where shown.contains(j) {
                 var style = Style(.normal, bg: bg)
                 if j == 9, row.overflow > 0 { style = Style(.overflow, bg: bg) }
                 if j == 10, row.coupling > 0 { style = Style(.coupling, bg: bg) }
-                if j == 11 || (row.pareto && j == 6) { style = Style(.ok, bg: bg, [.bold]) }
-                runs.append(((j == 0 ? "" : "  ") + DisplayWidth.pad(text, to: columns[j].1, right: j == 3 || j == 11), style))
+                if j == 12 || (row.pareto && j == 6) { style = Style(.ok, bg: bg, [.bold]) }
+                runs.append(((j == 0 ? "" : "  ") + DisplayWidth.pad(text, to: columns[j].1, right: j == 3 || j == 12), style))
             }
             g.write(runs, x: rect.x, y: rect.y + 1 + line, maxWidth: rect.width)
         }
