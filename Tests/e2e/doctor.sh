@@ -69,6 +69,8 @@ expect_error "doctor: tolerance out of range" 64 "^cssdbg: --tolerance -1: must 
 mkdir -p "$tmp/bare" && cp samples/digits-mlp/model.onnx "$tmp/bare/" && cp samples/digits-mlp/data.npy "$tmp/bare/inputs.npy"
 expect_error "doctor: no labels and no calibration set" 1 "has no labels and no calibration set of its own" doctor "$tmp/bare/model.onnx" --data "$tmp/bare/inputs.npy"
 expect_error "doctor: --max-rounds out of range" 64 "^cssdbg: --max-rounds 99: must be between 0 and 20" doctor samples/digits-mlp --max-rounds 99
+expect_error "eval --attribution that does not fit --memory names the budget it needs" 1 "too small for this model and data.*use --memory [0-9]*MiB or more" eval samples/digits-resnet --attribution --memory 10M
+expect_error "doctor that does not fit --memory names the budget it needs" 1 "too small for this model and data.*use --memory [0-9]*MiB or more" doctor samples/digits-resnet --memory 10M
 expect_error "eval: --e-mac not positive" 64 "^cssdbg: --e-mac -1: must be a positive number of pJ" eval samples/digits-mlp --e-mac -1
 expect_error "eval: --e-ac not a number" 64 "e-ac" eval samples/digits-mlp --e-ac x
 
