@@ -35,6 +35,8 @@ struct Doctor: AsyncParsableCommand {
     @Option(help: "Write the recommended θ (and its config) to this cssdbg-theta/1 file.") var out: String?
     @Flag(help: "Replace the --out file even when it holds θ of another model or config.") var force = false
     @Option(help: "Also write an SVG chart of accuracy against latency of the configurations tried.") var svg: String?
+    @Option(help: "What the Pareto front weighs against accuracy: latency (default), energy (synaptic operations) or latency,energy.")
+    var pareto: String?
     @Flag(help: "Print one JSON object (schema in docs/headless.md).") var json = false
 
     func validate() throws {
@@ -46,6 +48,9 @@ struct Doctor: AsyncParsableCommand {
         if let budget, !(budget > 0) { throw Usage.error("--budget", plainNumber(budget), "must be a positive number of seconds") }
         if let svg, svg.isEmpty { throw Usage.error("--svg", "''", "give a file name") }
         if let out, out.isEmpty { throw Usage.error("--out", "''", "give a file name") }
+        if let pareto, ConversionSweep.Criteria(rawValue: pareto) == nil {
+            throw Usage.error("--pareto", pareto, "must be one of latency, energy, latency,energy")
+        }
         _ = try betas()
         _ = try diagnosedConfig(base: nil)
     }
@@ -128,7 +133,8 @@ struct Doctor: AsyncParsableCommand {
             }
             let doc = DoctorReport(model: m.name, modelPath: source.model, samples: m.data.count, diagnosis: diagnosis,
                                    outcome: outcome, energy: energy.costs, thetaFile: written, layout: report.layout,
-                                   sourceFlags: sourceFlags())
+                                   sourceFlags: sourceFlags(),
+                                   criteria: pareto.flatMap(ConversionSweep.Criteria.init(rawValue:)) ?? .latency)
             print(json ? doc.json().rendered() : doc.text())
         }
     }

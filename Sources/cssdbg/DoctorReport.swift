@@ -14,6 +14,8 @@ struct DoctorReport {
     var thetaFile: String?
     var layout: NetworkLayout
     var sourceFlags: String
+    /// What the Pareto front weighs against accuracy (`--pareto`).
+    var criteria: ConversionSweep.Criteria = .latency
 
     func energyPJ(_ synapticOps: Double, macs: Int) -> JSONValue {
         .object([("ann", .number(Double(macs) * energy.mac)), ("snn", .number(synapticOps * energy.accumulate))])
@@ -95,7 +97,8 @@ struct DoctorReport {
             ("stop", outcome.map { .string(Self.stopText($0.stop)) } ?? .string("ann_fails")),
             ("not_visited", .integer(outcome?.notVisited ?? 0)),
             ("tried", .array((outcome?.trials ?? []).map(trialJSON))),
-            ("pareto", .array((outcome?.pareto ?? []).map(trialJSON))),
+            ("pareto_criteria", .string(criteria.rawValue)),
+            ("pareto", .array((outcome?.pareto(criteria) ?? []).map(trialJSON))),
             ("reproduce", .array(reproduce().map { .string($0) })),
         ])
     }
@@ -164,11 +167,14 @@ struct DoctorReport {
         for (why, n) in prunedBy { lines.append("  pruned, not evaluated: \(n) × \(why)") }
         lines.append("")
         var front: [String] = []
-        for t in outcome.pareto.sorted(by: { $0.latency < $1.latency }) {
-            let point = "latency \(t.latency) \(pct(t.report!.score)) %"
+        for t in outcome.pareto(criteria).sorted(by: { ($0.latency, $0.report!.synapticOps) < ($1.latency, $1.report!.synapticOps) }) {
+            let energy = criteria == .latency ? ""
+                : " " + ReportTable.picojoules(t.report!.synapticOps * self.energy.accumulate)
+            let point = "latency \(t.latency)\(energy) \(pct(t.report!.score)) %"
             if front.last != point { front.append(point) }
         }
-        lines.append("Pareto front (\(measure) against latency): " + front.joined(separator: ", "))
+        let against = ["latency": "latency", "energy": "energy", "latency,energy": "latency and energy"][criteria.rawValue]!
+        lines.append("Pareto front (\(measure) against \(against)): " + front.joined(separator: ", "))
         lines.append("")
         switch outcome.stop {
         case .interrupted: lines.append("interrupted (Ctrl-C) at latency \(outcome.stoppedAtLatency ?? 0): the best found so far is below")

@@ -51,6 +51,12 @@ check "doctor table: the overflow finding with A.3's factor" grep -q "block1.rel
 check "doctor table: recommended latency 5 (was 10)" grep -q "latency 5 (was 10), SNN accuracy 99.17 % (was 20.00 %)" "$tmp/t.txt"
 check "doctor table: the reproduce lines" grep -q "python -m cssdbg_torch eval samples/digits-resnet --theta THETA.json" "$tmp/t.txt"
 
+"$BIN" doctor samples/digits-mlp --pareto latency,energy --json >"$tmp/p.json" 2>"$tmp/err"
+check "doctor --pareto latency,energy: the front weighs synaptic operations too" python3 -c "
+import json; d = json.load(open('$tmp/p.json')); assert d['pareto_criteria'] == 'latency,energy'
+done = [t for t in d['tried'] if t['snn_accuracy'] is not None]
+front = lambda c: [t for t in done if not any(q['snn_accuracy'] >= t['snn_accuracy'] and q['latency'] <= t['latency'] and q['synaptic_ops'] <= t['synaptic_ops'] and (q['snn_accuracy'] > t['snn_accuracy'] or q['latency'] < t['latency'] or q['synaptic_ops'] < t['synaptic_ops']) for q in done)]
+assert sorted((t['T'], t['silent'], t['negative'], t['rounds']) for t in d['pareto']) == sorted((t['T'], t['silent'], t['negative'], t['rounds']) for t in front(0))"
 "$BIN" doctor samples/digits-cnn --budget 0.001 --json >"$tmp/b.json" 2>"$tmp/err"
 check "--budget stops early and says so" python3 -c "
 import json; d = json.load(open('$tmp/b.json')); assert d['stop'] == 'budget' and d['not_visited'] > 0, d['stop']"

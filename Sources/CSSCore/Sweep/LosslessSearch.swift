@@ -122,12 +122,20 @@ public enum LosslessSearch {
 
         /// Evaluated trials on the Pareto front of score (accuracy, agreement without labels)
         /// against latency: no other has a latency as low and a score as high, one strictly.
-        public var pareto: [Trial] {
+        public var pareto: [Trial] { pareto(.latency) }
+
+        /// The front against latency, synaptic operations (energy) or both.
+        public func pareto(_ criteria: ConversionSweep.Criteria) -> [Trial] {
             let done = trials.filter { $0.report != nil }
+            let useLatency = criteria != .energy, useEnergy = criteria != .latency
             return done.filter { p in
                 !done.contains { q in
-                    q.latency <= p.latency && q.report!.score >= p.report!.score
-                        && (q.latency < p.latency || q.report!.score > p.report!.score)
+                    let a = p.report!, b = q.report!
+                    let asGood = b.score >= a.score && (!useLatency || q.latency <= p.latency)
+                        && (!useEnergy || b.synapticOps <= a.synapticOps)
+                    let better = b.score > a.score || (useLatency && q.latency < p.latency)
+                        || (useEnergy && b.synapticOps < a.synapticOps)
+                    return asGood && better
                 }
             }
         }
