@@ -53,6 +53,7 @@ struct Eval: AsyncParsableCommand {
                     writeStderr("cssdbg: no labels: the attribution reports agreement with the ANN instead of accuracy\n")
                 }
                 report.attribution = try m.evaluator.attribution(m.data, amplitudes: theta, config: m.config,
+                                                                 snnPredictions: report.snnPredictions,
                                                                  progress: Progress.reporter("attributing (\(2 * m.network.layerCount + 1) simulations)"))
                 Progress.finish()
             }

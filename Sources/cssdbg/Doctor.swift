@@ -108,7 +108,7 @@ struct Doctor: AsyncParsableCommand {
             var report = try evaluator.evaluate(m.data, amplitudes: theta, config: config,
                                                 progress: Progress.reporter("diagnosing"))
             report.attribution = try evaluator.attribution(
-                m.data, amplitudes: theta, config: config,
+                m.data, amplitudes: theta, config: config, snnPredictions: report.snnPredictions,
                 progress: Progress.reporter("attributing (\(2 * m.network.layerCount + 1) simulations)"))
             let (_, steps) = try AmplitudeAdjustment.adjust(evaluator, calib: m.calib, amplitudes: theta, config: config,
                                                            rounds: 1)

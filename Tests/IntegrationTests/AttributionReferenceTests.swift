@@ -73,7 +73,10 @@ final class AttributionReferenceTests: XCTestCase {
     func evalJSON(_ s: ReferenceAgreementTests.Sample, _ config: ConversionConfig) throws -> [String: Any] {
         let theta = s.amplitudes(config)
         var report = try s.evaluator.evaluate(s.model.data, amplitudes: theta, config: config)
-        report.attribution = try s.evaluator.attribution(s.model.data, amplitudes: theta, config: config)
+        report.attribution = try s.evaluator.attribution(s.model.data, amplitudes: theta, config: config,
+                                                         snnPredictions: report.snnPredictions)
+        // The plain SNN simulated again gives the same attribution.
+        XCTAssertEqual(try s.evaluator.attribution(s.model.data, amplitudes: theta, config: config), report.attribution)
         return try JSONSerialization.jsonObject(with: Data(report.json().rendered().utf8)) as! [String: Any]
     }
 

@@ -70,19 +70,23 @@ extension Activation {
 extension Evaluator {
     /// The attribution of docs/numerics.md §12 over a data set: the SNN, each layer decoupled
     /// and every exact prefix — 2n+1 simulations, run batch by batch so that the ANN's pass and a
-    /// batch of inputs serve all of them and memory stays one batch's.
+    /// batch of inputs serve all of them and memory stays one batch's. `snnPredictions`: the plain
+    /// SNN's predictions when a report of the same θ and config already has them (one simulation fewer).
     public func attribution(_ data: SampleSet, amplitudes: Amplitudes, config: ConversionConfig,
+                            snnPredictions: [Int]? = nil,
                             progress: (@Sendable (Double) -> Void)? = nil) throws -> AttributionReport {
         let n = network.layerCount, classes = network.outputCount
+        let known = snnPredictions.flatMap { $0.count == data.count ? $0 : nil }
         // Variants: 0 the SNN (= exact prefix 0), 1...n exact prefixes, n+1...2n each layer decoupled.
         let variants: [LayerSubstitution] = [.none] + (1...n).map { .exactPrefix($0) } + (0..<n).map { .decoupled($0) }
         var predictions = [[Int]](repeating: [], count: variants.count)
+        if let known { predictions[0] = known }
         var annPred: [Int] = []
         try batches(data.count, progress: progress) { offset, count in
             let x = try data.samples(offset..<(offset + count))
             let ann = try simulator.annForward(x, count: count)
             for b in 0..<count { annPred.append(argmax(ann.outputs[(b * classes)..<((b + 1) * classes)])) }
-            for (v, substitution) in variants.enumerated() {
+            for (v, substitution) in variants.enumerated() where v > 0 || known == nil {
                 let snn = try simulator.simulate(x, count: count, amplitudes: amplitudes, config: config, ann: ann,
                                                  sampleOffset: offset, substitution: substitution)
                 for b in 0..<count { predictions[v].append(argmax(snn.outputs[(b * classes)..<((b + 1) * classes)])) }

@@ -36,7 +36,7 @@ extension LocalBackend {
                 var r = try ev.evaluate(data, amplitudes: state.amplitudes, config: state.config,
                                         progress: progress.map { p in { @Sendable f in p(f / (2 * n + 2)) } })
                 r.attribution = try ev.attribution(data, amplitudes: state.amplitudes, config: state.config,
-                                                   progress: progress.map { p in { @Sendable f in p((1 + f * (2 * n + 1)) / (2 * n + 2)) } })
+                                                   snnPredictions: r.snnPredictions, progress: progress.map { p in { @Sendable f in p((1 + f * (2 * n + 1)) / (2 * n + 2)) } })
                 return r
             }
         }
@@ -53,7 +53,8 @@ extension LocalBackend {
             let data = self.data, calib = self.calib
             return try await ComputeThread.run(name: "cssdbg doctor", gate: self.focusGate) {
                 var r = try ev.evaluate(data, amplitudes: state.amplitudes, config: state.config)
-                r.attribution = try ev.attribution(data, amplitudes: state.amplitudes, config: state.config)
+                r.attribution = try ev.attribution(data, amplitudes: state.amplitudes, config: state.config,
+                                                   snnPredictions: r.snnPredictions)
                 progress?(0.1)
                 let (_, a3) = try AmplitudeAdjustment.adjust(ev, calib: calib, amplitudes: state.amplitudes,
                                                             config: state.config, rounds: 1)

@@ -108,17 +108,23 @@ public enum ConversionSweep {
     /// A point is on the front when no other point is as good in every criterion and better in
     /// one (equal points are both on it).
     public static func markParetoFront(_ points: inout [SweepPoint], criteria: Criteria = .latency) {
-        let all = points
-        let useLatency = criteria != .energy, useEnergy = criteria != .latency
+        let all = points.map { (score: $0.score, latency: $0.latency, synapticOps: $0.synapticOps) }
         for i in points.indices {
-            let p = all[i]
-            points[i].pareto = !all.contains { q in
-                let asGood = q.score >= p.score && (!useLatency || q.latency <= p.latency)
-                    && (!useEnergy || q.synapticOps <= p.synapticOps)
-                let better = q.score > p.score || (useLatency && q.latency < p.latency)
-                    || (useEnergy && q.synapticOps < p.synapticOps)
-                return asGood && better
-            }
+            points[i].pareto = !all.contains { criteria.dominates($0, all[i]) }
         }
+    }
+}
+
+extension ConversionSweep.Criteria {
+    /// Whether `q` is as good as `p` in every criterion (score, and latency and/or synaptic
+    /// operations) and better in one.
+    public func dominates(_ q: (score: Double, latency: Int, synapticOps: Double),
+                          _ p: (score: Double, latency: Int, synapticOps: Double)) -> Bool {
+        let useLatency = self != .energy, useEnergy = self != .latency
+        let asGood = q.score >= p.score && (!useLatency || q.latency <= p.latency)
+            && (!useEnergy || q.synapticOps <= p.synapticOps)
+        let better = q.score > p.score || (useLatency && q.latency < p.latency)
+            || (useEnergy && q.synapticOps < p.synapticOps)
+        return asGood && better
     }
 }

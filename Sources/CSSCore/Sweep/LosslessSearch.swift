@@ -127,17 +127,10 @@ public enum LosslessSearch {
         /// The front against latency, synaptic operations (energy) or both.
         public func pareto(_ criteria: ConversionSweep.Criteria) -> [Trial] {
             let done = trials.filter { $0.report != nil }
-            let useLatency = criteria != .energy, useEnergy = criteria != .latency
-            return done.filter { p in
-                !done.contains { q in
-                    let a = p.report!, b = q.report!
-                    let asGood = b.score >= a.score && (!useLatency || q.latency <= p.latency)
-                        && (!useEnergy || b.synapticOps <= a.synapticOps)
-                    let better = b.score > a.score || (useLatency && q.latency < p.latency)
-                        || (useEnergy && b.synapticOps < a.synapticOps)
-                    return asGood && better
-                }
+            func key(_ t: Trial) -> (score: Double, latency: Int, synapticOps: Double) {
+                (t.report!.score, t.latency, t.report!.synapticOps)
             }
+            return done.filter { p in !done.contains { criteria.dominates(key($0), key(p)) } }
         }
     }
 
