@@ -18,7 +18,8 @@ struct DoctorReport {
     var criteria: ConversionSweep.Criteria = .latency
 
     func energyPJ(_ synapticOps: Double, macs: Int) -> JSONValue {
-        .object([("ann", .number(Double(macs) * energy.mac)), ("snn", .number(synapticOps * energy.accumulate))])
+        let (ann, snn) = OperationCounts(macs: macs, synapticOps: synapticOps).energy(energy)
+        return .object([("ann", .number(ann)), ("snn", .number(snn))])
     }
 
     static func stopText(_ s: LosslessSearch.Stop) -> String {
