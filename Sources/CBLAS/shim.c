@@ -10,16 +10,19 @@
 
 // Above 128 KiB glibc maps every block afresh and unmaps it on free, so per-layer activations
 // of megabytes come back as zero pages that fault in on first touch. Raising the mmap threshold
-// keeps freed blocks in the heap for the next layer or batch. The heap's free top is still given
-// back beyond 256 MiB, and css_release_free_memory returns the rest when a job ends, so one
-// transient peak (a data-set batch, a trace) does not stay resident for the whole session. Two
-// arenas: each arena keeps its own free blocks, and one per thread would multiply that.
+// keeps freed blocks in the heap for the next layer or batch. One arena: a thread's own arena
+// grows in heaps of at most 64 MiB, so a larger block (a 224×224 layer's window is 514 MB)
+// allocated off the main thread was mapped and unmapped each time whatever the threshold (three
+// times the page faults on ResNet-18 at 224×224; the allocations are few and large, so sharing
+// one arena's lock costs nothing measurable). The heap's free top is given back beyond 1 GiB
+// (a batch's largest tensors stay for the next batch), and css_release_free_memory returns the
+// rest when a job ends, so one transient peak does not stay resident for the whole session.
 void css_keep_large_blocks_in_heap(void) {
 #if defined(__GLIBC__)
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_TOP_PAD, 64 << 20);
-    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_ARENA_MAX, 1);
 #endif
 }
 

@@ -67,16 +67,38 @@ public struct QuantileAccumulator: Sendable {
         for i in histogram!.indices { histogram![i] += other.histogram![i] }
     }
 
+    /// Folds the values into the histogram now. The result of any sequence of adds and merges
+    /// depends only on the values and on whether their total exceeds the capacity, so a caller
+    /// that knows the total will exceed it can fold parts in parallel before merging them.
+    public mutating func foldNow() {
+        if histogram == nil { fold() }
+    }
+
     private mutating func fold() {
-        histogram = [Int32](repeating: 0, count: Self.octaves * Int(Self.binsPerOctave))
-        let vs = values
+        var bins = [Int32](repeating: 0, count: Self.octaves * Int(Self.binsPerOctave))
+        var z = 0
+        // `bin` for every value, on local buffers (no optional unwrapped per value).
+        bins.withUnsafeMutableBufferPointer { h in
+            values.withUnsafeBufferPointer { vs in
+                for x in vs {
+                    guard x > 0 else { z += 1; continue }
+                    h[max(0, min(h.count - 1, Self.binIndex(x)))] += 1
+                }
+            }
+        }
+        zeros += z
+        histogram = bins
         values = []
-        for v in vs { bin(v) }
+    }
+
+    @inline(__always)
+    static func binIndex(_ x: Float) -> Int {
+        Int((log2(Double(x)) - minExponent) * binsPerOctave)
     }
 
     private mutating func bin(_ x: Float) {
         guard x > 0 else { zeros += 1; return }
-        let i = Int((log2(Double(x)) - Self.minExponent) * Self.binsPerOctave)
+        let i = Self.binIndex(x)
         histogram![max(0, min(histogram!.count - 1, i))] += 1
     }
 

@@ -85,6 +85,9 @@ final class KernelFastPathTests: XCTestCase {
             ConvCase(cin: 3, cout: 2, h: 2, w: 2, n: 4, kernel: (3, 3), pads: (1, 1, 1, 1)),
             ConvCase(cin: 2, cout: 2, h: 1, w: 1, n: 3, kernel: (3, 3), pads: (1, 1, 1, 1)),
             ConvCase(cin: 2, cout: 2, h: 7, w: 3, n: 2, kernel: (3, 1), pads: (4, 0, 0, 0), dilation: (3, 1)),
+            // The ImageNet stem's 7×7/2 over 3 channels (the stride-2 gather), odd and even widths.
+            ConvCase(cin: 3, cout: 4, h: 19, w: 22, n: 2, kernel: (7, 7), stride: (2, 2), pads: (3, 3, 3, 3)),
+            ConvCase(cin: 3, cout: 2, h: 16, w: 15, n: 2, kernel: (7, 7), stride: (2, 2), pads: (3, 3, 3, 3)),
         ]
         for (i, k) in cases.enumerated() {
             checkConv(k, seed: UInt64(100 + 10 * i), tileWidths: [nil, 37, 5, 1])
@@ -193,6 +196,35 @@ final class KernelFastPathTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    /// The interior fast paths (3×3/2 as in the ImageNet stem, 2×2/2, any other window) give
+    /// the same bits as the tap-by-tap definition, border outputs and count_include_pad included.
+    func testAveragePoolFastPathsBitwiseEqualPlain() {
+        var rng = SystemRandomNumberGenerator()
+        var cases: [(Pool2D, Int, Int)] = [
+            (Pool2D(kernel: (3, 3), stride: (2, 2), pads: (1, 1, 1, 1), countIncludePad: true), 112, 112),
+            (Pool2D(kernel: (3, 3), stride: (2, 2), pads: (1, 1, 1, 1)), 9, 13),
+            (Pool2D(kernel: (2, 2), stride: (2, 2)), 7, 9),
+            (Pool2D(kernel: (3, 3), stride: (2, 2)), 2, 2),
+        ]
+        for _ in 0..<40 {
+            let k = (Int.random(in: 1...4, using: &rng), Int.random(in: 1...4, using: &rng))
+            let s = (Int.random(in: 1...3, using: &rng), Int.random(in: 1...3, using: &rng))
+            let pads = (Int.random(in: 0..<k.0, using: &rng), Int.random(in: 0..<k.1, using: &rng),
+                        Int.random(in: 0..<k.0, using: &rng), Int.random(in: 0..<k.1, using: &rng))
+            cases.append((Pool2D(kernel: k, stride: s, pads: pads, countIncludePad: Bool.random(using: &rng)),
+                          Int.random(in: k.0...12, using: &rng), Int.random(in: k.1...12, using: &rng)))
+        }
+        for (i, (pool, h, w)) in cases.enumerated() {
+            let oh = (h + pool.pads.top + pool.pads.bottom - pool.kernel.h) / pool.stride.h + 1
+            let ow = (w + pool.pads.left + pool.pads.right - pool.kernel.w) / pool.stride.w + 1
+            let x = Activation(shape: [2, h, w], columns: 3, data: RandomNetworks.values(2 * 3 * h * w, seed: UInt64(i)))
+            let fast = AffineOps.averagePool(pool, x, outShape: [2, oh, ow])
+            let plain = AffineOps.averagePoolPlain(pool, x, outShape: [2, oh, ow])
+            XCTAssertEqual(fast.data.map(\.bitPattern), plain.data.map(\.bitPattern),
+                           "kernel \(pool.kernel) stride \(pool.stride) pads \(pool.pads) on \(h)×\(w)")
         }
     }
 
@@ -348,6 +380,37 @@ final class KernelFastPathTests: XCTestCase {
         }
     }
 
+    /// Channels longer than `TSALayer.chunkSize` go through the window a chunk at a time: the
+    /// same bits as the neuron-by-neuron recurrence, on both paths, at chunk edges included.
+    func testTSAChunkedRunsMatchNaiveRecurrence() {
+        let cfg = ConversionConfig(T: 5, beta: 1.5, silent: 1)
+        let theta: Float = 0.41
+        for (B, hw) in [(1, TSALayer.chunkSize * 2 + 37), (2, TSALayer.chunkSize + 5)] {
+            let C = 2, T = cfg.T
+            var data = RandomNetworks.values(C * T * B * hw, seed: UInt64(B * 7), scale: 1.6 * theta)
+            for i in stride(from: 3, to: data.count, by: 31) { data[i] *= 12 }
+            let z = Activation(shape: [C, 1, hw], columns: T * B, data: data)
+            let label = "B \(B) hw \(hw)"
+            let want = Self.naiveTSA(z: z, theta: theta, config: cfg, batch: B, layer: 1, sampleOffset: 3)
+            let (fast, fastStats) = TSALayer.run(z: z, theta: Double(theta), params: TSAParameters(cfg), batch: B,
+                                                 layer: 1, ann: nil, sampleOffset: 3, recorder: nil)
+            XCTAssertEqual(fast.data, want.out, label)
+            assertSameStatistics(fastStats, want.stats, label)
+            XCTAssertGreaterThan(fastStats.coupling + fastStats.overflow, 0, label)
+            if B == 1 {
+                var result: (Activation, LayerStatistics)? = nil
+                let rows = TraceRecorder.recording(neurons: C * hw, T: T, window: cfg.window) { rec in
+                    result = TSALayer.run(z: z, theta: Double(theta), params: TSAParameters(cfg),
+                                          batch: 1, layer: 1, ann: nil, sampleOffset: 3, recorder: rec)
+                }
+                XCTAssertEqual(result!.0.data, want.out, label)
+                assertSameStatistics(result!.1, want.stats, label)
+                XCTAssertEqual(rows.membrane, want.membrane, label)
+                XCTAssertEqual(rows.margins, want.margins, label)
+            }
+        }
+    }
+
     /// The RMSE against the ANN is accumulated the same way on both paths.
     func testTSASquaredErrorSameOnBothPaths() {
         let cfg = ConversionConfig(T: 6, beta: 1.5, silent: 1)
@@ -413,5 +476,25 @@ final class KernelFastPathTests: XCTestCase {
             merged.merge(one)
             XCTAssertEqual(merged.percentile(50), one.percentile(50))
         }
+    }
+
+    /// Parts folded before their merge (as `TSALayer.run` does in parallel when a layer's batch
+    /// exceeds the exact capacity) give the same accumulator as adding every value to one.
+    func testQuantilePartsFoldedBeforeMergeEqualOneAccumulator() {
+        let xs = RandomNetworks.values(1000, seed: 9).enumerated().map { $0.offset % 7 == 0 ? 0 : abs($0.element) }
+        let capacity = 600
+        var one = QuantileAccumulator(exactCapacity: capacity)
+        for x in xs { one.add(x) }
+        var merged = QuantileAccumulator(exactCapacity: capacity)
+        for chunk in stride(from: 0, to: xs.count, by: 150) {
+            var part = QuantileAccumulator(exactCapacity: capacity)
+            Array(xs[chunk..<min(xs.count, chunk + 150)]).withUnsafeBufferPointer { part.add(contentsOf: $0) }
+            part.foldNow()
+            merged.merge(part)
+        }
+        XCTAssertFalse(one.isExact)
+        XCTAssertEqual(merged.count, one.count)
+        XCTAssertEqual(merged.maximum, one.maximum)
+        for q in [0.0, 1, 10, 14.3, 50, 99, 99.9, 100] { XCTAssertEqual(merged.percentile(q), one.percentile(q), "q \(q)") }
     }
 }

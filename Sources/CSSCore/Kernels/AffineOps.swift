@@ -27,14 +27,7 @@ enum AffineOps {
         case .affine(let scale, let sb, let shift, let hb):
             return affine(x, scale: scale, sb, shift: shift, hb, constantScale: constantScale)
         case .add:
-            var y = x
-            let other = inputs[1]
-            y.data.withUnsafeMutableBufferPointer { yp in
-                other.data.withUnsafeBufferPointer { op in
-                    for i in 0..<yp.count { yp[i] += op[i] }
-                }
-            }
-            return y
+            return add(x, inputs[1])
         case .averagePool(let p):
             return averagePool(p, x, outShape: outShape)
         case .globalAveragePool:
@@ -63,6 +56,25 @@ enum AffineOps {
             }
             return y
         }
+    }
+
+    /// `x + other` element by element, written into a new tensor: `var y = x; y += other` would
+    /// copy x first (its storage is shared with the graph's tensors), a whole extra pass.
+    static func add(_ x: Activation, _ other: Activation) -> Activation {
+        precondition(x.data.count == other.data.count)
+        var y = Activation(uninitialized: x.shape, columns: x.columns)  // every element is written
+        x.data.withUnsafeBufferPointer { xp in
+            other.data.withUnsafeBufferPointer { op in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    let box = UncheckedSendable((xp.baseAddress!, op.baseAddress!, yp.baseAddress!))
+                    parallelBlocks(yp.count, blockSize: 1 << 16) { range in
+                        let (a, b, out) = box.value
+                        for i in range { out[i] = a[i] + b[i] }
+                    }
+                }
+            }
+        }
+        return y
     }
 
     /// The listed columns of `x`, in that order (tests split batches with it).
@@ -171,59 +183,4 @@ enum AffineOps {
         return y
     }
 
-    static func averagePool(_ p: Pool2D, _ x: Activation, outShape: [Int]) -> Activation {
-        let h = x.shape[1], w = x.shape[2], oh = outShape[1], ow = outShape[2]
-        var y = Activation(uninitialized: outShape, columns: x.columns)  // every output is written
-        let rows = x.channels * x.columns
-        // 2×2, stride 2, no padding, whole windows: the same sums in the same order, unrolled.
-        let halving = p.kernel == (2, 2) && p.stride == (2, 2) && p.pads == (0, 0, 0, 0)
-            && 2 * oh <= h && 2 * ow <= w
-        x.data.withUnsafeBufferPointer { xp in
-            y.data.withUnsafeMutableBufferPointer { yp in
-                let yb = yp.baseAddress!, xb = xp.baseAddress!
-                parallelBlocks(rows, blockSize: 64) { range in
-                    if halving {
-                        for r in range {
-                            let src = xb + r * h * w, dst = yb + r * oh * ow
-                            for oy in 0..<oh {
-                                let top = src + 2 * oy * w, bottom = top + w, out = dst + oy * ow
-                                for ox in 0..<ow {
-                                    var s: Float = 0
-                                    s += top[2 * ox]
-                                    s += top[2 * ox + 1]
-                                    s += bottom[2 * ox]
-                                    s += bottom[2 * ox + 1]
-                                    out[ox] = s / 4
-                                }
-                            }
-                        }
-                        return
-                    }
-                    for r in range {
-                        let src = r * h * w, dst = r * oh * ow
-                        for oy in 0..<oh {
-                            for ox in 0..<ow {
-                                let y0 = oy * p.stride.h - p.pads.top, x0 = ox * p.stride.w - p.pads.left
-                                var s: Float = 0
-                                var count = 0
-                                for ky in 0..<p.kernel.h {
-                                    let iy = y0 + ky
-                                    if iy < 0 || iy >= h { continue }
-                                    for kx in 0..<p.kernel.w {
-                                        let ix = x0 + kx
-                                        if ix < 0 || ix >= w { continue }
-                                        s += xp[src + iy * w + ix]
-                                        count += 1
-                                    }
-                                }
-                                let divisor = p.countIncludePad ? p.kernel.h * p.kernel.w : max(count, 1)
-                                yb[dst + oy * ow + ox] = s / Float(divisor)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return y
-    }
 }

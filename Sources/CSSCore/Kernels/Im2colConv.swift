@@ -164,6 +164,9 @@ struct Im2col {
                 let dd = d + (lo - ox)
                 if sw == 1 {
                     dd.update(from: src + lo, count: hi - lo)
+                } else if sw == 2 {
+                    // A constant stride, so the gather vectorises (the ImageNet stem, stride-2 convs).
+                    for q in lo..<hi { dd[q &- lo] = src[2 &* q] }
                 } else {
                     for q in lo..<hi { dd[q - lo] = src[q * sw] }
                 }

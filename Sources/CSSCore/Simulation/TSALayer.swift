@@ -118,6 +118,7 @@ enum TSALayer {
         let blocks = (C + blockSize - 1) / blockSize
         var partials = [LayerStatistics](repeating: LayerStatistics(window: window), count: blocks)
         let annBox = UncheckedSendable(ann)
+        let folds = C * run > LayerStatistics(window: window).residuals.exactCapacity
         z.data.withUnsafeBufferPointer { zp in
             out.data.withUnsafeMutableBufferPointer { op in
                 partials.withUnsafeMutableBufferPointer { pp in
@@ -134,6 +135,9 @@ enum TSALayer {
                             observer?.channel(c, target: scratch.target, absResidual: scratch.absResidual,
                                               firstViolation: scratch.first, spikes: ob + c * T * run)
                         }
+                        // The layer's residuals will not stay exact (their merge would fold them
+                        // on one thread): fold each block's share here, in parallel.
+                        if folds { stats.residuals.foldNow() }
                         pb[channels.lowerBound / blockSize] = stats
                     }
                 }
@@ -193,31 +197,38 @@ enum TSALayer {
 
     static let noViolation = Int32.max
 
-    /// One channel: the recurrence, then the diagnostics, recording what the scratch asks for.
+    /// Neurons per chunk of `runFast`: its ten or so buffers of this many floats stay in L2.
+    static let chunkSize = 2048
+
+    /// Neurons `offset ..< offset + count` of one channel (`zc`, `oc` already offset; rows of
+    /// the window are `run` apart): the recurrence over the window, then target, encoded value,
+    /// spike counts and margin(k0) for every k0, counting violations into `s.violations`.
     @inline(__always)
-    static func runFast(zc: UnsafePointer<Float>, oc: UnsafeMutablePointer<Float>, channel c: Int, run: Int,
-                        hw: Int, B: Int, p: TSAParameters, theta thetaF: Float, invTheta: Float, layer: Int,
-                        ann: Activation?, sampleOffset: Int, scratch s: Scratch, stats: inout LayerStatistics) {
+    static func runChunk(zc: UnsafePointer<Float>, oc: UnsafeMutablePointer<Float>, offset i0: Int, count n: Int,
+                         run: Int, p: TSAParameters, theta thetaF: Float, invTheta: Float, scratch s: Scratch,
+                         positive: inout Int, negative: inout Int) {
         let T = p.T, L = p.L, window = T + L
         let beta = p.beta, threshold = p.threshold, negThreshold = -p.threshold, reset = p.reset
         let lowSpike: Float = p.negative ? -1 : 0
-        let h = s.h, g = s.g
-        h.update(repeating: 0, count: run)
-        g.update(repeating: 0, count: run)
+        let h = s.h + i0, g = s.g + i0
+        h.update(repeating: 0, count: n)
+        g.update(repeating: 0, count: n)
         // Forward recurrence. Silent steps (k < L) cannot fire, and G stays 0 until the first
         // firing step (β·0 = 0), so they only integrate h.
         for k in 0..<window {
             let x: UnsafePointer<Float> = k < T ? zc + k * run : UnsafePointer(s.silence)
             if let input = s.input, k < T {
-                for i in 0..<run { input[k * run + i] = x[i] * invTheta }
+                let xin = input + k * run + i0
+                for i in 0..<n { xin[i] = x[i] * invTheta }
             }
             if k < L {
-                for i in 0..<run { h[i] = beta * h[i] + x[i] * invTheta }
+                for i in 0..<n { h[i] = beta * h[i] + x[i] * invTheta }
                 if let membrane = s.membrane {
                     // o while silent: G is still 0 (β·0), so o = h or −0, as the firing steps compute it.
-                    for i in 0..<run {
+                    let o = membrane + k * run + i0
+                    for i in 0..<n {
                         let gi = beta * g[i]
-                        membrane[k * run + i] = h[i] >= 0 ? h[i] - gi : -gi
+                        o[i] = h[i] >= 0 ? h[i] - gi : -gi
                     }
                 }
                 continue
@@ -225,7 +236,7 @@ enum TSALayer {
             let row = oc + (k - L) * run
             // Inlined twice: with nil the store of o (kept only when recording) folds away.
             @inline(__always) func fire(keeping o: UnsafeMutablePointer<Float>?) {
-                for i in 0..<run {
+                for i in 0..<n {
                     let hi = beta * h[i] + x[i] * invTheta
                     var gi = beta * g[i]
                     let oi = hi >= 0 ? hi - gi : -gi
@@ -237,13 +248,13 @@ enum TSALayer {
                     o?[i] = oi
                 }
             }
-            if let membrane = s.membrane { fire(keeping: membrane + k * run) } else { fire(keeping: nil) }
+            if let membrane = s.membrane { fire(keeping: membrane + k * run + i0) } else { fire(keeping: nil) }
         }
         // Diagnostics: target, encoded value (Horner), spike counts and margin(k0) for every k0,
         // as passes over contiguous runs; spikes are scaled to θ on the way.
-        let a = s.target, pending = s.pending, e = s.encoded, worst = s.worst, first = s.first
+        let a = s.target + i0, pending = s.pending + i0, e = s.encoded + i0, worst = s.worst + i0, first = s.first + i0
         let divisor = p.targetDivisor
-        for i in 0..<run {
+        for i in 0..<n {
             let ai = max(h[i], 0) / divisor
             a[i] = ai
             pending[i] = ai
@@ -252,7 +263,6 @@ enum TSALayer {
             first[i] = noViolation
         }
         // Few pointers per loop and 32-bit lanes throughout, so each loop vectorises.
-        var positive = 0, negative = 0
         p.capacity.withUnsafeBufferPointer { capacity in
             p.slotWeights.withUnsafeBufferPointer { w in
                 for k0 in 0...window {
@@ -261,7 +271,7 @@ enum TSALayer {
                         let row = oc + slot * run
                         let wi = w[slot]
                         var pos: Int32 = 0, neg: Int32 = 0
-                        for i in 0..<run {
+                        for i in 0..<n {
                             let spike = row[i]
                             e[i] = e[i] * beta + spike
                             pos &+= spike > 0 ? 1 : 0
@@ -278,7 +288,7 @@ enum TSALayer {
                     // k0 only grows, so the first violation step is a running minimum (branch-free).
                     // Inlined twice, as `fire`: margins are kept only when recording.
                     @inline(__always) func check(keeping margin: UnsafeMutablePointer<Float>?) {
-                        for i in 0..<run {
+                        for i in 0..<n {
                             let m = cap - abs(pending[i])
                             margin?[i] = m
                             worst[i] = min(worst[i], m)
@@ -287,13 +297,35 @@ enum TSALayer {
                             first[i] = min(first[i], violated ? step : noViolation)
                         }
                     }
-                    if let margins = s.margins { check(keeping: margins + k0 * run) } else { check(keeping: nil) }
-                    s.violations[k0] = Int(count)
+                    if let margins = s.margins { check(keeping: margins + k0 * run + i0) } else { check(keeping: nil) }
+                    s.violations[k0] += Int(count)
                 }
             }
         }
+    }
+
+
+    /// One channel: the recurrence, then the diagnostics, recording what the scratch asks for.
+    @inline(__always)
+    static func runFast(zc: UnsafePointer<Float>, oc: UnsafeMutablePointer<Float>, channel c: Int, run: Int,
+                        hw: Int, B: Int, p: TSAParameters, theta thetaF: Float, invTheta: Float, layer: Int,
+                        ann: Activation?, sampleOffset: Int, scratch s: Scratch, stats: inout LayerStatistics) {
+        let window = p.T + p.L
+        for k0 in 0...window { s.violations[k0] = 0 }
+        var positive = 0, negative = 0
+        // Chunks of neurons go through the whole window and all diagnostics before the next:
+        // a 224×224 channel's run (B·H·W floats per buffer) is far larger than the cache, and
+        // every neuron's arithmetic is the same whatever the chunk, so the bits are too.
+        var i0 = 0
+        while i0 < run {
+            let n = min(chunkSize, run - i0)
+            runChunk(zc: zc + i0, oc: oc + i0, offset: i0, count: n, run: run, p: p, theta: thetaF,
+                     invTheta: invTheta, scratch: s, positive: &positive, negative: &negative)
+            i0 += n
+        }
         stats.spikesPositive += positive
         stats.spikesNegative += negative
+        let a = s.target, e = s.encoded, worst = s.worst, first = s.first
         for k0 in 0...window { stats.violationsByStep[k0] += s.violations[k0] }
         let u = s.residual, absU = s.absResidual
         for i in 0..<run {
