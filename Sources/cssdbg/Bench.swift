@@ -202,5 +202,6 @@ func measureUI(network: Network, data: SampleSet, theta: Amplitudes, config: Con
             ("ui_trace_arrival_ms", .number(round3(arrival))), ("ui_render_200x60_ms", .number(round3(render))),
             ("memory_budget_mib", mib(plan.budget)), ("memory_planned_mib", mib(plan.total)),
             ("memory_batch", .integer(plan.batchSize)), ("memory_trace_cache", .bool(plan.traceCache)),
+            ("memory_trace_cache_mib", mib(plan.traceCacheCost)),
             ("memory_data_cache_mib", mib(plan.dataCache)), ("backend_held_mib", mib(await backend.heldBytes()))]
 }

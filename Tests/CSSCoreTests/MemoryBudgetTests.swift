@@ -201,6 +201,36 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertLessThanOrEqual(tight.total, 400 << 20)
     }
 
+    /// Where memory is short the debugger keeps the focused sample's cache before it grows the
+    /// report's batches, as long as they keep a quarter of their samples (at least one); it never
+    /// spends more than the budget, and headless plans never keep a trace cache.
+    func testTraceCacheComesBeforeLargerBatches() throws {
+        let net = try RandomNetworks.resnet(seed: 4)
+        let needs = MemoryNeeds(network: net, config: config)
+        let fixed = MemoryNeeds.runtime + 1000 + needs.weights + needs.trace + needs.traceRun + 3 * needs.jobScratch
+            + 2 * needs.reportStatistics(samples: 50)
+        let cacheCost = needs.traceCache + (needs.traceRunKeeping - needs.traceRun)
+        var sawCacheBesideSmallerBatch = false
+        for step in 0..<400 {
+            let bytes = fixed + step * (2 * needs.batchPerSample + cacheCost) / 40
+            guard let plan = try? MemoryPlan(budget: MemoryBudget(bytes: bytes), needs: needs, dataBytes: 1000, samples: 50)
+            else { continue }
+            XCTAssertLessThanOrEqual(plan.total, bytes)
+            XCTAssertEqual(plan.traceCacheCost, cacheCost)
+            let left = bytes - fixed
+            let without = max(1, min(MemoryPlan.maxBatch, left / (2 * needs.batchPerSample)))
+            if plan.traceCache && plan.batchSize < without {
+                sawCacheBesideSmallerBatch = true
+                XCTAssertGreaterThanOrEqual(plan.batchSize, max(1, without / 4), "budget \(bytes)")
+            }
+            if !plan.traceCache { XCTAssertEqual(plan.batchSize, without, "no cache, so the batches take the room") }
+            let headless = try MemoryPlan(budget: MemoryBudget(bytes: bytes), needs: needs, dataBytes: 1000,
+                                          samples: 50, interactive: false)
+            XCTAssertFalse(headless.traceCache)
+        }
+        XCTAssertTrue(sawCacheBesideSmallerBatch, "some budget trades batch size for the cache")
+    }
+
     /// A model of a few hundred bytes is charged what the process really holds for it: the
     /// measured runtime overhead, named as such, and kilobytes for itself; 64 MiB runs it, in
     /// the debugger too.

@@ -207,6 +207,8 @@ public struct MemoryPlan: Sendable, Equatable {
     public let batchSize: Int
     /// Whether the focused sample keeps its tensors for incremental re-traces.
     public let traceCache: Bool
+    /// What keeping the focused sample's tensors costs (`traceCache` says whether it fits).
+    public let traceCacheCost: Int
     /// Bytes the data-set cache may hold (whole batches only).
     public let dataCache: Int
     /// Upper bound of what the plan allocates (≤ budget).
@@ -259,11 +261,19 @@ public struct MemoryPlan: Sendable, Equatable {
         }
         let report = jobs * (needs.reportStatistics(samples: samples) + needs.jobScratch)
         var left = budget.bytes - MemoryNeeds.runtime - dataBytes - needs.weights - focused - report
-        batchSize = max(1, min(Self.maxBatch, left / (jobs * needs.batchPerSample)))
-        left -= jobs * batchSize * needs.batchPerSample
         // Keeping the focused sample's tensors costs the cache, and while a re-trace runs, the
         // old cache and the new one's tensors at once (a first-layer change recomputes them all).
         let cacheCost = needs.traceCache + (needs.traceRunKeeping - needs.traceRun)
+        traceCacheCost = cacheCost
+        func batches(_ bytes: Int) -> Int { max(1, min(Self.maxBatch, bytes / (jobs * needs.batchPerSample))) }
+        let without = batches(left)
+        // The cache first when the batches beside it keep a quarter of their samples: a θ change
+        // then re-simulates only the layers from the changed one on (what a user waits for),
+        // while a data-set batch's speed hardly depends on its size at the sizes where memory is
+        // short (ResNet-18 at 224×224: the same samples/s at batch 1, 2 and 4, docs/performance.md).
+        let cacheFirst = interactive && left - cacheCost >= jobs * max(1, without / 4) * needs.batchPerSample
+        batchSize = cacheFirst ? batches(left - cacheCost) : without
+        left -= jobs * batchSize * needs.batchPerSample
         traceCache = interactive && cacheCost <= left
         if traceCache { left -= cacheCost }
         // Cache whole batches only; less than one batch is worth nothing.
