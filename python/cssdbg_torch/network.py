@@ -94,6 +94,12 @@ def counted_nodes(graph: Graph) -> list:
     return out
 
 
+def _count(x: torch.Tensor) -> torch.Tensor:
+    """The nonzero elements of x (an int64 tensor, exact). count_nonzero of a bool tensor is
+    several times faster on CPU than x.bool().sum() or count_nonzero of a float tensor."""
+    return torch.count_nonzero(x if x.dtype == torch.bool else x.bool())
+
+
 class _KeepOne(dict):
     """A `keep` dict for `_run` that stores only layer `l`'s spikes into `into`."""
 
@@ -115,8 +121,7 @@ class _NonzeroCounter:
         self.parts: list = [None] * len(nodes)
 
     def __call__(self, k, x):
-        # x.bool().sum() is exact (int64) and several times faster than torch.count_nonzero on CPU.
-        self.parts[self.index[k]] = x.bool().sum()
+        self.parts[self.index[k]] = _count(x)
 
     def counts(self) -> np.ndarray:
         if not self.parts:
@@ -371,7 +376,12 @@ class CSSNetwork(nn.Module):
         Returns θ·S in the same layout and accumulates the layer's diagnostics (§6).
 
         `mode` "decoupled" gives the neurons their window's whole input in the first step,
-        "exact" the ANN activation `ann` there instead (§10)."""
+        "exact" the ANN activation `ann` there instead (§10).
+
+        The T+L steps run in place on preallocated buffers (a few ops per step, none
+        allocating): each op rounds exactly as the plain formulas `h = β·h + X·(1/θ)`,
+        `o = (h ≥ 0 ? h : 0) − G` and `G = G + β^L·S` do (β^L·S is exact), so the numbers are
+        those of the step-by-step form."""
         cfg = self.config
         T, L, W = cfg.T, cfg.silent, cfg.window
         dt = self.dtype
@@ -383,7 +393,6 @@ class CSSNetwork(nn.Module):
         shape = z.shape
         X = z.reshape(T, -1)
         P = X.shape[1]
-        x0 = None
         if mode is not None:
             wf = [float(one(w)) for w in cfg.slot_weights]
             if mode == "decoupled":
@@ -394,31 +403,43 @@ class CSSNetwork(nn.Module):
                 acc = ann.reshape(-1).to(dt) * inv
             else:
                 raise ValueError(f"unknown substitution {mode!r}")
-            x0 = acc / wf[0]
+            inputs = [acc / wf[0]]  # the whole input in step 0, nothing after
+        else:
+            inputs = X * inv  # [T, P], every slot's input in θ units at once
         h = torch.zeros(P, dtype=dt, device=z.device)
         g = torch.zeros(P, dtype=dt, device=z.device)
+        o = torch.empty(P, dtype=dt, device=z.device)
+        low = torch.empty(P, dtype=dt, device=z.device) if cfg.negative else None
         S = torch.empty((T, P), dtype=dt, device=z.device)
         for k in range(W):
-            if x0 is not None:
-                h = beta * h + x0 if k == 0 else beta * h
-            elif k < T:
-                h = beta * h + X[k] * inv
-            else:
-                h = beta * h
+            if k < len(inputs):
+                if k == 0:
+                    h.copy_(inputs[0])  # β·0 + x = x
+                else:
+                    h.mul_(beta).add_(inputs[k])
+            elif k > 0:
+                h.mul_(beta)
             if k < L:
                 continue
-            g = beta * g
-            o = torch.where(h >= 0, h - g, -g)
-            s = (o >= thr).to(dt)
-            if cfg.negative:
-                s = s - (o <= -thr).to(dt)
-            S[k - L] = s
-            g = g + reset * s
+            g.mul_(beta)
+            torch.clamp_min(h, 0, out=o).sub_(g)
+            s = S[k - L]
+            torch.ge(o, thr, out=s)
+            if low is not None:
+                s.sub_(torch.le(o, -thr, out=low))
+            g.add_(s, alpha=reset)
         if stats is not None:
             self._diagnose(S, h, l, ann, stats, n)
-        return (S * float(theta)).reshape(shape)
+        return S.mul_(float(theta)).reshape(shape)
 
     def _diagnose(self, S, h, l, ann, st: LayerStats, n):
+        """The layer's §6 statistics from its spikes S [T, P] and final h [P], the window at once.
+
+        The margins of k0 = 0..L are all margin(0) (nothing fired yet, same capacity); k0 = L+j
+        has the first j slots fired, so pending is computed for j = 0..T only, by the same
+        sequential subtractions as the step-by-step form (w·S is exact). `capacity − |pending|
+        ≤ 0` is tested as `|pending| ≥ capacity`, the same in IEEE arithmetic. A neuron's first
+        violation is its first violating j, mapped back to k0."""
         cfg = self.config
         T, L, W = cfg.T, cfg.silent, cfg.window
         dt = self.dtype
@@ -426,39 +447,45 @@ class CSSNetwork(nn.Module):
         beta = float(one(cfg.beta))
         w = cfg.slot_weights
         wf = [float(one(x)) for x in w]
-        cap = [float(one(1 + (sum(w[max(0, k0 - L):]) if max(0, k0 - L) < T else 0))) for k0 in range(W + 1)]
-        a = torch.clamp(h, min=0) / float(one(cfg.reset))
-        pending = a.clone()
-        e = torch.zeros_like(a)
-        first = torch.full(a.shape, _NO_VIOLATION, dtype=torch.int32, device=a.device)
-        counts = []
-        for k0 in range(W + 1):
-            slot = k0 - 1 - L
-            if 0 <= slot < T:
-                e = e * beta + S[slot]
-                pending = pending - wf[slot] * S[slot]
-            viol = (cap[k0] - pending.abs()) <= 0
-            counts.append(viol.sum())
-            first = torch.where(viol & (first == _NO_VIOLATION), torch.full_like(first, k0), first)
-        u = (a - e).abs()
-        has = first != _NO_VIOLATION
-        fv = first[has].to(torch.int64)
-        hist = torch.bincount(fv, minlength=W + 1)
-        small = torch.stack([torch.stack(counts), hist]).cpu().numpy()
-        st.violations += small[0]
-        st.first += small[1]
-        scal = torch.stack([(S > 0).sum(), (S < 0).sum(), (u >= 1).sum(), (fv == 0).sum(), (fv > 0).sum()]).cpu().tolist()
-        st.pos += int(scal[0])
-        st.neg += int(scal[1])
-        st.over_one += int(scal[2])
-        st.overflow += int(scal[3])
-        st.coupling += int(scal[4])
+        P = h.numel()
+        dev = h.device
+        a = torch.clamp(h, min=0).div_(float(one(cfg.reset)))
+        # e = Σ w_i S_i, summed in Horner form.
+        e = S[0].clone()
+        for slot in range(1, T):
+            e.mul_(beta).add_(S[slot])
+        pend = torch.empty((T + 1, P), dtype=dt, device=dev)
+        pend[0] = a
+        for j in range(T):
+            torch.sub(pend[j], S[j], alpha=wf[j], out=pend[j + 1])
+        cap = torch.tensor([float(one(1 + (sum(w[j:]) if j < T else 0))) for j in range(T + 1)], dtype=dt, device=dev)
+        viol = torch.ge(pend.abs_(), cap.reshape(-1, 1))  # [T+1, P]
+        # Counts with count_nonzero over flat bool rows: CPU integer reductions (sum, and
+        # argmax over a leading dim) are many times slower than it on big layers.
+        by_j = [_count(viol[j]) for j in range(T + 1)]
+        # First violating j as a max (argmax over dim 0 is slow): code = T+1−j at the first
+        # violating j (the largest code of the violating rows), 0 where there is none.
+        code = viol.view(torch.uint8).mul_(torch.arange(T + 1, 0, -1, dtype=torch.uint8, device=dev).reshape(-1, 1))
+        hist = torch.bincount(code.amax(dim=0), minlength=T + 2)
+        u = (a - e).abs_()
+        small = torch.cat([torch.stack(by_j + [_count(S > 0), _count(S < 0), _count(u >= 1)]), hist]).cpu().numpy()
+        by_j, (pos, negs, over) = small[:T + 1], small[T + 1:T + 4]
+        first_j = small[T + 4:][::-1][:T + 1]  # first_j[j] = hist[T+1−j]
+        counts = np.concatenate([np.repeat(by_j[:1], L + 1), by_j[1:]])
+        firsts = np.concatenate([first_j[:1], np.zeros(L, np.int64), first_j[1:]])
+        st.violations += counts
+        st.first += firsts
+        st.pos += int(pos)
+        st.neg += int(negs)
+        st.over_one += int(over)
+        st.overflow += int(first_j[0])
+        st.coupling += int(first_j[1:].sum())
         st.pairs += u.numel()
         st.top.add(u)
         if ann is not None:
             d = (float(one(self.theta[l])) * e - ann.reshape(-1)).to(torch.float64).reshape(n, -1)
             # cumsum is a sequential sum: the same per sample on any number of threads.
-            st.sq_by_sample.append(torch.cumsum(d * d, dim=1)[:, -1].cpu().numpy())
+            st.sq_by_sample.append(torch.cumsum(d.mul_(d), dim=1)[:, -1].cpu().numpy())
 
     @torch.no_grad()
     def simulate(self, x, ann_acts=None, stats: RunStats | None = None, substitute=None):
