@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import Config
+from . import kernels
 from .errors import CSSError, SettingError
 from .onnx_import import Graph, load_graph, unique_names
 from .stats import LayerStats, RunStats, merge_summaries, percentile_from_top, top_count
@@ -362,14 +363,8 @@ class CSSNetwork(nn.Module):
     def encode(self, x):
         """Signed Theorem-2 encoder (§4) in float64 with its tie rule: spikes [T, N, ...]."""
         cfg = self.config
-        u = x.to(torch.float64) / self.theta_input / cfg.beta ** cfg.T
-        out = []
-        for _ in range(cfg.T):
-            u = u * cfg.beta
-            s = (u >= 1 - TIE).to(torch.float64) - (u <= -1 + TIE).to(torch.float64)
-            out.append(s)
-            u = u - s
-        return torch.stack(out)
+        return kernels.on(x.device, kernels.encode)(x, float(self.theta_input), float(cfg.beta),
+                                                    float(cfg.beta ** cfg.T), cfg.T, TIE)
 
     def _tsa(self, z, l, ann, stats: LayerStats | None, n, mode=None):
         """TSA-ReLU over the window (§5) for layer l; z is [T·N, ...] slot-major in ANN units.
@@ -378,10 +373,7 @@ class CSSNetwork(nn.Module):
         `mode` "decoupled" gives the neurons their window's whole input in the first step,
         "exact" the ANN activation `ann` there instead (§10).
 
-        The T+L steps run in place on preallocated buffers (a few ops per step, none
-        allocating): each op rounds exactly as the plain formulas `h = β·h + X·(1/θ)`,
-        `o = (h ≥ 0 ? h : 0) − G` and `G = G + β^L·S` do (β^L·S is exact), so the numbers are
-        those of the step-by-step form."""
+        The steps run in `kernels.tsa_window` (TorchScript on CPU, in place)."""
         cfg = self.config
         T, L, W = cfg.T, cfg.silent, cfg.window
         dt = self.dtype
@@ -403,31 +395,10 @@ class CSSNetwork(nn.Module):
                 acc = ann.reshape(-1).to(dt) * inv
             else:
                 raise ValueError(f"unknown substitution {mode!r}")
-            inputs = [acc / wf[0]]  # the whole input in step 0, nothing after
+            inputs = (acc / wf[0]).reshape(1, -1)  # the whole input in step 0, nothing after
         else:
             inputs = X * inv  # [T, P], every slot's input in θ units at once
-        h = torch.zeros(P, dtype=dt, device=z.device)
-        g = torch.zeros(P, dtype=dt, device=z.device)
-        o = torch.empty(P, dtype=dt, device=z.device)
-        low = torch.empty(P, dtype=dt, device=z.device) if cfg.negative else None
-        S = torch.empty((T, P), dtype=dt, device=z.device)
-        for k in range(W):
-            if k < len(inputs):
-                if k == 0:
-                    h.copy_(inputs[0])  # β·0 + x = x
-                else:
-                    h.mul_(beta).add_(inputs[k])
-            elif k > 0:
-                h.mul_(beta)
-            if k < L:
-                continue
-            g.mul_(beta)
-            torch.clamp_min(h, 0, out=o).sub_(g)
-            s = S[k - L]
-            torch.ge(o, thr, out=s)
-            if low is not None:
-                s.sub_(torch.le(o, -thr, out=low))
-            g.add_(s, alpha=reset)
+        S, h = kernels.on(z.device, kernels.tsa_window)(inputs, T, L, beta, thr, reset, bool(cfg.negative))
         if stats is not None:
             self._diagnose(S, h, l, ann, stats, n)
         return S.mul_(float(theta)).reshape(shape)
@@ -447,28 +418,9 @@ class CSSNetwork(nn.Module):
         beta = float(one(cfg.beta))
         w = cfg.slot_weights
         wf = [float(one(x)) for x in w]
-        P = h.numel()
-        dev = h.device
-        a = torch.clamp(h, min=0).div_(float(one(cfg.reset)))
-        # e = Σ w_i S_i, summed in Horner form.
-        e = S[0].clone()
-        for slot in range(1, T):
-            e.mul_(beta).add_(S[slot])
-        pend = torch.empty((T + 1, P), dtype=dt, device=dev)
-        pend[0] = a
-        for j in range(T):
-            torch.sub(pend[j], S[j], alpha=wf[j], out=pend[j + 1])
-        cap = torch.tensor([float(one(1 + (sum(w[j:]) if j < T else 0))) for j in range(T + 1)], dtype=dt, device=dev)
-        viol = torch.ge(pend.abs_(), cap.reshape(-1, 1))  # [T+1, P]
-        # Counts with count_nonzero over flat bool rows: CPU integer reductions (sum, and
-        # argmax over a leading dim) are many times slower than it on big layers.
-        by_j = [_count(viol[j]) for j in range(T + 1)]
-        # First violating j as a max (argmax over dim 0 is slow): code = T+1−j at the first
-        # violating j (the largest code of the violating rows), 0 where there is none.
-        code = viol.view(torch.uint8).mul_(torch.arange(T + 1, 0, -1, dtype=torch.uint8, device=dev).reshape(-1, 1))
-        hist = torch.bincount(code.amax(dim=0), minlength=T + 2)
-        u = (a - e).abs_()
-        small = torch.cat([torch.stack(by_j + [_count(S > 0), _count(S < 0), _count(u >= 1)]), hist]).cpu().numpy()
+        cap = [float(one(1 + (sum(w[j:]) if j < T else 0))) for j in range(T + 1)]
+        small, u, e = kernels.on(h.device, kernels.window_stats)(S, h, beta, float(one(cfg.reset)), wf, cap)
+        small = small.cpu().numpy()
         by_j, (pos, negs, over) = small[:T + 1], small[T + 1:T + 4]
         first_j = small[T + 4:][::-1][:T + 1]  # first_j[j] = hist[T+1−j]
         counts = np.concatenate([np.repeat(by_j[:1], L + 1), by_j[1:]])
