@@ -25,8 +25,8 @@ def tsa_window(inputs: torch.Tensor, T: int, L: int, beta: float, thr: float, re
     after the last are 0). Returns the spikes S [T, P] and the final h [P]."""
     P = inputs.shape[1]
     dt, dev = inputs.dtype, inputs.device
-    h = torch.zeros(P, dtype=dt, device=dev)
-    g = torch.zeros(P, dtype=dt, device=dev)
+    h = torch.empty(P, dtype=dt, device=dev)
+    g = torch.empty(P, dtype=dt, device=dev)  # G = 0 until step L, set there
     o = torch.empty(P, dtype=dt, device=dev)
     low = torch.empty(P, dtype=dt, device=dev)
     S = torch.empty((T, P), dtype=dt, device=dev)
@@ -39,20 +39,36 @@ def tsa_window(inputs: torch.Tensor, T: int, L: int, beta: float, thr: float, re
         else:
             h.mul_(beta)
         if k >= L:
-            g.mul_(beta)
-            torch.clamp_min(h, 0.0, out=o).sub_(g)
+            torch.clamp_min(h, 0.0, out=o)
+            if k > L:
+                g.mul_(beta)
+                o.sub_(g)  # at k = L, G = β·0 = 0 and h − 0 = h
             s = S[k - L]
             torch.ge(o, thr, out=s)
             if negative:
                 s.sub_(torch.le(o, -thr, out=low))
-            g.add_(s, alpha=reset)
+            if k > L:
+                g.add_(s, alpha=reset)
+            else:
+                torch.mul(s, reset, out=g)  # 0 + β^L·S
     return S, h
 
 
-def _count(x: torch.Tensor) -> torch.Tensor:
-    # count_nonzero of a bool tensor is several times faster on CPU than x.sum() or
-    # count_nonzero of a float or integer tensor.
-    return torch.count_nonzero(x)
+def _row_ones(x: torch.Tensor) -> torch.Tensor:
+    """The number of ones in each row of x [R, P] (values 0 or 1), exact, as int64 [R].
+
+    Float sums over the contiguous last dim are the fast path on CPU (comparisons that make
+    bool tensors, and integer reductions, are several times slower). A float sum of 0/1 values
+    is exact while every partial sum is an integer the type holds exactly: up to 2^24 values
+    in float32 (2^53 in float64), so longer rows are summed in pieces of that size."""
+    piece = (1 << 24) if x.dtype == torch.float32 else (1 << 53)
+    P = x.shape[1]
+    if P <= piece:
+        return x.sum(dim=1).to(torch.int64)
+    total = torch.zeros(x.shape[0], dtype=torch.int64, device=x.device)
+    for lo in range(0, P, piece):
+        total += x[:, lo:lo + piece].sum(dim=1).to(torch.int64)
+    return total
 
 
 def window_stats(S: torch.Tensor, h: torch.Tensor, beta: float, reset: float, wf: List[float],
@@ -66,7 +82,8 @@ def window_stats(S: torch.Tensor, h: torch.Tensor, beta: float, reset: float, wf
     pending(j) = a − Σ_{i<j} w_i S_i by the sequential subtractions of the step-by-step form
     (w·S is exact); `capacity − |pending| ≤ 0` is tested as `|pending| ≥ capacity`, the same in
     IEEE arithmetic. The first violating j is found as a max of T+1−j over the violating rows
-    (argmax over a leading dim is slow on CPU)."""
+    (argmax over a leading dim is slow on CPU). Tests write 0/1 floats in place (see
+    `_row_ones`)."""
     T, P = S.shape[0], S.shape[1]
     dt, dev = S.dtype, S.device
     a = torch.clamp_min(h, 0.0).div_(reset)
@@ -78,17 +95,22 @@ def window_stats(S: torch.Tensor, h: torch.Tensor, beta: float, reset: float, wf
     for j in range(T):
         torch.sub(pend[j], S[j], alpha=wf[j], out=pend[j + 1])
     capt = torch.tensor(cap, dtype=dt, device=dev).reshape(-1, 1)
-    viol = torch.ge(pend.abs_(), capt)  # [T+1, P]
-    counts: List[torch.Tensor] = []
-    for j in range(T + 1):
-        counts.append(_count(viol[j]))
+    viol = torch.ge(pend.abs_(), capt, out=pend)  # [T+1, P], 1 where margin(j) ≤ 0
+    by_j = _row_ones(viol)
     u = (a - e).abs_()
-    counts.append(_count(S > 0))
-    counts.append(_count(S < 0))
-    counts.append(_count(u >= 1))
-    code = viol.to(torch.uint8).mul_(torch.arange(T + 1, 0, -1, dtype=torch.uint8, device=dev).reshape(-1, 1))
-    hist = torch.bincount(code.amax(dim=0), minlength=T + 2)
-    return torch.cat([torch.stack(counts), hist]), u, e
+    # Spike counts without temporaries: S ∈ {−1, 0, 1}, so per row ΣS = pos − neg and
+    # Σ|S| = pos + neg, both exact while P fits _row_ones's bound.
+    if P <= ((1 << 24) if dt == torch.float32 else (1 << 53)):
+        net = S.sum(dim=1).to(torch.int64).sum()
+        both = torch.linalg.vector_norm(S, 1.0, dim=1).to(torch.int64).sum()
+        pos, neg = (both + net) // 2, (both - net) // 2
+    else:
+        pos = _row_ones(torch.clamp_min(S, 0.0)).sum()
+        neg = _row_ones(torch.clamp_max(S, 0.0).neg_()).sum()
+    spikes = torch.stack([pos, neg, _row_ones(torch.ge(u, 1.0, out=torch.empty_like(u)).reshape(1, -1)).sum()])
+    code = viol.mul_(torch.arange(T + 1, 0, -1, dtype=dt, device=dev).reshape(-1, 1)).amax(dim=0)
+    hist = torch.bincount(code.to(torch.int64), minlength=T + 2)
+    return torch.cat([by_j, spikes, hist]), u, e
 
 
 def encode(x: torch.Tensor, theta: float, beta: float, beta_T: float, T: int, tie: float) -> torch.Tensor:
