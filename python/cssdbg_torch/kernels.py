@@ -2,8 +2,8 @@
 
 On CPU they run as TorchScript: the loops then run without Python between the ops and without
 holding the GIL, so the worker threads of `in_batches` run in parallel instead of taking turns
-(small layers are all per-op overhead). No fuser runs on CPU, so the ops are the same ATen
-kernels as eager mode and the numbers are the same bits. On CUDA they run eagerly (TorchScript's
+(small layers are all per-op overhead). No fuser runs on CPU (PyTorch's CPU fusion is off by
+default), so the ops are the same ATen kernels as eager mode and the numbers are the same bits. On CUDA they run eagerly (TorchScript's
 GPU fusers may contract multiply-adds, which would change rounding).
 
 Every op rounds exactly as the step-by-step formulas of the spec: `h = β·h + X`,
@@ -54,14 +54,18 @@ def tsa_window(inputs: torch.Tensor, T: int, L: int, beta: float, thr: float, re
     return S, h
 
 
-def _row_ones(x: torch.Tensor) -> torch.Tensor:
+def exact_piece(dtype: torch.dtype) -> int:
+    """How many 0/1 values a float sum of this dtype adds exactly: every partial sum is then an
+    integer the type holds (2^24 in float32, 2^53 in float64)."""
+    return (1 << 24) if dtype == torch.float32 else (1 << 53)
+
+
+def _row_ones(x: torch.Tensor, piece: int) -> torch.Tensor:
     """The number of ones in each row of x [R, P] (values 0 or 1), exact, as int64 [R].
 
     Float sums over the contiguous last dim are the fast path on CPU (comparisons that make
-    bool tensors, and integer reductions, are several times slower). A float sum of 0/1 values
-    is exact while every partial sum is an integer the type holds exactly: up to 2^24 values
-    in float32 (2^53 in float64), so longer rows are summed in pieces of that size."""
-    piece = (1 << 24) if x.dtype == torch.float32 else (1 << 53)
+    bool tensors, and integer reductions, are several times slower); rows longer than `piece`
+    (`exact_piece`) are summed in pieces of that length."""
     P = x.shape[1]
     if P <= piece:
         return x.sum(dim=1).to(torch.int64)
@@ -72,7 +76,7 @@ def _row_ones(x: torch.Tensor) -> torch.Tensor:
 
 
 def window_stats(S: torch.Tensor, h: torch.Tensor, beta: float, reset: float, wf: List[float],
-                 cap: List[float]) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                 cap: List[float], piece: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The §6 statistics of one layer's window from its spikes S [T, P] and final h [P].
 
     Returns (counts, u, e): counts (int64) = violations for j = 0..T fired slots, then
@@ -96,18 +100,19 @@ def window_stats(S: torch.Tensor, h: torch.Tensor, beta: float, reset: float, wf
         torch.sub(pend[j], S[j], alpha=wf[j], out=pend[j + 1])
     capt = torch.tensor(cap, dtype=dt, device=dev).reshape(-1, 1)
     viol = torch.ge(pend.abs_(), capt, out=pend)  # [T+1, P], 1 where margin(j) ≤ 0
-    by_j = _row_ones(viol)
+    by_j = _row_ones(viol, piece)
     u = (a - e).abs_()
     # Spike counts without temporaries: S ∈ {−1, 0, 1}, so per row ΣS = pos − neg and
     # Σ|S| = pos + neg, both exact while P fits _row_ones's bound.
-    if P <= ((1 << 24) if dt == torch.float32 else (1 << 53)):
+    if P <= piece:
         net = S.sum(dim=1).to(torch.int64).sum()
         both = torch.linalg.vector_norm(S, 1.0, dim=1).to(torch.int64).sum()
         pos, neg = (both + net) // 2, (both - net) // 2
     else:
-        pos = _row_ones(torch.clamp_min(S, 0.0)).sum()
-        neg = _row_ones(torch.clamp_max(S, 0.0).neg_()).sum()
-    spikes = torch.stack([pos, neg, _row_ones(torch.ge(u, 1.0, out=torch.empty_like(u)).reshape(1, -1)).sum()])
+        pos = _row_ones(torch.clamp_min(S, 0.0), piece).sum()
+        neg = _row_ones(torch.clamp_max(S, 0.0).neg_(), piece).sum()
+    over = _row_ones(torch.ge(u, 1.0, out=torch.empty_like(u)).reshape(1, -1), piece).sum()
+    spikes = torch.stack([pos, neg, over])
     code = viol.mul_(torch.arange(T + 1, 0, -1, dtype=dt, device=dev).reshape(-1, 1)).amax(dim=0)
     hist = torch.bincount(code.to(torch.int64), minlength=T + 2)
     return torch.cat([by_j, spikes, hist]), u, e

@@ -443,7 +443,8 @@ class CSSNetwork(nn.Module):
         w = cfg.slot_weights
         wf = [float(one(x)) for x in w]
         cap = [float(one(1 + (sum(w[j:]) if j < T else 0))) for j in range(T + 1)]
-        small, u, e = kernels.on(h.device, kernels.window_stats)(S, h, beta, float(one(cfg.reset)), wf, cap)
+        small, u, e = kernels.on(h.device, kernels.window_stats)(S, h, beta, float(one(cfg.reset)), wf, cap,
+                                                               kernels.exact_piece(dt))
         small = small.cpu().numpy()
         by_j, (pos, negs, over) = small[:T + 1], small[T + 1:T + 4]
         first_j = small[T + 4:][::-1][:T + 1]  # first_j[j] = hist[T+1−j]
