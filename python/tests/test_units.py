@@ -201,3 +201,22 @@ def test_window_stats_counts_exactly_in_pieces():
         if j:
             pending = pending - wf[j - 1] * S[j - 1]
         assert int(counts[j]) == int(((cap[j] - pending.abs()) <= 0).sum())
+
+
+def test_kernels_eager_equal_torchscript():
+    """The eager functions (CUDA, or a PyTorch without TorchScript) give the CPU TorchScript's bits."""
+    import torch
+    from cssdbg_torch import kernels
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(7, 3, 4, generator=g) * 3
+    cpu = torch.device("cpu")
+    for T, L, neg in ((10, 1, True), (4, 0, False), (3, 2, True)):
+        inputs = torch.randn(T, 301, generator=g)
+        for ins in (inputs, inputs[:1]):
+            a = kernels.tsa_window(ins, T, L, 1.5, 0.75 * 1.5 ** L if not neg else 0.5 * 1.5 ** L, 1.5 ** L, neg)
+            b = kernels.on(cpu, kernels.tsa_window)(ins, T, L, 1.5, 0.75 * 1.5 ** L if not neg else 0.5 * 1.5 ** L,
+                                                    1.5 ** L, neg)
+            assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+        e1 = kernels.encode(x, 0.3, 1.5, 1.5 ** T, T, 1e-6)
+        e2 = kernels.on(cpu, kernels.encode)(x, 0.3, 1.5, 1.5 ** T, T, 1e-6)
+        assert torch.equal(e1, e2) and e1.shape == (T, 7, 3, 4)
