@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import Config
+from . import kernels
 from .errors import CSSError, SettingError
 from .onnx_import import Graph, load_graph, unique_names
 from .stats import LayerStats, RunStats, merge_summaries, percentile_from_top, top_count
@@ -29,7 +30,9 @@ E_MAC_PJ = 4.6
 E_AC_PJ = 0.9
 # Encoder ties (§4): u within this of ±1 counts as reaching it.
 TIE = 1e-6
-_NO_VIOLATION = 1 << 30
+# Feature maps and conv weights channels-last for inputs of at least this many pixels (see
+# _Affine.run); CSSDBG_TORCH_NCHW=1 turns it off, to compare.
+CHANNELS_LAST_PIXELS = 1 << 30 if os.environ.get("CSSDBG_TORCH_NCHW") == "1" else 32 * 32
 
 
 def _f32(x: float) -> float:
@@ -94,6 +97,21 @@ def counted_nodes(graph: Graph) -> list:
     return out
 
 
+def _count(x: torch.Tensor) -> torch.Tensor:
+    """The nonzero elements of x (an int64 tensor, exact). count_nonzero of a bool tensor is
+    several times faster on CPU than x.bool().sum() or count_nonzero of a float tensor."""
+    return torch.count_nonzero(x if x.dtype == torch.bool else x.bool())
+
+
+def _memory_order(t: torch.Tensor):
+    """(t's elements as a contiguous tensor in memory order, the function that puts a tensor of
+    that shape back in t's logical order): a channels-last [N, C, H, W] map is its [N, H, W, C]
+    permutation, so flattening it is a view, not a copy."""
+    if t.dim() == 4 and not t.is_contiguous() and t.is_contiguous(memory_format=torch.channels_last):
+        return t.permute(0, 2, 3, 1), lambda y: y.permute(0, 3, 1, 2)
+    return t, lambda y: y
+
+
 class _KeepOne(dict):
     """A `keep` dict for `_run` that stores only layer `l`'s spikes into `into`."""
 
@@ -115,8 +133,7 @@ class _NonzeroCounter:
         self.parts: list = [None] * len(nodes)
 
     def __call__(self, k, x):
-        # x.bool().sum() is exact (int64) and several times faster than torch.count_nonzero on CPU.
-        self.parts[self.index[k]] = x.bool().sum()
+        self.parts[self.index[k]] = _count(x)
 
     def counts(self) -> np.ndarray:
         if not self.parts:
@@ -131,10 +148,15 @@ class _Affine(nn.Module):
     def __init__(self, graph: Graph, dtype):
         super().__init__()
         self.graph = graph
+        shape = tuple(graph.input_shape)
+        self.channels_last = len(shape) == 3 and shape[1] * shape[2] >= CHANNELS_LAST_PIXELS
         for k, op in enumerate(graph.ops):
             for name, v in op.p.items():
                 if isinstance(v, np.ndarray):
-                    self.register_buffer(f"op{k}_{name}", torch.from_numpy(np.ascontiguousarray(v)).to(dtype))
+                    t = torch.from_numpy(np.ascontiguousarray(v)).to(dtype)
+                    if self.channels_last and op.kind == "conv" and name == "weight":
+                        t = t.contiguous(memory_format=torch.channels_last)
+                    self.register_buffer(f"op{k}_{name}", t)
         self.last_use = {}
         for k, op in enumerate(graph.ops):
             for name in op.inputs:
@@ -189,6 +211,14 @@ class _Affine(nn.Module):
     def run(self, x, cscale, relu, observe=None):
         """Walks the graph; `relu(layer, z)` computes each Relu; `observe(k, x)`, when given, sees
         the data input of every op k it wants (`observe.wants`)."""
+        if self.channels_last and x.dim() == 4:
+            # Channels-last (NHWC) feature maps: oneDNN's convolutions take them without the
+            # reorders NCHW costs on every call, and element-wise ops keep the layout. Measured
+            # (2 cores): about 25 % less convolution time on 224×224 ResNet-18; on 8×8 digits
+            # maps it was 10 % slower, so small inputs stay NCHW. The convolutions round
+            # differently in this layout (within css-spec §9, and still the same for any
+            # thread or process count).
+            x = x.contiguous(memory_format=torch.channels_last)
         env = {self.graph.input: x}
         layer = 0
         for k, op in enumerate(self.graph.ops):
@@ -357,21 +387,17 @@ class CSSNetwork(nn.Module):
     def encode(self, x):
         """Signed Theorem-2 encoder (§4) in float64 with its tie rule: spikes [T, N, ...]."""
         cfg = self.config
-        u = x.to(torch.float64) / self.theta_input / cfg.beta ** cfg.T
-        out = []
-        for _ in range(cfg.T):
-            u = u * cfg.beta
-            s = (u >= 1 - TIE).to(torch.float64) - (u <= -1 + TIE).to(torch.float64)
-            out.append(s)
-            u = u - s
-        return torch.stack(out)
+        return kernels.on(x.device, kernels.encode)(x, float(self.theta_input), float(cfg.beta),
+                                                    float(cfg.beta ** cfg.T), cfg.T, TIE)
 
     def _tsa(self, z, l, ann, stats: LayerStats | None, n, mode=None):
         """TSA-ReLU over the window (§5) for layer l; z is [T·N, ...] slot-major in ANN units.
         Returns θ·S in the same layout and accumulates the layer's diagnostics (§6).
 
         `mode` "decoupled" gives the neurons their window's whole input in the first step,
-        "exact" the ANN activation `ann` there instead (§10)."""
+        "exact" the ANN activation `ann` there instead (§10).
+
+        The steps run in `kernels.tsa_window` (TorchScript on CPU, in place)."""
         cfg = self.config
         T, L, W = cfg.T, cfg.silent, cfg.window
         dt = self.dtype
@@ -380,10 +406,9 @@ class CSSNetwork(nn.Module):
         inv = float(one(1) / theta)
         beta = float(one(cfg.beta))
         thr, reset = float(one(cfg.threshold)), float(one(cfg.reset))
-        shape = z.shape
-        X = z.reshape(T, -1)
+        zf, unflat = _memory_order(z)
+        X = zf.reshape(T, -1)
         P = X.shape[1]
-        x0 = None
         if mode is not None:
             wf = [float(one(w)) for w in cfg.slot_weights]
             if mode == "decoupled":
@@ -391,34 +416,25 @@ class CSSNetwork(nn.Module):
                 for k in range(T):
                     acc = acc + wf[k] * (X[k] * inv)
             elif mode == "exact":
-                acc = ann.reshape(-1).to(dt) * inv
+                acc = _memory_order(ann)[0].reshape(-1).to(dt) * inv
             else:
                 raise ValueError(f"unknown substitution {mode!r}")
-            x0 = acc / wf[0]
-        h = torch.zeros(P, dtype=dt, device=z.device)
-        g = torch.zeros(P, dtype=dt, device=z.device)
-        S = torch.empty((T, P), dtype=dt, device=z.device)
-        for k in range(W):
-            if x0 is not None:
-                h = beta * h + x0 if k == 0 else beta * h
-            elif k < T:
-                h = beta * h + X[k] * inv
-            else:
-                h = beta * h
-            if k < L:
-                continue
-            g = beta * g
-            o = torch.where(h >= 0, h - g, -g)
-            s = (o >= thr).to(dt)
-            if cfg.negative:
-                s = s - (o <= -thr).to(dt)
-            S[k - L] = s
-            g = g + reset * s
+            inputs = (acc / wf[0]).reshape(1, -1)  # the whole input in step 0, nothing after
+        else:
+            inputs = X * inv  # [T, P], every slot's input in θ units at once
+        S, h = kernels.on(z.device, kernels.tsa_window)(inputs, T, L, beta, thr, reset, bool(cfg.negative))
         if stats is not None:
             self._diagnose(S, h, l, ann, stats, n)
-        return (S * float(theta)).reshape(shape)
+        return unflat(S.mul_(float(theta)).reshape(zf.shape))
 
     def _diagnose(self, S, h, l, ann, st: LayerStats, n):
+        """The layer's §6 statistics from its spikes S [T, P] and final h [P], the window at once.
+
+        The margins of k0 = 0..L are all margin(0) (nothing fired yet, same capacity); k0 = L+j
+        has the first j slots fired, so pending is computed for j = 0..T only, by the same
+        sequential subtractions as the step-by-step form (w·S is exact). `capacity − |pending|
+        ≤ 0` is tested as `|pending| ≥ capacity`, the same in IEEE arithmetic. A neuron's first
+        violation is its first violating j, mapped back to k0."""
         cfg = self.config
         T, L, W = cfg.T, cfg.silent, cfg.window
         dt = self.dtype
@@ -426,39 +442,30 @@ class CSSNetwork(nn.Module):
         beta = float(one(cfg.beta))
         w = cfg.slot_weights
         wf = [float(one(x)) for x in w]
-        cap = [float(one(1 + (sum(w[max(0, k0 - L):]) if max(0, k0 - L) < T else 0))) for k0 in range(W + 1)]
-        a = torch.clamp(h, min=0) / float(one(cfg.reset))
-        pending = a.clone()
-        e = torch.zeros_like(a)
-        first = torch.full(a.shape, _NO_VIOLATION, dtype=torch.int32, device=a.device)
-        counts = []
-        for k0 in range(W + 1):
-            slot = k0 - 1 - L
-            if 0 <= slot < T:
-                e = e * beta + S[slot]
-                pending = pending - wf[slot] * S[slot]
-            viol = (cap[k0] - pending.abs()) <= 0
-            counts.append(viol.sum())
-            first = torch.where(viol & (first == _NO_VIOLATION), torch.full_like(first, k0), first)
-        u = (a - e).abs()
-        has = first != _NO_VIOLATION
-        fv = first[has].to(torch.int64)
-        hist = torch.bincount(fv, minlength=W + 1)
-        small = torch.stack([torch.stack(counts), hist]).cpu().numpy()
-        st.violations += small[0]
-        st.first += small[1]
-        scal = torch.stack([(S > 0).sum(), (S < 0).sum(), (u >= 1).sum(), (fv == 0).sum(), (fv > 0).sum()]).cpu().tolist()
-        st.pos += int(scal[0])
-        st.neg += int(scal[1])
-        st.over_one += int(scal[2])
-        st.overflow += int(scal[3])
-        st.coupling += int(scal[4])
+        cap = [float(one(1 + (sum(w[j:]) if j < T else 0))) for j in range(T + 1)]
+        small, u, e = kernels.on(h.device, kernels.window_stats)(S, h, beta, float(one(cfg.reset)), wf, cap,
+                                                               kernels.exact_piece(dt))
+        small = small.cpu().numpy()
+        by_j, (pos, negs, over) = small[:T + 1], small[T + 1:T + 4]
+        first_j = small[T + 4:][::-1][:T + 1]  # first_j[j] = hist[T+1−j]
+        counts = np.concatenate([np.repeat(by_j[:1], L + 1), by_j[1:]])
+        firsts = np.concatenate([first_j[:1], np.zeros(L, np.int64), first_j[1:]])
+        st.violations += counts
+        st.first += firsts
+        st.pos += int(pos)
+        st.neg += int(negs)
+        st.over_one += int(over)
+        st.overflow += int(first_j[0])
+        st.coupling += int(first_j[1:].sum())
         st.pairs += u.numel()
         st.top.add(u)
         if ann is not None:
-            d = (float(one(self.theta[l])) * e - ann.reshape(-1)).to(torch.float64).reshape(n, -1)
+            annf, unflat = _memory_order(ann)
+            d = (float(one(self.theta[l])) * e - annf.reshape(-1)).to(torch.float64)
+            # Per sample in NCHW order, whatever the layout.
+            d = unflat(d.reshape(annf.shape)).reshape(n, -1)
             # cumsum is a sequential sum: the same per sample on any number of threads.
-            st.sq_by_sample.append(torch.cumsum(d * d, dim=1)[:, -1].cpu().numpy())
+            st.sq_by_sample.append(torch.cumsum(d.mul_(d), dim=1)[:, -1].cpu().numpy())
 
     @torch.no_grad()
     def simulate(self, x, ann_acts=None, stats: RunStats | None = None, substitute=None):

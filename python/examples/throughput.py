@@ -1,7 +1,8 @@
 """Samples/s of the PyTorch path: `CSSNetwork.evaluate` (ANN, SNN and every statistic of
-`cssdbg eval`) on a bundle's data, calibration and start-up excluded; median of --iters runs.
+`cssdbg eval`) on a bundle's data, calibration and start-up excluded; median of --iters runs
+after one untimed batch (which also compiles the TorchScript loops).
 
-    python python/examples/throughput.py BUNDLE [--batch 16] [--threads N] [--iters 3] [--device cpu]
+    python python/examples/throughput.py BUNDLE [--batch 16] [--threads N] [--iters 3] [--limit N] [--device cpu]
 """
 
 import argparse
@@ -20,11 +21,13 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--iters", type=int, default=3)
+    ap.add_argument("--limit", type=int, help="only the first N samples")
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
     net = CSSNetwork.from_bundle(args.bundle, device=args.device)
-    data = np.load(f"{args.bundle}/data.npy").astype(np.float32)
+    data = np.load(f"{args.bundle}/data.npy", mmap_mode="r")[:args.limit].astype(np.float32)
     torch.set_num_threads(1)  # as the CLI: batches in parallel, one thread each
+    net.evaluate(data[:args.batch], batch_size=args.batch)
     times = []
     for _ in range(args.iters):
         t = time.perf_counter()

@@ -173,3 +173,50 @@ def test_padding_other_than_zero_padding_of_h_and_w_is_refused_like_cssdbg(tmp_p
         load_graph(path)
     assert str(e.value) == (f"{path}: node '/pad/Pad' pads dimensions other than H and W of a tensor of sample shape "
                             "[2, 2, 3]; only spatial zero padding of [N,C,H,W] converts")
+
+
+def test_window_stats_counts_exactly_in_pieces():
+    """kernels.window_stats sums 0/1 floats in pieces of at most 2^24 (float32 is exact up to
+    there): a small piece gives the same counts as one piece, eager and as TorchScript, and the
+    counts are those of plain integer counting."""
+    import torch
+    from cssdbg_torch import kernels
+    g = torch.Generator().manual_seed(3)
+    T, P, beta = 6, 5003, 1.5
+    S = torch.randint(-1, 2, (T, P), generator=g).float()
+    h = torch.randn(P, generator=g) * 4
+    wf = [beta ** (T - 1 - i) for i in range(T)]
+    cap = [1 + sum(wf[j:]) for j in range(T + 1)]
+    ref = kernels.window_stats(S, h, beta, 1.5, wf, cap, kernels.exact_piece(torch.float32))
+    for fn in (kernels.window_stats, kernels.on(torch.device("cpu"), kernels.window_stats)):
+        got = fn(S, h, beta, 1.5, wf, cap, 1000)
+        assert torch.equal(got[0], ref[0]) and torch.equal(got[1], ref[1]) and torch.equal(got[2], ref[2])
+    counts = ref[0]
+    assert int(counts[T + 1]) == int((S > 0).sum()) and int(counts[T + 2]) == int((S < 0).sum())
+    assert int(counts[T + 3]) == int((ref[1] >= 1).sum())
+    # violations for j = 0..T, recomputed with the step-by-step formulas
+    a = torch.clamp(h, min=0) / 1.5
+    pending = a.clone()
+    for j in range(T + 1):
+        if j:
+            pending = pending - wf[j - 1] * S[j - 1]
+        assert int(counts[j]) == int(((cap[j] - pending.abs()) <= 0).sum())
+
+
+def test_kernels_eager_equal_torchscript():
+    """The eager functions (CUDA, or a PyTorch without TorchScript) give the CPU TorchScript's bits."""
+    import torch
+    from cssdbg_torch import kernels
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(7, 3, 4, generator=g) * 3
+    cpu = torch.device("cpu")
+    for T, L, neg in ((10, 1, True), (4, 0, False), (3, 2, True)):
+        inputs = torch.randn(T, 301, generator=g)
+        for ins in (inputs, inputs[:1]):
+            a = kernels.tsa_window(ins, T, L, 1.5, 0.75 * 1.5 ** L if not neg else 0.5 * 1.5 ** L, 1.5 ** L, neg)
+            b = kernels.on(cpu, kernels.tsa_window)(ins, T, L, 1.5, 0.75 * 1.5 ** L if not neg else 0.5 * 1.5 ** L,
+                                                    1.5 ** L, neg)
+            assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+        e1 = kernels.encode(x, 0.3, 1.5, 1.5 ** T, T, 1e-6)
+        e2 = kernels.on(cpu, kernels.encode)(x, 0.3, 1.5, 1.5 ** T, T, 1e-6)
+        assert torch.equal(e1, e2) and e1.shape == (T, 7, 3, 4)
