@@ -15,7 +15,13 @@ public struct TraceSummary: Sendable {
     public var encoderPositive: [Int]
     public var encoderNegative: [Int]
 
-    public init(_ trace: SampleTrace) {
+    public init(_ trace: SampleTrace) { self.init(trace, reusing: nil) }
+
+    /// With `previous`, the summary of the trace before: layers whose arrays are the very same
+    /// storage (a θ change's re-trace takes the layers before the changed one from its cache)
+    /// keep their numbers instead of being summarised again; the same storage is the same
+    /// values, so the result is the same as summarising everything.
+    public init(_ trace: SampleTrace, reusing previous: (trace: SampleTrace, summary: TraceSummary)?) {
         cumulativePositive = []
         cumulativeNegative = []
         overflow = []
@@ -25,7 +31,19 @@ public struct TraceSummary: Sendable {
         // user waits for the trace to show.
         let layers = trace.layers
         let parts = Locked([(p: [Int], m: [Int], ovf: Int, cpl: Int, p999: Double)?](repeating: nil, count: layers.count))
-        DispatchQueue.concurrentPerform(iterations: layers.count) { l in
+        if let previous, previous.summary.overflow.count == previous.trace.layers.count {
+            parts.withLock { parts in
+                for l in 0..<min(layers.count, previous.trace.layers.count)
+                where Self.sameStorage(layers[l], previous.trace.layers[l]) {
+                    let s = previous.summary
+                    parts[l] = (s.cumulativePositive[l], s.cumulativeNegative[l], s.overflow[l], s.coupling[l],
+                                s.residualP999[l])
+                }
+            }
+        }
+        let todo = parts.withLock { parts in layers.indices.filter { parts[$0] == nil } }
+        DispatchQueue.concurrentPerform(iterations: todo.count) { i in
+            let l = todo[i]
             let (p, m, ovf, cpl, res) = Self.summarise(layers[l])
             let part = (p: p, m: m, ovf: ovf, cpl: cpl, p999: percentile(res, 99.9))
             parts.withLock { $0[l] = part }
@@ -47,6 +65,15 @@ public struct TraceSummary: Sendable {
         }
         encoderPositive = p
         encoderNegative = m
+    }
+
+    /// Whether two layer traces hold the same arrays (not equal copies: the same buffers).
+    public static func sameStorage(_ a: LayerTrace, _ b: LayerTrace) -> Bool {
+        func same<T>(_ x: [T], _ y: [T]) -> Bool {
+            x.count == y.count && x.withUnsafeBufferPointer { xp in y.withUnsafeBufferPointer { yp in xp.baseAddress == yp.baseAddress } }
+        }
+        return a.neurons == b.neurons && a.T == b.T && a.window == b.window && same(a.spikes, b.spikes)
+            && same(a.margins, b.margins) && same(a.target, b.target) && same(a.encoded, b.encoded)
     }
 
     /// One layer: cumulative spikes by sign per slot, overflow and coupling neurons (the same

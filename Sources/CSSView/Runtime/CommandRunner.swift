@@ -15,6 +15,10 @@ public final class CommandRunner: @unchecked Sendable {
     public private(set) var quitRequested = false
 
     private var traceTask: Task<Void, Never>?
+    /// The last trace summarised and its summary: the next trace's layers taken from the
+    /// backend's cache keep their numbers (`TraceSummary(_:reusing:)`). It is the trace the
+    /// screen shows, so holding it costs no memory the plan does not count.
+    private let lastSummarised = Locked<(trace: SampleTrace, summary: TraceSummary)?>(nil)
     private var reportTask: Task<Void, Never>?
     private var otherTasks: [Task<Void, Never>] = []
     /// The last host request; the next one waits for it, so changes apply in the order asked.
@@ -41,6 +45,7 @@ public final class CommandRunner: @unchecked Sendable {
         let inbox = self.inbox
         let send: @Sendable (Message) -> Void = { inbox.append($0) }
         let events = self.events
+        let lastSummarised = self.lastSummarised
         var started: [Task<Void, Never>] = []
         for c in commands {
             switch c {
@@ -54,7 +59,8 @@ public final class CommandRunner: @unchecked Sendable {
                         let trace = try await backend.trace(sample: sample)
                         events?.record("trace-computed", "\(sample)")
                         try Task.checkCancellation()
-                        let summary = TraceSummary(trace)
+                        let summary = TraceSummary(trace, reusing: lastSummarised.withLock { $0 })
+                        lastSummarised.withLock { $0 = (trace, summary) }
                         events?.record("trace-summarised", "\(sample)")
                         send(.summarisedTraceArrived(trace, summary))
                     } catch is CancellationError {
