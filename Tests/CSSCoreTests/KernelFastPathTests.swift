@@ -329,6 +329,39 @@ final class KernelFastPathTests: XCTestCase {
         XCTAssertEqual(a.hotspots, b.hotspots, label)
     }
 
+    /// `TSALayer.run` against `naiveTSA`, bit for bit: output, statistics, and for a batch of one
+    /// the traced path's rows (o, margins, target, encoded value and X per input step, every
+    /// row written: the arrays are not cleared before the run). Returns the fast path's statistics.
+    @discardableResult
+    func checkTSA(_ z: Activation, theta: Float, config cfg: ConversionConfig, batch B: Int, label: String) -> LayerStatistics {
+        let C = z.channels, hw = z.spatial, T = cfg.T
+        let want = Self.naiveTSA(z: z, theta: theta, config: cfg, batch: B, layer: 2, sampleOffset: 40)
+        let (fast, fastStats) = TSALayer.run(z: z, theta: Double(theta), params: TSAParameters(cfg), batch: B,
+                                             layer: 2, ann: nil, sampleOffset: 40, recorder: nil)
+        XCTAssertEqual(fast.data, want.out, label)
+        assertSameStatistics(fastStats, want.stats, label)
+        guard B == 1 else { return fastStats }
+        var result: (Activation, LayerStatistics)? = nil
+        let rows = TraceRecorder.recording(neurons: C * hw, T: T, window: cfg.window) { rec in
+            result = TSALayer.run(z: z, theta: Double(theta), params: TSAParameters(cfg),
+                                  batch: 1, layer: 2, ann: nil, sampleOffset: 40, recorder: rec)
+        }
+        let (traced, tracedStats) = result!
+        XCTAssertEqual(traced.data, want.out, label)
+        assertSameStatistics(tracedStats, want.stats, label)
+        XCTAssertEqual(rows.membrane, want.membrane, label)
+        XCTAssertEqual(rows.margins, want.margins, label)
+        XCTAssertEqual(rows.target, want.target, label)
+        XCTAssertEqual(rows.encoded, want.encoded, label)
+        let invTheta = 1 / theta
+        var input = [Float](repeating: .nan, count: C * hw * T)
+        for c in 0..<C { for k in 0..<T { for p in 0..<hw {
+            input[(c * hw + p) * T + k] = z.data[(c * T + k) * hw + p] * invTheta
+        } } }
+        XCTAssertEqual(rows.input, input, label)
+        return fastStats
+    }
+
     func testTSAFastAndTracedPathsMatchNaiveRecurrence() {
         let configs = [
             ConversionConfig(T: 6, beta: 1.5, silent: 1),
@@ -347,67 +380,25 @@ final class KernelFastPathTests: XCTestCase {
                 for i in stride(from: 0, to: data.count, by: 5) { data[i] = 0 }
                 for i in stride(from: 3, to: data.count, by: 29) { data[i] *= 12 }
                 let z = Activation(shape: [C, 1, hw], columns: T * B, data: data)
-                let label = "config \(ci) B \(B)"
-                let want = Self.naiveTSA(z: z, theta: theta, config: cfg, batch: B, layer: 2, sampleOffset: 40)
-                let (fast, fastStats) = TSALayer.run(z: z, theta: Double(theta), params: TSAParameters(cfg), batch: B,
-                                                     layer: 2, ann: nil, sampleOffset: 40, recorder: nil)
-                XCTAssertEqual(fast.data, want.out, label)
-                assertSameStatistics(fastStats, want.stats, label)
-                XCTAssertGreaterThan(fastStats.spikesPositive, 0, label)
-                if B == 1 {
-                    var result: (Activation, LayerStatistics)? = nil
-                    let rows = TraceRecorder.recording(neurons: C * hw, T: T, window: cfg.window) { rec in
-                        result = TSALayer.run(z: z, theta: Double(theta), params: TSAParameters(cfg),
-                                              batch: 1, layer: 2, ann: nil, sampleOffset: 40, recorder: rec)
-                    }
-                    let (traced, tracedStats) = result!
-                    XCTAssertEqual(traced.data, want.out, label)
-                    assertSameStatistics(tracedStats, want.stats, label)
-                    XCTAssertEqual(rows.membrane, want.membrane, label)
-                    XCTAssertEqual(rows.margins, want.margins, label)
-                    XCTAssertEqual(rows.target, want.target, label)
-                    XCTAssertEqual(rows.encoded, want.encoded, label)
-                    // X per input step, z/θ in the neuron's row: every row written (the arrays
-                    // are not cleared before the run).
-                    let invTheta = 1 / theta
-                    var input = [Float](repeating: .nan, count: C * hw * T)
-                    for c in 0..<C { for k in 0..<T { for p in 0..<hw {
-                        input[(c * hw + p) * T + k] = data[(c * T + k) * hw + p] * invTheta
-                    } } }
-                    XCTAssertEqual(rows.input, input, label)
-                }
+                let stats = checkTSA(z, theta: theta, config: cfg, batch: B, label: "config \(ci) B \(B)")
+                XCTAssertGreaterThan(stats.spikesPositive, 0)
             }
         }
     }
 
-    /// Channels longer than `TSALayer.chunkSize` go through the window a chunk at a time: the
+    /// Channels longer than `TSALayer.chunkedAbove` go through the window a chunk at a time: the
     /// same bits as the neuron-by-neuron recurrence, on both paths, at chunk edges included.
     func testTSAChunkedRunsMatchNaiveRecurrence() {
         let cfg = ConversionConfig(T: 5, beta: 1.5, silent: 1)
         let theta: Float = 0.41
-        for (B, hw) in [(1, TSALayer.chunkSize * 2 + 37), (2, TSALayer.chunkSize + 5)] {
+        let long = TSALayer.chunkedAbove + TSALayer.chunkSize / 2 + 37  // several chunks and a short last one
+        for (B, hw) in [(1, long), (2, long / 2 + 3), (3, 100)] {
             let C = 2, T = cfg.T
             var data = RandomNetworks.values(C * T * B * hw, seed: UInt64(B * 7), scale: 1.6 * theta)
             for i in stride(from: 3, to: data.count, by: 31) { data[i] *= 12 }
             let z = Activation(shape: [C, 1, hw], columns: T * B, data: data)
-            let label = "B \(B) hw \(hw)"
-            let want = Self.naiveTSA(z: z, theta: theta, config: cfg, batch: B, layer: 1, sampleOffset: 3)
-            let (fast, fastStats) = TSALayer.run(z: z, theta: Double(theta), params: TSAParameters(cfg), batch: B,
-                                                 layer: 1, ann: nil, sampleOffset: 3, recorder: nil)
-            XCTAssertEqual(fast.data, want.out, label)
-            assertSameStatistics(fastStats, want.stats, label)
-            XCTAssertGreaterThan(fastStats.coupling + fastStats.overflow, 0, label)
-            if B == 1 {
-                var result: (Activation, LayerStatistics)? = nil
-                let rows = TraceRecorder.recording(neurons: C * hw, T: T, window: cfg.window) { rec in
-                    result = TSALayer.run(z: z, theta: Double(theta), params: TSAParameters(cfg),
-                                          batch: 1, layer: 1, ann: nil, sampleOffset: 3, recorder: rec)
-                }
-                XCTAssertEqual(result!.0.data, want.out, label)
-                assertSameStatistics(result!.1, want.stats, label)
-                XCTAssertEqual(rows.membrane, want.membrane, label)
-                XCTAssertEqual(rows.margins, want.margins, label)
-            }
+            let stats = checkTSA(z, theta: theta, config: cfg, batch: B, label: "B \(B) hw \(hw)")
+            XCTAssertGreaterThan(stats.coupling + stats.overflow, 0)
         }
     }
 
