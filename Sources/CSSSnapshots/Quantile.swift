@@ -81,8 +81,7 @@ public struct QuantileAccumulator: Sendable {
         bins.withUnsafeMutableBufferPointer { h in
             values.withUnsafeBufferPointer { vs in
                 for x in vs {
-                    guard x > 0 else { z += 1; continue }
-                    h[max(0, min(h.count - 1, Self.binIndex(x)))] += 1
+                    if let i = Self.slot(x, bins: h.count) { h[i] += 1 } else { z += 1 }
                 }
             }
         }
@@ -91,15 +90,15 @@ public struct QuantileAccumulator: Sendable {
         values = []
     }
 
+    /// The histogram bin of a positive value among `bins`; nil for zero (counted apart).
     @inline(__always)
-    static func binIndex(_ x: Float) -> Int {
-        Int((log2(Double(x)) - minExponent) * binsPerOctave)
+    static func slot(_ x: Float, bins: Int) -> Int? {
+        guard x > 0 else { return nil }
+        return max(0, min(bins - 1, Int((log2(Double(x)) - minExponent) * binsPerOctave)))
     }
 
     private mutating func bin(_ x: Float) {
-        guard x > 0 else { zeros += 1; return }
-        let i = Self.binIndex(x)
-        histogram![max(0, min(histogram!.count - 1, i))] += 1
+        if let i = Self.slot(x, bins: histogram!.count) { histogram![i] += 1 } else { zeros += 1 }
     }
 
     /// The q-th percentile (0...100); 0 when empty.

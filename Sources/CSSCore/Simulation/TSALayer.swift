@@ -118,7 +118,7 @@ enum TSALayer {
         let blocks = (C + blockSize - 1) / blockSize
         var partials = [LayerStatistics](repeating: LayerStatistics(window: window), count: blocks)
         let annBox = UncheckedSendable(ann)
-        let folds = C * run > LayerStatistics(window: window).residuals.exactCapacity
+        let folds = partials.first.map { C * run > $0.residuals.exactCapacity } ?? false
         z.data.withUnsafeBufferPointer { zp in
             out.data.withUnsafeMutableBufferPointer { op in
                 partials.withUnsafeMutableBufferPointer { pp in
@@ -306,7 +306,6 @@ enum TSALayer {
             }
         }
     }
-
 
     /// One channel: the recurrence, then the diagnostics, recording what the scratch asks for.
     @inline(__always)
