@@ -70,6 +70,12 @@ assert d['model'] == 'digits-cnn', d['model']"
 "$BIN" bench --model samples/digits-cnn --batch 2 --iters 1 --json --conv im2col >"$tmp/bench.json" 2>"$tmp/err"
 check "bench --conv im2col" python3 -c "
 import json; assert json.load(open('$tmp/bench.json'))['conv'] == 'im2col'"
+"$BIN" bench --model samples/digits-cnn --batch 2 --iters 1 --json --ui >"$tmp/bench.json" 2>"$tmp/err"
+check "bench --ui: latencies and the memory plan, the trace cache's cost" python3 -c "
+import json; d = json.load(open('$tmp/bench.json'))
+for k in ['ui_trace_ms','ui_retrace_last_layer_ms','ui_retrace_first_layer_ms','memory_batch','memory_trace_cache']:
+    assert k in d, k
+assert d['memory_trace_cache'] is True and d['memory_trace_cache_mib'] > 0, d"
 "$BIN" bench --model samples/digits-cnn --batch 2 --iters 1 --profile >"$tmp/profile" 2>"$tmp/err"
 check "bench --profile marks Winograd convs and totals" sh -c "grep -q 'Conv (W2)' '$tmp/profile' && grep -q '^total' '$tmp/profile'"
 
