@@ -16,6 +16,8 @@ void css_keep_large_blocks_in_heap(void);
 void css_release_free_memory(void);
 /// Bytes allocated with malloc and not yet freed, all arenas and mapped blocks (glibc ≥ 2.33), else -1.
 long long css_heap_bytes_in_use(void);
+/// Free bytes at the top of the heap that malloc_trim could give back (glibc ≥ 2.33), else -1.
+long long css_heap_free_top_bytes(void);
 /// Names the calling thread (for gdb, top and /proc); Linux keeps the first 15 bytes.
 void css_name_this_thread(const char *name);
 #endif

@@ -22,6 +22,15 @@ public enum ComputeMemory {
         return n < 0 ? nil : Int(n)
     }
 
+    /// Free bytes at the heap's top that `releaseFreeMemory` would give back (glibc's
+    /// `keepcost`), or nil where the count does not see the allocations: what a test reads to
+    /// see that freeing a batch's tensors keeps them for the next batch.
+    public static func heapFreeTopBytes() -> Int? {
+        guard heapCounterSeesAllocations else { return nil }
+        let n = css_heap_free_top_bytes()
+        return n < 0 ? nil : Int(n)
+    }
+
     /// Probed once: a 4 MiB allocation must raise the count by at least that much.
     static let heapCounterSeesAllocations: Bool = {
         let before = css_heap_bytes_in_use()
