@@ -1,8 +1,10 @@
 // Single-threaded SGEMM rate of whichever CBLAS this is linked against, at the shapes of
 // cssdbg's hot products (Winograd U·V per ξ, the stem's im2col, a stride-2 3×3 im2col):
-// best of 7 runs of about 2 GFLOP each. Built and run by bench/gemm_rates.sh.
+// best of 7 runs of about 2 GFLOP each; `--shapes` prints only the shapes. Built and run by
+// bench/gemm_rates.sh.
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha,
@@ -14,12 +16,14 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    int shapesOnly = argc > 1 && strcmp(argv[1], "--shapes") == 0;
     static const int shapes[][3] = {  // M, N, K
         {64, 1024, 64}, {128, 512, 128}, {256, 784, 256}, {512, 256, 512}, {64, 4096, 147}, {128, 4096, 576},
     };
     for (int s = 0; s < 6; s++) {
         int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        if (shapesOnly) { printf("%dx%dx%d\n", M, N, K); continue; }
         float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N), *C = malloc(sizeof(float) * M * N);
         srand(1);
         for (int i = 0; i < M * K; i++) A[i] = rand() / (float)RAND_MAX - 0.5f;

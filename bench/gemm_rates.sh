@@ -10,22 +10,22 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 gcc -O2 "$here/gemm_rates.c" -o "$work/openblas" -lopenblas
-row() {  # label, command...
-    local label=$1; shift
-    printf '%-34s %s\n' "$label" "$("$@" | awk '{printf "%13s", $2}')"
+row() {  # label, rates as printed by gemm_rates.c
+    printf '%-34s %s\n' "$1" "$(awk '{printf "%13s", $2}' <<<"$2")"
 }
-printf '%-34s' "GFLOP/s, 1 thread, M×N×K:"
-"$work/openblas" | awk '{printf "%13s", $1}'
-echo
-row "OpenBLAS, no pin" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 "$work/openblas"
-row "OpenBLAS, CORETYPE=${OPENBLAS_CORETYPE:-Haswell}" env OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}" OPENBLAS_NUM_THREADS=1 "$work/openblas"
+printf '%-34s %s\n' "GFLOP/s, 1 thread, M×N×K:" "$("$work/openblas" --shapes | awk '{printf "%13s", $1}')"
+row "OpenBLAS, no pin" "$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 "$work/openblas")"
+row "OpenBLAS, CORETYPE=${OPENBLAS_CORETYPE:-Haswell}" \
+    "$(env OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}" OPENBLAS_NUM_THREADS=1 "$work/openblas")"
 blis=$(ls /usr/lib/*-linux-gnu/libblis.so.4 2>/dev/null | head -1 || true)
 if [ -n "$blis" ]; then
     gcc -O2 "$here/gemm_rates.c" -o "$work/blis" "$blis"
-    picked=$(BLIS_ARCH_DEBUG=1 BLIS_NUM_THREADS=1 "$work/blis" 2>&1 >/dev/null | sed -n "s/.*sub-configuration '\(.*\)'.*/\1/p" | head -1)
-    row "BLIS, its own pick (${picked:-?})" env BLIS_NUM_THREADS=1 "$work/blis"
+    # One run gives both the rates (stdout) and the sub-configuration BLIS picked (stderr).
+    rates=$(BLIS_ARCH_DEBUG=1 BLIS_NUM_THREADS=1 "$work/blis" 2>"$work/picked")
+    picked=$(sed -n "s/.*sub-configuration '\(.*\)'.*/\1/p" "$work/picked" | head -1)
+    row "BLIS, its own pick (${picked:-?})" "$rates"
     for arch in haswell zen3 skx; do
-        row "BLIS, BLIS_ARCH_TYPE=$arch" env BLIS_ARCH_TYPE=$arch BLIS_NUM_THREADS=1 "$work/blis"
+        row "BLIS, BLIS_ARCH_TYPE=$arch" "$(env BLIS_ARCH_TYPE=$arch BLIS_NUM_THREADS=1 "$work/blis")"
     done
 else
     echo "(BLIS not installed: apt-get install libblis-dev for its rows)"
