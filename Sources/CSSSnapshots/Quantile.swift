@@ -81,7 +81,7 @@ public struct QuantileAccumulator: Sendable {
         bins.withUnsafeMutableBufferPointer { h in
             values.withUnsafeBufferPointer { vs in
                 for x in vs {
-                    if let i = Self.slot(x, bins: h.count) { h[i] += 1 } else { z += 1 }
+                    if let i = Self.fastSlot(x, bins: h.count) { h[i] += 1 } else { z += 1 }
                 }
             }
         }
@@ -97,8 +97,36 @@ public struct QuantileAccumulator: Sendable {
         return max(0, min(bins - 1, Int((log2(Double(x)) - minExponent) * binsPerOctave)))
     }
 
+    /// `slot`, without a logarithm per value: log2 was most of the statistics of a layer that
+    /// folds (a 224×224 layer folds 12.8 million residuals a batch). The float's exponent gives
+    /// the octave and the top 16 bits of its mantissa the bin within it, except in the ranges
+    /// of those bits that hold a bin boundary (about 1 in 128), subnormals and infinities,
+    /// where `slot` decides. The same bin as `slot` for every float (tested).
+    @inline(__always)
+    static func fastSlot(_ x: Float, bins: Int) -> Int? {
+        guard x > 0 else { return nil }
+        let bits = x.bitPattern
+        let biased = Int(bits >> 23)  // x > 0: no sign bit
+        let inOctave = Int(mantissaBins[Int((bits >> 7) & 0xFFFF)])
+        guard biased > 0, biased < 255, inOctave >= 0 else { return slot(x, bins: bins) }
+        let octave = biased - 127 - Int(minExponent)
+        return max(0, min(bins - 1, octave * Int(binsPerOctave) + inOctave))
+    }
+
+    /// For each value r of a float's top 16 mantissa bits (mantissas m in [1 + r/2^16,
+    /// 1 + (r+1)/2^16)): the bin within the octave, ⌊512·log2 m⌋, that all of them fall in, or −1
+    /// where a boundary lies within 1e-6 of the range (slot's rounding error is about 1e-11).
+    static let mantissaBins: [Int16] = (0..<65536).map { r in
+        let lo = log2(1 + Double(r) / 65536) * binsPerOctave
+        let hi = log2(1 + Double(r + 1) / 65536) * binsPerOctave
+        let bin = lo.rounded(.down)
+        // r = 0 starts at m = 1 exactly, where log2 is exact: bin 0.
+        let clearBelow = r == 0 || lo - bin > 1e-6
+        return clearBelow && bin + 1 - hi > 1e-6 ? Int16(bin) : -1
+    }
+
     private mutating func bin(_ x: Float) {
-        if let i = Self.slot(x, bins: histogram!.count) { histogram![i] += 1 } else { zeros += 1 }
+        if let i = Self.fastSlot(x, bins: histogram!.count) { histogram![i] += 1 } else { zeros += 1 }
     }
 
     /// The q-th percentile (0...100); 0 when empty.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import CSSCore
+@testable import CSSSnapshots
 
 /// The optimised kernels (fused im2col + tiled GEMM, the vectorised TSA recurrence and margin
 /// passes, bulk statistics) against plain implementations written here, on random data.
@@ -488,4 +489,36 @@ final class KernelFastPathTests: XCTestCase {
         XCTAssertEqual(merged.maximum, one.maximum)
         for q in [0.0, 1, 10, 14.3, 50, 99, 99.9, 100] { XCTAssertEqual(merged.percentile(q), one.percentile(q), "q \(q)") }
     }
+    /// The histogram bin from the float's bits (`fastSlot`, used when an accumulator folds)
+    /// against the logarithm (`slot`): every mantissa of one octave, the floats within 4 ulps of
+    /// every bin boundary in octaves from 2^-70 to 2^66 (past both clamps), random floats of
+    /// every exponent, subnormals, zero and the largest float.
+    func testQuantileBinFromBitsEqualsLogarithm() {
+        let bins = QuantileAccumulator.octaves * Int(QuantileAccumulator.binsPerOctave)
+        func check(_ x: Float) {
+            XCTAssertEqual(QuantileAccumulator.fastSlot(x, bins: bins), QuantileAccumulator.slot(x, bins: bins),
+                           "x = \(x) (bits \(String(x.bitPattern, radix: 16)))")
+        }
+        var mismatches = 0
+        for m in UInt32(0)..<(1 << 23) {
+            let x = Float(bitPattern: (127 << 23) | m)
+            if QuantileAccumulator.fastSlot(x, bins: bins) != QuantileAccumulator.slot(x, bins: bins) { mismatches += 1 }
+        }
+        XCTAssertEqual(mismatches, 0, "mantissas of [1, 2)")
+        for e in stride(from: -70, through: 66, by: 1) {
+            for j in 0..<Int(QuantileAccumulator.binsPerOctave) {
+                var x = Float(pow(2, Double(e) + Double(j) / QuantileAccumulator.binsPerOctave))
+                for _ in 0..<4 { x = x.nextDown }
+                for _ in 0..<9 { check(x); x = x.nextUp }
+            }
+        }
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        for _ in 0..<200_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            check(Float(bitPattern: UInt32(truncatingIfNeeded: state >> 33) & 0x7F7F_FFFF))
+        }
+        for x: Float in [0, .leastNonzeroMagnitude, .leastNormalMagnitude, .leastNormalMagnitude.nextDown,
+                         .greatestFiniteMagnitude, 1, 2, 0.5, Float(1).nextDown] { check(x) }
+    }
 }
+

@@ -164,6 +164,89 @@ final class WinogradTests: XCTestCase {
         XCTAssertEqual(Set(try Network(graph, winogradTiles: .auto).winograd.values.map(\.tile)), [4])
     }
 
+    /// F(2×2) rows of 8+ tiles whose count is not a multiple of 8 end with a vector that overlaps
+    /// the one before (input and output transforms), an odd right edge stores its last vector
+    /// tile by tile, and narrow maps overlap their last vector of images likewise: against the transforms one tile at a time (`winogradInputTile`,
+    /// `winogradOutputTile` on scalars) and one GEMM per ξ over all tiles, bit for bit where the
+    /// BLAS rounds a column independently of the product's width (float rounding otherwise).
+    func testWinogradRowTailsEqualTileByTile() {
+        let cases: [ConvCase] = [
+            ConvCase(cin: 8, cout: 4, h: 18, w: 18, n: 3, kernel: (3, 3), pads: (1, 1, 1, 1)),   // 9 tiles a row
+            ConvCase(cin: 16, cout: 8, h: 28, w: 28, n: 4, kernel: (3, 3), pads: (1, 1, 1, 1)),  // 14
+            ConvCase(cin: 8, cout: 6, h: 15, w: 19, n: 2, kernel: (3, 3), pads: (1, 1, 1, 1)),   // 10, odd edges
+            ConvCase(cin: 8, cout: 5, h: 56, w: 56, n: 2, kernel: (3, 3), pads: (1, 1, 1, 1)),   // 28
+            ConvCase(cin: 8, cout: 3, h: 21, w: 47, n: 2, kernel: (3, 3), pads: (0, 2, 1, 0)),   // 24, odd bottom
+            // Narrow maps (vectors over images): 13 and 10 images in one chunk (an overlapping
+            // last vector); 20 images in chunks of 8, 8 and 4 (the last one image at a time).
+            ConvCase(cin: 8, cout: 5, h: 14, w: 14, n: 13, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 8, cout: 4, h: 7, w: 7, n: 10, kernel: (3, 3), pads: (1, 1, 1, 1)),
+            ConvCase(cin: 64, cout: 64, h: 14, w: 14, n: 20, kernel: (3, 3), pads: (1, 1, 1, 1)),
+        ]
+        for (i, k) in cases.enumerated() {
+            let conv = Self.conv(k, seed: UInt64(900 + 10 * i))
+            let filter = WinogradFilter(conv, tile: 2)!
+            let oh = k.h + k.pads.0 + k.pads.2 - 2, ow = k.w + k.pads.1 + k.pads.3 - 2
+            let th = (oh + 1) / 2, tw = (ow + 1) / 2
+            let x = Activation(shape: [k.cin, k.h, k.w], columns: k.n,
+                               data: RandomNetworks.values(k.cin * k.n * k.h * k.w, seed: UInt64(901 + 10 * i)))
+            let got = WinogradConv.conv(conv, filter, x, outShape: [k.cout, oh, ow], constantScale: 0.25,
+                                        scratch: ScratchPool()).data
+            // Tile by tile: V[ξ][c][p], p = (image · th + ty) · tw + tx.
+            let P = k.n * th * tw
+            var v = [Float](repeating: 0, count: 16 * k.cin * P)
+            for c in 0..<k.cin {
+                for image in 0..<k.n {
+                    for ty in 0..<th {
+                        for tx in 0..<tw {
+                            let p = (image * th + ty) * tw + tx
+                            winogradInputTile({ r, col -> Float in
+                                let iy = 2 * ty + r - k.pads.0, ix = 2 * tx + col - k.pads.1
+                                guard iy >= 0, iy < k.h, ix >= 0, ix < k.w else { return 0 }
+                                return x.data[((c * k.n + image) * k.h + iy) * k.w + ix]
+                            }, { xi, value in v[(xi * k.cin + c) * P + p] = value })
+                        }
+                    }
+                }
+            }
+            var m = [Float](repeating: 0, count: 16 * k.cout * P)
+            filter.u.withUnsafeBufferPointer { up in
+                v.withUnsafeBufferPointer { vp in
+                    m.withUnsafeMutableBufferPointer { mp in
+                        for xi in 0..<16 {
+                            sgemmSerial(m: k.cout, n: P, k: k.cin, a: up.baseAddress! + xi * k.cout * k.cin, lda: k.cin,
+                                        b: vp.baseAddress! + xi * k.cin * P, ldb: P,
+                                        c: mp.baseAddress! + xi * k.cout * P, ldc: P)
+                        }
+                    }
+                }
+            }
+            var expected = [Float](repeating: .nan, count: k.cout * k.n * oh * ow)
+            for o in 0..<k.cout {
+                let b = conv.bias![o] * 0.25
+                for image in 0..<k.n {
+                    for ty in 0..<th {
+                        for tx in 0..<tw {
+                            let p = (image * th + ty) * tw + tx
+                            let (y00, y01, y10, y11) = winogradOutputTile({ m[($0 * k.cout + o) * P + p] }, bias: b)
+                            for (dy, dx, value) in [(0, 0, y00), (0, 1, y01), (1, 0, y10), (1, 1, y11)]
+                            where 2 * ty + dy < oh && 2 * tx + dx < ow {
+                                expected[((o * k.n + image) * oh + 2 * ty + dy) * ow + 2 * tx + dx] = value
+                            }
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(got.count, expected.count)
+            if BLASColumnStability.holds {
+                XCTAssertEqual(got.map(\.bitPattern), expected.map(\.bitPattern), "\(k)")
+            } else {
+                let scale = expected.map(abs).max() ?? 1
+                let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? .nan
+                XCTAssertLessThanOrEqual(worst, 1e-5 * scale, "\(k)")
+            }
+        }
+    }
+
     /// The same bits for any thread count: chunk boundaries and GEMM shapes follow the layer
     /// shape. The same bits for any batch where the BLAS rounds a column independently of the
     /// product's width (`BLASColumnStability`), float rounding only where it does not.

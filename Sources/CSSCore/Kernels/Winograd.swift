@@ -61,10 +61,12 @@ enum WinogradConv {
         let tileRows = g.n * g.th
         let rows: Int  // tile rows per chunk, balanced
         if g.narrow {
-            // Whole images per chunk (the tile order is image-minor within a chunk).
-            let imagesPerChunk = max(1, target / (g.th * g.tw))
+            // Whole images per chunk (the tile order is image-minor within a chunk), at least 8
+            // where there are 8: the transforms run 8 images per vector, and fewer ran them one
+            // image at a time (14×14 maps of 256 channels had 5 images a chunk).
+            let imagesPerChunk = max(8, target / (g.th * g.tw))
             let chunks = (g.n + imagesPerChunk - 1) / imagesPerChunk
-            rows = (g.n + chunks - 1) / chunks * g.th
+            rows = max(min(g.n, 8), (g.n + chunks - 1) / chunks) * g.th
         } else {
             let rowsPerChunk = max(1, target / g.tw)
             let chunks = (tileRows + rowsPerChunk - 1) / rowsPerChunk
@@ -179,7 +181,6 @@ enum WinogradConv {
             let pw = paddedWidth, stride = rowStride
             // Columns of the padded row that hold input (ix = i − padLeft ∈ [0, w)).
             let lo = min(pw, padLeft), hi = max(lo, min(pw, w + padLeft))
-            let wide = tw / 8 * 8
             @inline(__always) func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
                 UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
             }
@@ -211,9 +212,14 @@ enum WinogradConv {
                             v + (xi * cin + c) * tiles + base
                         }
                         // Bᵀ along y on 16 columns at once, then along x: tile t reads columns
-                        // 2t … 2t+3 = even and odd lanes of the vectors at 2t and 2t + 2.
-                        var t = 0
-                        while t < wide {
+                        // 2t … 2t+3 = even and odd lanes of the vectors at 2t and 2t + 2. A row
+                        // whose tile count is not a multiple of 8 ends with a vector that overlaps
+                        // the one before (tiles tw − 8 … tw − 1): the same values written again,
+                        // where a scalar tail took 3–4 times as long per tile (tw ≥ 8 here).
+                        var next = 0
+                        while next < tw {
+                            let t = min(next, tw - 8)
+                            next = t + 8
                             let a0 = load16(r0 + 2 * t), a1 = load16(r1 + 2 * t), a2 = load16(r2 + 2 * t), a3 = load16(r3 + 2 * t)
                             let b0 = load16(r0 + 2 * t + 2), b1 = load16(r1 + 2 * t + 2)
                             let b2 = load16(r2 + 2 * t + 2), b3 = load16(r3 + 2 * t + 2)
@@ -230,15 +236,6 @@ enum WinogradConv {
                             row(1, za.1, zb.1)
                             row(2, za.2, zb.2)
                             row(3, za.3, zb.3)
-                            t += 8
-                        }
-                        while t < tw {
-                            let k = 2 * t
-                            let rows = (r0, r1, r2, r3)
-                            winogradInputTile({ r, col in
-                                (r == 0 ? rows.0 : r == 1 ? rows.1 : r == 2 ? rows.2 : rows.3)[k + col]
-                            }, { xi, value in dst(xi)[t] = value })
-                            t += 1
                         }
                     }
                     tileRow += ty1 - ty0
@@ -253,7 +250,7 @@ enum WinogradConv {
                                   v: UnsafeMutablePointer<Float>, tiles: Int, work: UnsafeMutablePointer<Float>) {
             let m = images.count, pw = paddedWidth, ph = 2 * th + 2
             let rowsIn = min(h, ph - padTop), colsIn = min(w, pw - padLeft)
-            let vectors = m / 8 * 8
+            let vectors = m >= 8 ? m : 0  // images the vector loop covers
             for c in channels {
                 Im2col.zero(work, ph * pw * m)
                 for (k, image) in images.enumerated() {
@@ -270,15 +267,19 @@ enum WinogradConv {
                         let origin = work + (2 * ty * pw + 2 * tx) * m
                         let out = v + c * tiles + position * m
                         let planeStride = cin * tiles
-                        var k = 0
-                        while k < vectors {
+                        // 8 images a vector; with 8 or more, the last vector overlaps the one before
+                        // (the same values written again) instead of a scalar tail.
+                        var next = 0
+                        while next < vectors {
+                            let k = min(next, m - 8)
+                            next = k + 8
                             winogradInputTile({ r, col in
                                 UnsafeRawPointer(origin + (r * pw + col) * m + k).loadUnaligned(as: SIMD8<Float>.self)
                             }, { xi, value in
                                 UnsafeMutableRawPointer(out + xi * planeStride + k).storeBytes(of: value, as: SIMD8<Float>.self)
                             })
-                            k += 8
                         }
+                        var k = max(next, vectors)
                         while k < m {
                             winogradInputTile({ r, col in origin[(r * pw + col) * m + k] },
                                               { xi, value in out[xi * planeStride + k] = value })
@@ -293,7 +294,7 @@ enum WinogradConv {
         func outputTransformImages(outChannels: Range<Int>, images: Range<Int>, m mBuf: UnsafePointer<Float>,
                                    tiles: Int, bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
             let m = images.count, plane = cout * tiles, imageSize = oh * ow
-            let vectors = m / 8 * 8
+            let vectors = m >= 8 ? m : 0  // images the vector loop covers
             for o in outChannels {
                 let b = bias[o]
                 for ty in 0..<th {
@@ -311,14 +312,16 @@ enum WinogradConv {
                                 if hasRight { top[ow + 1] = y11 }
                             }
                         }
-                        var k = 0
-                        while k < vectors {
+                        var next = 0
+                        while next < vectors {
+                            let k = min(next, m - 8)
+                            next = k + 8
                             let (y00, y01, y10, y11) = winogradOutputTile({ xi in
                                 UnsafeRawPointer(src + xi * plane + k).loadUnaligned(as: SIMD8<Float>.self)
                             }, bias: SIMD8<Float>(repeating: b))
                             for lane in 0..<8 { put(k + lane, y00[lane], y01[lane], y10[lane], y11[lane]) }
-                            k += 8
                         }
+                        var k = max(next, vectors)
                         while k < m {
                             let (y00, y01, y10, y11) = winogradOutputTile({ src[$0 * plane + k] }, bias: b)
                             put(k, y00, y01, y10, y11)
@@ -330,27 +333,14 @@ enum WinogradConv {
         }
 
         /// `y = Aᵀ M A + bias` for every tile; outputs past an odd edge are not written.
-        /// Computed 8 tiles at a time (consecutive in the chunk, across tile rows), then scattered.
+        /// Computed 8 tiles of one tile row at a time, whose 2×2 outputs interleave into 16
+        /// columns of two output rows. A row whose tile count is not a multiple of 8 ends with a
+        /// vector that overlaps the one before (the same values stored again; tw ≥ 8 here); only
+        /// the last vector of a row with an odd right edge is stored tile by tile.
         func outputTransform(outChannels: Range<Int>, tileRows: Range<Int>, m: UnsafePointer<Float>, tiles: Int,
                              bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
             let plane = cout * tiles
             let rightEdge = ow % 2 == 1, bottomEdge = oh % 2 == 1
-            @inline(__always) func store(_ yo: UnsafeMutablePointer<Float>, tile p: Int,
-                                         _ y00: Float, _ y01: Float, _ y10: Float, _ y11: Float) {
-                let local = p / tw, tx = p - local * tw
-                let tileRow = tileRows.lowerBound + local
-                let image = tileRow / th, ty = tileRow - image * th
-                let top = yo + image * oh * ow + 2 * ty * ow + 2 * tx
-                let hasRight = !rightEdge || tx + 1 < tw, hasBottom = !bottomEdge || ty + 1 < th
-                top[0] = y00
-                if hasRight { top[1] = y01 }
-                if hasBottom {
-                    top[ow] = y10
-                    if hasRight { top[ow + 1] = y11 }
-                }
-            }
-            let vectorTiles = tiles / 8 * 8
-            let wideRows = tw % 8 == 0 && !rightEdge
             @inline(__always) func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
                 var r = SIMD16<Float>()
                 for k in 0..<8 { r[2 * k] = a[k]; r[2 * k + 1] = b[k] }
@@ -360,30 +350,38 @@ enum WinogradConv {
                 let b = bias[o]
                 let src = m + o * tiles
                 let yo = y + o * n * oh * ow
-                var p = 0
-                while p < vectorTiles {
-                    let (y00, y01, y10, y11) = winogradOutputTile({ xi in
-                        UnsafeRawPointer(src + xi * plane + p).loadUnaligned(as: SIMD8<Float>.self)
-                    }, bias: SIMD8<Float>(repeating: b))
-                    if wideRows {
-                        // 8 tiles of one tile row: the 2×2 outputs interleave into 16 columns of two rows.
-                        let local = p / tw, tx = p - local * tw
-                        let tileRow = tileRows.lowerBound + local
-                        let image = tileRow / th, ty = tileRow - image * th
-                        let top = yo + image * oh * ow + 2 * ty * ow + 2 * tx
+                for local in 0..<tileRows.count {
+                    let tileRow = tileRows.lowerBound + local
+                    let image = tileRow / th, ty = tileRow - image * th
+                    let hasBottom = !bottomEdge || ty + 1 < th
+                    let rowTop = yo + image * oh * ow + 2 * ty * ow
+                    let rowSrc = src + local * tw
+                    var next = 0
+                    while next < tw {
+                        let tx = min(next, tw - 8)
+                        next = tx + 8
+                        let (y00, y01, y10, y11) = winogradOutputTile({ xi in
+                            UnsafeRawPointer(rowSrc + xi * plane + tx).loadUnaligned(as: SIMD8<Float>.self)
+                        }, bias: SIMD8<Float>(repeating: b))
+                        let top = rowTop + 2 * tx
+                        if rightEdge && next == tw {
+                            // The last tile's right column is past the row: tile by tile.
+                            for k in 0..<8 {
+                                top[2 * k] = y00[k]
+                                let hasRight = tx + k + 1 < tw
+                                if hasRight { top[2 * k + 1] = y01[k] }
+                                if hasBottom {
+                                    top[ow + 2 * k] = y10[k]
+                                    if hasRight { top[ow + 2 * k + 1] = y11[k] }
+                                }
+                            }
+                            continue
+                        }
                         UnsafeMutableRawPointer(top).storeBytes(of: interleave(y00, y01), as: SIMD16<Float>.self)
-                        if !bottomEdge || ty + 1 < th {
+                        if hasBottom {
                             UnsafeMutableRawPointer(top + ow).storeBytes(of: interleave(y10, y11), as: SIMD16<Float>.self)
                         }
-                    } else {
-                        for k in 0..<8 { store(yo, tile: p + k, y00[k], y01[k], y10[k], y11[k]) }
                     }
-                    p += 8
-                }
-                while p < tiles {
-                    let (y00, y01, y10, y11) = winogradOutputTile({ src[$0 * plane + p] }, bias: b)
-                    store(yo, tile: p, y00, y01, y10, y11)
-                    p += 1
                 }
             }
         }
