@@ -138,16 +138,23 @@ func profileTable(network: Network, snn: OpProfile, ann: OpProfile) -> String {
     var out = "\n\(pad("node", 28)) \(pad("op", 10)) \(pad("output", 14)) \(lpad("SNN ms", 9)) \(lpad("%", 6)) \(lpad("ANN ms", 9))"
         + " \(lpad("SNN in nz", 9))\n"
     for r in rows.sorted(by: { $0.snn > $1.snn }) where r.snn >= 0.05 {
-        let node = network.graph.nodes[r.node]
-        var op = node.op.kind
-        if let f = network.winograd[r.node] { op += f.tile == 4 ? " (W4)" : " (W2)" }
-        let shape = (network.shapes[node.output] ?? []).map(String.init).joined(separator: "×")
-        out += "\(pad(String(node.output.suffix(28)), 28)) \(pad(op, 10)) \(pad(shape, 14)) \(lpad(fmt(r.snn, 2), 9)) "
+        let name: String, op: String, shape: String
+        if r.node == OpProfile.encoderNode {
+            (name, op) = ("(encoder)", "Encode")
+            shape = network.inputShape.map(String.init).joined(separator: "×")
+        } else {
+            let node = network.graph.nodes[r.node]
+            name = String(node.output.suffix(28))
+            op = node.op.kind + (network.winograd[r.node].map { $0.tile == 4 ? " (W4)" : " (W2)" } ?? "")
+            shape = (network.shapes[node.output] ?? []).map(String.init).joined(separator: "×")
+        }
+        out += "\(pad(name, 28)) \(pad(op, 10)) \(pad(shape, 14)) \(lpad(fmt(r.snn, 2), 9)) "
             + "\(lpad(fmt(100 * r.snn / max(total, 1e-9), 1), 6)) \(lpad(fmt(r.ann, 2), 9))"
             + " \(lpad(density[r.node].map { fmt(100 * $0, 1) + "%" } ?? "", 9))\n"
     }
     out += "\(pad("total", 28)) \(pad("", 10)) \(pad("", 14)) \(lpad(fmt(total, 2), 9)) \(lpad("100", 6)) \(lpad(fmt(annTotal, 2), 9))\n"
     out += "(W2), (W4): Winograd F(2×2, 3×3), F(4×4, 3×3). Spiking layers (Relu) include the TSA recurrence and statistics.\n"
+        + "(encoder): the input encoder (docs/numerics.md §4), SNN only.\n"
         + "SNN in nz: non-zero values of the node's input in the SNN (spike density of its T·B columns).\n"
     return out
 }

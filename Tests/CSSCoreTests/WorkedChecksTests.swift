@@ -27,6 +27,41 @@ final class WorkedChecksTests: XCTestCase {
         XCTAssertEqual(sNeg, [-1, 0, -1], "negative inputs give negative spikes")
     }
 
+    /// The batch encoder (four values a vector, blocks of a sample's channel in parallel) against
+    /// `encodeValue` one value at a time: every spike and every column, bit for bit, on planes
+    /// of more than one block with a length that is not a multiple of 4, ties (±θ_0·Σw) and the
+    /// values just short of them among random inputs.
+    func testBatchEncoderEqualsValueByValue() throws {
+        let shape = [3, 70, 65], size = 3 * 70 * 65, hw = 70 * 65, B = 3
+        let net = try Network(Graph(name: "enc", input: "x", inputShape: shape, output: "r",
+                                    nodes: [Node(name: "r", op: .relu, inputs: ["x"], output: "r")]))
+        let sim = Simulator(network: net)
+        XCTAssertGreaterThan(hw, Simulator.encoderBlock)
+        for (T, beta) in [(10, 1.5), (7, 2.0), (16, 1.25)] {
+            let config = ConversionConfig(T: T, beta: beta, silent: 0)
+            let theta0 = 2.5 / config.sumWeights
+            var x = RandomNetworks.values(B * size, seed: UInt64(T), scale: 3)
+            for i in stride(from: 0, to: x.count, by: 97) { x[i] = 2.5 }
+            for i in stride(from: 13, to: x.count, by: 89) { x[i] = -2.5 }
+            for i in stride(from: 29, to: x.count, by: 83) { x[i] = Float(2.5 * (1 - 4e-6 / config.sumWeights)) }
+            let (act, spikes) = sim.encode(x[...], count: B, theta0: theta0, config: config)
+            var expectedSpikes = [Int8](repeating: 9, count: B * size * T)
+            var expectedColumns = [Float](repeating: .nan, count: B * size * T)
+            for b in 0..<B {
+                for e in 0..<size {
+                    let c = e / hw, p = e % hw
+                    Simulator.encodeValue(x[b * size + e], theta0: theta0, beta: beta, T: T) { t, s in
+                        expectedSpikes[(b * size + e) * T + t] = s
+                        expectedColumns[(c * T * B + t * B + b) * hw + p] = Float(theta0) * Float(s)
+                    }
+                }
+            }
+            XCTAssertEqual(spikes, expectedSpikes, "T=\(T) β=\(beta)")
+            XCTAssertEqual(act.data.map(\.bitPattern), expectedColumns.map(\.bitPattern), "T=\(T) β=\(beta)")
+            XCTAssertEqual(act.columns, T * B)
+        }
+    }
+
     /// docs/numerics.md §4, ties fire: x = ±θ_0·Σw with θ_0 = p_0/Σw (how calibration sets it,
     /// p_0 the input's maximum) encodes as T spikes of its sign, for every T and β, while a value
     /// a little short of a tie does not fire at the last slot.

@@ -12,6 +12,9 @@ public final class OpProfile: Sendable {
 
     private let totals = Locked(Totals())
 
+    /// The entry of the input encoder, which is no graph node: it runs before the first one.
+    public static let encoderNode = -1
+
     public init() {}
 
     func record(node: Int, since start: UInt64) {
@@ -41,7 +44,7 @@ public final class OpProfile: Sendable {
         totals.withLock { $0.nonzero.mapValues { $0.total > 0 ? Double($0.nonzero) / Double($0.total) : 0 } }
     }
 
-    /// `(node index, seconds, calls)` in graph order.
+    /// `(node index, seconds, calls)` in graph order, the encoder (`encoderNode`) first.
     public var entries: [(node: Int, seconds: Double, calls: Int)] {
         totals.withLock { t in t.seconds.keys.sorted().map { ($0, t.seconds[$0]!, t.calls[$0]!) } }
     }
