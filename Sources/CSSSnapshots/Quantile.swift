@@ -42,17 +42,26 @@ public struct QuantileAccumulator: Sendable {
         for x in xs { add(x) }
     }
 
-    /// Same result as adding each element in order; appends in bulk while the values stay exact.
+    /// Same result as adding each element in order: appends in bulk while the values stay exact;
+    /// past the capacity, folds what it has and bins the rest in bulk (the histogram holds
+    /// counts, so when the values cross the capacity does not matter).
     public mutating func add(contentsOf xs: UnsafeBufferPointer<Float>) {
-        guard histogram == nil, values.count + xs.count <= exactCapacity else {
-            for x in xs { add(x) }
-            return
-        }
-        values.append(contentsOf: xs)
-        count += xs.count
         var m = maximum
         for x in xs where x > m { m = x }
         maximum = m
+        count += xs.count
+        if histogram == nil && values.count + xs.count <= exactCapacity {
+            values.append(contentsOf: xs)
+            return
+        }
+        if histogram == nil { fold() }
+        var z = 0
+        histogram!.withUnsafeMutableBufferPointer { h in
+            for x in xs {
+                if let i = Self.fastSlot(x, bins: h.count) { h[i] += 1 } else { z += 1 }
+            }
+        }
+        zeros += z
     }
 
     public mutating func merge(_ other: QuantileAccumulator) {
@@ -64,7 +73,11 @@ public struct QuantileAccumulator: Sendable {
         count += other.count
         maximum = max(maximum, other.maximum)
         zeros += other.zeros
-        for i in histogram!.indices { histogram![i] += other.histogram![i] }
+        histogram!.withUnsafeMutableBufferPointer { h in
+            other.histogram!.withUnsafeBufferPointer { o in
+                for i in 0..<h.count { h[i] += o[i] }
+            }
+        }
     }
 
     /// Folds the values into the histogram now. The result of any sequence of adds and merges

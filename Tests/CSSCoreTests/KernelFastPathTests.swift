@@ -95,6 +95,59 @@ final class KernelFastPathTests: XCTestCase {
         }
     }
 
+    /// The stride-phase im2col (`Im2col.phaseRows`, taken by strided convs with large kernels
+    /// such as the ImageNet stem) against `Im2col.row`, bit for bit: strides 1–3 (unequal too),
+    /// pads beyond the kernel, maps narrower than it, tiles that start and end mid-row and span
+    /// images, tiles of one column.
+    func testPhaseRowsEqualRowByRow() {
+        let cases: [ConvCase] = [
+            ConvCase(cin: 3, cout: 1, h: 19, w: 22, n: 3, kernel: (7, 7), stride: (2, 2), pads: (3, 3, 3, 3)),
+            ConvCase(cin: 3, cout: 1, h: 16, w: 15, n: 2, kernel: (7, 7), stride: (2, 2), pads: (3, 2, 1, 4)),
+            ConvCase(cin: 2, cout: 1, h: 13, w: 11, n: 2, kernel: (5, 8), stride: (2, 3), pads: (2, 4, 2, 1)),
+            ConvCase(cin: 2, cout: 1, h: 10, w: 12, n: 2, kernel: (7, 7), stride: (3, 3), pads: (0, 0, 2, 2)),
+            ConvCase(cin: 1, cout: 1, h: 4, w: 3, n: 3, kernel: (5, 5), stride: (2, 2), pads: (4, 4, 4, 4)),
+            ConvCase(cin: 2, cout: 1, h: 6, w: 7, n: 2, kernel: (3, 3), stride: (1, 1), pads: (1, 1, 1, 1)),
+        ]
+        for k in cases {
+            let c = Conv2D(weight: [Float](repeating: 0, count: k.cout * k.cin * k.kernel.0 * k.kernel.1), bias: nil,
+                           outChannels: k.cout, inChannels: k.cin, kernel: (k.kernel.0, k.kernel.1),
+                           stride: (k.stride.0, k.stride.1), pads: (k.pads.0, k.pads.1, k.pads.2, k.pads.3))
+            let oh = (k.h + k.pads.0 + k.pads.2 - k.kernel.0) / k.stride.0 + 1
+            let ow = (k.w + k.pads.1 + k.pads.3 - k.kernel.1) / k.stride.1 + 1
+            let geometry = Im2col(c, h: k.h, w: k.w, oh: oh, ow: ow, columns: k.n)
+            let x = RandomNetworks.values(k.cin * k.n * k.h * k.w, seed: 31)
+            let kk = k.cin * k.kernel.0 * k.kernel.1, P = k.n * oh * ow
+            for tile in [P, ow + 3, 2 * ow - 1, 1] {
+                for start in stride(from: 0, to: P, by: tile) {
+                    let cols = start..<min(P, start + tile)
+                    var plain = [Float](repeating: .nan, count: kk * cols.count), phased = plain
+                    var band = [Float](repeating: .nan, count: geometry.bandSize(channels: k.cin, width: cols.count))
+                    x.withUnsafeBufferPointer { xp in
+                        plain.withUnsafeMutableBufferPointer { d in
+                            for r in 0..<kk {
+                                geometry.row(r, firstChannel: 0, x: xp.baseAddress!, columns: cols,
+                                             dst: d.baseAddress! + r * cols.count)
+                            }
+                        }
+                        phased.withUnsafeMutableBufferPointer { d in
+                            band.withUnsafeMutableBufferPointer { b in
+                                geometry.phaseRows(firstChannel: 0, channels: k.cin, x: xp.baseAddress!, columns: cols,
+                                                   dst: d.baseAddress!, band: b.baseAddress!)
+                            }
+                        }
+                    }
+                    XCTAssertEqual(phased.map(\.bitPattern), plain.map(\.bitPattern), "\(k) columns \(cols)")
+                }
+            }
+        }
+        let stem = Conv2D(weight: [], bias: nil, outChannels: 64, inChannels: 3, kernel: (7, 7), stride: (2, 2),
+                          pads: (3, 3, 3, 3))
+        XCTAssertTrue(Im2col(stem, h: 224, w: 224, oh: 112, ow: 112, columns: 1).readsPhases)
+        let strided3x3 = Conv2D(weight: [], bias: nil, outChannels: 128, inChannels: 64, kernel: (3, 3), stride: (2, 2),
+                                pads: (1, 1, 1, 1))
+        XCTAssertFalse(Im2col(strided3x3, h: 56, w: 56, oh: 28, ow: 28, columns: 1).readsPhases)
+    }
+
     // MARK: Reshape
 
     /// Flatten (a per-channel transpose) and general reshapes against the element formula.

@@ -5,10 +5,13 @@ extension AffineOps {
     /// per-tile path is used whatever the tile count.
     static let im2colBudget = 1 << 23
 
-    /// Column-tile width of the fused im2col + GEMM path: about 4 MB of im2col per tile, so the
-    /// tile OpenBLAS packs is still in cache. Depends on the shape only (determinism).
+    /// Column-tile width of the fused im2col + GEMM path: about 1 MB of im2col per tile, so the
+    /// tile OpenBLAS packs is still in the core's L2 (1 MB here): the ImageNet stem's GEMM (K =
+    /// 147) ran at 139–147 GFLOP/s on one core with 1664–1728 columns against 122 with 4096 (4 MB);
+    /// at K = 576 and 2304 the width made no difference beyond the spread. Depends on the shape
+    /// only (determinism).
     static func convTileWidth(kk: Int) -> Int {
-        min(4096, max(512, ((1 << 20) / max(1, kk)) / 64 * 64))
+        min(4096, max(512, ((1 << 18) / max(1, kk)) / 64 * 64))
     }
 
     /// - Parameter tileWidth: tests only: force the fused path with this column-tile width.
@@ -45,8 +48,15 @@ extension AffineOps {
                                 let buffer = scratch.take(kk * width)
                                 defer { scratch.give(buffer) }
                                 let cb = buffer.pointer
-                                for r in 0..<kk {
-                                    geometry.row(r, firstChannel: firstChannel, x: xb, columns: cols, dst: cb + r * width)
+                                if geometry.readsPhases {
+                                    let band = scratch.take(geometry.bandSize(channels: cinG, width: width))
+                                    defer { scratch.give(band) }
+                                    geometry.phaseRows(firstChannel: firstChannel, channels: cinG, x: xb, columns: cols,
+                                                       dst: cb, band: band.pointer)
+                                } else {
+                                    for r in 0..<kk {
+                                        geometry.row(r, firstChannel: firstChannel, x: xb, columns: cols, dst: cb + r * width)
+                                    }
                                 }
                                 sgemmSerial(m: coutG, n: width, k: kk, a: wg, lda: kk, b: cb, ldb: width,
                                             c: yg + cols.lowerBound, ldc: P)
@@ -130,6 +140,80 @@ struct Im2col {
     static func zero(_ d: UnsafeMutablePointer<Float>, _ count: Int) {
         if count >= 32 { d.update(repeating: 0, count: count); return }
         for i in 0..<max(0, count) { d[i] = 0 }
+    }
+
+    /// Strided with a large kernel (the 7×7/2 stem: each input value feeds 12 rows): the tile's
+    /// rows are copied from the input split into its stride phases, each gathered once, instead
+    /// of a strided gather per row (measured on the stem in C: 24 ms of gathers for 20 columns
+    /// against 4 ms of copies plus the split).
+    var readsPhases: Bool { sh >= 2 && sw >= 2 && dh == 1 && dw == 1 && kh * kw >= 4 * sh * sw }
+
+    /// Width of a phase row: the output row and the columns the kernel reaches past it.
+    var bandWidth: Int { ow + (kw - 1) / sw }
+
+    /// Floats `phaseRows` needs for a tile of `width` columns: one image's part of the tile
+    /// covers at most `width / ow + 2` output rows.
+    func bandSize(channels: Int, width: Int) -> Int {
+        channels * sh * sw * (min(oh, width / ow + 2) + (kh - 1) / sh) * bandWidth
+    }
+
+    /// All rows for the columns `cols`, as `row` writes them (`dst[r · width + …]`), through
+    /// phase rows: for each image the tile touches, `band[(ci, py, px)][i][k]` = the input at
+    /// (sh·(oy0 + i) + py − padTop, sw·k + px − padLeft), zero outside; row r = (ci, ky, kx) at
+    /// output (oy, ox) is then phase (ky mod sh, kx mod sw) at (oy − oy0 + ky / sh, ox + kx / sw),
+    /// one contiguous run per output row.
+    func phaseRows(firstChannel: Int, channels cinG: Int, x: UnsafePointer<Float>, columns cols: Range<Int>,
+                   dst: UnsafeMutablePointer<Float>, band: UnsafeMutablePointer<Float>) {
+        let width = cols.count, pw = bandWidth
+        var p = cols.lowerBound
+        while p < cols.upperBound {
+            let j = p / ohw, q0 = p - j * ohw
+            let q1 = min(ohw, q0 + (cols.upperBound - p))
+            let oy0 = q0 / ow, oy1 = (q1 - 1) / ow
+            let bandRows = oy1 - oy0 + 1 + (kh - 1) / sh
+            for ci in 0..<cinG {
+                let plane = x + ((firstChannel + ci) * n + j) * h * w
+                for py in 0..<min(sh, kh) {
+                    for px in 0..<min(sw, kw) {
+                        let phase = band + ((ci * sh + py) * sw + px) * bandRows * pw
+                        // Phase columns k whose input column sw·k + px − padLeft is inside [0, w).
+                        let kLo = min(pw, max(0, (padLeft - px + sw - 1) / sw))
+                        let top = w - 1 + padLeft - px
+                        let kHi = top < 0 ? kLo : max(kLo, min(pw, top / sw + 1))
+                        for i in 0..<bandRows {
+                            let dstRow = phase + i * pw
+                            let iy = sh * (oy0 + i) + py - padTop
+                            if iy < 0 || iy >= h || kLo == kHi {
+                                Self.zero(dstRow, pw)
+                                continue
+                            }
+                            Self.zero(dstRow, kLo)
+                            let src = plane + iy * w + px - padLeft  // phase column k is src[sw·k]
+                            if sw == 2 {
+                                for k in kLo..<kHi { dstRow[k] = src[2 &* k] }
+                            } else {
+                                for k in kLo..<kHi { dstRow[k] = src[k &* sw] }
+                            }
+                            Self.zero(dstRow + kHi, pw - kHi)
+                        }
+                    }
+                }
+            }
+            for r in 0..<(cinG * kh * kw) {
+                let ci = r / (kh * kw), ky = (r / kw) % kh, kx = r % kw
+                let phase = band + ((ci * sh + ky % sh) * sw + kx % sw) * bandRows * pw + (ky / sh) * pw + kx / sw
+                var d = dst + r * width + (p - cols.lowerBound)
+                var q = q0
+                while q < q1 {
+                    let oy = q / ow, ox = q - oy * ow
+                    let len = min(ow - ox, q1 - q)
+                    Self.copy(d, phase + (oy - oy0) * pw + ox, len)
+                    d += len
+                    q += len
+                }
+            }
+            p += q1 - q0
+        }
     }
 
     /// Writes row `r` for the columns `cols` (flattened over sample, oy, ox) to `dst[0..<cols.count]`.
