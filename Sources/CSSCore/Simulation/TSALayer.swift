@@ -125,9 +125,6 @@ enum TSALayer {
                     let zb = zp.baseAddress!, ob = op.baseAddress!, pb = pp.baseAddress!
                     parallelBlocks(C, blockSize: blockSize) { channels in
                         var stats = LayerStatistics(window: window)
-                        // The layer's residuals will not stay exact (their merge would fold them
-                        // on one thread): each block bins its share as it goes, in parallel.
-                        if folds { stats.residuals.foldNow() }
                         let scratch = Scratch(run: run, window: window, recording: recorder != nil, T: T)
                         defer { scratch.deallocate() }
                         for c in channels {
@@ -138,6 +135,9 @@ enum TSALayer {
                             observer?.channel(c, target: scratch.target, absResidual: scratch.absResidual,
                                               firstViolation: scratch.first, spikes: ob + c * T * run)
                         }
+                        // The layer's residuals will not stay exact (their merge would fold them
+                        // on one thread): fold each block's share here, in parallel.
+                        if folds { stats.residuals.foldNow() }
                         pb[channels.lowerBound / blockSize] = stats
                     }
                 }
