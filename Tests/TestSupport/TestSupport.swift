@@ -42,25 +42,36 @@ public enum Repository {
 }
 
 /// Cancels a task from outside it, on request from anywhere (a progress callback on a compute
-/// thread has no current task to cancel): `request()` before `attach` cancels at `attach`.
+/// thread has no current task to cancel). `request()` before `attach` waits for `attach` (up to
+/// 30 s) and cancels then, so the caller's next cancellation check sees it: otherwise a short
+/// job could run to its end between the task's start and `attach` on a loaded machine, and the
+/// test would fail with "not cancelled".
 public final class CancelFromOutside: Sendable {
     private let state = Locked<(cancel: (@Sendable () -> Void)?, requested: Bool)>((nil, false))
+    private let attached = DispatchSemaphore(value: 0)
 
     public init() {}
 
     public func attach<S, F>(_ task: Task<S, F>) {
-        let now = state.withLock { s in
+        let requested = state.withLock { s in
             s.cancel = { task.cancel() }
             return s.requested
         }
-        if now { task.cancel() }
+        attached.signal()
+        if requested { task.cancel() }  // also when a request gave up waiting
     }
 
     public func request() {
-        let c = state.withLock { s in
-            s.requested = true
-            return s.cancel
+        let first = state.withLock { s in
+            defer { s.requested = true }
+            return !s.requested
         }
-        c?()
+        var cancel = state.withLock { $0.cancel }
+        if cancel == nil && first {
+            _ = attached.wait(timeout: .now() + 30)
+            attached.signal()  // later requests need not wait
+            cancel = state.withLock { $0.cancel }
+        }
+        cancel?()
     }
 }

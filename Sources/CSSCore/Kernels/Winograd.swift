@@ -39,6 +39,19 @@ func winogradInputTile<V: WinogradLane>(_ d: (Int, Int) -> V, _ emit: (Int, V) -
     row(3, winogradInputColumn(c0.3, c1.3, c2.3, c3.3))
 }
 
+/// Starts of vectors of 8 covering `0..<count` (count ≥ 8): 0, 8, 16, … and `count − 8` last,
+/// which overlaps the one before when count is not a multiple of 8 (the same values computed and
+/// written again, where a scalar tail took 3–4 times as long per item). `last` marks the final one.
+@inline(__always)
+func overlappingVectors(_ count: Int, _ body: (_ start: Int, _ last: Bool) -> Void) {
+    var next = 0
+    while next < count {
+        let start = min(next, count - 8)
+        next = start + 8
+        body(start, next == count)
+    }
+}
+
 enum WinogradConv {
     /// Tiles per chunk: the transformed input and the 16 products of one chunk take about 2 MB,
     /// but at least 256 tiles, since every GEMM call packs its 16 `cout × cin` filter matrices
@@ -212,14 +225,8 @@ enum WinogradConv {
                             v + (xi * cin + c) * tiles + base
                         }
                         // Bᵀ along y on 16 columns at once, then along x: tile t reads columns
-                        // 2t … 2t+3 = even and odd lanes of the vectors at 2t and 2t + 2. A row
-                        // whose tile count is not a multiple of 8 ends with a vector that overlaps
-                        // the one before (tiles tw − 8 … tw − 1): the same values written again,
-                        // where a scalar tail took 3–4 times as long per tile (tw ≥ 8 here).
-                        var next = 0
-                        while next < tw {
-                            let t = min(next, tw - 8)
-                            next = t + 8
+                        // 2t … 2t+3 = even and odd lanes of the vectors at 2t and 2t + 2 (tw ≥ 8 here).
+                        overlappingVectors(tw) { t, _ in
                             let a0 = load16(r0 + 2 * t), a1 = load16(r1 + 2 * t), a2 = load16(r2 + 2 * t), a3 = load16(r3 + 2 * t)
                             let b0 = load16(r0 + 2 * t + 2), b1 = load16(r1 + 2 * t + 2)
                             let b2 = load16(r2 + 2 * t + 2), b3 = load16(r3 + 2 * t + 2)
@@ -267,19 +274,15 @@ enum WinogradConv {
                         let origin = work + (2 * ty * pw + 2 * tx) * m
                         let out = v + c * tiles + position * m
                         let planeStride = cin * tiles
-                        // 8 images a vector; with 8 or more, the last vector overlaps the one before
-                        // (the same values written again) instead of a scalar tail.
-                        var next = 0
-                        while next < vectors {
-                            let k = min(next, m - 8)
-                            next = k + 8
+                        // 8 images a vector where there are 8 or more, else one at a time.
+                        overlappingVectors(vectors) { k, _ in
                             winogradInputTile({ r, col in
                                 UnsafeRawPointer(origin + (r * pw + col) * m + k).loadUnaligned(as: SIMD8<Float>.self)
                             }, { xi, value in
                                 UnsafeMutableRawPointer(out + xi * planeStride + k).storeBytes(of: value, as: SIMD8<Float>.self)
                             })
                         }
-                        var k = max(next, vectors)
+                        var k = vectors
                         while k < m {
                             winogradInputTile({ r, col in origin[(r * pw + col) * m + k] },
                                               { xi, value in out[xi * planeStride + k] = value })
@@ -312,16 +315,13 @@ enum WinogradConv {
                                 if hasRight { top[ow + 1] = y11 }
                             }
                         }
-                        var next = 0
-                        while next < vectors {
-                            let k = min(next, m - 8)
-                            next = k + 8
+                        overlappingVectors(vectors) { k, _ in
                             let (y00, y01, y10, y11) = winogradOutputTile({ xi in
                                 UnsafeRawPointer(src + xi * plane + k).loadUnaligned(as: SIMD8<Float>.self)
                             }, bias: SIMD8<Float>(repeating: b))
                             for lane in 0..<8 { put(k + lane, y00[lane], y01[lane], y10[lane], y11[lane]) }
                         }
-                        var k = max(next, vectors)
+                        var k = vectors
                         while k < m {
                             let (y00, y01, y10, y11) = winogradOutputTile({ src[$0 * plane + k] }, bias: b)
                             put(k, y00, y01, y10, y11)
@@ -356,15 +356,12 @@ enum WinogradConv {
                     let hasBottom = !bottomEdge || ty + 1 < th
                     let rowTop = yo + image * oh * ow + 2 * ty * ow
                     let rowSrc = src + local * tw
-                    var next = 0
-                    while next < tw {
-                        let tx = min(next, tw - 8)
-                        next = tx + 8
+                    overlappingVectors(tw) { tx, last in
                         let (y00, y01, y10, y11) = winogradOutputTile({ xi in
                             UnsafeRawPointer(rowSrc + xi * plane + tx).loadUnaligned(as: SIMD8<Float>.self)
                         }, bias: SIMD8<Float>(repeating: b))
                         let top = rowTop + 2 * tx
-                        if rightEdge && next == tw {
+                        if rightEdge && last {
                             // The last tile's right column is past the row: tile by tile.
                             for k in 0..<8 {
                                 top[2 * k] = y00[k]
@@ -375,7 +372,7 @@ enum WinogradConv {
                                     if hasRight { top[ow + 2 * k + 1] = y11[k] }
                                 }
                             }
-                            continue
+                            return
                         }
                         UnsafeMutableRawPointer(top).storeBytes(of: interleave(y00, y01), as: SIMD16<Float>.self)
                         if hasBottom {
