@@ -55,13 +55,7 @@ public struct QuantileAccumulator: Sendable {
             return
         }
         if histogram == nil { fold() }
-        var z = 0
-        histogram!.withUnsafeMutableBufferPointer { h in
-            for x in xs {
-                if let i = Self.fastSlot(x, bins: h.count) { h[i] += 1 } else { z += 1 }
-            }
-        }
-        zeros += z
+        zeros += histogram!.withUnsafeMutableBufferPointer { Self.binAll(xs, into: $0) }
     }
 
     public mutating func merge(_ other: QuantileAccumulator) {
@@ -89,18 +83,19 @@ public struct QuantileAccumulator: Sendable {
 
     private mutating func fold() {
         var bins = [Int32](repeating: 0, count: Self.octaves * Int(Self.binsPerOctave))
-        var z = 0
-        // `bin` for every value, on local buffers (no optional unwrapped per value).
-        bins.withUnsafeMutableBufferPointer { h in
-            values.withUnsafeBufferPointer { vs in
-                for x in vs {
-                    if let i = Self.fastSlot(x, bins: h.count) { h[i] += 1 } else { z += 1 }
-                }
-            }
-        }
-        zeros += z
+        zeros += bins.withUnsafeMutableBufferPointer { h in values.withUnsafeBufferPointer { Self.binAll($0, into: h) } }
         histogram = bins
         values = []
+    }
+
+    /// `bin` for every value of `xs` into `h`, on raw buffers (no optional unwrapped per value);
+    /// returns how many were zero (counted apart).
+    private static func binAll(_ xs: UnsafeBufferPointer<Float>, into h: UnsafeMutableBufferPointer<Int32>) -> Int {
+        var zeros = 0
+        for x in xs {
+            if let i = fastSlot(x, bins: h.count) { h[i] += 1 } else { zeros += 1 }
+        }
+        return zeros
     }
 
     /// The histogram bin of a positive value among `bins`; nil for zero (counted apart).
