@@ -137,7 +137,8 @@ func profileTable(network: Network, snn: OpProfile, ann: OpProfile) -> String {
     let density = snn.inputDensity
     var out = "\n\(pad("node", 28)) \(pad("op", 10)) \(pad("output", 14)) \(lpad("SNN ms", 9)) \(lpad("%", 6)) \(lpad("ANN ms", 9))"
         + " \(lpad("SNN in nz", 9))\n"
-    for r in rows.sorted(by: { $0.snn > $1.snn }) where r.snn >= 0.05 {
+    // Nodes under 0.05 ms are left out; the encoder, which is no node of the graph, always shows.
+    for r in rows.sorted(by: { $0.snn > $1.snn }) where r.snn >= 0.05 || r.node == OpProfile.encoderNode {
         let name: String, op: String, shape: String
         if r.node == OpProfile.encoderNode {
             (name, op) = ("(encoder)", "Encode")

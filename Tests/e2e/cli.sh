@@ -78,6 +78,7 @@ for k in ['ui_trace_ms','ui_retrace_last_layer_ms','ui_retrace_first_layer_ms','
 assert d['memory_trace_cache'] is True and d['memory_trace_cache_mib'] > 0, d"
 "$BIN" bench --model samples/digits-cnn --batch 2 --iters 1 --profile >"$tmp/profile" 2>"$tmp/err"
 check "bench --profile marks Winograd convs and totals" sh -c "grep -q 'Conv (W2)' '$tmp/profile' && grep -q '^total' '$tmp/profile'"
+check "bench --profile has a row for the input encoder" grep -q '^(encoder) *Encode' "$tmp/profile"
 
 # eval --conv: F(4×4) and im2col run (different rounding from the default F(2×2), so not the same
 # bits) and stay within docs/numerics.md §9 of it on digits-cnn
